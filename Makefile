@@ -1,0 +1,41 @@
+# TfPilot build and test entry points. `make test` is the README's test command:
+# it installs the pinned tools the tests need into .bin/ and runs every test.
+SHELL := /bin/bash
+BIN := $(CURDIR)/.bin
+
+TERRAFORM_VERSION  := v1.5.7
+ACTIONLINT_VERSION := v1.7.12
+VERSITYGW_VERSION  := v1.8.0
+
+TOOLS := $(BIN)/terraform-$(TERRAFORM_VERSION) $(BIN)/actionlint-$(ACTIONLINT_VERSION) $(BIN)/versitygw-$(VERSITYGW_VERSION)
+
+export PATH := $(BIN):$(PATH)
+export CHECKPOINT_DISABLE := 1
+
+.PHONY: test tools bench lint
+
+test: tools
+	go test -count=1 ./...
+
+tools: $(TOOLS)
+
+# Each tool is installed at its pinned version; the versioned stamp file makes a
+# version bump reinstall it.
+$(BIN)/terraform-$(TERRAFORM_VERSION):
+	GOBIN=$(BIN) go install github.com/hashicorp/terraform@$(TERRAFORM_VERSION)
+	touch $@
+
+$(BIN)/actionlint-$(ACTIONLINT_VERSION):
+	GOBIN=$(BIN) go install github.com/rhysd/actionlint/cmd/actionlint@$(ACTIONLINT_VERSION)
+	touch $@
+
+$(BIN)/versitygw-$(VERSITYGW_VERSION):
+	GOBIN=$(BIN) go install github.com/versity/versitygw/cmd/versitygw@$(VERSITYGW_VERSION)
+	touch $@
+
+lint: tools
+	actionlint
+	go run ./cmd/bot check --modules modules
+
+bench:
+	go test -run '^$$' -bench . -benchmem ./...

@@ -1,0 +1,104 @@
+// Command bot is the TfPilot process: it reads configuration from the
+// environment and flags, wires the packages together and runs a subcommand.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"sort"
+	"syscall"
+)
+
+// command is one subcommand of bot. run receives the arguments after the
+// subcommand name and returns an error; errUsage (or a wrapped one) exits 2.
+type command struct {
+	summary string
+	run     func(ctx context.Context, env *environ, args []string) error
+}
+
+// environ is what a subcommand may touch of the process: its streams, working
+// directory and environment variables. Tests build one by hand.
+type environ struct {
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
+	getenv func(string) string
+}
+
+// errUsage marks a command-line mistake: the usage is printed and bot exits 2.
+var errUsage = errors.New("usage")
+
+// exitError carries a specific exit status for a failure that has already been
+// reported to the user (for example "one line per problem" from render).
+type exitError struct{ code int }
+
+func (e exitError) Error() string { return fmt.Sprintf("exit status %d", e.code) }
+
+func commands() map[string]command {
+	return map[string]command{
+		"modules": {"list the module catalogue", runModules},
+		"render":  {"render a request into an environment root", runRender},
+		"check":   {"check modules against TfPilot's conventions", runCheck},
+	}
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	env := &environ{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv}
+	code := run(ctx, env, os.Args[1:])
+	stop()
+	os.Exit(code)
+}
+
+// run executes one invocation of bot and returns its exit status.
+func run(ctx context.Context, env *environ, args []string) int {
+	cmds := commands()
+	if len(args) == 0 {
+		usage(env.stderr, cmds)
+		return 2
+	}
+	name := args[0]
+	if name == "help" || name == "-h" || name == "--help" {
+		usage(env.stdout, cmds)
+		return 0
+	}
+	cmd, ok := cmds[name]
+	if !ok {
+		fmt.Fprintf(env.stderr, "bot: unknown command %q\n", name)
+		usage(env.stderr, cmds)
+		return 2
+	}
+	err := cmd.run(ctx, env, args[1:])
+	var ee exitError
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, errUsage):
+		if msg := err.Error(); msg != errUsage.Error() {
+			fmt.Fprintf(env.stderr, "bot %s: %s\n", name, msg)
+		}
+		return 2
+	case errors.As(err, &ee):
+		return ee.code
+	default:
+		fmt.Fprintf(env.stderr, "bot %s: %v\n", name, err)
+		return 1
+	}
+}
+
+func usage(w io.Writer, cmds map[string]command) {
+	names := make([]string, 0, len(cmds))
+	for n := range cmds {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	fmt.Fprintln(w, "usage: bot <command> [flags]\n\ncommands:")
+	for _, n := range names {
+		fmt.Fprintf(w, "  %-10s %s\n", n, cmds[n].summary)
+	}
+	fmt.Fprintln(w, "\nrun 'bot <command> -h' for a command's flags")
+}
