@@ -1,0 +1,28 @@
+package flow
+
+import "errors"
+
+// Sentinels for matchable conditions. Adapters translate their SDK errors to
+// these; callers match with errors.Is.
+var (
+	ErrNotFound  = errors.New("not found")
+	ErrExists    = errors.New("already exists")
+	ErrConflict  = errors.New("conflict: changed by someone else")
+	ErrStale     = errors.New("stale: the branch or its base moved after the plan")
+	ErrDenied    = errors.New("not allowed")
+	ErrBadEvent  = errors.New("event does not fit the request's state")
+	ErrTransient = errors.New("temporary failure")
+)
+
+// UserError is an error whose text is meant for the person who acted: what
+// is wrong and what to do next. It wraps a sentinel for matching.
+type UserError struct {
+	Msg string
+	Err error
+}
+
+func (e *UserError) Error() string { return e.Msg }
+func (e *UserError) Unwrap() error { return e.Err }
+
+// Userf builds a UserError wrapping sentinel.
+func Userf(sentinel error, msg string) *UserError { return &UserError{Msg: msg, Err: sentinel} }

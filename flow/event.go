@@ -1,0 +1,107 @@
+package flow
+
+import "time"
+
+// EventKind says what happened to a request.
+type EventKind int
+
+// Event kinds. Person events come from a chat surface; result events come
+// from the engine when an effect finishes.
+const (
+	// Person events.
+	EvStart         EventKind = iota + 1 // new create request in a thread (Project/Module/Environment may be preset)
+	EvChooseModule                       // Project, Module, Environment chosen
+	EvSetInputs                          // Inputs (canonical, already resolved by the engine) merged into the request
+	EvEdit                               // back to CollectingInputs; invalidates plan and approvals
+	EvConfirm                            // Submit: open the change
+	EvApprove                            // approve the current plan
+	EvReject                             // reject the current plan
+	EvApply                              // apply the approved plan
+	EvReplan                             // refresh: plan again on the current branch
+	EvCancel                             // cancel the request (closes the PR)
+	EvRetry                              // run again the effect that ran out of retries
+	EvStartDestroy                       // new destroy request: Target, Project, Module, Environment, Label, File preset
+
+	// Result events (Actor is System).
+	EvChangeOpened   // Change set
+	EvPlanDispatched // Run set
+	EvPlanFinished   // Run and Plan set
+	EvPlanFailed     // Run (maybe nil) and Error set
+	EvApplyDispatched
+	EvApplyFinished
+	EvApplyFailed
+	EvMerged        // Change set (Merged)
+	EvChangeMoved   // branch head or base moved after the plan; Change carries the new SHAs
+	EvEffectFailed  // Effect out of retries; EffectID and Error set
+	EvEffectDone    // an effect with no state change finished (card shown, notification sent, audit written)
+	EvThreadStarted // the status card was posted: Thread set
+)
+
+var eventNames = map[EventKind]string{
+	EvStart: "start", EvChooseModule: "choose_module", EvSetInputs: "set_inputs", EvEdit: "edit",
+	EvConfirm: "confirm", EvApprove: "approve", EvReject: "reject", EvApply: "apply",
+	EvReplan: "replan", EvCancel: "cancel", EvRetry: "retry", EvStartDestroy: "start_destroy",
+	EvChangeOpened: "change_opened", EvPlanDispatched: "plan_dispatched", EvPlanFinished: "plan_finished",
+	EvPlanFailed: "plan_failed", EvApplyDispatched: "apply_dispatched", EvApplyFinished: "apply_finished",
+	EvApplyFailed: "apply_failed", EvMerged: "merged", EvChangeMoved: "change_moved",
+	EvEffectFailed: "effect_failed", EvEffectDone: "effect_done", EvThreadStarted: "thread_started",
+}
+
+// EventKinds lists every event kind in declaration order.
+func EventKinds() []EventKind {
+	out := make([]EventKind, 0, len(eventNames))
+	for k := EvStart; k <= EvThreadStarted; k++ {
+		out = append(out, k)
+	}
+	return out
+}
+
+func (k EventKind) String() string {
+	if n, ok := eventNames[k]; ok {
+		return n
+	}
+	return "unknown"
+}
+
+// MarshalText encodes an event kind by name.
+func (k EventKind) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
+
+// UnmarshalText decodes an event kind name.
+func (k *EventKind) UnmarshalText(b []byte) error {
+	for e, n := range eventNames {
+		if n == string(b) {
+			*k = e
+			return nil
+		}
+	}
+	return &UnknownNameError{Kind: "event", Name: string(b)}
+}
+
+// Event is something that happened to a request. Only the fields its Kind
+// names are set.
+type Event struct {
+	Kind EventKind `json:"kind"`
+	// Key is the idempotency key: the same key twice is a no-op. Chat
+	// surfaces derive it from the delivery (envelope/action ID); result
+	// events use the effect ID.
+	Key   string    `json:"key"`
+	Actor Actor     `json:"actor"`
+	At    time.Time `json:"at"`
+
+	Project     string            `json:"project,omitempty"`
+	Module      string            `json:"module,omitempty"`
+	Environment string            `json:"environment,omitempty"`
+	Inputs      map[string]string `json:"inputs,omitempty"`
+	Sensitive   []string          `json:"sensitive,omitempty"`
+	Target      string            `json:"target,omitempty"`
+	Label       string            `json:"label,omitempty"`
+	File        string            `json:"file,omitempty"`
+	Thread      *Thread           `json:"thread,omitempty"`
+	TriggerID   string            `json:"trigger_id,omitempty"` // chat trigger for opening an input form
+
+	EffectID string       `json:"effect_id,omitempty"` // result events: the effect this answers
+	Change   *Change      `json:"change,omitempty"`
+	Run      *Run         `json:"run,omitempty"`
+	Plan     *PlanSummary `json:"plan,omitempty"`
+	Error    string       `json:"error,omitempty"`
+}

@@ -1,0 +1,170 @@
+package flow
+
+import (
+	"fmt"
+	"slices"
+)
+
+// Action is something a person may be allowed to do in an environment.
+type Action int
+
+// Actions checked against the policy.
+const (
+	ActRequest Action = iota + 1 // start a request (and edit, confirm, re-plan it)
+	ActApprove                   // approve or reject a plan
+	ActApply                     // apply an approved plan
+	ActCancel                    // cancel a request
+	ActDestroy                   // request destruction of an applied request
+)
+
+func (a Action) String() string {
+	switch a {
+	case ActRequest:
+		return "request"
+	case ActApprove:
+		return "approve"
+	case ActApply:
+		return "apply"
+	case ActCancel:
+		return "cancel"
+	case ActDestroy:
+		return "destroy"
+	}
+	return "unknown"
+}
+
+// Policy says which projects and environments exist and who may do what in
+// each. It is plain data loaded at start-up (package policy reads the YAML).
+type Policy struct {
+	Projects      []Project     `json:"projects"`
+	Environments  []Environment `json:"environments"`
+	NotifyChannel string        `json:"notify_channel,omitempty"`
+}
+
+// Project is one environment repository with its own catalogue.
+type Project struct {
+	Name       string `json:"name"`
+	Repo       string `json:"repo"` // owner/name, or a local path in local mode
+	BaseBranch string `json:"base_branch"`
+}
+
+// Environment is the policy of one environment root (envs/<name>).
+type Environment struct {
+	Name string `json:"name"`
+	// Requesters, Approvers, Appliers hold chat user IDs (U…) and user-group
+	// IDs (S…); "*" means anyone. Empty Appliers means the approvers and the
+	// requester may apply.
+	Requesters        []string `json:"requesters"`
+	Approvers         []string `json:"approvers"`
+	Appliers          []string `json:"appliers"`
+	ApprovalsRequired int      `json:"approvals_required"`
+	AllowSelfApproval bool     `json:"allow_self_approval"`
+	Modules           []string `json:"modules,omitempty"` // empty: every module
+	NotifyChannel     string   `json:"notify_channel,omitempty"`
+}
+
+// Project returns the named project.
+func (p Policy) Project(name string) (Project, bool) {
+	for _, pr := range p.Projects {
+		if pr.Name == name {
+			return pr, true
+		}
+	}
+	return Project{}, false
+}
+
+// Environment returns the named environment.
+func (p Policy) Environment(name string) (Environment, bool) {
+	for _, e := range p.Environments {
+		if e.Name == name {
+			return e, true
+		}
+	}
+	return Environment{}, false
+}
+
+// RequestableEnvironments lists the environments the actor may request in.
+func (p Policy) RequestableEnvironments(a Actor) []string {
+	var out []string
+	for _, e := range p.Environments {
+		if matches(e.Requesters, a) {
+			out = append(out, e.Name)
+		}
+	}
+	return out
+}
+
+// ModuleAllowed reports whether module may be requested in environment env.
+func (p Policy) ModuleAllowed(env, module string) bool {
+	e, ok := p.Environment(env)
+	if !ok {
+		return false
+	}
+	return len(e.Modules) == 0 || slices.Contains(e.Modules, module)
+}
+
+// Authorize decides whether actor may do action on r now. A refusal is a
+// *UserError wrapping ErrDenied whose text says why and who can.
+func (p Policy) Authorize(action Action, r *Request, a Actor) error {
+	e, ok := p.Environment(r.Environment)
+	if !ok {
+		if r.Environment == "" && action == ActRequest {
+			return nil // environment not chosen yet
+		}
+		return Userf(ErrDenied, fmt.Sprintf("environment %q is not in the policy; choose one of %v", r.Environment, p.environmentNames()))
+	}
+	switch action {
+	case ActRequest:
+		if !matches(e.Requesters, a) {
+			return Userf(ErrDenied, fmt.Sprintf("you are not allowed to request changes in %s; ask a platform admin to add you to its requesters", e.Name))
+		}
+		if r.Module != "" && !p.ModuleAllowed(e.Name, r.Module) {
+			return Userf(ErrDenied, fmt.Sprintf("module %s is not allowed in %s; allowed: %v", r.Module, e.Name, e.Modules))
+		}
+	case ActApprove:
+		if !matches(e.Approvers, a) {
+			return Userf(ErrDenied, fmt.Sprintf("you are not an approver for %s", e.Name))
+		}
+		if a.ID == r.Requester.ID && !e.AllowSelfApproval {
+			return Userf(ErrDenied, fmt.Sprintf("you cannot approve your own request in %s; ask another approver", e.Name))
+		}
+	case ActApply:
+		allowed := e.Appliers
+		if len(allowed) == 0 {
+			allowed = append(slices.Clone(e.Approvers), r.Requester.ID)
+		}
+		if !matches(allowed, a) {
+			return Userf(ErrDenied, fmt.Sprintf("you are not allowed to apply in %s", e.Name))
+		}
+	case ActCancel:
+		if a.ID != r.Requester.ID && !matches(e.Approvers, a) {
+			return Userf(ErrDenied, "only the requester or an approver can cancel this request")
+		}
+	case ActDestroy:
+		if !matches(e.Requesters, a) {
+			return Userf(ErrDenied, fmt.Sprintf("you are not allowed to request changes in %s", e.Name))
+		}
+	default:
+		return Userf(ErrDenied, "unknown action")
+	}
+	return nil
+}
+
+func (p Policy) environmentNames() []string {
+	out := make([]string, 0, len(p.Environments))
+	for _, e := range p.Environments {
+		out = append(out, e.Name)
+	}
+	return out
+}
+
+// matches reports whether the actor is named in ids, directly, through one of
+// their groups, or by "*".
+func matches(ids []string, a Actor) bool {
+	for _, id := range ids {
+		if id == "*" || id == a.ID || slices.Contains(a.Groups, id) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,146 @@
+package flow
+
+import (
+	"context"
+
+	"github.com/tfpilot/tfpilot/registry"
+)
+
+// Store persists requests. Implementations: infra/local (files) and infra/s3.
+// Every write is conditional on Request.Rev, so two engines (replicas) can
+// never both advance the same request: the loser gets ErrConflict.
+type Store interface {
+	// Create stores a new request; ErrExists if the ID is taken. Sets r.Rev.
+	Create(ctx context.Context, r *Request) error
+	// Get loads a request; ErrNotFound if there is none. Sets Rev.
+	Get(ctx context.Context, id string) (*Request, error)
+	// Update replaces the stored request if its revision is still r.Rev
+	// (else ErrConflict) and sets r.Rev to the new revision.
+	Update(ctx context.Context, r *Request) error
+	// List returns the requests matching f, oldest first.
+	List(ctx context.Context, f Filter) ([]*Request, error)
+}
+
+// Filter selects requests for List. Zero fields match everything.
+type Filter struct {
+	Requester   string
+	Environment string
+	Project     string
+	States      []State
+	Thread      *Thread // channel + ts of the status card
+	// Owing selects requests that still owe effects (start-up resume).
+	Owing bool
+}
+
+// Match reports whether r passes the filter; stores that cannot filter on
+// the server use it.
+func (f Filter) Match(r *Request) bool {
+	if f.Requester != "" && r.Requester.ID != f.Requester {
+		return false
+	}
+	if f.Environment != "" && r.Environment != f.Environment {
+		return false
+	}
+	if f.Project != "" && r.Project != f.Project {
+		return false
+	}
+	if f.Thread != nil && (r.Thread.Channel != f.Thread.Channel || r.Thread.TS != f.Thread.TS) {
+		return false
+	}
+	if f.Owing && len(r.Owed) == 0 {
+		return false
+	}
+	if len(f.States) > 0 {
+		found := false
+		for _, s := range f.States {
+			if r.State == s {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
+}
+
+// Audit appends records to the audit trail. Records are immutable; writing
+// the same (RequestID, Seq) twice must leave one record.
+type Audit interface {
+	Record(ctx context.Context, rec AuditRecord) error
+}
+
+// FileChange is one file of a change: written with Content, or deleted.
+type FileChange struct {
+	Path    string `json:"path"`
+	Content []byte `json:"content,omitempty"`
+	Delete  bool   `json:"delete,omitempty"`
+}
+
+// ChangeSpec is everything needed to open (or find again) a request's change.
+type ChangeSpec struct {
+	Project   string
+	RequestID string
+	Branch    string // tfpilot/<request-id>
+	Title     string
+	Body      string // PR description: summary with sensitive inputs redacted
+	Files     []FileChange
+}
+
+// Repo opens and finishes changes in a project's environment repository.
+// Every method is idempotent: it finds what already exists before creating.
+type Repo interface {
+	// OpenChange makes branch + one commit + PR, or returns the existing ones.
+	OpenChange(ctx context.Context, spec ChangeSpec) (Change, error)
+	// ChangeStatus reports the branch head and base SHAs now, so the engine
+	// can tell whether the change moved after the plan.
+	ChangeStatus(ctx context.Context, project string, c Change) (Change, error)
+	// MergeChange squash-merges the PR and deletes the branch. If the base
+	// moved since c.BaseSHA so that the plan no longer holds, it returns
+	// ErrStale (after updating the branch) instead of merging.
+	MergeChange(ctx context.Context, project string, c Change) (Change, error)
+	// CloseChange closes the PR and deletes the branch.
+	CloseChange(ctx context.Context, project string, c Change) error
+}
+
+// Dispatch asks for one workflow run.
+type Dispatch struct {
+	Project     string
+	Workflow    Workflow
+	RequestID   string
+	Environment string
+	Ref         string // branch to run on
+	PlanRunID   int64  // apply: the approved plan run
+}
+
+// Runs dispatches and follows plan/apply workflow runs.
+type Runs interface {
+	// Dispatch starts a run, or returns the run already started for the same
+	// request and workflow (found by run ID or run-name) — never a second one.
+	Dispatch(ctx context.Context, d Dispatch) (Run, error)
+	// Status reports the run's current status (cheaply: adapters batch polls).
+	Status(ctx context.Context, project string, run Run) (Run, error)
+	// PlanResult downloads and summarises a finished plan run's plan.
+	PlanResult(ctx context.Context, project string, run Run) (PlanSummary, error)
+}
+
+// Chat shows requests to people. Implementations: Slack (bot) and the
+// terminal console of local mode.
+type Chat interface {
+	// ShowCard posts the request's status card when r.Thread.TS is empty and
+	// returns the new thread; otherwise it updates the card in place.
+	ShowCard(ctx context.Context, r *Request) (Thread, error)
+	// Reply posts a short message in the request's thread.
+	Reply(ctx context.Context, r *Request, text string) error
+	// Notify posts to the notifications channel, linking to the thread.
+	Notify(ctx context.Context, r *Request, text string) error
+	// OpenInputs opens the input form for the request's module.
+	OpenInputs(ctx context.Context, r *Request, triggerID string) error
+}
+
+// Catalogs gives the module catalogue of a project (from its environment
+// repository's modules/ at the base branch).
+type Catalogs interface {
+	Catalog(ctx context.Context, project string) (*registry.Catalog, error)
+}

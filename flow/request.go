@@ -1,0 +1,202 @@
+package flow
+
+import "time"
+
+// Kind says what a request changes: it adds a module block, or it deletes the
+// file of an applied request (destroy).
+type Kind int
+
+// Request kinds.
+const (
+	KindCreate Kind = iota + 1
+	KindDestroy
+)
+
+func (k Kind) String() string {
+	switch k {
+	case KindCreate:
+		return "create"
+	case KindDestroy:
+		return "destroy"
+	}
+	return "unknown"
+}
+
+// Request is one ask for infrastructure, living in one chat thread. It is a
+// plain value: Step returns a changed copy, stores persist it as JSON.
+type Request struct {
+	ID          string            `json:"id"` // UUID v7
+	Kind        Kind              `json:"kind"`
+	Target      string            `json:"target,omitempty"` // destroy: ID of the applied request being destroyed
+	Project     string            `json:"project,omitempty"`
+	Environment string            `json:"environment,omitempty"`
+	Module      string            `json:"module,omitempty"`
+	Label       string            `json:"label,omitempty"`  // registry.Label(ID) for create; the target's label for destroy
+	File        string            `json:"file,omitempty"`   // envs/<env>/tfpilot_<label>.tf
+	Inputs      map[string]string `json:"inputs,omitempty"` // canonical values from registry.Module.Resolve
+	Sensitive   []string          `json:"sensitive,omitempty"`
+	Requester   Actor             `json:"requester"`
+	Thread      Thread            `json:"thread"`
+	State       State             `json:"state"`
+	Version     int64             `json:"version"` // incremented on every persisted transition
+
+	// Owed holds the effects this request still owes (the outbox): saved
+	// before they run, removed when their result event is stepped.
+	Owed []Effect `json:"owed,omitempty"`
+	// Seq numbers effects and audit records of this request.
+	Seq int64 `json:"seq"`
+
+	Change    *Change      `json:"change,omitempty"`
+	PlanRun   *Run         `json:"plan_run,omitempty"`
+	ApplyRun  *Run         `json:"apply_run,omitempty"`
+	Plan      *PlanSummary `json:"plan,omitempty"`
+	Approvals []Approval   `json:"approvals,omitempty"`
+	History   []Transition `json:"history,omitempty"`
+	// Seen holds the idempotency keys of events already applied.
+	Seen []string `json:"seen,omitempty"`
+	// Problem is the user-facing text of the last failure (plan failed,
+	// effect out of retries); cleared by the next successful step.
+	Problem string `json:"problem,omitempty"`
+	// FailedEffect is an effect that ran out of retries; the Retry action
+	// owes it again.
+	FailedEffect *Effect `json:"failed_effect,omitempty"`
+
+	Lease     Lease     `json:"lease,omitzero"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+
+	// Rev is the store's revision of the record this value was read from
+	// (an S3 ETag, a file version); stores use it for conditional writes.
+	// It is not part of the request's content.
+	Rev string `json:"-"`
+}
+
+// Actor is a person (or TfPilot itself) acting on a request.
+type Actor struct {
+	ID     string   `json:"id"`               // chat user ID, e.g. U123
+	Name   string   `json:"name,omitempty"`   // display name, for messages only
+	Groups []string `json:"groups,omitempty"` // user-group IDs, resolved by the chat surface
+}
+
+// System is the actor for events produced by TfPilot itself (effect results).
+var System = Actor{ID: "tfpilot", Name: "TfPilot"}
+
+// Thread locates a request's conversation: the channel and the root message
+// (the status card). TS is empty until the card has been posted.
+type Thread struct {
+	Channel string `json:"channel,omitempty"`
+	TS      string `json:"ts,omitempty"`
+	URL     string `json:"url,omitempty"` // permalink, for PR bodies and notifications
+}
+
+// Change is the pull request (or local branch) that carries a request's file.
+type Change struct {
+	Branch  string `json:"branch"` // tfpilot/<request-id>
+	Number  int    `json:"number,omitempty"`
+	URL     string `json:"url,omitempty"`
+	HeadSHA string `json:"head_sha,omitempty"` // commit the plan must be made from
+	BaseSHA string `json:"base_sha,omitempty"` // base branch commit the change was built on
+	Merged  bool   `json:"merged,omitempty"`
+	Closed  bool   `json:"closed,omitempty"`
+}
+
+// RunStatus is where a workflow run is.
+type RunStatus int
+
+// Run statuses.
+const (
+	RunQueued RunStatus = iota + 1
+	RunInProgress
+	RunSucceeded
+	RunFailed
+	RunCancelled
+)
+
+func (s RunStatus) String() string {
+	switch s {
+	case RunQueued:
+		return "queued"
+	case RunInProgress:
+		return "in progress"
+	case RunSucceeded:
+		return "succeeded"
+	case RunFailed:
+		return "failed"
+	case RunCancelled:
+		return "cancelled"
+	}
+	return "unknown"
+}
+
+// Done reports whether the run has finished.
+func (s RunStatus) Done() bool { return s >= RunSucceeded }
+
+// Workflow names a workflow of the environment repository.
+type Workflow string
+
+// The two workflows TfPilot dispatches.
+const (
+	WorkflowPlan  Workflow = "plan"
+	WorkflowApply Workflow = "apply"
+)
+
+// Run is one workflow run (a GitHub Actions run, or a local runner's run).
+type Run struct {
+	Workflow Workflow  `json:"workflow"`
+	ID       int64     `json:"id"`
+	URL      string    `json:"url,omitempty"`
+	HeadSHA  string    `json:"head_sha,omitempty"` // commit the run checked out
+	Status   RunStatus `json:"status,omitempty"`
+	// Failure explains a failed run: failing job and step and the last log
+	// lines, redacted of secrets.
+	Failure string `json:"failure,omitempty"`
+}
+
+// PlanSummary is what people need to decide on a plan.
+type PlanSummary struct {
+	Create  int `json:"create"`
+	Update  int `json:"update"`
+	Replace int `json:"replace"` // a replace counts once, here, never as create+delete
+	Delete  int `json:"delete"`
+	Read    int `json:"read"`
+	NoOp    int `json:"no_op"`
+	// Resources lists every changing resource address with its action
+	// (create, update, replace, delete, read), in plan order.
+	Resources []ResourceChange `json:"resources,omitempty"`
+	Drift     []ResourceChange `json:"drift,omitempty"`
+	Errored   bool             `json:"errored,omitempty"`
+	// Preview marks a static preview computed from the module's resources by
+	// the local runner: not a Terraform plan, and it must never be shown as one.
+	Preview bool   `json:"preview,omitempty"`
+	TextURL string `json:"text_url,omitempty"` // full plan.txt (link or file)
+}
+
+// ResourceChange is one address in a plan and what happens to it.
+type ResourceChange struct {
+	Address string `json:"address"`
+	Action  string `json:"action"`
+}
+
+// Approval is one person's approval of one plan.
+type Approval struct {
+	Actor     Actor     `json:"actor"`
+	PlanRunID int64     `json:"plan_run_id"`
+	At        time.Time `json:"at"`
+}
+
+// Transition is one line of a request's history.
+type Transition struct {
+	Seq   int64     `json:"seq"`
+	At    time.Time `json:"at"`
+	Actor string    `json:"actor"`
+	Event EventKind `json:"event"`
+	From  State     `json:"from"`
+	To    State     `json:"to"`
+	Note  string    `json:"note,omitempty"`
+}
+
+// Lease marks which engine replica may run a request's owed effects, until when.
+type Lease struct {
+	Owner string    `json:"owner,omitempty"`
+	Until time.Time `json:"until,omitzero"`
+}
