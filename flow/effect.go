@@ -56,11 +56,11 @@ type Effect struct {
 	Attempts int        `json:"attempts,omitempty"`
 	LastErr  string     `json:"last_error,omitempty"`
 
-	Text      string       `json:"text,omitempty"`       // EffReply, EffNotify
-	TriggerID string       `json:"trigger_id,omitempty"` // EffOpenModal
+	Text      string       `json:"text,omitempty"`        // EffReply, EffNotify
+	TriggerID string       `json:"trigger_id,omitempty"`  // EffOpenModal
 	PlanRunID int64        `json:"plan_run_id,omitempty"` // EffDispatchApply
 	Workflow  Workflow     `json:"workflow,omitempty"`    // EffWatchRun
-	Audit     *AuditRecord `json:"audit,omitempty"` // EffRecordAudit
+	Audit     *AuditRecord `json:"audit,omitempty"`       // EffRecordAudit
 }
 
 // AuditRecord is one append-only line of the audit trail.

@@ -9,18 +9,18 @@ type EventKind int
 // from the engine when an effect finishes.
 const (
 	// Person events.
-	EvStart         EventKind = iota + 1 // new create request in a thread (Project/Module/Environment may be preset)
-	EvChooseModule                       // Project, Module, Environment chosen
-	EvSetInputs                          // Inputs (canonical, already resolved by the engine) merged into the request
-	EvEdit                               // back to CollectingInputs; invalidates plan and approvals
-	EvConfirm                            // Submit: open the change
-	EvApprove                            // approve the current plan
-	EvReject                             // reject the current plan
-	EvApply                              // apply the approved plan
-	EvReplan                             // refresh: plan again on the current branch
-	EvCancel                             // cancel the request (closes the PR)
-	EvRetry                              // run again the effect that ran out of retries
-	EvStartDestroy                       // new destroy request: Target, Project, Module, Environment, Label, File preset
+	EvStart        EventKind = iota + 1 // new create request in a thread (Project/Module/Environment may be preset)
+	EvChooseModule                      // Project, Module, Environment chosen
+	EvSetInputs                         // Inputs (canonical, already resolved by the engine) merged into the request
+	EvEdit                              // back to CollectingInputs; invalidates plan and approvals
+	EvConfirm                           // Submit: open the change
+	EvApprove                           // approve the current plan
+	EvReject                            // reject the current plan
+	EvApply                             // apply the approved plan
+	EvReplan                            // refresh: plan again on the current branch
+	EvCancel                            // cancel the request (closes the PR)
+	EvRetry                             // run again the effect that ran out of retries
+	EvStartDestroy                      // new destroy request: Target, Project, Module, Environment, Label, File preset
 
 	// Result events (Actor is System).
 	EvChangeOpened   // Change set
