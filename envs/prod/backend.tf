@@ -1,0 +1,11 @@
+# Partial configuration: the state bucket and its region are given at init time,
+#   terraform init -backend-config="bucket=<state bucket>" -backend-config="region=<region>"
+# as the plan and apply workflows do. use_lockfile keeps an S3 lock object next to
+# the state, so two runs can never write the state at the same time.
+terraform {
+  backend "s3" {
+    key          = "envs/prod/terraform.tfstate"
+    encrypt      = true
+    use_lockfile = true
+  }
+}
