@@ -1,0 +1,70 @@
+package registry
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Diagnostic is a problem found while reading a module, located by file
+// (relative to the catalogue root, e.g. "s3-bucket/variables.tf") and line.
+type Diagnostic struct {
+	Module, File string
+	Line         int
+	Message      string
+}
+
+// Error returns "file:line: message" (without the line when it is unknown).
+func (d Diagnostic) Error() string {
+	if d.Line > 0 {
+		return fmt.Sprintf("%s:%d: %s", d.File, d.Line, d.Message)
+	}
+	return fmt.Sprintf("%s: %s", d.File, d.Message)
+}
+
+// Diagnostics is a list of problems; as an error it prints one per line.
+type Diagnostics []Diagnostic
+
+// Error returns one diagnostic per line.
+func (ds Diagnostics) Error() string {
+	lines := make([]string, len(ds))
+	for i, d := range ds {
+		lines[i] = d.Error()
+	}
+	return strings.Join(lines, "\n")
+}
+
+// Err returns ds as an error, or nil when there is nothing to report, so that
+// a nil Diagnostics never becomes a non-nil error interface.
+func (ds Diagnostics) Err() error {
+	if len(ds) == 0 {
+		return nil
+	}
+	return ds
+}
+
+// InputError is one problem with a value a person gave for a field.
+type InputError struct {
+	Field, Reason string
+}
+
+// Error returns "field: reason".
+func (e InputError) Error() string { return e.Field + ": " + e.Reason }
+
+// InputErrors are all problems found with one set of inputs.
+type InputErrors []InputError
+
+// Error returns one "field: reason" per line.
+func (es InputErrors) Error() string {
+	lines := make([]string, len(es))
+	for i, e := range es {
+		lines[i] = e.Error()
+	}
+	return strings.Join(lines, "\n")
+}
+
+func (es InputErrors) err() error {
+	if len(es) == 0 {
+		return nil
+	}
+	return es
+}

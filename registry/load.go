@@ -1,0 +1,420 @@
+package registry
+
+import (
+	"fmt"
+	"io/fs"
+	"path"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/ext/typeexpr"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/convert"
+)
+
+// moduleName is what a module folder may be called: it ends up in a source
+// path and in chat, so keep it boring.
+var moduleName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
+
+// Load reads every module folder at the root of fsys (for example
+// os.DirFS("modules")). It returns the catalogue of the modules that loaded
+// cleanly and, when any did not, the same Diagnostics as the error. Hidden
+// folders (".x") and folders starting with "_" are skipped.
+func Load(fsys fs.FS) (*Catalog, error) {
+	all, diags := loadAll(fsys)
+	cat := &Catalog{}
+	for _, lm := range all {
+		if len(lm.diags) == 0 {
+			cat.Modules = append(cat.Modules, lm.mod)
+		}
+		diags = append(diags, lm.diags...)
+	}
+	cat.Diagnostics = diags
+	return cat, diags.Err()
+}
+
+// loaded is one module as read, with its problems; check needs the broken
+// ones too.
+type loaded struct {
+	mod   *Module
+	diags Diagnostics
+}
+
+func loadAll(fsys fs.FS) ([]loaded, Diagnostics) {
+	entries, err := fs.ReadDir(fsys, ".")
+	if err != nil {
+		return nil, Diagnostics{{File: ".", Message: fmt.Sprintf("read module folder: %v", err)}}
+	}
+	var out []loaded
+	for _, e := range entries { // fs.ReadDir sorts by name
+		name := e.Name()
+		if !e.IsDir() || strings.HasPrefix(name, ".") || strings.HasPrefix(name, "_") {
+			continue
+		}
+		out = append(out, loadModule(fsys, name))
+	}
+	return out, nil
+}
+
+var rootSchema = &hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{
+	{Type: "variable", LabelNames: []string{"name"}},
+	{Type: "output", LabelNames: []string{"name"}},
+	{Type: "resource", LabelNames: []string{"type", "name"}},
+}}
+
+var variableSchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{
+		{Name: "description"}, {Name: "type"}, {Name: "default"},
+		{Name: "sensitive"}, {Name: "nullable"}, {Name: "ephemeral"},
+	},
+	Blocks: []hcl.BlockHeaderSchema{{Type: "validation"}},
+}
+
+var validationSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
+	{Name: "condition", Required: true}, {Name: "error_message", Required: true},
+}}
+
+var outputSchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{
+		{Name: "value", Required: true}, {Name: "description"}, {Name: "sensitive"},
+		{Name: "depends_on"}, {Name: "ephemeral"},
+	},
+	Blocks: []hcl.BlockHeaderSchema{{Type: "precondition"}},
+}
+
+// moduleLoader collects one module's contents and diagnostics.
+type moduleLoader struct {
+	mod   *Module
+	diags Diagnostics
+	src   []byte // the file being read, for source text of expressions
+}
+
+func (l *moduleLoader) add(file string, line int, format string, args ...any) {
+	l.diags = append(l.diags, Diagnostic{Module: l.mod.Name, File: file, Line: line, Message: fmt.Sprintf(format, args...)})
+}
+
+func (l *moduleLoader) addHCL(ds hcl.Diagnostics) {
+	for _, d := range ds {
+		if d.Severity != hcl.DiagError {
+			continue
+		}
+		file, line := l.mod.Name, 0
+		if d.Subject != nil {
+			file, line = d.Subject.Filename, d.Subject.Start.Line
+		}
+		msg := d.Summary
+		if d.Detail != "" {
+			msg += ": " + d.Detail
+		}
+		l.add(file, line, "%s", msg)
+	}
+}
+
+func loadModule(fsys fs.FS, dir string) loaded {
+	l := &moduleLoader{mod: &Module{Name: dir}}
+	if !moduleName.MatchString(dir) {
+		l.add(dir, 0, "module folder name must be lowercase letters, digits, hyphens and underscores")
+	}
+	entries, err := fs.ReadDir(fsys, dir)
+	if err != nil {
+		l.add(dir, 0, "read module: %v", err)
+		return loaded{l.mod, l.diags}
+	}
+	nTF := 0
+	for _, e := range entries {
+		p := path.Join(dir, e.Name())
+		switch {
+		case e.IsDir():
+		case strings.HasSuffix(e.Name(), ".tf"):
+			nTF++
+			l.readFile(fsys, p)
+		case e.Name() == "README.md":
+			b, err := fs.ReadFile(fsys, p)
+			if err != nil {
+				l.add(p, 0, "read README: %v", err)
+				continue
+			}
+			l.mod.readme = string(b)
+			l.mod.Description = firstParagraph(l.mod.readme)
+		}
+	}
+	if nTF == 0 {
+		l.add(dir, 0, "module has no .tf files")
+	}
+	l.finish()
+	return loaded{l.mod, l.diags}
+}
+
+func (l *moduleLoader) readFile(fsys fs.FS, p string) {
+	src, err := fs.ReadFile(fsys, p)
+	if err != nil {
+		l.add(p, 0, "read: %v", err)
+		return
+	}
+	l.src = src
+	f, ds := hclsyntax.ParseConfig(src, p, hcl.InitialPos)
+	l.addHCL(ds)
+	if f == nil || ds.HasErrors() {
+		return
+	}
+	content, _, ds := f.Body.PartialContent(rootSchema)
+	l.addHCL(ds)
+	for _, b := range content.Blocks {
+		switch b.Type {
+		case "variable":
+			l.variable(b)
+		case "output":
+			l.output(b)
+		case "resource":
+			tagged := false
+			if sb, ok := b.Body.(*hclsyntax.Body); ok {
+				_, tagged = sb.Attributes["tags"]
+			}
+			l.mod.Resources = append(l.mod.Resources, Resource{
+				Type: b.Labels[0], Name: b.Labels[1], Tagged: tagged,
+				File: p, Line: b.DefRange.Start.Line,
+			})
+		}
+	}
+}
+
+func (l *moduleLoader) text(r hcl.Range) string {
+	if r.End.Byte > len(l.src) || r.Start.Byte > r.End.Byte {
+		return ""
+	}
+	return string(l.src[r.Start.Byte:r.End.Byte])
+}
+
+// literal evaluates an expression that may not refer to anything.
+func (l *moduleLoader) literal(attr *hcl.Attribute, ty cty.Type) (cty.Value, bool) {
+	v, ds := attr.Expr.Value(nil)
+	if ds.HasErrors() {
+		l.addHCL(ds)
+		return cty.NilVal, false
+	}
+	cv, err := convert.Convert(v, ty)
+	if err != nil || cv.IsNull() {
+		l.add(attr.Range.Filename, attr.Range.Start.Line, "%s must be a %s literal", attr.Name, ty.FriendlyName())
+		return cty.NilVal, false
+	}
+	return cv, true
+}
+
+func (l *moduleLoader) boolAttr(attrs hcl.Attributes, name string, def bool) bool {
+	a, ok := attrs[name]
+	if !ok {
+		return def
+	}
+	v, ok := l.literal(a, cty.Bool)
+	if !ok {
+		return def
+	}
+	return v.True()
+}
+
+func (l *moduleLoader) stringAttr(attrs hcl.Attributes, name string) string {
+	a, ok := attrs[name]
+	if !ok {
+		return ""
+	}
+	v, ok := l.literal(a, cty.String)
+	if !ok {
+		return ""
+	}
+	return v.AsString()
+}
+
+func (l *moduleLoader) variable(b *hcl.Block) {
+	name := b.Labels[0]
+	file, line := b.DefRange.Filename, b.DefRange.Start.Line
+	if _, dup := l.mod.Input(name); dup {
+		l.add(file, line, "variable %q is declared twice", name)
+		return
+	}
+	content, ds := b.Body.Content(variableSchema)
+	l.addHCL(ds)
+	in := &Input{
+		Name: name, File: file, Line: line, System: isSystem(name),
+		Type: cty.DynamicPseudoType, TypeExpr: "any",
+		Description: l.stringAttr(content.Attributes, "description"),
+		Sensitive:   l.boolAttr(content.Attributes, "sensitive", false),
+		Nullable:    l.boolAttr(content.Attributes, "nullable", true),
+	}
+	if a, ok := content.Attributes["type"]; ok {
+		ty, defaults, ds := typeexpr.TypeConstraintWithDefaults(a.Expr)
+		l.addHCL(ds)
+		if !ds.HasErrors() {
+			in.Type, in.defaults, in.TypeExpr = ty, defaults, strings.TrimSpace(l.text(a.Expr.Range()))
+		}
+	}
+	if a, ok := content.Attributes["default"]; ok {
+		in.HasDefault = true
+		v, ds := a.Expr.Value(nil)
+		l.addHCL(ds)
+		if !ds.HasErrors() {
+			if in.defaults != nil && !v.IsNull() {
+				v = in.defaults.Apply(v)
+			}
+			cv, err := convert.Convert(v, in.Type)
+			if err != nil {
+				l.add(file, a.Range.Start.Line, "default of %s does not match its type %s: %v", name, in.TypeExpr, err)
+			}
+			in.Default = cv
+		}
+	}
+	in.Required = !in.HasDefault
+	for _, vb := range content.Blocks {
+		l.validation(in, vb)
+	}
+	l.mod.Inputs = append(l.mod.Inputs, in)
+}
+
+func (l *moduleLoader) validation(in *Input, b *hcl.Block) {
+	content, ds := b.Body.Content(validationSchema)
+	l.addHCL(ds)
+	if ds.HasErrors() {
+		return
+	}
+	v := Validation{File: b.DefRange.Filename, Line: b.DefRange.Start.Line}
+	cond := content.Attributes["condition"]
+	v.Condition = cond.Expr
+	l.checkExpr(in.Name, cond.Expr)
+	msg := content.Attributes["error_message"]
+	if len(msg.Expr.Variables()) == 0 {
+		v.ErrorMessage = l.stringAttr(content.Attributes, "error_message")
+	} else {
+		l.checkExpr(in.Name, msg.Expr)
+		v.ErrorMessage = strings.TrimSpace(l.text(msg.Expr.Range()))
+		v.messageExpr = msg.Expr
+	}
+	in.Validations = append(in.Validations, v)
+	if opts := containsOptions(in.Name, cond.Expr); opts != nil && in.Options == nil {
+		in.Options = opts
+	}
+}
+
+// checkExpr reports functions the evaluator does not have and references to
+// anything but the variable itself (Terraform 1.5 allows only that), so that a
+// validation can never silently fail for every value.
+func (l *moduleLoader) checkExpr(self string, expr hcl.Expression) {
+	se, ok := expr.(hclsyntax.Expression)
+	if !ok {
+		return
+	}
+	r := expr.Range()
+	hclsyntax.VisitAll(se, func(n hclsyntax.Node) hcl.Diagnostics {
+		if fc, ok := n.(*hclsyntax.FunctionCallExpr); ok {
+			if _, known := functions[fc.Name]; !known {
+				l.add(r.Filename, fc.NameRange.Start.Line, "validation uses function %s(), which TfPilot cannot evaluate", fc.Name)
+			}
+		}
+		return nil
+	})
+	for _, t := range expr.Variables() {
+		if t.RootName() != "var" || len(t) < 2 {
+			l.add(r.Filename, t.SourceRange().Start.Line, "validation of %s may only refer to var.%s", self, self)
+			continue
+		}
+		if a, ok := t[1].(hcl.TraverseAttr); !ok || a.Name != self {
+			l.add(r.Filename, t.SourceRange().Start.Line, "validation of %s may only refer to var.%s", self, self)
+		}
+	}
+}
+
+// containsOptions recognises contains(["a", "b"], var.name) and returns the
+// literal options.
+func containsOptions(self string, expr hcl.Expression) []string {
+	fc, ok := expr.(*hclsyntax.FunctionCallExpr)
+	if !ok || fc.Name != "contains" || len(fc.Args) != 2 {
+		return nil
+	}
+	tup, ok := fc.Args[0].(*hclsyntax.TupleConsExpr)
+	if !ok {
+		return nil
+	}
+	ref, ok := fc.Args[1].(*hclsyntax.ScopeTraversalExpr)
+	if !ok || len(ref.Traversal) != 2 || ref.Traversal.RootName() != "var" {
+		return nil
+	}
+	if a, ok := ref.Traversal[1].(hcl.TraverseAttr); !ok || a.Name != self {
+		return nil
+	}
+	opts := make([]string, 0, len(tup.Exprs))
+	for _, e := range tup.Exprs {
+		v, ds := e.Value(nil)
+		if ds.HasErrors() || !v.IsKnown() || v.IsNull() {
+			return nil
+		}
+		s, err := convert.Convert(v, cty.String)
+		if err != nil {
+			return nil
+		}
+		opts = append(opts, s.AsString())
+	}
+	return opts
+}
+
+func (l *moduleLoader) output(b *hcl.Block) {
+	content, ds := b.Body.Content(outputSchema)
+	l.addHCL(ds)
+	l.mod.Outputs = append(l.mod.Outputs, &Output{
+		Name:        b.Labels[0],
+		Description: l.stringAttr(content.Attributes, "description"),
+		Sensitive:   l.boolAttr(content.Attributes, "sensitive", false),
+		File:        b.DefRange.Filename,
+		Line:        b.DefRange.Start.Line,
+	})
+}
+
+// finish builds the derived fields once every file is read.
+func (l *moduleLoader) finish() {
+	m := l.mod
+	seen := map[string]bool{}
+	for _, r := range m.Resources {
+		if !seen[r.Type] {
+			seen[r.Type] = true
+			m.ResourceTypes = append(m.ResourceTypes, r.Type)
+		}
+	}
+	slices.Sort(m.ResourceTypes)
+	m.byKey = map[string]*Input{}
+	m.squash = map[string]*Input{}
+	ambiguous := map[string]bool{}
+	for _, in := range m.Inputs {
+		if in.System {
+			continue
+		}
+		m.byKey[normalizeKey(in.Name)] = in
+		sq := squashKey(in.Name)
+		if _, dup := m.squash[sq]; dup {
+			ambiguous[sq] = true
+		}
+		m.squash[sq] = in
+	}
+	for sq := range ambiguous {
+		delete(m.squash, sq)
+	}
+}
+
+// firstParagraph returns the first paragraph of Markdown text that is not a
+// heading, joined into one line.
+func firstParagraph(md string) string {
+	var para []string
+	for _, line := range strings.Split(strings.ReplaceAll(md, "\r\n", "\n"), "\n") {
+		t := strings.TrimSpace(line)
+		switch {
+		case t == "" && len(para) > 0:
+			return strings.Join(para, " ")
+		case t == "", strings.HasPrefix(t, "#"), strings.HasPrefix(t, "<!--"), strings.HasPrefix(t, "[!["):
+			if len(para) > 0 {
+				return strings.Join(para, " ")
+			}
+		default:
+			para = append(para, t)
+		}
+	}
+	return strings.Join(para, " ")
+}

@@ -1,0 +1,96 @@
+package registry
+
+import (
+	"strings"
+	"unicode"
+
+	"github.com/agext/levenshtein"
+)
+
+// normalizeKey maps the ways a person writes a field name onto Terraform's
+// snake_case: "visibilityTimeout", "visibility-timeout", "Visibility Timeout"
+// and "visibility_timeout" all become "visibility_timeout"; runs of capitals
+// are one word ("KMSKeyID" → "kms_key_id").
+func normalizeKey(s string) string {
+	rs := []rune(strings.TrimSpace(s))
+	var b strings.Builder
+	b.Grow(len(s) + 4)
+	sep := false // a separator is pending
+	for i, r := range rs {
+		if !unicode.IsLetter(r) && !unicode.IsDigit(r) {
+			sep = b.Len() > 0
+			continue
+		}
+		if unicode.IsUpper(r) && i > 0 && b.Len() > 0 {
+			prev := rs[i-1]
+			nextLower := i+1 < len(rs) && unicode.IsLower(rs[i+1])
+			if unicode.IsLower(prev) || unicode.IsDigit(prev) || (unicode.IsUpper(prev) && nextLower) {
+				sep = true
+			}
+		}
+		if sep {
+			b.WriteByte('_')
+			sep = false
+		}
+		b.WriteRune(unicode.ToLower(r))
+	}
+	return b.String()
+}
+
+// squashKey is normalizeKey without separators, so that "versioningenabled"
+// still finds versioning_enabled when that is unambiguous.
+func squashKey(s string) string { return strings.ReplaceAll(normalizeKey(s), "_", "") }
+
+// lookup finds the user input a raw key names.
+func (m *Module) lookup(raw string) (*Input, bool) {
+	if in, ok := m.byKey[normalizeKey(raw)]; ok {
+		return in, true
+	}
+	in, ok := m.squash[squashKey(raw)]
+	return in, ok
+}
+
+// unknownKeyReason explains an unknown key, suggesting the closest input.
+func (m *Module) unknownKeyReason(raw string) string {
+	if s := m.suggest(raw); s != "" {
+		return "unknown input; did you mean " + s + "?"
+	}
+	names := make([]string, 0, len(m.Inputs))
+	for _, in := range m.UserInputs() {
+		names = append(names, in.Name)
+	}
+	if len(names) == 0 {
+		return "unknown input; module " + m.Name + " takes no inputs"
+	}
+	return "unknown input; inputs are: " + strings.Join(names, ", ")
+}
+
+// suggest returns the user input closest to raw, or "" when none is close:
+// an edit distance of at most a third of the name (minimum 2), or the key
+// being a whole word of the name ("versioning" → "versioning_enabled").
+func (m *Module) suggest(raw string) string {
+	key := normalizeKey(raw)
+	if key == "" {
+		return ""
+	}
+	best, bestDist := "", 1<<30
+	for _, in := range m.Inputs {
+		if in.System {
+			continue
+		}
+		d := levenshtein.Distance(key, in.Name, nil)
+		limit := max(2, len(in.Name)/3)
+		if d > limit && len(key) >= 3 && containsWord(in.Name, key) {
+			d = limit // a whole word of the name is as good as a near miss
+		}
+		if d <= limit && d < bestDist {
+			best, bestDist = in.Name, d
+		}
+	}
+	return best
+}
+
+// containsWord reports whether key is a run of whole "_"-separated words of name.
+func containsWord(name, key string) bool {
+	return strings.Contains("_"+name+"_", "_"+key+"_")
+}

@@ -1,0 +1,167 @@
+package registry
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/google/uuid"
+	"github.com/hashicorp/hcl/v2/hclwrite"
+	"github.com/zclconf/go-cty/cty"
+)
+
+// ErrLabelTaken is returned by Render when the environment root already has a
+// file for the request's label.
+var ErrLabelTaken = errors.New("label already taken")
+
+// labelLen is how many hex digits of the request ID make a label. UUIDv7 IDs
+// share their leading 48-bit timestamp, so the label comes from the end:
+// the last 12 hex digits are random in both v4 and v7.
+const labelLen = 12
+
+// Label returns the short, stable label of a request ID: its last 12 hex
+// digits, lowercased, without dashes. "tfpilot_" + Label(id) is a valid HCL
+// identifier and file name stem.
+func Label(requestID string) string {
+	hex := make([]byte, 0, 32)
+	for _, c := range []byte(strings.ToLower(requestID)) {
+		if c >= '0' && c <= '9' || c >= 'a' && c <= 'f' {
+			hex = append(hex, c)
+		}
+	}
+	if len(hex) > labelLen {
+		hex = hex[len(hex)-labelLen:]
+	}
+	return string(hex)
+}
+
+// RenderSpec is everything Render needs besides the module.
+type RenderSpec struct {
+	RequestID, Project, Environment, Requester string
+	CreatedAt                                  time.Time
+	// Values are canonical values keyed by variable name, as returned by Resolve.
+	Values map[string]string
+	// ExistingFiles are the base names already in envs/<environment>/.
+	ExistingFiles []string
+}
+
+// File is a rendered request file.
+type File struct {
+	// Path is slash-separated and relative to the repository root:
+	// envs/<environment>/tfpilot_<label>.tf.
+	Path    string
+	Label   string
+	Content []byte
+}
+
+// Render writes a request as a Terraform file for its environment root: a
+// header comment (request ID, module, project, environment, requester,
+// creation time; never an input value) and one module block whose source is
+// ../../modules/<name>, with the system inputs and then the given user inputs
+// in the module's declaration order, each as an HCL literal of the variable's
+// type. It is pure and deterministic.
+//
+// Values are checked again exactly as Resolve checks them, and required inputs
+// must all be present, so Render never produces a file Terraform would reject
+// for an input. Every value the person gave is written, even one equal to the
+// module's default: the file records what was asked for, and a later change
+// of the module's default does not silently change an explicit choice.
+// Inputs not given are left out, so they follow the module's defaults.
+//
+// Bad input is InputErrors; a label already present in ExistingFiles wraps
+// ErrLabelTaken.
+func Render(m *Module, spec RenderSpec) (File, error) {
+	var errs InputErrors
+	if err := ValidateTarget(spec.Project, spec.Environment); err != nil {
+		errs = append(errs, err.(InputErrors)...)
+	}
+	id, err := uuid.Parse(spec.RequestID)
+	if err != nil {
+		errs = append(errs, InputError{Field: "request_id", Reason: fmt.Sprintf("%q is not a UUID", spec.RequestID)})
+	}
+	if spec.CreatedAt.IsZero() {
+		errs = append(errs, InputError{Field: "created_at", Reason: "is not set"})
+	}
+	vals, canon, verrs := m.resolve(spec.Values)
+	errs = append(errs, verrs...)
+	given := make(map[string]string, len(spec.Values))
+	for k := range spec.Values {
+		if in, ok := m.lookup(k); ok {
+			given[in.Name] = ""
+		}
+	}
+	for _, name := range m.Missing(given) {
+		errs = append(errs, InputError{Field: name, Reason: "is required"})
+	}
+	if len(errs) == 0 {
+		if _, err := m.DerivedNames(spec.Project, spec.Environment, canon); err != nil {
+			errs = append(errs, err.(InputErrors)...)
+		}
+	}
+	if len(errs) > 0 {
+		return File{}, errs
+	}
+
+	label := Label(id.String())
+	base := "tfpilot_" + label + ".tf"
+	path := "envs/" + spec.Environment + "/" + base
+	if slices.Contains(spec.ExistingFiles, base) {
+		return File{}, fmt.Errorf("%s already exists: %w", path, ErrLabelTaken)
+	}
+
+	var b strings.Builder
+	b.WriteString("# Managed by TfPilot, do not edit: this file was generated from a chat request.\n")
+	b.WriteString("# To change or remove what it creates, make a new request in TfPilot.\n#\n")
+	for _, kv := range [][2]string{
+		{"request_id", id.String()},
+		{"module", m.Name},
+		{"project", spec.Project},
+		{"environment", spec.Environment},
+		{"requester", commentText(spec.Requester)},
+		{"created_at", spec.CreatedAt.UTC().Format(time.RFC3339)},
+	} {
+		fmt.Fprintf(&b, "# %-12s %s\n", kv[0]+":", kv[1])
+	}
+	b.WriteString("\n")
+
+	f := hclwrite.NewEmptyFile()
+	body := f.Body().AppendNewBlock("module", []string{"tfpilot_" + label}).Body()
+	body.SetAttributeValue("source", cty.StringVal("../../modules/"+m.Name))
+	body.SetAttributeValue("project", cty.StringVal(spec.Project))
+	body.SetAttributeValue("environment", cty.StringVal(spec.Environment))
+	body.SetAttributeValue("request_id", cty.StringVal(id.String()))
+	first := true
+	for _, in := range m.Inputs {
+		v, ok := vals[in.Name]
+		if !ok || in.System {
+			continue
+		}
+		if first {
+			body.AppendNewline()
+			first = false
+		}
+		body.SetAttributeValue(in.Name, v)
+	}
+	b.Write(f.Bytes())
+	return File{Path: path, Label: label, Content: hclwrite.Format([]byte(b.String()))}, nil
+}
+
+// commentText makes free text (the requester's display name) safe inside a
+// one-line comment: anything that is not a printable character, including
+// every kind of line break, becomes U+FFFD.
+func commentText(s string) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	s = strings.Map(func(r rune) rune {
+		if !unicode.IsPrint(r) && r != ' ' {
+			return '\uFFFD'
+		}
+		return r
+	}, s)
+	if strings.TrimSpace(s) == "" {
+		return "(unknown)"
+	}
+	return s
+}
