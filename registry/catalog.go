@@ -55,6 +55,7 @@ type Module struct {
 	Resources []Resource
 
 	readme string
+	locals map[string]hcl.Expression
 	byKey  map[string]*Input // normalised name -> input (user inputs only)
 	squash map[string]*Input // normalised name without underscores -> input, unique ones only
 }
@@ -115,6 +116,9 @@ type Resource struct {
 	Tagged bool
 	File   string
 	Line   int
+
+	nameExpr  hcl.Expression // the argument that names it, for types with a naming rule
+	countExpr hcl.Expression
 }
 
 // UserInputs returns the inputs a person may set: all but the system inputs.

@@ -63,6 +63,7 @@ var rootSchema = &hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{
 	{Type: "variable", LabelNames: []string{"name"}},
 	{Type: "output", LabelNames: []string{"name"}},
 	{Type: "resource", LabelNames: []string{"type", "name"}},
+	{Type: "locals"},
 }}
 
 var variableSchema = &hcl.BodySchema{
@@ -169,16 +170,34 @@ func (l *moduleLoader) readFile(fsys fs.FS, p string) {
 		case "output":
 			l.output(b)
 		case "resource":
-			tagged := false
-			if sb, ok := b.Body.(*hclsyntax.Body); ok {
-				_, tagged = sb.Attributes["tags"]
+			l.resource(b)
+		case "locals":
+			attrs, ds := b.Body.JustAttributes()
+			l.addHCL(ds)
+			for name, a := range attrs {
+				if l.mod.locals == nil {
+					l.mod.locals = map[string]hcl.Expression{}
+				}
+				l.mod.locals[name] = a.Expr
 			}
-			l.mod.Resources = append(l.mod.Resources, Resource{
-				Type: b.Labels[0], Name: b.Labels[1], Tagged: tagged,
-				File: p, Line: b.DefRange.Start.Line,
-			})
 		}
 	}
+}
+
+func (l *moduleLoader) resource(b *hcl.Block) {
+	r := Resource{Type: b.Labels[0], Name: b.Labels[1], File: b.DefRange.Filename, Line: b.DefRange.Start.Line}
+	if sb, ok := b.Body.(*hclsyntax.Body); ok {
+		_, r.Tagged = sb.Attributes["tags"]
+		if rule, ok := nameRules[r.Type]; ok {
+			if a, ok := sb.Attributes[rule.attr]; ok {
+				r.nameExpr = a.Expr
+			}
+		}
+		if a, ok := sb.Attributes["count"]; ok {
+			r.countExpr = a.Expr
+		}
+	}
+	l.mod.Resources = append(l.mod.Resources, r)
 }
 
 func (l *moduleLoader) text(r hcl.Range) string {

@@ -4,9 +4,12 @@ import (
 	"fmt"
 	"net/netip"
 	"regexp"
+	"slices"
 	"strings"
 
+	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/convert"
 )
 
 // DerivedName is the final name of a resource a request creates.
@@ -18,31 +21,54 @@ type DerivedName struct {
 
 // nameRule is AWS's naming rule for one resource type.
 type nameRule struct {
-	what    string // "an S3 bucket name"
-	max     int
+	attr    string // the argument holding the name
+	what    string // "an S3 bucket name", for people
 	min     int
+	max     int
 	allowed *regexp.Regexp // one character
 	charset string         // allowed characters, for people
 	extra   func(name string) string
+	fifo    bool // a final ".fifo" is allowed
 }
+
+var (
+	alnumDash = regexp.MustCompile(`^[A-Za-z0-9_-]$`)
+	iamChars  = regexp.MustCompile(`^[\w+=,.@-]$`)
+)
 
 var nameRules = map[string]nameRule{
 	"aws_s3_bucket": {
-		what: "an S3 bucket name", min: 3, max: 63,
+		attr: "bucket", what: "an S3 bucket name", min: 3, max: 63,
 		allowed: regexp.MustCompile(`^[a-z0-9.-]$`), charset: "lowercase letters, digits, dots and hyphens",
 		extra: s3Extra,
 	},
 	"aws_sqs_queue": {
-		what: "an SQS queue name", min: 1, max: 80,
-		allowed: regexp.MustCompile(`^[A-Za-z0-9_-]$`), charset: "letters, digits, hyphens and underscores",
+		attr: "name", what: "an SQS queue name", min: 1, max: 80,
+		allowed: alnumDash, charset: "letters, digits, hyphens and underscores (and a final .fifo)", fifo: true,
 	},
 	"aws_iam_role": {
-		what: "an IAM role name", min: 1, max: 64,
-		allowed: regexp.MustCompile(`^[\w+=,.@-]$`), charset: "letters, digits and +=,.@_-",
+		attr: "name", what: "an IAM role name", min: 1, max: 64,
+		allowed: iamChars, charset: "letters, digits and +=,.@_-",
+	},
+	"aws_iam_role_policy": {
+		attr: "name", what: "an IAM role policy name", min: 1, max: 128,
+		allowed: iamChars, charset: "letters, digits and +=,.@_-",
+	},
+	"aws_iam_instance_profile": {
+		attr: "name", what: "an IAM instance profile name", min: 1, max: 128,
+		allowed: iamChars, charset: "letters, digits and +=,.@_-",
 	},
 	"aws_ecs_service": {
-		what: "an ECS service name", min: 1, max: 255,
-		allowed: regexp.MustCompile(`^[A-Za-z0-9_-]$`), charset: "letters, digits, hyphens and underscores",
+		attr: "name", what: "an ECS service name", min: 1, max: 255,
+		allowed: alnumDash, charset: "letters, digits, hyphens and underscores",
+	},
+	"aws_ecs_task_definition": {
+		attr: "family", what: "an ECS task definition family", min: 1, max: 255,
+		allowed: alnumDash, charset: "letters, digits, hyphens and underscores",
+	},
+	"aws_cloudwatch_log_group": {
+		attr: "name", what: "a CloudWatch log group name", min: 1, max: 512,
+		allowed: regexp.MustCompile(`^[A-Za-z0-9._/#-]$`), charset: "letters, digits and ._/#-",
 	},
 }
 
@@ -88,68 +114,144 @@ func ValidateTarget(project, environment string) error {
 	return errs.err()
 }
 
-// mainResource is the resource whose name is derived from the name input:
-// among the resources with a naming rule, the one called "this" or "main",
-// else the first declared.
-func (m *Module) mainResource() (Resource, bool) {
-	var first *Resource
-	for i, r := range m.Resources {
-		if _, ok := nameRules[r.Type]; !ok {
-			continue
-		}
-		if r.Name == "this" || r.Name == "main" {
-			return r, true
-		}
-		if first == nil {
-			first = &m.Resources[i]
-		}
-	}
-	if first == nil {
-		return Resource{}, false
-	}
-	return *first, true
-}
+// placeholderRequestID stands in for the request ID when names are derived
+// before one exists; names never contain it in practice.
+const placeholderRequestID = "00000000-0000-7000-8000-000000000000"
 
-// DerivedNames returns the final name of the module's main resource,
-// <project>-<environment>-<name> (plus ".fifo" for a FIFO queue), checked
-// against AWS's rule for that resource type. A name is never truncated: one
-// that is too long is an error saying by how much. When the module has no
-// name input or no named resource, or name is not set yet, it returns nothing.
-// values are canonical values as returned by Resolve. The error is InputErrors.
+// DerivedNames returns the final AWS names of the resources the module would
+// create for these values, checked against AWS's rule for each resource type
+// (S3 bucket, SQS queue, IAM role, ECS service and a few more). The names are
+// computed from the module itself: each named resource's name argument is
+// evaluated with the module's locals, the given values, the defaults and the
+// system inputs, so "<project>-<environment>-<name>", a ".fifo" suffix or a
+// "-dlq" queue come out exactly as Terraform will create them. A resource
+// whose count is 0 is skipped; a name that cannot be computed yet (name not
+// given) is left out. When a module's main resource has no name argument, the
+// convention <project>-<environment>-<name> is checked instead.
+//
+// A name is never truncated: one that is too long is an error saying by how
+// much. values are canonical values as returned by Resolve; the error is
+// InputErrors with field "name".
 func (m *Module) DerivedNames(project, environment string, values map[string]string) ([]DerivedName, error) {
 	if err := ValidateTarget(project, environment); err != nil {
 		return nil, err
 	}
-	res, ok := m.mainResource()
-	if !ok {
-		return nil, nil
+	ctx := m.nameContext(project, environment, values)
+	var out []DerivedName
+	var errs InputErrors
+	for _, r := range m.Resources {
+		rule, ok := nameRules[r.Type]
+		if !ok {
+			continue
+		}
+		name, ok := r.derive(ctx, project, environment, values)
+		if !ok {
+			continue
+		}
+		out = append(out, DerivedName{Resource: r.Type + "." + r.Name, Name: name})
+		if reason := checkName(rule, name); reason != "" && !slices.Contains(errs, InputError{"name", reason}) {
+			errs = append(errs, InputError{Field: "name", Reason: reason})
+		}
 	}
-	name, ok := m.stringValue("name", values)
-	if !ok {
-		return nil, nil
-	}
-	full := project + "-" + environment + "-" + name
-	if res.Type == "aws_sqs_queue" && (m.boolValue("fifo", values) || m.boolValue("fifo_queue", values)) && !strings.HasSuffix(full, ".fifo") {
-		full += ".fifo"
-	}
-	dn := []DerivedName{{Resource: res.Type + "." + res.Name, Name: full}}
-	if reason := checkName(nameRules[res.Type], res.Type, full); reason != "" {
-		return dn, InputErrors{{Field: "name", Reason: reason}}
-	}
-	return dn, nil
+	return out, errs.err()
 }
 
-func checkName(rule nameRule, typ, full string) string {
-	check := full
-	if typ == "aws_sqs_queue" {
-		check = strings.TrimSuffix(full, ".fifo")
+// derive evaluates the resource's name; ok is false when the resource would
+// not exist or its name is not known yet.
+func (r Resource) derive(ctx *hcl.EvalContext, project, environment string, values map[string]string) (string, bool) {
+	if r.countExpr != nil {
+		c, ds := r.countExpr.Value(ctx)
+		if !ds.HasErrors() && c.IsKnown() && !c.IsNull() && c.Type() == cty.Number && c.RawEquals(cty.Zero) {
+			return "", false
+		}
 	}
+	if r.nameExpr == nil {
+		if r.Name != "this" && r.Name != "main" {
+			return "", false
+		}
+		n, ok := values["name"]
+		if !ok {
+			return "", false
+		}
+		return project + "-" + environment + "-" + n, true
+	}
+	v, ds := r.nameExpr.Value(ctx)
+	if ds.HasErrors() || !v.IsWhollyKnown() || v.IsNull() {
+		return "", false
+	}
+	s, err := convert.Convert(v, cty.String)
+	if err != nil {
+		return "", false
+	}
+	return s.AsString(), true
+}
+
+// nameContext is what a name argument may refer to: var (given values, else
+// defaults, else unknown) and local (evaluated to a fixed point; a local that
+// refers to a resource or data source stays unknown).
+func (m *Module) nameContext(project, environment string, values map[string]string) *hcl.EvalContext {
+	vars := make(map[string]cty.Value, len(m.Inputs))
+	for _, in := range m.Inputs {
+		vars[in.Name] = cty.UnknownVal(in.Type)
+		switch in.Name {
+		case "project":
+			vars[in.Name] = cty.StringVal(project)
+			continue
+		case "environment":
+			vars[in.Name] = cty.StringVal(environment)
+			continue
+		case "request_id":
+			vars[in.Name] = cty.StringVal(placeholderRequestID)
+			continue
+		}
+		if text, ok := values[in.Name]; ok {
+			if v, _, err := parseValue(in, text); err == nil {
+				vars[in.Name] = v
+			}
+		} else if in.HasDefault {
+			vars[in.Name] = in.Default
+		}
+	}
+	ctx := &hcl.EvalContext{
+		Variables: map[string]cty.Value{"var": cty.ObjectVal(vars)},
+		Functions: functions,
+	}
+	locals := make(map[string]cty.Value, len(m.locals))
+	for name := range m.locals {
+		locals[name] = cty.DynamicVal
+	}
+	for range len(m.locals) + 1 {
+		ctx.Variables["local"] = cty.ObjectVal(locals)
+		changed := false
+		for name, expr := range m.locals {
+			if locals[name].IsWhollyKnown() {
+				continue
+			}
+			v, ds := expr.Value(ctx)
+			if ds.HasErrors() || !v.IsWhollyKnown() {
+				continue
+			}
+			locals[name], changed = v, true
+		}
+		if !changed {
+			break
+		}
+	}
+	ctx.Variables["local"] = cty.ObjectVal(locals)
+	return ctx
+}
+
+func checkName(rule nameRule, full string) string {
 	n := len(full)
 	switch {
 	case n > rule.max:
 		return fmt.Sprintf("%q is %d characters, %d more than %s allows (%d); shorten name by %d", full, n, n-rule.max, rule.what, rule.max, n-rule.max)
 	case n < rule.min:
 		return fmt.Sprintf("%q is %d characters; %s needs at least %d", full, n, rule.what, rule.min)
+	}
+	check := full
+	if rule.fifo {
+		check = strings.TrimSuffix(full, ".fifo")
 	}
 	for _, r := range check {
 		if !rule.allowed.MatchString(string(r)) {
@@ -162,28 +264,4 @@ func checkName(rule nameRule, typ, full string) string {
 		}
 	}
 	return ""
-}
-
-// stringValue is the value of a string input: given, else its default.
-func (m *Module) stringValue(name string, values map[string]string) (string, bool) {
-	if v, ok := values[name]; ok {
-		return v, true
-	}
-	in, ok := m.Input(name)
-	if !ok || !in.HasDefault || in.Default.IsNull() || !in.Default.Type().Equals(cty.String) {
-		return "", false
-	}
-	return in.Default.AsString(), true
-}
-
-// boolValue is the value of a bool input: given, else its default, else false.
-func (m *Module) boolValue(name string, values map[string]string) bool {
-	if v, ok := values[name]; ok {
-		return v == "true"
-	}
-	in, ok := m.Input(name)
-	if !ok || !in.HasDefault || in.Default.IsNull() || !in.Default.Type().Equals(cty.Bool) {
-		return false
-	}
-	return in.Default.True()
 }

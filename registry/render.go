@@ -11,6 +11,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/hashicorp/hcl/v2/hclwrite"
 	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/convert"
 )
 
 // ErrLabelTaken is returned by Render when the environment root already has a
@@ -85,6 +86,9 @@ func Render(m *Module, spec RenderSpec) (File, error) {
 	if spec.CreatedAt.IsZero() {
 		errs = append(errs, InputError{Field: "created_at", Reason: "is not set"})
 	}
+	if len(errs) == 0 {
+		errs = append(errs, m.checkSystem(spec.Project, spec.Environment, id.String())...)
+	}
 	vals, canon, verrs := m.resolve(spec.Values)
 	errs = append(errs, verrs...)
 	given := make(map[string]string, len(spec.Values))
@@ -147,6 +151,34 @@ func Render(m *Module, spec RenderSpec) (File, error) {
 	}
 	b.Write(f.Bytes())
 	return File{Path: path, Label: label, Content: hclwrite.Format([]byte(b.String()))}, nil
+}
+
+// checkSystem runs the module's own validations of the system inputs, which
+// may be stricter than ValidateTarget (a short project for a bucket module).
+func (m *Module) checkSystem(project, environment, requestID string) InputErrors {
+	var errs InputErrors
+	for _, in := range m.Inputs {
+		var v string
+		switch in.Name {
+		case "project":
+			v = project
+		case "environment":
+			v = environment
+		case "request_id":
+			v = requestID
+		default:
+			continue
+		}
+		cv, err := convert.Convert(cty.StringVal(v), in.Type)
+		if err != nil {
+			errs = append(errs, InputError{Field: in.Name, Reason: "module declares it as " + in.TypeExpr + ", not a string"})
+			continue
+		}
+		for _, msg := range in.check(cv) {
+			errs = append(errs, InputError{Field: in.Name, Reason: msg})
+		}
+	}
+	return errs
 }
 
 // commentText makes free text (the requester's display name) safe inside a
