@@ -160,6 +160,7 @@ type PlanSummary struct {
 	Delete  int `json:"delete"`
 	Read    int `json:"read"`
 	NoOp    int `json:"no_op"`
+	Forget  int `json:"forget,omitempty"` // removed from state, not destroyed
 	// Resources lists every changing resource address with its action
 	// (create, update, replace, delete, read), in plan order.
 	Resources []ResourceChange `json:"resources,omitempty"`
