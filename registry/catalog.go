@@ -119,6 +119,7 @@ type Resource struct {
 
 	nameExpr  hcl.Expression // the argument that names it, for types with a naming rule
 	countExpr hcl.Expression
+	tagsExpr  hcl.Expression
 }
 
 // UserInputs returns the inputs a person may set: all but the system inputs.

@@ -187,7 +187,9 @@ func (l *moduleLoader) readFile(fsys fs.FS, p string) {
 func (l *moduleLoader) resource(b *hcl.Block) {
 	r := Resource{Type: b.Labels[0], Name: b.Labels[1], File: b.DefRange.Filename, Line: b.DefRange.Start.Line}
 	if sb, ok := b.Body.(*hclsyntax.Body); ok {
-		_, r.Tagged = sb.Attributes["tags"]
+		if a, ok := sb.Attributes["tags"]; ok {
+			r.Tagged, r.tagsExpr = true, a.Expr
+		}
 		if rule, ok := nameRules[r.Type]; ok {
 			if a, ok := sb.Attributes[rule.attr]; ok {
 				r.nameExpr = a.Expr
