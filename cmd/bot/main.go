@@ -40,9 +40,10 @@ func (e exitError) Error() string { return fmt.Sprintf("exit status %d", e.code)
 
 func commands() map[string]command {
 	return map[string]command{
-		"modules": {"list the module catalogue", runModules},
-		"render":  {"render a request into an environment root", runRender},
-		"check":   {"check modules against TfPilot's conventions", runCheck},
+		"modules":   {"list the module catalogue", runModules},
+		"render":    {"render a request into an environment root", runRender},
+		"check":     {"check modules against TfPilot's conventions", runCheck},
+		"summarize": {"summarise a Terraform plan (terraform show -json output)", runSummarize},
 	}
 }
 

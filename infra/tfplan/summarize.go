@@ -1,0 +1,211 @@
+package tfplan
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	tfjson "github.com/hashicorp/terraform-json"
+
+	"github.com/tfpilot/tfpilot/flow"
+)
+
+// ErrNotPlan reports input that is not Terraform plan JSON.
+var ErrNotPlan = errors.New("not a Terraform plan: expected the output of `terraform show -json PLANFILE`")
+
+// Action names used in flow.ResourceChange.Action.
+const (
+	ActionCreate  = "create"
+	ActionUpdate  = "update"
+	ActionReplace = "replace"
+	ActionDelete  = "delete"
+	ActionRead    = "read"
+	ActionForget  = "forget"
+	ActionNoOp    = "no-op"
+)
+
+// planExtras holds the top-level fields terraform-json does not decode.
+type planExtras struct {
+	FormatVersion *string `json:"format_version"`
+	Errored       bool    `json:"errored"`
+}
+
+// Summarize decodes plan JSON and summarises it. A replace counts once, as a
+// replace; no-op and read changes are counted but not listed as changes to
+// review unless they are reads.
+func Summarize(data []byte) (flow.PlanSummary, error) {
+	var extras planExtras
+	if err := json.Unmarshal(data, &extras); err != nil {
+		return flow.PlanSummary{}, fmt.Errorf("%w (%v)", ErrNotPlan, err)
+	}
+	if extras.FormatVersion == nil {
+		return flow.PlanSummary{}, fmt.Errorf("%w (no format_version)", ErrNotPlan)
+	}
+	var plan tfjson.Plan
+	plan.UseJSONNumber(true)
+	if err := plan.UnmarshalJSON(data); err != nil {
+		// An errored plan may carry an empty prior_state, which terraform-json
+		// rejects; the summary does not need it, so retry without it.
+		trimmed, terr := withoutEmptyPriorState(data)
+		if terr != nil || plan.UnmarshalJSON(trimmed) != nil {
+			return flow.PlanSummary{}, fmt.Errorf("decode plan: %w", err)
+		}
+	}
+
+	var s flow.PlanSummary
+	for _, rc := range plan.ResourceChanges {
+		if rc == nil || rc.Change == nil {
+			continue
+		}
+		action := Classify(rc.Change.Actions)
+		switch action {
+		case ActionCreate:
+			s.Create++
+		case ActionUpdate:
+			s.Update++
+		case ActionReplace:
+			s.Replace++
+		case ActionDelete:
+			s.Delete++
+		case ActionRead:
+			s.Read++
+		case ActionForget:
+			s.Forget++
+		case ActionNoOp:
+			s.NoOp++
+			continue
+		}
+		s.Resources = append(s.Resources, flow.ResourceChange{Address: address(rc), Action: action})
+	}
+	for _, rc := range plan.ResourceDrift {
+		if rc == nil || rc.Change == nil {
+			continue
+		}
+		action := Classify(rc.Change.Actions)
+		if action == ActionNoOp {
+			continue
+		}
+		s.Drift = append(s.Drift, flow.ResourceChange{Address: address(rc), Action: action})
+	}
+	s.Errored = extras.Errored
+	return s, nil
+}
+
+// Classify names the action of a change. Every action list containing both a
+// delete (or forget) and a create is a replace.
+func Classify(a tfjson.Actions) string {
+	has := func(want tfjson.Action) bool {
+		for _, x := range a {
+			if x == want {
+				return true
+			}
+		}
+		return false
+	}
+	switch {
+	case has(tfjson.ActionCreate) && (has(tfjson.ActionDelete) || has(tfjson.ActionForget)):
+		return ActionReplace
+	case has(tfjson.ActionCreate):
+		return ActionCreate
+	case has(tfjson.ActionDelete):
+		return ActionDelete
+	case has(tfjson.ActionForget):
+		return ActionForget
+	case has(tfjson.ActionUpdate):
+		return ActionUpdate
+	case has(tfjson.ActionRead):
+		return ActionRead
+	}
+	return ActionNoOp
+}
+
+func address(rc *tfjson.ResourceChange) string {
+	if rc.DeposedKey != "" {
+		return rc.Address + " (deposed " + rc.DeposedKey + ")"
+	}
+	return rc.Address
+}
+
+func withoutEmptyPriorState(data []byte) ([]byte, error) {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(data, &m); err != nil {
+		return nil, err
+	}
+	if ps, ok := m["prior_state"]; ok && bytes.Equal(bytes.TrimSpace(ps), []byte("{}")) {
+		delete(m, "prior_state")
+	}
+	return json.Marshal(m)
+}
+
+// Text renders a summary for people: the counts line, up to maxAddresses
+// changing addresses ("…and K more"), drift, and the errored/preview marks.
+func Text(s flow.PlanSummary, maxAddresses int) string {
+	var b strings.Builder
+	if s.Preview {
+		b.WriteString("Static preview (not a Terraform plan)\n")
+	}
+	if s.Errored {
+		b.WriteString("The plan ERRORED: it cannot be applied. See the plan output.\n")
+	}
+	fmt.Fprintf(&b, "%s\n", Counts(s))
+	for i, r := range s.Resources {
+		if maxAddresses >= 0 && i >= maxAddresses {
+			fmt.Fprintf(&b, "…and %d more\n", len(s.Resources)-i)
+			break
+		}
+		fmt.Fprintf(&b, "  %s %s\n", symbol(r.Action), r.Address)
+	}
+	if len(s.Drift) > 0 {
+		fmt.Fprintf(&b, "Drift: %d resource(s) changed outside Terraform\n", len(s.Drift))
+		for i, r := range s.Drift {
+			if maxAddresses >= 0 && i >= maxAddresses {
+				fmt.Fprintf(&b, "…and %d more\n", len(s.Drift)-i)
+				break
+			}
+			fmt.Fprintf(&b, "  %s %s\n", symbol(r.Action), r.Address)
+		}
+	}
+	return b.String()
+}
+
+// Counts is the one-line count summary, e.g. "2 to create, 1 to replace".
+func Counts(s flow.PlanSummary) string {
+	var parts []string
+	add := func(n int, what string) {
+		if n > 0 {
+			parts = append(parts, fmt.Sprintf("%d to %s", n, what))
+		}
+	}
+	add(s.Create, "create")
+	add(s.Update, "update")
+	add(s.Replace, "replace")
+	add(s.Delete, "destroy")
+	add(s.Forget, "forget")
+	if s.Read > 0 {
+		parts = append(parts, fmt.Sprintf("%d to read", s.Read))
+	}
+	if len(parts) == 0 {
+		return "No changes."
+	}
+	return "Plan: " + strings.Join(parts, ", ") + "."
+}
+
+func symbol(action string) string {
+	switch action {
+	case ActionCreate:
+		return "+"
+	case ActionUpdate:
+		return "~"
+	case ActionReplace:
+		return "-/+"
+	case ActionDelete:
+		return "-"
+	case ActionRead:
+		return "<="
+	case ActionForget:
+		return "."
+	}
+	return " "
+}

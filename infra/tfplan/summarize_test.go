@@ -1,0 +1,198 @@
+package tfplan
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	tfjson "github.com/hashicorp/terraform-json"
+
+	"github.com/tfpilot/tfpilot/flow"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+// TestSummarizeGolden summarises every real plan in testdata and compares the
+// JSON summary and the text rendering with the golden files.
+func TestSummarizeGolden(t *testing.T) {
+	files, err := filepath.Glob("testdata/*_plan.json")
+	if err != nil || len(files) < 10 {
+		t.Fatalf("want the plan fixtures in testdata, got %d (%v)", len(files), err)
+	}
+	for _, f := range files {
+		name := strings.TrimSuffix(filepath.Base(f), ".json")
+		t.Run(name, func(t *testing.T) {
+			data, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s, err := Summarize(data)
+			if err != nil {
+				t.Fatalf("Summarize: %v", err)
+			}
+			js, err := json.MarshalIndent(s, "", "  ")
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := string(js) + "\n---\n" + Text(s, 5)
+			golden := filepath.Join("testdata", name+".golden")
+			if *update {
+				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run go test ./infra/tfplan -update)", err)
+			}
+			if diff := cmp.Diff(string(want), got); diff != "" {
+				t.Errorf("summary mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestSummarizeCounts pins the numbers that matter on the real fixtures, so a
+// regenerated golden file cannot hide a counting bug.
+func TestSummarizeCounts(t *testing.T) {
+	tests := []struct {
+		file string
+		want flow.PlanSummary
+	}{
+		{"tf157_mixed_plan.json", flow.PlanSummary{Create: 2, Update: 1, Replace: 1, Delete: 1, NoOp: 4}},
+		{"tfjson_action_reason_plan.json", flow.PlanSummary{Replace: 1}},
+		{"tfjson_basic_plan.json", flow.PlanSummary{Create: 7, Read: 1}},
+		{"tfjson_no_changes_plan.json", flow.PlanSummary{NoOp: 6}},
+		{"tf1114_errored_plan.json", flow.PlanSummary{Create: 1, Errored: true}},
+		{"handmade_drift_plan.json", flow.PlanSummary{Create: 2, Update: 1, Replace: 1, Delete: 1, NoOp: 4}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			data, err := os.ReadFile(filepath.Join("testdata", tt.file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := Summarize(data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got.Resources, got.Drift = nil, nil
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("counts (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestSummarizeDriftAndReplaceAddresses(t *testing.T) {
+	data, err := os.ReadFile("testdata/handmade_drift_plan.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := Summarize(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []flow.ResourceChange{
+		{Address: "terraform_data.gone", Action: "delete"},
+		{Address: "terraform_data.new", Action: "create"},
+		{Address: "terraform_data.rep", Action: "replace"},
+		{Address: "terraform_data.upd", Action: "update"},
+		{Address: "terraform_data.usesread", Action: "create"},
+	}
+	if diff := cmp.Diff(want, s.Resources); diff != "" {
+		t.Errorf("resources (-want +got):\n%s", diff)
+	}
+	wantDrift := []flow.ResourceChange{
+		{Address: "terraform_data.upd", Action: "update"},
+		{Address: "terraform_data.gone", Action: "delete"},
+	}
+	if diff := cmp.Diff(wantDrift, s.Drift); diff != "" {
+		t.Errorf("drift (-want +got):\n%s", diff)
+	}
+}
+
+func TestClassify(t *testing.T) {
+	tests := []struct {
+		actions tfjson.Actions
+		want    string
+	}{
+		{tfjson.Actions{tfjson.ActionNoop}, ActionNoOp},
+		{tfjson.Actions{tfjson.ActionCreate}, ActionCreate},
+		{tfjson.Actions{tfjson.ActionRead}, ActionRead},
+		{tfjson.Actions{tfjson.ActionUpdate}, ActionUpdate},
+		{tfjson.Actions{tfjson.ActionDelete}, ActionDelete},
+		{tfjson.Actions{tfjson.ActionDelete, tfjson.ActionCreate}, ActionReplace},
+		{tfjson.Actions{tfjson.ActionCreate, tfjson.ActionDelete}, ActionReplace},
+		{tfjson.Actions{tfjson.ActionCreate, tfjson.ActionForget}, ActionReplace},
+		{tfjson.Actions{tfjson.ActionForget}, ActionForget},
+	}
+	for _, tt := range tests {
+		if got := Classify(tt.actions); got != tt.want {
+			t.Errorf("Classify(%v) = %q, want %q", tt.actions, got, tt.want)
+		}
+	}
+}
+
+func TestSummarizeRejectsNonPlans(t *testing.T) {
+	tests := map[string]string{
+		"not json":       "hello",
+		"empty object":   "{}",
+		"state file":     `{"version": 4, "terraform_version": "1.5.7", "resources": []}`,
+		"future major":   `{"format_version": "2.0"}`,
+		"wrong type":     `[1, 2, 3]`,
+		"truncated plan": `{"format_version": "1.2", "resource_changes": [`,
+	}
+	for name, in := range tests {
+		t.Run(name, func(t *testing.T) {
+			_, err := Summarize([]byte(in))
+			if err == nil {
+				t.Fatal("Summarize accepted a non-plan")
+			}
+			if name != "future major" && !errors.Is(err, ErrNotPlan) {
+				t.Errorf("error %q does not wrap ErrNotPlan", err)
+			}
+		})
+	}
+}
+
+func TestTextTruncates(t *testing.T) {
+	var s flow.PlanSummary
+	for i := 0; i < 40; i++ {
+		s.Create++
+		s.Resources = append(s.Resources, flow.ResourceChange{Address: "aws_s3_bucket.b" + string(rune('a'+i%26)), Action: ActionCreate})
+	}
+	got := Text(s, 10)
+	if !strings.Contains(got, "…and 30 more") {
+		t.Errorf("Text(40 resources, 10) = %q, want an '…and 30 more' line", got)
+	}
+	if n := strings.Count(got, "+ aws_s3_bucket"); n != 10 {
+		t.Errorf("listed %d addresses, want 10", n)
+	}
+}
+
+func FuzzSummarize(f *testing.F) {
+	files, _ := filepath.Glob("testdata/*_plan.json")
+	for _, file := range files {
+		data, err := os.ReadFile(file)
+		if err == nil {
+			f.Add(data)
+		}
+	}
+	f.Add([]byte(`{"format_version":"1.2","resource_changes":[{"address":"a.b","change":{"actions":["delete","create"]}}]}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		s, err := Summarize(data)
+		if err != nil {
+			return
+		}
+		n := s.Create + s.Update + s.Replace + s.Delete + s.Read + s.Forget
+		if n != len(s.Resources) {
+			t.Errorf("counts %d != listed resources %d", n, len(s.Resources))
+		}
+	})
+}
