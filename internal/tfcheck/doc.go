@@ -1,0 +1,9 @@
+// Package tfcheck holds only tests: they guard the Terraform in this repository
+// (modules/, envs/, deploy/terraform/) and the GitHub Actions workflows, because
+// `terraform validate` cannot run where the AWS provider cannot be downloaded.
+//
+// The tests check every resource, data and provider block against the real AWS
+// provider schema in testdata/, run `terraform fmt -check` and actionlint, and keep
+// each module's README in step with its variables and outputs. The package has no
+// non-test code and must not gain any: nothing may import it.
+package tfcheck
