@@ -1,0 +1,108 @@
+package policy
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/tfpilot/tfpilot/flow"
+)
+
+func TestParseExample(t *testing.T) {
+	p, err := Load(filepath.Join("..", "policy.example.yaml"))
+	if err != nil {
+		t.Fatalf("the annotated example must load: %v", err)
+	}
+	want := flow.Policy{
+		NotifyChannel: "C0TFPILOT",
+		Projects: []flow.Project{
+			{Name: "platform", Repo: "acme/infra-live", BaseBranch: "main"},
+			{Name: "data", Repo: "acme/data-infra", BaseBranch: "main"},
+		},
+		Environments: []flow.Environment{
+			{Name: "dev", Requesters: []string{"*"}, Approvers: []string{"*"}, ApprovalsRequired: 0, AllowSelfApproval: true},
+			{
+				Name: "prod", Requesters: []string{"S0PLATFORM", "U0ALICE"}, Approvers: []string{"S0PLATFORMLEADS"},
+				Appliers: []string{"S0PLATFORMLEADS", "U0ALICE"}, ApprovalsRequired: 1, AllowSelfApproval: false,
+				Modules: []string{"s3-bucket", "sqs-queue", "iam-role-app"}, NotifyChannel: "C0PRODCHANGES",
+			},
+		},
+	}
+	if diff := cmp.Diff(want, p); diff != "" {
+		t.Errorf("policy (-want +got):\n%s", diff)
+	}
+}
+
+func TestParseErrorsNameTheKey(t *testing.T) {
+	base := "projects:\n  - {name: p, repo: o/r}\nenvironments:\n  - name: dev\n    requesters: [\"*\"]\n    approvers: [\"*\"]\n"
+	tests := []struct {
+		name, doc, want string
+	}{
+		{"empty", "", "the file is empty"},
+		{"unknown top key", base + "notify: C1\n", `unknown key "notify"`},
+		{"unknown env key", strings.Replace(base, "    approvers:", "    approver: [x]\n    approvers:", 1), `unknown key "approver"`},
+		{"unknown project key", strings.Replace(base, "repo: o/r", "repository: o/r", 1), `unknown key "repository"`},
+		{"bad type", strings.Replace(base, "    approvers: [\"*\"]\n", "    approvers: [\"*\"]\n    approvals_required: many\n", 1), "line 7"},
+		{"no projects", "environments:\n  - {name: dev, requesters: [\"*\"], approvers: [\"*\"]}\n", "projects: at least one project"},
+		{"bad repo", strings.Replace(base, "o/r", "just-a-name", 1), "projects[0].repo"},
+		{"bad env name", strings.Replace(base, "name: dev", "name: Dev Env", 1), "must be lowercase"},
+		{"duplicate env", base + "  - name: dev\n    requesters: [\"*\"]\n    approvers: [\"*\"]\n", `"dev" is declared twice`},
+		{"no requesters", "projects:\n  - {name: p, repo: o/r}\nenvironments:\n  - {name: dev, approvers: [\"*\"]}\n", "environments[dev].requesters"},
+		{"approvals without approvers", "projects:\n  - {name: p, repo: o/r}\nenvironments:\n  - {name: dev, requesters: [\"*\"], approvals_required: 2}\n", "environments[dev].approvers"},
+		{"negative approvals", strings.Replace(base, "    approvers: [\"*\"]\n", "    approvers: [\"*\"]\n    approvals_required: -1\n", 1), "approvals_required: -1"},
+		{"bad user id", strings.Replace(base, `requesters: ["*"]`, `requesters: ["bob smith"]`, 1), `"bob smith" is not a Slack user`},
+		{"bad module", base + "    modules: [\"S3 Bucket\"]\n", `"S3 Bucket" is not a module`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse([]byte(tt.doc))
+			if err == nil {
+				t.Fatalf("Parse accepted:\n%s", tt.doc)
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error %q does not contain %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestDefaults(t *testing.T) {
+	doc := "projects:\n  - {name: p, repo: o/r}\nenvironments:\n" +
+		"  - {name: dev, requesters: [\"*\"], approvers: [U1]}\n" +
+		"  - {name: prod, requesters: [\"*\"], approvers: [U1]}\n"
+	p, err := Parse([]byte(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string][2]any{}
+	for _, e := range p.Environments {
+		got[e.Name] = [2]any{e.ApprovalsRequired, e.AllowSelfApproval}
+	}
+	want := map[string][2]any{"dev": {1, true}, "prod": {1, false}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("defaults (-want +got):\n%s", diff)
+	}
+	if p.Projects[0].BaseBranch != "main" {
+		t.Errorf("base branch default = %q, want main", p.Projects[0].BaseBranch)
+	}
+}
+
+func TestLoadMissingFile(t *testing.T) {
+	_, err := Load(filepath.Join(t.TempDir(), "nope.yaml"))
+	if err == nil || !os.IsNotExist(unwrapAll(err)) {
+		t.Errorf("Load(missing) = %v, want a not-exist error", err)
+	}
+}
+
+func unwrapAll(err error) error {
+	for {
+		u, ok := err.(interface{ Unwrap() error })
+		if !ok {
+			return err
+		}
+		err = u.Unwrap()
+	}
+}
