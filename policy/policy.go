@@ -182,7 +182,7 @@ func explainYAML(err error) error {
 	var lines []string
 	for _, msg := range te.Errors {
 		if i := strings.Index(msg, "field "); i >= 0 && strings.Contains(msg, "not found in type") {
-			field := strings.TrimSpace(msg[i+len("field "):strings.Index(msg, " not found")])
+			field := strings.TrimSpace(msg[i+len("field ") : strings.Index(msg, " not found")])
 			lines = append(lines, fmt.Sprintf("%s: unknown key %q (known keys: %s)", strings.TrimSuffix(msg[:i], ": "), field, knownKeys(msg)))
 			continue
 		}
