@@ -1,0 +1,114 @@
+package main
+
+import (
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func validEnv() map[string]string {
+	return map[string]string{
+		"SLACK_APP_TOKEN": "xapp-1-A1-1-abc",
+		"SLACK_BOT_TOKEN": "xoxb-1-2-abc",
+		"GITHUB_TOKEN":    "ghp_example",
+		"TFPILOT_CONFIG":  "/etc/tfpilot/policy.yaml",
+		"TFPILOT_DATA":    "/var/lib/tfpilot",
+	}
+}
+
+func TestServeConfigValid(t *testing.T) {
+	env := validEnv()
+	env["SLACK_API_URL"] = "http://127.0.0.1:1234/api"
+	env["GITHUB_API_URL"] = "http://127.0.0.1:5678/"
+	env["TFPILOT_STORE"] = "s3://tfpilot-state/prod/"
+	env["TFPILOT_S3_PATH_STYLE"] = "true"
+	env["TFPILOT_KMS_KEY_ID"] = "alias/tfpilot"
+	env["TFPILOT_REPLICA"] = "r1"
+	c, err := loadServeConfig(func(k string) string { return env[k] }, []string{"--listen", "127.0.0.1:9090"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := serveConfig{
+		SlackAppToken: "xapp-1-A1-1-abc", SlackBotToken: "xoxb-1-2-abc", SlackAPIURL: "http://127.0.0.1:1234/api/",
+		GitHubToken: "ghp_example", GitHubAPIURL: "http://127.0.0.1:5678/",
+		PolicyPath: "/etc/tfpilot/policy.yaml",
+		Store:      storeLocation{Kind: "s3", Bucket: "tfpilot-state", Prefix: "prod/"},
+		KMSKeyID:   "alias/tfpilot", S3PathStyle: true,
+		Listen: "127.0.0.1:9090", DataDir: "/var/lib/tfpilot", Replica: "r1", LogLevel: "info",
+	}
+	if diff := cmp.Diff(want, c); diff != "" {
+		t.Errorf("config (-want +got):\n%s", diff)
+	}
+}
+
+func TestServeConfigDefaultsToFileStore(t *testing.T) {
+	env := validEnv()
+	c, err := parseServeConfig(env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Store != (storeLocation{Kind: "file", Path: "/var/lib/tfpilot/store"}) || c.Listen != ":8080" {
+		t.Errorf("defaults: store %+v listen %q", c.Store, c.Listen)
+	}
+}
+
+func TestServeConfigErrorsNameTheVariable(t *testing.T) {
+	key := filepath.Join(t.TempDir(), "app.pem")
+	if err := os.WriteFile(key, []byte("not really a key"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		edit func(map[string]string)
+		want string
+	}{
+		{"missing app token", func(e map[string]string) { delete(e, "SLACK_APP_TOKEN") }, "SLACK_APP_TOKEN is not set: create an app-level token"},
+		{"swapped tokens", func(e map[string]string) { e["SLACK_APP_TOKEN"] = "xoxb-1" }, "SLACK_APP_TOKEN must be the app-level token"},
+		{"missing bot token", func(e map[string]string) { delete(e, "SLACK_BOT_TOKEN") }, "SLACK_BOT_TOKEN is not set"},
+		{"no github", func(e map[string]string) { delete(e, "GITHUB_TOKEN") }, "GitHub credentials are not set"},
+		{"both github", func(e map[string]string) { e["GITHUB_APP_ID"] = "1" }, "use either a token or a GitHub App"},
+		{"bad app id", func(e map[string]string) {
+			delete(e, "GITHUB_TOKEN")
+			e["GITHUB_APP_ID"], e["GITHUB_APP_INSTALLATION_ID"], e["GITHUB_APP_PRIVATE_KEY_FILE"] = "abc", "2", key
+		}, `GITHUB_APP_ID: "abc" is not a positive number`},
+		{"missing key file", func(e map[string]string) {
+			delete(e, "GITHUB_TOKEN")
+			e["GITHUB_APP_ID"], e["GITHUB_APP_INSTALLATION_ID"], e["GITHUB_APP_PRIVATE_KEY_FILE"] = "1", "2", "/nope.pem"
+		}, "GITHUB_APP_PRIVATE_KEY_FILE: stat /nope.pem"},
+		{"no policy", func(e map[string]string) { delete(e, "TFPILOT_CONFIG") }, "TFPILOT_CONFIG is not set"},
+		{"bad store scheme", func(e map[string]string) { e["TFPILOT_STORE"] = "gs://b" }, `TFPILOT_STORE: "gs://b": unsupported scheme`},
+		{"s3 without bucket", func(e map[string]string) { e["TFPILOT_STORE"] = "s3:///x" }, "has no bucket"},
+		{"relative file store", func(e map[string]string) { e["TFPILOT_STORE"] = "file://data" }, "needs an absolute path"},
+		{"kms without s3", func(e map[string]string) { e["TFPILOT_KMS_KEY_ID"] = "k" }, "TFPILOT_KMS_KEY_ID is set but"},
+		{"bad path style", func(e map[string]string) { e["TFPILOT_S3_PATH_STYLE"] = "maybe" }, "TFPILOT_S3_PATH_STYLE"},
+		{"bad listen", func(e map[string]string) { e["TFPILOT_LISTEN"] = "8080" }, "TFPILOT_LISTEN"},
+		{"bad slack url", func(e map[string]string) { e["SLACK_API_URL"] = "localhost:1" }, "SLACK_API_URL"},
+		{"bad log level", func(e map[string]string) { e["TFPILOT_LOG_LEVEL"] = "loud" }, "TFPILOT_LOG_LEVEL"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env := validEnv()
+			tt.edit(env)
+			_, err := parseServeConfig(env)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error = %v, want it to contain %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestServeConfigReportsEveryProblem(t *testing.T) {
+	_, err := parseServeConfig(map[string]string{"TFPILOT_DATA": "/d"})
+	if err == nil {
+		t.Fatal("empty environment accepted")
+	}
+	for _, v := range []string{"SLACK_APP_TOKEN", "SLACK_BOT_TOKEN", "GitHub credentials", "TFPILOT_CONFIG"} {
+		if !strings.Contains(err.Error(), v) {
+			t.Errorf("error does not mention %s:\n%v", v, err)
+		}
+	}
+}
