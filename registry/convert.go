@@ -181,7 +181,7 @@ func parseMap(ty cty.Type, s string) (cty.Value, string, error) {
 // applying the type's optional-attribute defaults as Terraform does.
 func parseJSON(in *Input, s string) (cty.Value, string, error) {
 	b := []byte(strings.TrimSpace(s))
-	hint := fmt.Sprintf("expected JSON matching %s", in.TypeExpr)
+	hint := fmt.Sprintf("expected JSON matching %s", strings.Join(strings.Fields(in.TypeExpr), " "))
 	ity, err := ctyjson.ImpliedType(b)
 	if err != nil {
 		return cty.NilVal, "", badValue("%s: %v", hint, err)

@@ -1,0 +1,8 @@
+variable "project" {
+  type = string
+}
+
+variable "name" {
+  type = string
+  default = "x
+}
