@@ -1,0 +1,16 @@
+// Package ghfake is an in-memory GitHub REST API for tests: an httptest
+// server that keeps repository state (blobs, content-addressed trees,
+// commits, refs, pull requests, workflow runs, jobs, logs and artifacts) and
+// checks the method, path, headers and body of every call it serves, the way
+// go-github's own tests do.
+//
+// Tests point a real client at Fake.URL and drive the world from the side:
+// CompleteRun finishes a workflow run, CommitToBranch moves a base branch,
+// Inject adds faults (latency, 5xx, 403/429 rate limits with headers, a
+// dropped connection before or after the request was processed). Every
+// request is counted per endpoint, so tests can assert call budgets.
+//
+// An endpoint the fake does not know answers 404 and fails the test with
+// t.Errorf, so an adapter call without coverage is visible. ghfake must not
+// import the adapter it tests; it speaks only HTTP and JSON.
+package ghfake
