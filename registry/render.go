@@ -9,6 +9,7 @@ import (
 	"unicode"
 
 	"github.com/google/uuid"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/hashicorp/hcl/v2/hclwrite"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/convert"
@@ -147,10 +148,51 @@ func Render(m *Module, spec RenderSpec) (File, error) {
 			body.AppendNewline()
 			first = false
 		}
-		body.SetAttributeValue(in.Name, v)
+		body.SetAttributeRaw(in.Name, literalTokens(v))
 	}
 	b.Write(f.Bytes())
 	return File{Path: path, Label: label, Content: hclwrite.Format([]byte(b.String()))}, nil
+}
+
+// literalTokens writes a value as an HCL literal. Strings and numbers go
+// through hclwrite.TokensForValue, which escapes "${", "%{", quotes,
+// backslashes and control characters. Map and object keys are written here
+// because hclwrite leaves an identifier-shaped key bare, and a bare "for"
+// starts a for expression: such keys are quoted.
+func literalTokens(v cty.Value) hclwrite.Tokens {
+	ty := v.Type()
+	switch {
+	case v.IsNull() || ty.IsPrimitiveType():
+		return hclwrite.TokensForValue(v)
+	case ty.IsListType() || ty.IsSetType() || ty.IsTupleType():
+		elems := make([]hclwrite.Tokens, 0, v.LengthInt())
+		for it := v.ElementIterator(); it.Next(); {
+			_, e := it.Element()
+			elems = append(elems, literalTokens(e))
+		}
+		return hclwrite.TokensForTuple(elems)
+	case ty.IsMapType() || ty.IsObjectType():
+		attrs := make([]hclwrite.ObjectAttrTokens, 0, v.LengthInt())
+		for it := v.ElementIterator(); it.Next(); { // sorted by key
+			k, e := it.Element()
+			attrs = append(attrs, hclwrite.ObjectAttrTokens{Name: keyTokens(k.AsString()), Value: literalTokens(e)})
+		}
+		return hclwrite.TokensForObject(attrs)
+	}
+	return hclwrite.TokensForValue(v)
+}
+
+// keyTokens leaves a key bare only when it is a plain identifier that HCL
+// cannot read as a keyword or the start of an expression.
+func keyTokens(k string) hclwrite.Tokens {
+	switch k {
+	case "for", "if", "in", "null", "true", "false", "endfor", "endif", "else":
+	default:
+		if hclsyntax.ValidIdentifier(k) {
+			return hclwrite.TokensForIdentifier(k)
+		}
+	}
+	return hclwrite.TokensForValue(cty.StringVal(k))
 }
 
 // checkSystem runs the module's own validations of the system inputs, which
