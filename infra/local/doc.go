@@ -1,0 +1,11 @@
+// Package local holds TfPilot's embedded defaults, the adapters that let
+// `bot local` run without Slack, GitHub or AWS: a file store for requests
+// ([FileStore]), a file audit log ([FileAudit]), and (in their own files) a
+// local git repository and a local runner.
+//
+// Everything here is durable on its own terms: a record is on disk (fsynced)
+// before a call returns, and a crash mid-write never leaves a torn record.
+// The package implements ports declared by flow and depends only on the
+// standard library and flow's value types; it must not import the AWS SDK,
+// go-github or slack-go.
+package local

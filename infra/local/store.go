@@ -1,0 +1,273 @@
+package local
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/tfpilot/tfpilot/flow"
+)
+
+// FileStore keeps one JSON file per request, <dir>/requests/<id>.json. It
+// implements flow.Store.
+//
+// Writes are atomic and durable: the record is written to a temporary file,
+// flushed, renamed over the old one, and the rename flushed before the call
+// returns (see [Durability]); a crash leaves the old record or the new one,
+// never a torn one. Every write is conditional on the revision read (Rev is
+// a hash of the stored bytes), and is serialised per request both within
+// the process and across processes sharing dir (flock on
+// <dir>/locks/<id>.lock), so two engines can never both advance a request.
+type FileStore struct {
+	dir     string // <root>/requests
+	locks   string // <root>/locks
+	scratch *scratch
+	sync    syncer
+	keys    keyLocks
+}
+
+// Option configures a FileStore or FileAudit.
+type Option func(*options)
+
+type options struct{ durability Durability }
+
+// WithDurability chooses how writes are flushed; the default is GroupCommit.
+func WithDurability(d Durability) Option { return func(o *options) { o.durability = d } }
+
+// NewFileStore opens (creating if needed) the file store under dir and
+// removes the temporary files of writers that crashed.
+func NewFileStore(dir string, opts ...Option) (*FileStore, error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
+	s := &FileStore{dir: filepath.Join(dir, "requests"), locks: filepath.Join(dir, "locks")}
+	for _, d := range []string{s.dir, s.locks} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			return nil, fmt.Errorf("open file store: %w", err)
+		}
+	}
+	var err error
+	if s.scratch, err = openScratch(dir); err != nil {
+		return nil, fmt.Errorf("open file store: %w", err)
+	}
+	if s.sync, err = newSyncer(dir, o.durability); err != nil {
+		s.scratch.close()
+		return nil, fmt.Errorf("open file store: %w", err)
+	}
+	return s, nil
+}
+
+// Close releases the store's scratch directory. Pending calls must have
+// returned.
+func (s *FileStore) Close() error {
+	err := s.scratch.close()
+	if sErr := s.sync.close(); err == nil {
+		err = sErr
+	}
+	return err
+}
+
+// Create stores a new request; flow.ErrExists if the ID is taken.
+func (s *FileStore) Create(ctx context.Context, r *flow.Request) error {
+	if err := checkID(r.ID); err != nil {
+		return err
+	}
+	data, err := marshalRequest(r)
+	if err != nil {
+		return err
+	}
+	unlock, err := s.lock(r.ID)
+	if err != nil {
+		return fmt.Errorf("create %s: %w", r.ID, err)
+	}
+	defer unlock()
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("create %s: %w", r.ID, err)
+	}
+	if err := s.put(r.ID, data, true); err != nil {
+		return fmt.Errorf("create %s: %w", r.ID, err)
+	}
+	r.Rev = revision(data)
+	return nil
+}
+
+// Get loads a request; flow.ErrNotFound if there is none.
+func (s *FileStore) Get(ctx context.Context, id string) (*flow.Request, error) {
+	if err := checkID(id); err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("get %s: %w", id, err)
+	}
+	data, err := os.ReadFile(s.path(id))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("get %s: %w", id, flow.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get %s: %w", id, err)
+	}
+	return unmarshalRequest(id, data)
+}
+
+// Update replaces the stored request if its revision is still r.Rev, else
+// flow.ErrConflict; flow.ErrNotFound if there is no such request.
+func (s *FileStore) Update(ctx context.Context, r *flow.Request) error {
+	if err := checkID(r.ID); err != nil {
+		return err
+	}
+	if r.Rev == "" {
+		return fmt.Errorf("update %s without a revision (Get it first): %w", r.ID, flow.ErrConflict)
+	}
+	data, err := marshalRequest(r)
+	if err != nil {
+		return err
+	}
+	unlock, err := s.lock(r.ID)
+	if err != nil {
+		return fmt.Errorf("update %s: %w", r.ID, err)
+	}
+	defer unlock()
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("update %s: %w", r.ID, err)
+	}
+	old, err := os.ReadFile(s.path(r.ID))
+	if errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("update %s: %w", r.ID, flow.ErrNotFound)
+	}
+	if err != nil {
+		return fmt.Errorf("update %s: %w", r.ID, err)
+	}
+	if revision(old) != r.Rev {
+		return fmt.Errorf("update %s: %w", r.ID, flow.ErrConflict)
+	}
+	if err := s.put(r.ID, data, false); err != nil {
+		return fmt.Errorf("update %s: %w", r.ID, err)
+	}
+	r.Rev = revision(data)
+	return nil
+}
+
+// List returns the requests matching f, oldest first (by CreatedAt, then ID).
+func (s *FileStore) List(ctx context.Context, f flow.Filter) ([]*flow.Request, error) {
+	entries, err := os.ReadDir(s.dir)
+	if err != nil {
+		return nil, fmt.Errorf("list requests: %w", err)
+	}
+	var out []*flow.Request
+	for _, e := range entries {
+		id, ok := strings.CutSuffix(e.Name(), ".json")
+		if !ok || checkID(id) != nil {
+			continue
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("list requests: %w", err)
+		}
+		r, err := s.Get(ctx, id)
+		if errors.Is(err, flow.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("list requests: %w", err)
+		}
+		if f.Match(r) {
+			out = append(out, r)
+		}
+	}
+	sortRequests(out)
+	return out, nil
+}
+
+// sortRequests orders requests oldest first: by CreatedAt, then by ID.
+func sortRequests(rs []*flow.Request) {
+	slices.SortFunc(rs, func(a, b *flow.Request) int {
+		if c := a.CreatedAt.Compare(b.CreatedAt); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+}
+
+func (s *FileStore) path(id string) string { return filepath.Join(s.dir, id+".json") }
+
+// lock serialises writers of one request: first within the process, then
+// across processes.
+func (s *FileStore) lock(id string) (unlock func(), err error) {
+	release := s.keys.lock(id)
+	closeLock, err := lockFile(filepath.Join(s.locks, id+".lock"))
+	if err != nil {
+		release()
+		return nil, err
+	}
+	return func() { closeLock(); release() }, nil
+}
+
+// put writes data as the record of id: temporary file, flush, then link
+// (create: fails if the record exists) or rename (update) into place, and
+// flush the directory. The caller holds the lock of id.
+func (s *FileStore) put(id string, data []byte, create bool) (err error) {
+	tmp, err := s.scratch.temp(data)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if cErr := tmp.Close(); err == nil {
+			err = cErr
+		}
+		if create || err != nil {
+			os.Remove(tmp.Name())
+		}
+	}()
+	if err := s.sync.data(tmp); err != nil {
+		return err
+	}
+	if create {
+		err = os.Link(tmp.Name(), s.path(id))
+		if errors.Is(err, fs.ErrExist) {
+			return flow.ErrExists
+		}
+	} else {
+		err = os.Rename(tmp.Name(), s.path(id))
+	}
+	if err != nil {
+		return err
+	}
+	return s.sync.entries(s.dir)
+}
+
+// marshalRequest encodes a request as stored: indented JSON, so records stay
+// readable with a pager.
+func marshalRequest(r *flow.Request) ([]byte, error) {
+	data, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("encode request %s: %w", r.ID, err)
+	}
+	return append(data, '\n'), nil
+}
+
+func unmarshalRequest(id string, data []byte) (*flow.Request, error) {
+	var r flow.Request
+	if err := json.Unmarshal(data, &r); err != nil {
+		return nil, fmt.Errorf("decode request %s: %w", id, err)
+	}
+	if r.ID != id {
+		return nil, fmt.Errorf("decode request %s: record holds ID %q", id, r.ID)
+	}
+	r.Rev = revision(data)
+	return &r, nil
+}
+
+// revision is the Rev of a stored record: a hash of its bytes, so any change
+// to the record (by any process) changes it.
+func revision(data []byte) string {
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:16])
+}
