@@ -93,11 +93,15 @@ type Event struct {
 	Environment string            `json:"environment,omitempty"`
 	Inputs      map[string]string `json:"inputs,omitempty"`
 	Sensitive   []string          `json:"sensitive,omitempty"`
-	Target      string            `json:"target,omitempty"`
-	Label       string            `json:"label,omitempty"`
-	File        string            `json:"file,omitempty"`
-	Thread      *Thread           `json:"thread,omitempty"`
-	TriggerID   string            `json:"trigger_id,omitempty"` // chat trigger for opening an input form
+	// Missing lists the required inputs still unset after EvSetInputs (the
+	// engine fills it from the catalogue): empty moves the request to
+	// Confirming.
+	Missing   []string `json:"missing,omitempty"`
+	Target    string   `json:"target,omitempty"`
+	Label     string   `json:"label,omitempty"`
+	File      string   `json:"file,omitempty"`
+	Thread    *Thread  `json:"thread,omitempty"`
+	TriggerID string   `json:"trigger_id,omitempty"` // chat trigger for opening an input form
 
 	EffectID string       `json:"effect_id,omitempty"` // result events: the effect this answers
 	Change   *Change      `json:"change,omitempty"`

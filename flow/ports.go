@@ -92,6 +92,9 @@ type ChangeSpec struct {
 // Every method is idempotent: it finds what already exists before creating.
 type Repo interface {
 	// OpenChange makes branch + one commit + PR, or returns the existing ones.
+	// When the branch exists but its files differ from spec.Files (inputs
+	// edited after a plan), it commits spec.Files on the branch and returns
+	// the change with the new HeadSHA.
 	OpenChange(ctx context.Context, spec ChangeSpec) (Change, error)
 	// ChangeStatus reports the branch head and base SHAs now, so the engine
 	// can tell whether the change moved after the plan.
@@ -112,12 +115,19 @@ type Dispatch struct {
 	Environment string
 	Ref         string // branch to run on
 	PlanRunID   int64  // apply: the approved plan run
+	// Key is the dispatch's idempotency key (the ID of the effect that asks
+	// for it, e.g. "7-dispatch_plan"). Adapters find an existing run by
+	// (RequestID, Workflow, Key) — e.g. with Key in the run-name — and
+	// return it instead of dispatching again; a new Key (a re-plan, a new
+	// apply after a failed one) must start a new run.
+	Key string
 }
 
 // Runs dispatches and follows plan/apply workflow runs.
 type Runs interface {
 	// Dispatch starts a run, or returns the run already started for the same
-	// request and workflow (found by run ID or run-name) — never a second one.
+	// request, workflow and Key (found by run ID or run-name) — never a
+	// second one for the same Key.
 	Dispatch(ctx context.Context, d Dispatch) (Run, error)
 	// Status reports the run's current status (cheaply: adapters batch polls).
 	Status(ctx context.Context, project string, run Run) (Run, error)

@@ -61,6 +61,10 @@ type Request struct {
 	// owes it again.
 	FailedEffect *Effect `json:"failed_effect,omitempty"`
 
+	// DestroyedBy is, on an applied create request, the ID of the destroy
+	// request that claimed it (only one at a time; see Engine.Open).
+	DestroyedBy string `json:"destroyed_by,omitempty"`
+
 	Lease     Lease     `json:"lease,omitzero"`
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
@@ -183,6 +187,9 @@ type Approval struct {
 	Actor     Actor     `json:"actor"`
 	PlanRunID int64     `json:"plan_run_id"`
 	At        time.Time `json:"at"`
+	// HeadSHA is the commit the approved plan was made from; an approval
+	// counts only while the plan run and its commit are still current.
+	HeadSHA string `json:"head_sha,omitempty"`
 }
 
 // Transition is one line of a request's history.

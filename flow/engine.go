@@ -1,0 +1,247 @@
+package flow
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/tfpilot/tfpilot/registry"
+)
+
+// Backoff is the retry budget of a failing effect: Attempts tries, waiting a
+// random duration in [0, min(Max, Base·2ⁿ)) between them (full jitter).
+type Backoff struct {
+	Attempts  int
+	Base, Max time.Duration
+}
+
+// Config wires an Engine. Store, Audit, Repo, Runs, Chat, Catalogs and NewID
+// are required; the rest have defaults.
+type Config struct {
+	Store    Store
+	Audit    Audit
+	Repo     Repo
+	Runs     Runs
+	Chat     Chat
+	Catalogs Catalogs
+	Policy   Policy
+
+	Logger *slog.Logger     // default: discard
+	Now    func() time.Time // default time.Now
+	// NewID returns a new request ID, a UUID v7 (cmd/bot passes uuid.NewV7).
+	NewID func() string
+	// Owner is this replica's identity for leases (default: NewID()).
+	Owner        string
+	LeaseTTL     time.Duration // default 1m
+	Retry        Backoff       // default {Attempts: 5, Base: 1s, Max: 1m}
+	PollInterval time.Duration // run status polling; default 10s
+	Workers      int           // port calls in flight at once; default 8
+	// DrainTimeout bounds how long Run waits for in-flight port calls after
+	// its context ends before cancelling them (default 10s). What is cut
+	// short stays owed and is resumed by the next start.
+	DrainTimeout time.Duration
+}
+
+// Engine loads a request, steps it, saves it with the effects it owes and
+// runs those effects through the ports, feeding each result back as an
+// event. It is safe for concurrent use; events for one request are
+// serialised, different requests run in parallel.
+type Engine struct {
+	cfg   Config
+	log   *slog.Logger
+	locks keyedMutex
+	sem   chan struct{}
+
+	mu        sync.Mutex
+	started   bool
+	stopping  bool
+	pending   map[string]struct{}                      // requests to examine
+	signal    chan struct{}                            // pending has news
+	runners   map[string]*runner                       // request → its effect runner
+	inflight  map[string]map[string]context.CancelFunc // request → heavy effect → cancel
+	notBefore map[string]time.Time                     // light effect in backoff → next try
+	opened    map[string]string                        // Open's idempotency key → request ID
+	openOrder []string
+	wg        sync.WaitGroup
+}
+
+// maxConflicts bounds how often a lost race is retried by re-loading and
+// re-stepping.
+const maxConflicts = 16
+
+// New checks cfg and returns an engine. Call Run to execute effects.
+func New(cfg Config) (*Engine, error) {
+	var missing []string
+	for name, ok := range map[string]bool{
+		"Store": cfg.Store != nil, "Audit": cfg.Audit != nil, "Repo": cfg.Repo != nil, "Runs": cfg.Runs != nil,
+		"Chat": cfg.Chat != nil, "Catalogs": cfg.Catalogs != nil, "NewID": cfg.NewID != nil,
+	} {
+		if !ok {
+			missing = append(missing, name)
+		}
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("flow config: missing %v", missing)
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Owner == "" {
+		cfg.Owner = cfg.NewID()
+	}
+	if cfg.LeaseTTL <= 0 {
+		cfg.LeaseTTL = time.Minute
+	}
+	if cfg.Retry.Attempts <= 0 {
+		cfg.Retry.Attempts = 5
+	}
+	if cfg.Retry.Base <= 0 {
+		cfg.Retry.Base = time.Second
+	}
+	if cfg.Retry.Max < cfg.Retry.Base {
+		cfg.Retry.Max = max(time.Minute, cfg.Retry.Base)
+	}
+	if cfg.PollInterval <= 0 {
+		cfg.PollInterval = 10 * time.Second
+	}
+	if cfg.Workers <= 0 {
+		cfg.Workers = 8
+	}
+	if cfg.DrainTimeout <= 0 {
+		cfg.DrainTimeout = 10 * time.Second
+	}
+	return &Engine{
+		cfg: cfg, log: cfg.Logger.With("component", "flow", "owner", cfg.Owner),
+		sem:     make(chan struct{}, cfg.Workers),
+		pending: map[string]struct{}{}, signal: make(chan struct{}, 1),
+		runners: map[string]*runner{}, inflight: map[string]map[string]context.CancelFunc{},
+		notBefore: map[string]time.Time{}, opened: map[string]string{},
+	}, nil
+}
+
+// Policy returns the policy the engine authorises with.
+func (e *Engine) Policy() Policy { return e.cfg.Policy }
+
+// Get loads a request by ID.
+func (e *Engine) Get(ctx context.Context, id string) (*Request, error) {
+	r, err := e.cfg.Store.Get(ctx, id)
+	if err != nil {
+		return nil, fmt.Errorf("get request %s: %w", id, err)
+	}
+	return r, nil
+}
+
+// List returns the requests matching f.
+func (e *Engine) List(ctx context.Context, f Filter) ([]*Request, error) {
+	rs, err := e.cfg.Store.List(ctx, f)
+	if err != nil {
+		return nil, fmt.Errorf("list requests: %w", err)
+	}
+	return rs, nil
+}
+
+// Find loads a request by full ID or by label (registry.Label of its ID, as
+// shown in chat and file names). Unknown refs wrap ErrNotFound.
+func (e *Engine) Find(ctx context.Context, ref string) (*Request, error) {
+	r, err := e.cfg.Store.Get(ctx, ref)
+	if err == nil {
+		return r, nil
+	}
+	if !errors.Is(err, ErrNotFound) {
+		return nil, fmt.Errorf("find %q: %w", ref, err)
+	}
+	all, err := e.cfg.Store.List(ctx, Filter{})
+	if err != nil {
+		return nil, fmt.Errorf("find %q: %w", ref, err)
+	}
+	label := registry.Label(ref)
+	for _, r := range all {
+		if r.Kind != KindDestroy && label != "" && registry.Label(r.ID) == label {
+			return r, nil
+		}
+	}
+	return nil, &UserError{Msg: fmt.Sprintf("there is no request %q", ref), Err: ErrNotFound}
+}
+
+// Catalog returns the module catalogue of project.
+func (e *Engine) Catalog(ctx context.Context, project string) (*registry.Catalog, error) {
+	c, err := e.cfg.Catalogs.Catalog(ctx, project)
+	if err != nil {
+		return nil, fmt.Errorf("catalogue of %s: %w", project, err)
+	}
+	return c, nil
+}
+
+// module returns the catalogue module r (or ev) names.
+func (e *Engine) module(ctx context.Context, project, name string) (*registry.Module, error) {
+	c, err := e.Catalog(ctx, project)
+	if err != nil {
+		return nil, err
+	}
+	m, ok := c.Module(name)
+	if !ok {
+		return nil, Userf(ErrBadEvent, fmt.Sprintf("module %q is not in the catalogue of %s", name, project))
+	}
+	return m, nil
+}
+
+// Preview renders the file r's change will write (for the confirmation
+// card). A destroy request's file is returned with no content.
+func (e *Engine) Preview(ctx context.Context, r *Request) (registry.File, error) {
+	if r.Kind == KindDestroy {
+		return registry.File{Path: r.File, Label: r.Label}, nil
+	}
+	m, err := e.module(ctx, r.Project, r.Module)
+	if err != nil {
+		return registry.File{}, err
+	}
+	f, err := registry.Render(m, registry.RenderSpec{
+		RequestID: r.ID, Project: r.Project, Environment: r.Environment, Requester: r.Requester.ID,
+		CreatedAt: r.CreatedAt, Values: r.Inputs,
+	})
+	if err != nil {
+		return registry.File{}, fmt.Errorf("render %s: %w", r.ID, err)
+	}
+	return f, nil
+}
+
+// keyedMutex serialises work per key.
+type keyedMutex struct {
+	mu sync.Mutex
+	m  map[string]*keyedEntry
+}
+
+type keyedEntry struct {
+	mu sync.Mutex
+	n  int
+}
+
+func (k *keyedMutex) lock(key string) (unlock func()) {
+	k.mu.Lock()
+	if k.m == nil {
+		k.m = map[string]*keyedEntry{}
+	}
+	ent := k.m[key]
+	if ent == nil {
+		ent = &keyedEntry{}
+		k.m[key] = ent
+	}
+	ent.n++
+	k.mu.Unlock()
+	ent.mu.Lock()
+	return func() {
+		ent.mu.Unlock()
+		k.mu.Lock()
+		ent.n--
+		if ent.n == 0 {
+			delete(k.m, key)
+		}
+		k.mu.Unlock()
+	}
+}

@@ -1,0 +1,310 @@
+package flow
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/tfpilot/tfpilot/registry"
+)
+
+// startHeavy runs a repository or workflow effect in its own goroutine
+// unless it is already running, and feeds its result back as an event.
+func (e *Engine) startHeavy(ctx, work context.Context, id string, eff Effect) {
+	e.mu.Lock()
+	if e.stopping {
+		e.mu.Unlock()
+		return
+	}
+	m := e.inflight[id]
+	if m == nil {
+		m = map[string]context.CancelFunc{}
+		e.inflight[id] = m
+	}
+	if _, ok := m[eff.ID]; ok {
+		e.mu.Unlock()
+		return
+	}
+	effCtx, cancel := context.WithCancel(work)
+	m[eff.ID] = cancel
+	e.wg.Add(1)
+	e.mu.Unlock()
+	go func() {
+		defer e.wg.Done()
+		defer func() {
+			cancel()
+			e.mu.Lock()
+			delete(e.inflight[id], eff.ID)
+			if len(e.inflight[id]) == 0 {
+				delete(e.inflight, id)
+			}
+			e.mu.Unlock()
+			e.kick(id)
+		}()
+		ev, err := e.perform(ctx, effCtx, id, eff)
+		if err != nil && (effCtx.Err() != nil || ctx.Err() != nil) {
+			return // dropped by a transition, or shutting down: it stays owed if still due
+		}
+		if err != nil {
+			ev = Event{Kind: EvEffectFailed, Error: e.userText(id, eff, err)}
+		}
+		ev.Key, ev.EffectID, ev.Actor, ev.At = eff.ID, eff.ID, System, e.cfg.Now()
+		if err := e.applySystem(work, id, ev); err != nil {
+			e.log.Error("step effect result", "request", id, "effect", eff.ID, "err", err)
+		}
+	}()
+}
+
+// userText is what people see of an effect's error: the text of a
+// UserError or of bad inputs, else a reference to the log line.
+func (e *Engine) userText(id string, eff Effect, err error) string {
+	var ue *UserError
+	var ie registry.InputErrors
+	switch {
+	case errors.As(err, &ue):
+		return ue.Msg
+	case errors.As(err, &ie):
+		return ie.Error()
+	case errors.Is(err, registry.ErrLabelTaken):
+		return "the environment already has a file with this request's label"
+	}
+	ref := registry.Label(id) + "/" + eff.ID
+	e.log.Error("effect failed", "request", id, "effect", eff.ID, "ref", ref, "err", err)
+	return "something went wrong (ref " + ref + ")"
+}
+
+// perform runs one heavy effect through its port, with retries, and returns
+// the result event (without Key, EffectID, Actor, At).
+func (e *Engine) perform(ctx, work context.Context, id string, eff Effect) (Event, error) {
+	r, err := e.cfg.Store.Get(work, id)
+	if err != nil {
+		return Event{}, fmt.Errorf("load %s: %w", id, err)
+	}
+	switch eff.Kind {
+	case EffOpenChange:
+		spec, path, err := e.changeSpec(work, r)
+		if err != nil {
+			return Event{}, err
+		}
+		var c Change
+		err = e.try(ctx, work, func(ctx context.Context) (err error) {
+			c, err = e.cfg.Repo.OpenChange(ctx, spec)
+			return err
+		})
+		return Event{Kind: EvChangeOpened, Change: &c, File: path}, err
+	case EffDispatchPlan, EffDispatchApply:
+		if r.Change == nil {
+			return Event{}, Userf(ErrBadEvent, "there is no pull request to run on")
+		}
+		d := Dispatch{Project: r.Project, Workflow: WorkflowPlan, RequestID: r.ID, Environment: r.Environment,
+			Ref: r.Change.Branch, Key: eff.ID}
+		kind := EvPlanDispatched
+		if eff.Kind == EffDispatchApply {
+			d.Workflow, d.PlanRunID, kind = WorkflowApply, eff.PlanRunID, EvApplyDispatched
+		}
+		var run Run
+		err := e.try(ctx, work, func(ctx context.Context) (err error) {
+			run, err = e.cfg.Runs.Dispatch(ctx, d)
+			return err
+		})
+		if run.Workflow == "" {
+			run.Workflow = d.Workflow
+		}
+		return Event{Kind: kind, Run: &run}, err
+	case EffWatchRun:
+		return e.watch(ctx, work, r, eff)
+	case EffMergeChange, EffCloseChange:
+		if r.Change == nil {
+			return Event{Kind: EvEffectDone}, nil
+		}
+		if eff.Kind == EffCloseChange {
+			err := e.try(ctx, work, func(ctx context.Context) error { return e.cfg.Repo.CloseChange(ctx, r.Project, *r.Change) })
+			return Event{Kind: EvEffectDone}, err
+		}
+		var c Change
+		err := e.try(ctx, work, func(ctx context.Context) (err error) {
+			c, err = e.cfg.Repo.MergeChange(ctx, r.Project, *r.Change)
+			return err
+		})
+		if errors.Is(err, ErrStale) {
+			if c.Branch == "" {
+				c = *r.Change
+			}
+			return Event{Kind: EvChangeMoved, Change: &c}, nil
+		}
+		return Event{Kind: EvMerged, Change: &c}, err
+	}
+	return Event{}, fmt.Errorf("perform %s: not a heavy effect", eff.Kind)
+}
+
+// watch follows a dispatched run to its end, polling every PollInterval.
+func (e *Engine) watch(ctx, work context.Context, r *Request, eff Effect) (Event, error) {
+	run, finished, failed := r.PlanRun, EvPlanFinished, EvPlanFailed
+	if eff.Workflow == WorkflowApply {
+		run, finished, failed = r.ApplyRun, EvApplyFinished, EvApplyFailed
+	}
+	if run == nil {
+		return Event{}, Userf(ErrBadEvent, "there is no "+string(eff.Workflow)+" run to follow")
+	}
+	failures := 0
+	for {
+		st, err := e.callRun(work, func(ctx context.Context) (Run, error) { return e.cfg.Runs.Status(ctx, r.Project, *run) })
+		switch {
+		case err != nil && (permanent(err) || work.Err() != nil):
+			return Event{}, err
+		case err != nil:
+			failures++
+			if failures >= e.cfg.Retry.Attempts {
+				return Event{}, err
+			}
+			if err := sleep(ctx, work, e.backoff(failures)); err != nil {
+				return Event{}, err
+			}
+			continue
+		}
+		failures = 0
+		if st.ID == 0 {
+			st.ID, st.URL = run.ID, run.URL
+		}
+		if st.Workflow == "" {
+			st.Workflow = run.Workflow
+		}
+		if st.HeadSHA == "" {
+			st.HeadSHA = run.HeadSHA
+		}
+		if st.Status.Done() {
+			if st.Status != RunSucceeded {
+				return Event{Kind: failed, Run: &st, Error: orDefault(st.Failure, "the "+string(eff.Workflow)+" run "+st.Status.String())}, nil
+			}
+			if eff.Workflow == WorkflowApply {
+				return Event{Kind: finished, Run: &st}, nil
+			}
+			var plan PlanSummary
+			err := e.try(ctx, work, func(ctx context.Context) (err error) {
+				plan, err = e.cfg.Runs.PlanResult(ctx, r.Project, st)
+				return err
+			})
+			return Event{Kind: finished, Run: &st, Plan: &plan}, err
+		}
+		if err := sleep(ctx, work, e.cfg.PollInterval); err != nil {
+			return Event{}, err
+		}
+	}
+}
+
+func (e *Engine) callRun(ctx context.Context, fn func(context.Context) (Run, error)) (Run, error) {
+	var run Run
+	err := e.call(ctx, func(ctx context.Context) (err error) {
+		run, err = fn(ctx)
+		return err
+	})
+	return run, err
+}
+
+// changeSpec builds the change of r: its rendered file, or the deletion of
+// the target's file for a destroy request. It also returns the file path.
+func (e *Engine) changeSpec(ctx context.Context, r *Request) (ChangeSpec, string, error) {
+	spec := ChangeSpec{Project: r.Project, RequestID: r.ID, Branch: "tfpilot/" + r.ID, Title: changeTitle(r), Body: changeBody(r)}
+	if r.Kind == KindDestroy {
+		spec.Files = []FileChange{{Path: r.File, Delete: true}}
+		return spec, r.File, nil
+	}
+	f, err := e.Preview(ctx, r)
+	if err != nil {
+		return ChangeSpec{}, "", err
+	}
+	spec.Files = []FileChange{{Path: f.Path, Content: f.Content}}
+	return spec, f.Path, nil
+}
+
+// permanent reports errors that retrying cannot fix.
+func permanent(err error) bool {
+	var ie registry.InputErrors
+	var ue *UserError
+	return errors.As(err, &ie) || errors.As(err, &ue) || errors.Is(err, registry.ErrLabelTaken) ||
+		errors.Is(err, ErrDenied) || errors.Is(err, ErrBadEvent) || errors.Is(err, ErrStale) || errors.Is(err, ErrExists)
+}
+
+// try calls fn until it succeeds, fails permanently or the retry budget is
+// spent, waiting with exponential backoff and full jitter in between. ctx
+// stops the waiting; work is the context of the calls themselves.
+func (e *Engine) try(ctx, work context.Context, fn func(context.Context) error) error {
+	var err error
+	for attempt := 1; ; attempt++ {
+		if err = e.call(work, fn); err == nil || permanent(err) || work.Err() != nil || attempt >= e.cfg.Retry.Attempts {
+			return err
+		}
+		if serr := sleep(ctx, work, e.backoff(attempt)); serr != nil {
+			return errors.Join(err, serr)
+		}
+	}
+}
+
+// call runs fn holding one of the Workers slots.
+func (e *Engine) call(ctx context.Context, fn func(context.Context) error) error {
+	select {
+	case e.sem <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { <-e.sem }()
+	return fn(ctx)
+}
+
+// backoff is the full-jitter wait after the n-th failure.
+func (e *Engine) backoff(n int) time.Duration {
+	ceil := e.cfg.Retry.Max
+	if n < 31 {
+		ceil = min(ceil, e.cfg.Retry.Base<<(n-1))
+	}
+	if ceil <= 0 {
+		return 0
+	}
+	return rand.N(ceil)
+}
+
+// sleep waits d or until either context ends.
+func sleep(ctx, work context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-work.Done():
+		return work.Err()
+	}
+}
+
+// applySystem steps result events on request id and saves once. A result
+// that does not fit is logged and skipped; the others still apply.
+func (e *Engine) applySystem(ctx context.Context, id string, evs ...Event) error {
+	unlock := e.locks.lock(id)
+	defer unlock()
+	for range maxConflicts {
+		cur, err := e.cfg.Store.Get(ctx, id)
+		if err != nil {
+			return fmt.Errorf("load %s: %w", id, err)
+		}
+		next, changed := *cur, false
+		for _, ev := range evs {
+			n, _, ch, err := step(next, ev, e.cfg.Policy)
+			if err != nil {
+				e.log.Warn("result does not fit; dropped", "request", id, "event", ev.Kind, "effect", ev.EffectID, "err", err)
+				continue
+			}
+			next, changed = n, changed || ch
+		}
+		if !changed {
+			return nil
+		}
+		err = e.save(ctx, cur, &next)
+		if !errors.Is(err, ErrConflict) {
+			return err
+		}
+	}
+	return fmt.Errorf("apply results to %s: %w", id, ErrConflict)
+}

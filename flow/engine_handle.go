@@ -1,0 +1,234 @@
+package flow
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+
+	"github.com/tfpilot/tfpilot/registry"
+)
+
+// Handle applies a person's event to request id: it loads the request,
+// prepares the event (EvSetInputs: resolves ev.Inputs through the catalogue,
+// returning registry.InputErrors unchanged; EvApprove/EvApply: checks first
+// whether the change moved after the plan), steps, saves with the owed
+// effects and hands them to the effect runners. A lost race is retried by
+// re-loading and re-stepping.
+//
+// A refusal (*UserError wrapping ErrBadEvent, ErrDenied or ErrDuplicate) is
+// returned together with the request as it stands; a denial is also written
+// to the audit trail.
+func (e *Engine) Handle(ctx context.Context, id string, ev Event) (*Request, error) {
+	if ev.At.IsZero() {
+		ev.At = e.cfg.Now()
+	}
+	unlock := e.locks.lock(id)
+	defer unlock()
+	for range maxConflicts {
+		cur, err := e.cfg.Store.Get(ctx, id)
+		if err != nil {
+			return nil, fmt.Errorf("handle %s on %s: %w", ev.Kind, id, err)
+		}
+		evs, err := e.prepare(ctx, cur, ev)
+		if err != nil {
+			return cur, err
+		}
+		next, changed, stepErr := e.stepAll(cur, evs)
+		if changed {
+			if err := e.save(ctx, cur, &next); errors.Is(err, ErrConflict) {
+				continue
+			} else if err != nil {
+				return cur, err
+			}
+			cur = &next
+		}
+		if stepErr != nil {
+			if errors.Is(stepErr, ErrDenied) {
+				e.recordDenial(ctx, cur, ev, stepErr)
+			}
+			return cur, stepErr
+		}
+		return cur, nil
+	}
+	return nil, fmt.Errorf("handle %s on %s: %w", ev.Kind, id, ErrConflict)
+}
+
+// stepAll steps evs in order. It stops at the first error and returns what
+// was stepped before it, so a change found to have moved is saved even when
+// the approval that found it is refused.
+func (e *Engine) stepAll(r *Request, evs []Event) (Request, bool, error) {
+	cur, changed := *r, false
+	for _, ev := range evs {
+		next, _, ch, err := step(cur, ev, e.cfg.Policy)
+		if err != nil {
+			return cur, changed, err
+		}
+		cur, changed = next, changed || ch
+	}
+	return cur, changed, nil
+}
+
+// prepare turns a person's event into the events to step: it resolves
+// inputs and, before an approval or apply, checks whether the change moved.
+func (e *Engine) prepare(ctx context.Context, r *Request, ev Event) ([]Event, error) {
+	switch ev.Kind {
+	case EvSetInputs:
+		if r.Kind != KindCreate || (r.State != CollectingInputs && r.State != Confirming) || noop(r, ev) {
+			return []Event{ev}, nil // Step refuses or ignores it
+		}
+		m, err := e.module(ctx, r.Project, r.Module)
+		if err != nil {
+			return nil, err
+		}
+		canon, err := m.Resolve(ev.Inputs)
+		if err != nil {
+			return nil, err // registry.InputErrors, unchanged for per-field display
+		}
+		merged := maps.Clone(r.Inputs)
+		if merged == nil {
+			merged = map[string]string{}
+		}
+		maps.Copy(merged, canon)
+		ev.Inputs, ev.Sensitive, ev.Missing = merged, sensitiveInputs(m), m.Missing(merged)
+		if ev.Missing == nil {
+			ev.Missing = []string{}
+		}
+	case EvChooseModule:
+		if ev.Module != "" && !noop(r, ev) {
+			m, err := e.module(ctx, orProject(e.cfg.Policy, ev.Project, r.Project), ev.Module)
+			if err != nil {
+				return nil, err
+			}
+			ev.Sensitive = sensitiveInputs(m)
+		}
+	case EvApprove, EvApply:
+		if moved, ok, err := e.changeMoved(ctx, r, ev); err != nil {
+			return nil, err
+		} else if ok {
+			return []Event{moved, ev}, nil
+		}
+	}
+	return []Event{ev}, nil
+}
+
+func orProject(p Policy, project, current string) string {
+	if project != "" {
+		return project
+	}
+	if current != "" {
+		return current
+	}
+	if len(p.Projects) == 1 {
+		return p.Projects[0].Name
+	}
+	return ""
+}
+
+func sensitiveInputs(m *registry.Module) []string {
+	var out []string
+	for _, in := range m.Inputs {
+		if in.Sensitive {
+			out = append(out, in.Name)
+		}
+	}
+	return out
+}
+
+// changeMoved asks the repository whether r's branch or base moved since the
+// plan; if so it returns the EvChangeMoved to step before ev.
+func (e *Engine) changeMoved(ctx context.Context, r *Request, ev Event) (Event, bool, error) {
+	if (r.State != AwaitingApproval && r.State != Approved) || r.Change == nil || r.PlanRun == nil || noop(r, ev) {
+		return Event{}, false, nil
+	}
+	now, err := e.cfg.Repo.ChangeStatus(ctx, r.Project, *r.Change)
+	if err != nil {
+		return Event{}, false, fmt.Errorf("check change of %s: %w", r.ID, err)
+	}
+	planned := r.PlanRun.HeadSHA
+	if planned == "" {
+		planned = r.Change.HeadSHA
+	}
+	if (now.HeadSHA == "" || now.HeadSHA == planned) && (now.BaseSHA == "" || now.BaseSHA == r.Change.BaseSHA) {
+		return Event{}, false, nil
+	}
+	return Event{Kind: EvChangeMoved, Key: ev.Key + "/moved", Actor: System, At: ev.At, Change: &now}, true, nil
+}
+
+// save writes next (a step of cur) conditionally on cur's revision, taking
+// or renewing the lease when next owes effects, and then hands the owed
+// effects to the runners.
+func (e *Engine) save(ctx context.Context, cur, next *Request) error {
+	next.Version = cur.Version + 1
+	next.Rev = cur.Rev
+	if len(next.Owed) > 0 && e.leasable(next) {
+		next.Lease = Lease{Owner: e.cfg.Owner, Until: e.cfg.Now().Add(e.cfg.LeaseTTL)}
+	}
+	if err := e.cfg.Store.Update(ctx, next); err != nil {
+		return fmt.Errorf("save %s: %w", next.ID, err)
+	}
+	e.saved(next)
+	return nil
+}
+
+// leasable reports whether this engine holds r's lease or may take it.
+func (e *Engine) leasable(r *Request) bool {
+	return r.Lease.Owner == "" || r.Lease.Owner == e.cfg.Owner || !r.Lease.Until.After(e.cfg.Now())
+}
+
+// recordDenial writes the audit record of a refused event directly. The
+// request's Seq is advanced (with a conditional write) so the record has a
+// sequence number of its own; if the audit log fails, the record is kept
+// owed on the request instead of lost.
+func (e *Engine) recordDenial(ctx context.Context, r *Request, ev Event, reason error) {
+	rec := AuditRecord{
+		RequestID: r.ID, At: ev.At, Actor: ev.Actor, Event: ev.Kind.String(), From: r.State, To: r.State,
+		Project: r.Project, Environment: r.Environment, Module: r.Module,
+		Inputs: RedactInputs(r.Inputs, r.Sensitive), Result: reason.Error(), Denied: true,
+	}
+	cur := r
+	for range maxConflicts {
+		next := cloneRequest(*cur)
+		next.Seq++
+		rec.Seq = next.Seq
+		next.Rev = cur.Rev
+		err := e.cfg.Store.Update(ctx, &next)
+		if errors.Is(err, ErrConflict) {
+			if cur, err = e.cfg.Store.Get(ctx, r.ID); err != nil {
+				e.log.Error("reload for denial", "request", r.ID, "err", err)
+				return
+			}
+			continue
+		}
+		if err != nil {
+			e.log.Error("reserve audit seq for denial", "request", r.ID, "err", err)
+			return
+		}
+		if err := e.cfg.Audit.Record(ctx, rec); err != nil {
+			e.log.Warn("audit denial failed; keeping it owed", "request", r.ID, "err", err)
+			e.oweAudit(ctx, r.ID, rec)
+		}
+		return
+	}
+}
+
+// oweAudit adds an audit record that could not be written to the request's
+// outbox, so the runners retry it.
+func (e *Engine) oweAudit(ctx context.Context, id string, rec AuditRecord) {
+	for range maxConflicts {
+		cur, err := e.cfg.Store.Get(ctx, id)
+		if err != nil {
+			e.log.Error("owe audit: load", "request", id, "err", err)
+			return
+		}
+		next := cloneRequest(*cur)
+		next.Owed = append(next.Owed, Effect{ID: fmt.Sprintf("%d-%s", rec.Seq, EffRecordAudit), Kind: EffRecordAudit, Audit: &rec})
+		err = e.save(ctx, cur, &next)
+		if err == nil || !errors.Is(err, ErrConflict) {
+			if err != nil {
+				e.log.Error("owe audit: save", "request", id, "err", err)
+			}
+			return
+		}
+	}
+}

@@ -1,0 +1,172 @@
+package flow
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// runLight runs r's owed light effects (audit, card, reply, notification,
+// form) in Seq order and acknowledges those done in one write. Several owed
+// cards are shown once, from the latest record. An effect that keeps failing
+// stays owed and waits Retry.Max before its next round; only a form whose
+// trigger has expired is given up. It returns whether any effect was
+// acknowledged and, if some wait in backoff, how long until the next one.
+func (e *Engine) runLight(ctx, work context.Context, r *Request) (bool, time.Duration) {
+	cur := cloneRequest(*r)
+	var acks []Event
+	ack := func(eff Effect, kind EventKind, th *Thread) {
+		acks = append(acks, Event{Kind: kind, Key: eff.ID, EffectID: eff.ID, Actor: System, At: e.cfg.Now(), Thread: th})
+	}
+	var wait time.Duration
+	cardShown, cardFailed := false, false
+	for _, eff := range r.Owed {
+		if heavy(eff.Kind) || ctx.Err() != nil {
+			continue
+		}
+		if d := e.backingOff(eff.ID); d > 0 {
+			wait = minPositive(wait, d)
+			if eff.Kind == EffShowCard {
+				cardFailed = true
+			}
+			continue
+		}
+		var err error
+		switch eff.Kind {
+		case EffRecordAudit:
+			if eff.Audit == nil {
+				ack(eff, EvEffectDone, nil)
+				continue
+			}
+			err = e.try(ctx, work, func(ctx context.Context) error { return e.cfg.Audit.Record(ctx, *eff.Audit) })
+		case EffShowCard:
+			if cardShown {
+				ack(eff, EvEffectDone, nil)
+				continue
+			}
+			var th Thread
+			err = e.try(ctx, work, func(ctx context.Context) (err error) {
+				th, err = e.cfg.Chat.ShowCard(ctx, &cur)
+				return err
+			})
+			if err == nil {
+				cardShown = true
+				if cur.Thread.TS == "" && th.TS != "" {
+					cur.Thread = th
+					ack(eff, EvThreadStarted, &th)
+					continue
+				}
+			} else {
+				cardFailed = true
+			}
+		case EffReply, EffNotify:
+			if cardFailed && cur.Thread.TS == "" {
+				continue // no thread to reply in yet; the card goes first
+			}
+			send := e.cfg.Chat.Reply
+			if eff.Kind == EffNotify {
+				send = e.cfg.Chat.Notify
+			}
+			err = e.try(ctx, work, func(ctx context.Context) error { return send(ctx, &cur, eff.Text) })
+		case EffOpenModal:
+			err = e.try(ctx, work, func(ctx context.Context) error { return e.cfg.Chat.OpenInputs(ctx, &cur, eff.TriggerID) })
+			if err != nil && ctx.Err() == nil {
+				e.log.Warn("input form not opened; the card offers it again", "request", r.ID, "err", err)
+				err = nil
+			}
+		}
+		if err != nil {
+			if ctx.Err() == nil && work.Err() == nil {
+				e.log.Warn("effect failed; kept owed", "request", r.ID, "effect", eff.ID, "err", err)
+				e.setBackoff(eff.ID, e.cfg.Retry.Max)
+				wait = minPositive(wait, e.cfg.Retry.Max)
+			}
+			continue
+		}
+		e.clearBackoff(eff.ID)
+		ack(eff, EvEffectDone, nil)
+	}
+	if len(acks) == 0 {
+		return false, wait
+	}
+	if err := e.applySystem(work, r.ID, acks...); err != nil {
+		e.log.Error("acknowledge effects", "request", r.ID, "err", err)
+		return false, max(wait, e.cfg.Retry.Base)
+	}
+	return true, wait
+}
+
+func minPositive(a, b time.Duration) time.Duration {
+	if a <= 0 {
+		return b
+	}
+	return min(a, b)
+}
+
+func (e *Engine) backingOff(id string) time.Duration {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	nb, ok := e.notBefore[id]
+	if !ok {
+		return 0
+	}
+	d := time.Until(nb)
+	if d <= 0 {
+		delete(e.notBefore, id)
+		return 0
+	}
+	return d
+}
+
+func (e *Engine) setBackoff(id string, d time.Duration) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.notBefore[id] = time.Now().Add(d)
+}
+
+func (e *Engine) clearBackoff(id string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	delete(e.notBefore, id)
+}
+
+// changeTitle is the pull request title of r.
+func changeTitle(r *Request) string {
+	if r.Kind == KindDestroy {
+		return fmt.Sprintf("tfpilot: destroy %s in %s", r.Label, r.Environment)
+	}
+	return fmt.Sprintf("tfpilot: %s in %s (%s)", r.Module, r.Environment, r.Label)
+}
+
+// changeBody is the pull request description of r: what, where, who, and
+// the inputs with sensitive values redacted.
+func changeBody(r *Request) string {
+	var b strings.Builder
+	if r.Kind == KindDestroy {
+		fmt.Fprintf(&b, "Destroys request `%s` (%s): deletes `%s`.\n\n", r.Target, r.Label, r.File)
+	} else {
+		fmt.Fprintf(&b, "Adds module `%s` to `%s`.\n\n", r.Module, r.Environment)
+	}
+	fmt.Fprintf(&b, "- Request: `%s`\n- Project: `%s`\n- Environment: `%s`\n- Module: `%s`\n- Requested by: %s\n",
+		r.ID, r.Project, r.Environment, r.Module, displayName(r.Requester))
+	if r.Thread.URL != "" {
+		fmt.Fprintf(&b, "- Thread: %s\n", r.Thread.URL)
+	}
+	if len(r.Inputs) > 0 {
+		b.WriteString("\n| input | value |\n|---|---|\n")
+		red := RedactInputs(r.Inputs, r.Sensitive)
+		keys := make([]string, 0, len(red))
+		for k := range red {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		for _, k := range keys {
+			v := strings.NewReplacer("|", `\|`, "\n", " ").Replace(red[k])
+			fmt.Fprintf(&b, "| `%s` | `%s` |\n", k, v)
+		}
+	}
+	b.WriteString("\nOpened by TfPilot. Plan and apply run from the thread; do not merge by hand.\n")
+	return b.String()
+}

@@ -1,0 +1,168 @@
+package flow
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+)
+
+// openMemory is how many Open idempotency keys the engine remembers.
+const openMemory = 1024
+
+// Open starts a request: EvStart for a create request, EvStartDestroy for a
+// destroy request whose ev.Target is the applied create request's ID or
+// label (the engine copies project, module, environment, label, file and
+// inputs from it). The same ev.Key opened twice on this engine returns the
+// first request.
+//
+// Only an applied create request whose change merged can be destroyed, and
+// only by one destroy request at a time: the target records the destroy
+// request's ID (Request.DestroyedBy) with a conditional write before the
+// destroy request is created.
+func (e *Engine) Open(ctx context.Context, ev Event) (*Request, error) {
+	if ev.Kind != EvStart && ev.Kind != EvStartDestroy {
+		return nil, fmt.Errorf("open with %s: %w", ev.Kind, ErrBadEvent)
+	}
+	if ev.At.IsZero() {
+		ev.At = e.cfg.Now()
+	}
+	if ev.Key != "" {
+		unlock := e.locks.lock("open/" + ev.Key)
+		defer unlock()
+		e.mu.Lock()
+		id, ok := e.opened[ev.Key]
+		e.mu.Unlock()
+		if ok {
+			return e.Get(ctx, id)
+		}
+	}
+	r := &Request{ID: e.cfg.NewID(), Kind: KindCreate, Requester: ev.Actor, CreatedAt: ev.At}
+	if ev.Kind == EvStart && ev.Module != "" {
+		m, err := e.module(ctx, orProject(e.cfg.Policy, ev.Project, ""), ev.Module)
+		if err != nil {
+			return nil, err
+		}
+		ev.Sensitive = sensitiveInputs(m)
+	}
+	var target *Request
+	if ev.Kind == EvStartDestroy {
+		r.Kind = KindDestroy
+		t, err := e.destroyTarget(ctx, ev.Target)
+		if err != nil {
+			return nil, err
+		}
+		target = t
+		ev.Target, ev.Project, ev.Module, ev.Environment = t.ID, t.Project, t.Module, t.Environment
+		ev.Label, ev.File, ev.Inputs, ev.Sensitive = t.Label, t.File, maps.Clone(t.Inputs), slices.Clone(t.Sensitive)
+	}
+	next, _, _, err := step(*r, ev, e.cfg.Policy)
+	if err != nil {
+		if errors.Is(err, ErrDenied) {
+			rec := AuditRecord{RequestID: r.ID, At: ev.At, Actor: ev.Actor, Event: ev.Kind.String(),
+				Project: ev.Project, Environment: ev.Environment, Module: ev.Module, Result: err.Error(), Denied: true}
+			if aerr := e.cfg.Audit.Record(ctx, rec); aerr != nil {
+				e.log.Error("audit denied open", "request", r.ID, "err", aerr)
+			}
+		}
+		return nil, err
+	}
+	if target != nil {
+		if err := e.claimTarget(ctx, target.ID, next.ID); err != nil {
+			return nil, err
+		}
+	}
+	next.Version = 1
+	if len(next.Owed) > 0 {
+		next.Lease = Lease{Owner: e.cfg.Owner, Until: e.cfg.Now().Add(e.cfg.LeaseTTL)}
+	}
+	if err := e.cfg.Store.Create(ctx, &next); err != nil {
+		return nil, fmt.Errorf("create request %s: %w", next.ID, err)
+	}
+	if ev.Key != "" {
+		e.remember(ev.Key, next.ID)
+	}
+	e.saved(&next)
+	return &next, nil
+}
+
+func (e *Engine) remember(key, id string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.opened[key] = id
+	e.openOrder = append(e.openOrder, key)
+	if len(e.openOrder) > openMemory {
+		delete(e.opened, e.openOrder[0])
+		e.openOrder = e.openOrder[1:]
+	}
+}
+
+// destroyTarget finds the request ref names and checks it can be destroyed.
+func (e *Engine) destroyTarget(ctx context.Context, ref string) (*Request, error) {
+	if ref == "" {
+		return nil, Userf(ErrBadEvent, "say which request to destroy: its ID or label")
+	}
+	t, err := e.Find(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	if t.Kind != KindCreate || t.State != Applied {
+		return nil, Userf(ErrBadEvent, fmt.Sprintf("only an applied request can be destroyed; %s is %s", t.Label, stateText(t.State)))
+	}
+	if t.Change != nil && !t.Change.Merged {
+		return nil, Userf(ErrBadEvent, fmt.Sprintf("the pull request of %s has not merged yet; destroy it after it merges", t.Label))
+	}
+	if busy, err := e.destroyInProgress(ctx, t); err != nil {
+		return nil, err
+	} else if busy != "" {
+		return nil, Userf(ErrExists, busy)
+	}
+	return t, nil
+}
+
+// destroyInProgress explains why t cannot be destroyed again, or returns "".
+func (e *Engine) destroyInProgress(ctx context.Context, t *Request) (string, error) {
+	if t.DestroyedBy == "" {
+		return "", nil
+	}
+	d, err := e.cfg.Store.Get(ctx, t.DestroyedBy)
+	if errors.Is(err, ErrNotFound) {
+		return "", nil // a claim whose destroy request was never created
+	}
+	if err != nil {
+		return "", fmt.Errorf("load destroy request %s: %w", t.DestroyedBy, err)
+	}
+	switch d.State {
+	case Cancelled, Rejected:
+		return "", nil
+	case Applied:
+		return fmt.Sprintf("%s is already destroyed", t.Label), nil
+	}
+	return fmt.Sprintf("%s is already being destroyed by request %s", t.Label, d.ID), nil
+}
+
+// claimTarget records on the target that destroyID destroys it, with a
+// conditional write so two destroy requests cannot both claim it.
+func (e *Engine) claimTarget(ctx context.Context, targetID, destroyID string) error {
+	unlock := e.locks.lock(targetID)
+	defer unlock()
+	for range maxConflicts {
+		t, err := e.cfg.Store.Get(ctx, targetID)
+		if err != nil {
+			return fmt.Errorf("claim %s: %w", targetID, err)
+		}
+		if busy, err := e.destroyInProgress(ctx, t); err != nil {
+			return err
+		} else if busy != "" {
+			return Userf(ErrExists, busy)
+		}
+		t.DestroyedBy = destroyID
+		if err := e.cfg.Store.Update(ctx, t); err == nil {
+			return nil
+		} else if !errors.Is(err, ErrConflict) {
+			return fmt.Errorf("claim %s: %w", targetID, err)
+		}
+	}
+	return fmt.Errorf("claim %s: %w", targetID, ErrConflict)
+}

@@ -1,0 +1,307 @@
+package flow
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+)
+
+// runner runs one request's owed effects: light effects (card, reply,
+// notification, form, audit) one after another in Seq order, heavy effects
+// (repository and workflow runs) each in its own goroutine.
+type runner struct {
+	wake chan struct{}
+}
+
+// Run resumes every owed effect in the store, then runs effects until ctx
+// ends. On the way out it waits up to Config.DrainTimeout for in-flight
+// port calls, then cancels them; what did not finish stays owed.
+func (e *Engine) Run(ctx context.Context) error {
+	e.mu.Lock()
+	if e.started {
+		e.mu.Unlock()
+		return errors.New("flow engine: Run called twice")
+	}
+	e.started = true
+	e.mu.Unlock()
+
+	work, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelWork()
+	if err := e.resume(ctx); err != nil {
+		return err
+	}
+	scan := time.NewTicker(max(e.cfg.LeaseTTL/2, time.Millisecond))
+	defer scan.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return e.drain(cancelWork)
+		case <-e.signal:
+			e.startRunners(ctx, work)
+		case <-scan.C:
+			if err := e.resume(ctx); err != nil && ctx.Err() == nil {
+				e.log.Warn("scan for owed effects", "err", err)
+			}
+		}
+	}
+}
+
+func (e *Engine) drain(cancelWork context.CancelFunc) error {
+	e.mu.Lock()
+	e.stopping = true
+	e.mu.Unlock()
+	done := make(chan struct{})
+	go func() { e.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(e.cfg.DrainTimeout):
+		e.log.Warn("drain deadline passed; cancelling in-flight effects")
+		cancelWork()
+		<-done
+	}
+	return nil
+}
+
+// resume marks every request that owes effects for examination: at start-up
+// (a previous process's work) and periodically (expired leases of crashed
+// replicas, effects owed on requests another replica stepped).
+func (e *Engine) resume(ctx context.Context) error {
+	rs, err := e.cfg.Store.List(ctx, Filter{Owing: true})
+	if err != nil {
+		return fmt.Errorf("list owed effects: %w", err)
+	}
+	for _, r := range rs {
+		if e.leasable(r) {
+			e.kick(r.ID)
+		}
+	}
+	return nil
+}
+
+// saved is called after every successful write of r: it cancels in-flight
+// effects r no longer owes and wakes r's runner.
+func (e *Engine) saved(r *Request) {
+	e.mu.Lock()
+	for id, cancel := range e.inflight[r.ID] {
+		if owedIndex(r.Owed, id) < 0 {
+			cancel()
+		}
+	}
+	e.mu.Unlock()
+	if len(r.Owed) > 0 && r.Lease.Owner == e.cfg.Owner {
+		e.kick(r.ID)
+	}
+}
+
+// kick asks for request id's owed effects to be run.
+func (e *Engine) kick(id string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if rn, ok := e.runners[id]; ok {
+		select {
+		case rn.wake <- struct{}{}:
+		default:
+		}
+		return
+	}
+	e.pending[id] = struct{}{}
+	select {
+	case e.signal <- struct{}{}:
+	default:
+	}
+}
+
+func (e *Engine) startRunners(ctx, work context.Context) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.stopping {
+		return
+	}
+	for id := range e.pending {
+		delete(e.pending, id)
+		if _, ok := e.runners[id]; ok {
+			continue
+		}
+		rn := &runner{wake: make(chan struct{}, 1)}
+		e.runners[id] = rn
+		e.wg.Add(1)
+		go e.runRequest(ctx, work, id, rn)
+	}
+}
+
+// runRequest is request id's runner loop. ctx ends the loop; work is the
+// context of port calls (cancelled only after the drain deadline).
+func (e *Engine) runRequest(ctx, work context.Context, id string, rn *runner) {
+	defer e.wg.Done()
+	for {
+		wait, more := e.runOnce(ctx, work, id)
+		if !more {
+			if e.retire(id, rn) {
+				return
+			}
+			continue
+		}
+		var timer *time.Timer
+		var fire <-chan time.Time
+		if wait > 0 {
+			timer = time.NewTimer(wait)
+			fire = timer.C
+		}
+		select {
+		case <-ctx.Done():
+			e.mu.Lock()
+			delete(e.runners, id)
+			e.mu.Unlock()
+			return
+		case <-rn.wake:
+		case <-fire:
+		}
+		if timer != nil {
+			timer.Stop()
+		}
+	}
+}
+
+// retire removes the runner unless it was woken meanwhile.
+func (e *Engine) retire(id string, rn *runner) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	select {
+	case <-rn.wake:
+		return false
+	default:
+	}
+	if len(e.inflight[id]) > 0 {
+		return false
+	}
+	delete(e.runners, id)
+	return true
+}
+
+// runOnce loads the request, holds its lease, starts its heavy effects and
+// runs its ready light effects. It returns how long to wait before looking
+// again (0: until woken) and whether the runner has anything left to do.
+func (e *Engine) runOnce(ctx, work context.Context, id string) (time.Duration, bool) {
+	if ctx.Err() != nil {
+		return 0, false
+	}
+	r, err := e.cfg.Store.Get(ctx, id)
+	if err != nil {
+		e.log.Error("runner load", "request", id, "err", err)
+		return 0, false
+	}
+	if len(r.Owed) == 0 {
+		return 0, e.busy(id)
+	}
+	if r, err = e.holdLease(ctx, r); err != nil {
+		e.log.Debug("not running effects", "request", id, "reason", err)
+		e.cancelInflight(id)
+		return 0, e.busy(id)
+	}
+	for _, eff := range r.Owed {
+		if heavy(eff.Kind) {
+			e.startHeavy(ctx, work, id, eff)
+		}
+	}
+	ran, backoff := e.runLight(ctx, work, r)
+	renew := max(r.Lease.Until.Sub(e.cfg.Now())-e.cfg.LeaseTTL/2, time.Millisecond)
+	if ran {
+		return 0, true
+	}
+	if backoff > 0 {
+		return min(backoff, renew), true
+	}
+	if e.busy(id) {
+		return renew, true
+	}
+	return 0, false
+}
+
+func (e *Engine) busy(id string) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return len(e.inflight[id]) > 0
+}
+
+func (e *Engine) cancelInflight(id string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, cancel := range e.inflight[id] {
+		cancel()
+	}
+}
+
+// errLeased says another live replica holds a request's lease.
+var errLeased = errors.New("leased by another replica")
+
+// holdLease returns r with this engine's lease on it, taking or renewing it
+// with a conditional write when it is missing, expired or half spent.
+func (e *Engine) holdLease(ctx context.Context, r *Request) (*Request, error) {
+	now := e.cfg.Now()
+	if r.Lease.Owner == e.cfg.Owner && r.Lease.Until.Sub(now) > e.cfg.LeaseTTL/2 {
+		return r, nil
+	}
+	unlock := e.locks.lock(r.ID)
+	defer unlock()
+	for range maxConflicts {
+		if !e.leasable(r) {
+			return nil, fmt.Errorf("request %s until %s: %w", r.Lease.Owner, r.Lease.Until, errLeased)
+		}
+		next := cloneRequest(*r)
+		next.Lease = Lease{Owner: e.cfg.Owner, Until: e.cfg.Now().Add(e.cfg.LeaseTTL)}
+		err := e.cfg.Store.Update(ctx, &next)
+		if err == nil {
+			return &next, nil
+		}
+		if !errors.Is(err, ErrConflict) {
+			return nil, fmt.Errorf("lease %s: %w", r.ID, err)
+		}
+		if r, err = e.cfg.Store.Get(ctx, r.ID); err != nil {
+			return nil, fmt.Errorf("lease %s: %w", r.ID, err)
+		}
+	}
+	return nil, fmt.Errorf("lease %s: %w", r.ID, ErrConflict)
+}
+
+// heavy reports whether an effect talks to the repository or the runs (it
+// may take long and produces a state-changing result).
+func heavy(k EffectKind) bool {
+	switch k {
+	case EffOpenChange, EffDispatchPlan, EffDispatchApply, EffWatchRun, EffMergeChange, EffCloseChange:
+		return true
+	}
+	return false
+}
+
+// Settle waits until no effect is running and none is owed and ready to run
+// (owed effects in backoff after a failure count as running). It needs Run.
+// Tests use it to wait for the engine to go quiet.
+func (e *Engine) Settle(ctx context.Context) error {
+	for {
+		e.mu.Lock()
+		idle := len(e.runners) == 0 && len(e.pending) == 0
+		e.mu.Unlock()
+		if idle {
+			rs, err := e.cfg.Store.List(ctx, Filter{Owing: true})
+			if err != nil {
+				return fmt.Errorf("settle: %w", err)
+			}
+			ready := slices.ContainsFunc(rs, e.leasable)
+			if !ready {
+				return nil
+			}
+			for _, r := range rs {
+				if e.leasable(r) {
+					e.kick(r.ID)
+				}
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("settle: %w", ctx.Err())
+		case <-time.After(time.Millisecond):
+		}
+	}
+}

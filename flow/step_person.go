@@ -1,0 +1,408 @@
+package flow
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+
+	"github.com/tfpilot/tfpilot/registry"
+)
+
+// planIO are the effects that belong to one plan attempt; they are dropped
+// when the plan they serve is thrown away.
+var planIO = []EffectKind{EffDispatchPlan, EffWatchRun, EffDispatchApply}
+
+func (s *stepper) start() error {
+	if s.from != 0 {
+		return s.refuse()
+	}
+	r := &s.r
+	if r.Kind == 0 {
+		r.Kind = KindCreate
+	}
+	if r.Kind != KindCreate {
+		return fmt.Errorf("step start: a %s request must be opened with start_destroy: %w", r.Kind, ErrBadEvent)
+	}
+	if r.Requester.ID == "" {
+		r.Requester = s.ev.Actor
+	}
+	if r.CreatedAt.IsZero() {
+		r.CreatedAt = s.ev.At
+	}
+	if r.Label == "" {
+		r.Label = registry.Label(r.ID)
+	}
+	if s.ev.Thread != nil {
+		r.Thread = *s.ev.Thread
+	}
+	to := ChoosingModule
+	if s.ev.Module != "" && s.ev.Environment != "" {
+		if err := s.choose(); err != nil {
+			return err
+		}
+		to = CollectingInputs
+	} else {
+		r.Project = s.defaultProject(s.ev.Project)
+		if err := s.authorize(ActRequest); err != nil {
+			return err
+		}
+	}
+	s.commit(to, "request started", "", "")
+	s.openForm()
+	return nil
+}
+
+func (s *stepper) startDestroy() error {
+	if s.from != 0 {
+		return s.refuse()
+	}
+	r := &s.r
+	r.Kind = KindDestroy
+	if r.Requester.ID == "" {
+		r.Requester = s.ev.Actor
+	}
+	if r.CreatedAt.IsZero() {
+		r.CreatedAt = s.ev.At
+	}
+	if s.ev.Target == "" || s.ev.File == "" || s.ev.Environment == "" {
+		return fmt.Errorf("step start_destroy: target, file and environment are required: %w", ErrBadEvent)
+	}
+	r.Target, r.Project, r.Module, r.Environment = s.ev.Target, s.ev.Project, s.ev.Module, s.ev.Environment
+	r.Label, r.File = s.ev.Label, s.ev.File
+	r.Inputs, r.Sensitive = maps.Clone(s.ev.Inputs), slices.Clone(s.ev.Sensitive)
+	if s.ev.Thread != nil {
+		r.Thread = *s.ev.Thread
+	}
+	if err := s.authorize(ActDestroy); err != nil {
+		return err
+	}
+	s.commit(OpeningPR, "destroy of "+r.Label+" requested", "Opening a pull request that deletes "+r.File+".", "")
+	s.owe(Effect{Kind: EffOpenChange})
+	return nil
+}
+
+// choose sets project, module and environment from the event after checking
+// them against the policy.
+func (s *stepper) choose() error {
+	ev := s.ev
+	project := s.defaultProject(ev.Project)
+	if _, ok := s.p.Project(project); !ok {
+		return Userf(ErrBadEvent, fmt.Sprintf("project %q is not configured; choose one of %v", project, projectNames(s.p)))
+	}
+	if _, ok := s.p.Environment(ev.Environment); !ok {
+		return Userf(ErrBadEvent, fmt.Sprintf("environment %q is not configured; choose one of %v", ev.Environment, s.p.environmentNames()))
+	}
+	if ev.Module == "" {
+		return Userf(ErrBadEvent, "choose a module")
+	}
+	r := &s.r
+	if r.Module != ev.Module || r.Project != project {
+		r.Inputs = nil
+	}
+	r.Project, r.Module, r.Environment = project, ev.Module, ev.Environment
+	r.Sensitive = slices.Clone(ev.Sensitive)
+	return s.authorize(ActRequest)
+}
+
+func (s *stepper) defaultProject(name string) string {
+	if name == "" && len(s.p.Projects) == 1 {
+		return s.p.Projects[0].Name
+	}
+	return name
+}
+
+func projectNames(p Policy) []string {
+	out := make([]string, 0, len(p.Projects))
+	for _, pr := range p.Projects {
+		out = append(out, pr.Name)
+	}
+	return out
+}
+
+// openForm owes the input form when the chat gave a trigger for it.
+func (s *stepper) openForm() {
+	if s.ev.TriggerID != "" {
+		s.owe(Effect{Kind: EffOpenModal, TriggerID: s.ev.TriggerID})
+	}
+}
+
+func (s *stepper) chooseModule() error {
+	if !s.in(ChoosingModule, CollectingInputs, Confirming) || s.r.Kind != KindCreate {
+		return s.refuse()
+	}
+	if err := s.requesterOnly(); err != nil {
+		return err
+	}
+	if err := s.choose(); err != nil {
+		return err
+	}
+	s.commit(CollectingInputs, "module "+s.r.Module+" in "+s.r.Environment, "", "")
+	s.openForm()
+	return nil
+}
+
+func (s *stepper) setInputs() error {
+	if !s.in(CollectingInputs, Confirming) || s.r.Kind != KindCreate {
+		return s.refuse()
+	}
+	if err := s.requesterOnly(); err != nil {
+		return err
+	}
+	if err := s.authorize(ActRequest); err != nil {
+		return err
+	}
+	if s.r.Inputs == nil && len(s.ev.Inputs) > 0 {
+		s.r.Inputs = make(map[string]string, len(s.ev.Inputs))
+	}
+	maps.Copy(s.r.Inputs, s.ev.Inputs)
+	if s.ev.Sensitive != nil {
+		s.r.Sensitive = slices.Clone(s.ev.Sensitive)
+	}
+	to := Confirming
+	note := "inputs complete"
+	if len(s.ev.Missing) > 0 {
+		to, note = CollectingInputs, fmt.Sprintf("still missing %v", s.ev.Missing)
+	}
+	s.commit(to, note, "", "")
+	return nil
+}
+
+func (s *stepper) edit() error {
+	if !s.in(append([]State{CollectingInputs, Confirming}, postPlan...)...) || s.r.Kind != KindCreate {
+		return s.refuse()
+	}
+	if err := s.requesterOnly(); err != nil {
+		return err
+	}
+	if err := s.authorize(ActRequest); err != nil {
+		return err
+	}
+	reply := ""
+	if s.r.PlanRun != nil || s.r.Plan != nil || len(s.r.Approvals) > 0 {
+		reply = "Inputs are being edited: the plan and its approvals no longer count."
+	}
+	s.invalidatePlan()
+	s.commit(CollectingInputs, "editing inputs", reply, "")
+	s.openForm()
+	return nil
+}
+
+// invalidatePlan forgets the plan, its approvals and the work serving them.
+func (s *stepper) invalidatePlan() {
+	s.r.PlanRun, s.r.Plan, s.r.ApplyRun, s.r.Approvals = nil, nil, nil, nil
+	s.dropOwed(planIO...)
+}
+
+func (s *stepper) confirm() error {
+	if !s.in(Confirming) {
+		return s.refuse()
+	}
+	if err := s.requesterOnly(); err != nil {
+		return err
+	}
+	if err := s.authorize(ActRequest); err != nil {
+		return err
+	}
+	s.commit(OpeningPR, "confirmed", "Opening the pull request.", "")
+	s.owe(Effect{Kind: EffOpenChange})
+	return nil
+}
+
+func (s *stepper) approve() error {
+	if s.from == Approved {
+		if err := s.authorize(ActApprove); err != nil {
+			return err
+		}
+		if s.approvedBy(s.ev.Actor.ID) {
+			return Userf(ErrDuplicate, "you already approved this plan")
+		}
+		return Userf(ErrDuplicate, "this plan already has the approvals it needs")
+	}
+	if !s.in(AwaitingApproval) || s.r.PlanRun == nil {
+		return s.refuse()
+	}
+	if err := s.authorize(ActApprove); err != nil {
+		return err
+	}
+	if s.approvedBy(s.ev.Actor.ID) {
+		return Userf(ErrDuplicate, "you already approved this plan")
+	}
+	s.r.Approvals = append(s.r.Approvals, Approval{
+		Actor: s.ev.Actor, PlanRunID: s.r.PlanRun.ID, HeadSHA: s.r.PlanRun.HeadSHA, At: s.ev.At,
+	})
+	have, need := len(s.currentApprovers()), s.required()
+	who := displayName(s.ev.Actor)
+	if have >= need {
+		s.commit(Approved, fmt.Sprintf("approved by %s (%d of %d)", who, have, need),
+			"Approved by "+who+". Ready to apply.", fmt.Sprintf("%s approved: %s", who, s.summary()))
+		return nil
+	}
+	s.commit(AwaitingApproval, fmt.Sprintf("approved by %s (%d of %d)", who, have, need),
+		fmt.Sprintf("Approved by %s (%d of %d).", who, have, need), "")
+	return nil
+}
+
+// currentApprovers returns the distinct approvers of the current plan run at
+// the commit it planned.
+func (s *stepper) currentApprovers() []string {
+	return CurrentApprovers(&s.r)
+}
+
+// CurrentApprovers returns the IDs of the distinct people who approved r's
+// current plan (same run, same commit), in approval order.
+func CurrentApprovers(r *Request) []string {
+	if r.PlanRun == nil {
+		return nil
+	}
+	var ids []string
+	for _, a := range r.Approvals {
+		if a.PlanRunID == r.PlanRun.ID && a.HeadSHA == r.PlanRun.HeadSHA && !slices.Contains(ids, a.Actor.ID) {
+			ids = append(ids, a.Actor.ID)
+		}
+	}
+	return ids
+}
+
+func (s *stepper) approvedBy(id string) bool { return slices.Contains(s.currentApprovers(), id) }
+
+// required is how many approvals the environment asks for; an environment
+// missing from the policy asks for one (and nobody can give it).
+func (s *stepper) required() int {
+	e, ok := s.p.Environment(s.r.Environment)
+	if !ok {
+		return 1
+	}
+	return max(e.ApprovalsRequired, 0)
+}
+
+func (s *stepper) reject() error {
+	if !s.in(AwaitingApproval, Approved) {
+		return s.refuse()
+	}
+	if err := s.authorize(ActApprove); err != nil {
+		return err
+	}
+	who := displayName(s.ev.Actor)
+	s.invalidatePlan()
+	s.commit(Rejected, "rejected by "+who, "Rejected by "+who+". The pull request will be closed.", "")
+	s.closeChange()
+	return nil
+}
+
+func (s *stepper) apply() error {
+	if !s.in(Approved) {
+		return s.refuse()
+	}
+	if err := s.authorize(ActApply); err != nil {
+		return err
+	}
+	if s.r.PlanRun == nil || len(s.currentApprovers()) < s.required() {
+		return Userf(ErrBadEvent, "the approvals are for an older plan; approve the current plan first")
+	}
+	s.commit(Applying, fmt.Sprintf("applying plan run %d", s.r.PlanRun.ID), "Applying the approved plan.", "")
+	s.owe(Effect{Kind: EffDispatchApply, PlanRunID: s.r.PlanRun.ID})
+	return nil
+}
+
+func (s *stepper) replan() error {
+	if !s.in(postPlan...) || s.r.Change == nil {
+		return s.refuse()
+	}
+	if err := s.authorize(ActRequest, ActApprove); err != nil {
+		return err
+	}
+	s.invalidatePlan()
+	s.commit(Planning, "re-plan", "Planning again.", "")
+	s.owe(Effect{Kind: EffDispatchPlan})
+	return nil
+}
+
+func (s *stepper) cancel() error {
+	if !s.in(cancellable...) {
+		return s.refuse()
+	}
+	if err := s.authorize(ActCancel); err != nil {
+		return err
+	}
+	// An owed open_change stays owed: if it lands after the cancel, its
+	// result owes the close (see changeOpened), so no pull request leaks.
+	s.invalidatePlan()
+	who := displayName(s.ev.Actor)
+	s.commit(Cancelled, "cancelled by "+who, "Cancelled by "+who+".", "")
+	s.closeChange()
+	return nil
+}
+
+// closeChange owes closing the change when there is one.
+func (s *stepper) closeChange() {
+	if s.r.Change != nil && !s.r.Change.Merged && !s.r.Change.Closed {
+		s.owe(Effect{Kind: EffCloseChange})
+	}
+}
+
+func (s *stepper) retry() error {
+	if s.r.FailedEffect == nil {
+		return Userf(ErrBadEvent, "there is nothing to retry")
+	}
+	if err := s.authorize(ActRequest, ActApprove); err != nil {
+		return err
+	}
+	failed := *s.r.FailedEffect
+	s.r.FailedEffect = nil
+	s.r.Problem = ""
+	s.commit(s.from, "retry "+failed.Kind.String(), "Trying again.", "")
+	failed.Attempts, failed.LastErr = 0, ""
+	s.owe(failed)
+	return nil
+}
+
+// in reports whether the request is in one of states.
+func (s *stepper) in(states ...State) bool { return slices.Contains(states, s.from) }
+
+// requesterOnly refuses changes to the inputs by anyone but the requester.
+func (s *stepper) requesterOnly() error {
+	if s.ev.Actor.ID != s.r.Requester.ID {
+		return Userf(ErrDenied, "only the requester can change this request")
+	}
+	return nil
+}
+
+// authorize passes when the actor may do any of actions; otherwise it returns
+// the refusal of the first.
+func (s *stepper) authorize(actions ...Action) error {
+	if s.r.Environment == "" && s.ev.Actor.ID == s.r.Requester.ID {
+		return nil // nothing chosen yet: the requester may go on or cancel
+	}
+	var first error
+	for _, a := range actions {
+		err := s.p.Authorize(a, &s.r, s.ev.Actor)
+		if err == nil {
+			return nil
+		}
+		if first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
+func displayName(a Actor) string {
+	if a.Name != "" {
+		return a.Name
+	}
+	return "<@" + a.ID + ">"
+}
+
+// summary is a one-line description of the request for notifications.
+func (s *stepper) summary() string {
+	r := &s.r
+	what := r.Module
+	if r.Kind == KindDestroy {
+		what = "destroy " + r.Label
+	}
+	out := fmt.Sprintf("%s in %s/%s", what, r.Project, r.Environment)
+	if r.Thread.URL != "" {
+		out += " " + r.Thread.URL
+	}
+	return out
+}

@@ -1,0 +1,264 @@
+package flow
+
+import (
+	"fmt"
+	"slices"
+)
+
+// answers lists which effect kinds each result event may answer.
+var answers = map[EventKind][]EffectKind{
+	EvChangeOpened:    {EffOpenChange},
+	EvPlanDispatched:  {EffDispatchPlan},
+	EvPlanFinished:    {EffWatchRun},
+	EvPlanFailed:      {EffWatchRun, EffDispatchPlan},
+	EvApplyDispatched: {EffDispatchApply},
+	EvApplyFinished:   {EffWatchRun},
+	EvApplyFailed:     {EffWatchRun, EffDispatchApply},
+	EvMerged:          {EffMergeChange},
+	EvChangeMoved:     {EffMergeChange},
+	EvThreadStarted:   {EffShowCard},
+}
+
+// result steps an event that answers an owed effect.
+func (s *stepper) result() error {
+	ev := s.ev
+	if ev.EffectID == "" {
+		return fmt.Errorf("step %s: result without effect ID: %w", ev.Kind, ErrBadEvent)
+	}
+	i := owedIndex(s.r.Owed, ev.EffectID)
+	eff := s.r.Owed[i]
+	if kinds, ok := answers[ev.Kind]; ok && !slices.Contains(kinds, eff.Kind) {
+		return fmt.Errorf("step %s: cannot answer effect %s: %w", ev.Kind, eff.ID, ErrBadEvent)
+	}
+	s.answered = &eff
+	s.r.Owed = slices.Delete(s.r.Owed, i, i+1)
+	switch ev.Kind {
+	case EvEffectDone:
+		if eff.Kind == EffCloseChange && s.r.Change != nil {
+			s.r.Change.Closed = true
+		}
+		return nil
+	case EvThreadStarted:
+		if ev.Thread != nil && s.r.Thread.TS == "" {
+			s.r.Thread = *ev.Thread
+		}
+		return nil
+	case EvEffectFailed:
+		return s.effectFailed(eff)
+	case EvChangeOpened:
+		return s.changeOpened()
+	case EvPlanDispatched:
+		return s.planDispatched()
+	case EvPlanFinished:
+		return s.planFinished()
+	case EvPlanFailed:
+		return s.planFailed()
+	case EvApplyDispatched:
+		return s.applyDispatched()
+	case EvApplyFinished:
+		return s.applyFinished()
+	case EvApplyFailed:
+		return s.applyFailed()
+	case EvMerged:
+		return s.merged()
+	case EvChangeMoved:
+		return s.changeMoved()
+	}
+	return fmt.Errorf("step %s: unknown result: %w", ev.Kind, ErrBadEvent)
+}
+
+// badResult is the error for a result that does not fit the state; it is
+// not a person's doing, so it is not a UserError.
+func (s *stepper) badResult() error {
+	return fmt.Errorf("step %s in %s: %w", s.ev.Kind, s.from, ErrBadEvent)
+}
+
+func (s *stepper) effectFailed(eff Effect) error {
+	eff.LastErr = s.ev.Error
+	s.r.FailedEffect = &eff
+	s.problem = fmt.Sprintf("Could not %s: %s. Press Retry to try again.", effectVerb(eff.Kind), s.ev.Error)
+	s.commit(s.from, eff.Kind.String()+" failed: "+s.ev.Error, s.problem, "")
+	return nil
+}
+
+func effectVerb(k EffectKind) string {
+	switch k {
+	case EffOpenChange:
+		return "open the pull request"
+	case EffDispatchPlan:
+		return "start the plan"
+	case EffDispatchApply:
+		return "start the apply"
+	case EffWatchRun:
+		return "follow the workflow run"
+	case EffMergeChange:
+		return "merge the pull request"
+	case EffCloseChange:
+		return "close the pull request"
+	}
+	return k.String()
+}
+
+func (s *stepper) changeOpened() error {
+	if s.ev.Change == nil {
+		return fmt.Errorf("step %s: no change: %w", s.ev.Kind, ErrBadEvent)
+	}
+	c := *s.ev.Change
+	s.r.Change = &c
+	if s.ev.File != "" {
+		s.r.File = s.ev.File
+	}
+	switch s.from {
+	case OpeningPR:
+		s.commit(Planning, "pull request "+changeRef(&c), "Pull request opened: "+changeRef(&c)+". Planning.", "")
+		s.owe(Effect{Kind: EffDispatchPlan})
+	case Cancelled, Rejected:
+		s.commit(s.from, "pull request "+changeRef(&c)+" opened late; closing it", "", "")
+		s.closeChange()
+	default:
+		return s.badResult()
+	}
+	return nil
+}
+
+func changeRef(c *Change) string {
+	if c.URL != "" {
+		return c.URL
+	}
+	if c.Number != 0 {
+		return fmt.Sprintf("#%d", c.Number)
+	}
+	return c.Branch
+}
+
+func (s *stepper) planDispatched() error {
+	if s.from != Planning || s.ev.Run == nil {
+		return s.badResult()
+	}
+	run := *s.ev.Run
+	s.r.PlanRun = &run
+	s.commit(Planning, fmt.Sprintf("plan run %d dispatched", run.ID), "", "")
+	s.owe(Effect{Kind: EffWatchRun, Workflow: WorkflowPlan})
+	return nil
+}
+
+func (s *stepper) planFinished() error {
+	if s.from != Planning || s.answered.Workflow != WorkflowPlan || s.ev.Plan == nil {
+		return s.badResult()
+	}
+	if s.ev.Run != nil {
+		run := *s.ev.Run
+		s.r.PlanRun = &run
+	}
+	s.r.Plan = clonePlan(s.ev.Plan)
+	if s.ev.Plan.Errored {
+		s.problem = "The plan reported errors; see the plan output, then edit or re-plan."
+		s.commit(PlanFailed, "plan errored", s.problem, "Plan failed: "+s.summary())
+		return nil
+	}
+	counts := planCounts(s.ev.Plan)
+	if s.required() == 0 {
+		s.commit(Approved, "plan "+counts+"; no approval required", "Plan ready ("+counts+"); no approval needed. Ready to apply.",
+			"Plan ready, no approval needed ("+counts+"): "+s.summary())
+		return nil
+	}
+	s.commit(AwaitingApproval, "plan "+counts, "Plan ready ("+counts+"). Waiting for approval.",
+		"Plan ready for approval ("+counts+"): "+s.summary())
+	return nil
+}
+
+func planCounts(p *PlanSummary) string {
+	return fmt.Sprintf("+%d ~%d ±%d -%d", p.Create, p.Update, p.Replace, p.Delete)
+}
+
+func (s *stepper) planFailed() error {
+	if s.from != Planning {
+		return s.badResult()
+	}
+	if s.ev.Run != nil {
+		run := *s.ev.Run
+		s.r.PlanRun = &run
+	}
+	s.problem = "The plan failed: " + orDefault(s.ev.Error, "no details") + ". Edit the inputs or re-plan."
+	s.commit(PlanFailed, "plan failed: "+s.ev.Error, s.problem, "Plan failed: "+s.summary())
+	return nil
+}
+
+func (s *stepper) applyDispatched() error {
+	if s.from != Applying || s.ev.Run == nil {
+		return s.badResult()
+	}
+	run := *s.ev.Run
+	s.r.ApplyRun = &run
+	s.commit(Applying, fmt.Sprintf("apply run %d dispatched", run.ID), "", "")
+	s.owe(Effect{Kind: EffWatchRun, Workflow: WorkflowApply})
+	return nil
+}
+
+func (s *stepper) applyFinished() error {
+	if s.from != Applying || s.answered.Workflow != WorkflowApply {
+		return s.badResult()
+	}
+	if s.ev.Run != nil {
+		run := *s.ev.Run
+		s.r.ApplyRun = &run
+	}
+	s.commit(Applied, "applied", "Applied. Merging the pull request.", "Applied: "+s.summary())
+	if s.r.Change != nil {
+		s.owe(Effect{Kind: EffMergeChange})
+	}
+	return nil
+}
+
+func (s *stepper) applyFailed() error {
+	if s.from != Applying {
+		return s.badResult()
+	}
+	if s.ev.Run != nil {
+		run := *s.ev.Run
+		s.r.ApplyRun = &run
+	}
+	s.problem = "The apply failed: " + orDefault(s.ev.Error, "no details") + ". Re-plan to see what is left, or cancel."
+	s.commit(ApplyFailed, "apply failed: "+s.ev.Error, s.problem, "Apply failed: "+s.summary())
+	return nil
+}
+
+func (s *stepper) merged() error {
+	if s.from != Applied {
+		return s.badResult()
+	}
+	if s.ev.Change != nil {
+		c := *s.ev.Change
+		s.r.Change = &c
+	} else if s.r.Change != nil {
+		s.r.Change.Merged = true
+	}
+	s.commit(Applied, "pull request merged", "Pull request merged.", "")
+	return nil
+}
+
+// changeMoved handles a branch or base that moved after the plan: from the
+// engine's check before approve/apply (no effect ID), or from a merge that
+// found the base moved (answering the merge effect).
+func (s *stepper) changeMoved() error {
+	if !s.in(AwaitingApproval, Approved) && !(s.from == Applied && s.answered != nil) {
+		if s.answered == nil {
+			return s.refuse()
+		}
+		return s.badResult()
+	}
+	if s.ev.Change != nil && s.r.Change != nil {
+		c := *s.ev.Change
+		s.r.Change = &c
+	}
+	s.problem = "The branch or its base moved after the plan. Press Re-plan, then approve the new plan."
+	s.commit(Stale, "change moved after the plan", s.problem, "")
+	return nil
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}

@@ -1,0 +1,189 @@
+package flow
+
+// Edge is one state-changing transition of the machine: an event of kind
+// Event moves a request from From to To. From is zero for the events that
+// open a request (the diagram's [*]).
+type Edge struct {
+	From  State
+	Event EventKind
+	To    State
+}
+
+// postPlan are the states in which a plan exists (or failed) and the change
+// can be edited, re-planned or cancelled.
+var postPlan = []State{AwaitingApproval, Approved, Stale, PlanFailed, ApplyFailed}
+
+// cancellable are the states a person may cancel from.
+var cancellable = []State{ChoosingModule, CollectingInputs, Confirming, OpeningPR, Planning,
+	AwaitingApproval, Approved, Stale, PlanFailed, ApplyFailed}
+
+// edges is the table Step is checked against: Step refuses to make a
+// state-changing transition that is not listed here, and the test in
+// docs_test.go keeps it equal to the diagram in docs/flow.md.
+var edges = func() []Edge {
+	es := []Edge{
+		{0, EvStart, ChoosingModule},
+		{0, EvStart, CollectingInputs},
+		{0, EvStartDestroy, OpeningPR},
+		{ChoosingModule, EvChooseModule, CollectingInputs},
+		{Confirming, EvChooseModule, CollectingInputs},
+		{CollectingInputs, EvSetInputs, Confirming},
+		{Confirming, EvSetInputs, CollectingInputs},
+		{Confirming, EvEdit, CollectingInputs},
+		{Confirming, EvConfirm, OpeningPR},
+		{OpeningPR, EvChangeOpened, Planning},
+		{Planning, EvPlanFinished, AwaitingApproval},
+		{Planning, EvPlanFinished, Approved},
+		{Planning, EvPlanFinished, PlanFailed},
+		{Planning, EvPlanFailed, PlanFailed},
+		{AwaitingApproval, EvApprove, Approved},
+		{AwaitingApproval, EvReject, Rejected},
+		{Approved, EvReject, Rejected},
+		{AwaitingApproval, EvChangeMoved, Stale},
+		{Approved, EvChangeMoved, Stale},
+		{Applied, EvChangeMoved, Stale},
+		{Approved, EvApply, Applying},
+		{Applying, EvApplyFinished, Applied},
+		{Applying, EvApplyFailed, ApplyFailed},
+	}
+	for _, s := range postPlan {
+		es = append(es, Edge{s, EvEdit, CollectingInputs}, Edge{s, EvReplan, Planning})
+	}
+	for _, s := range cancellable {
+		es = append(es, Edge{s, EvCancel, Cancelled})
+	}
+	return es
+}()
+
+// Edges returns every state-changing transition the machine can make. Events
+// that leave the state as it is (an approval short of the count, a run
+// dispatched, an effect done or failed, a retry) are not edges; docs/flow.md
+// lists them in prose.
+func Edges() []Edge {
+	out := make([]Edge, len(edges))
+	copy(out, edges)
+	return out
+}
+
+func isEdge(from State, ev EventKind, to State) bool {
+	for _, e := range edges {
+		if e.From == from && e.Event == ev && e.To == to {
+			return true
+		}
+	}
+	return false
+}
+
+// refuse explains to a person why their event does not fit the request now.
+// The result wraps ErrBadEvent.
+func (s *stepper) refuse() error {
+	return Userf(ErrBadEvent, refusal(&s.r, s.ev.Kind))
+}
+
+func refusal(r *Request, ev EventKind) string {
+	switch r.State {
+	case Applied:
+		if r.Kind == KindDestroy {
+			return "this destroy request is already applied"
+		}
+		return "this request is already applied"
+	case Cancelled:
+		return "this request was cancelled; start a new one"
+	case Rejected:
+		return "this request was rejected; start a new one"
+	case 0:
+		return "this request has not started yet"
+	}
+	if r.Kind == KindDestroy && (ev == EvChooseModule || ev == EvSetInputs || ev == EvEdit) {
+		return "a destroy request has no inputs to change"
+	}
+	switch ev {
+	case EvStart, EvStartDestroy:
+		return "this thread already has a request; cancel it or start a new thread"
+	case EvApprove, EvReject:
+		switch r.State {
+		case Stale:
+			return "the branch or its base moved after the plan; press Re-plan, then approve the new plan"
+		case Applying:
+			return "this plan is being applied"
+		case PlanFailed:
+			return "the plan failed, so there is nothing to approve; edit the inputs or re-plan"
+		case ApplyFailed:
+			return "the apply failed; re-plan to approve a new plan"
+		}
+		return "there is no plan to approve yet — wait for the plan to finish"
+	case EvApply:
+		switch r.State {
+		case AwaitingApproval:
+			return "this plan is not approved yet"
+		case Stale:
+			return "the branch or its base moved after the plan; press Re-plan, then approve and apply the new plan"
+		case Applying:
+			return "the apply is already running"
+		case ApplyFailed:
+			return "the apply failed; re-plan, get the new plan approved, then apply"
+		}
+		return "there is no approved plan to apply yet"
+	case EvCancel:
+		if r.State == Applying {
+			return "an apply is running and cannot be cancelled; wait for it to finish"
+		}
+	case EvEdit, EvSetInputs, EvChooseModule:
+		switch r.State {
+		case OpeningPR, Planning:
+			return "a plan is being prepared; wait for it to finish, then edit"
+		case Applying:
+			return "an apply is running; inputs cannot change now"
+		case ChoosingModule:
+			return "choose a module first"
+		case CollectingInputs:
+			if ev == EvEdit {
+				break
+			}
+		case AwaitingApproval, Approved, Stale, PlanFailed, ApplyFailed:
+			return "press Edit first: changing the inputs throws away the current plan"
+		}
+	case EvConfirm:
+		switch r.State {
+		case ChoosingModule, CollectingInputs:
+			return "some required inputs are still missing"
+		default:
+			return "this request was already submitted"
+		}
+	case EvReplan:
+		switch r.State {
+		case OpeningPR, Planning:
+			return "a plan is already being prepared"
+		case Applying:
+			return "an apply is running; re-plan after it finishes"
+		default:
+			return "there is nothing to re-plan yet; submit the request first"
+		}
+	case EvChangeMoved:
+		return "there is no plan that could be stale"
+	}
+	return ev.String() + " is not possible while the request is " + stateText(r.State)
+}
+
+// stateText is a state as people read it.
+func stateText(s State) string {
+	switch s {
+	case ChoosingModule:
+		return "choosing a module"
+	case CollectingInputs:
+		return "collecting inputs"
+	case Confirming:
+		return "waiting for confirmation"
+	case OpeningPR:
+		return "opening its pull request"
+	case Planning:
+		return "planning"
+	case AwaitingApproval:
+		return "awaiting approval"
+	case PlanFailed:
+		return "plan failed"
+	case ApplyFailed:
+		return "apply failed"
+	}
+	return s.String()
+}
