@@ -1,0 +1,132 @@
+package card
+
+import (
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/tfpilot/tfpilot/flow"
+)
+
+var testPolicy = &flow.Policy{
+	Projects: []flow.Project{{Name: "platform", Repo: "acme/infra"}},
+	Environments: []flow.Environment{
+		{Name: "dev", Requesters: []string{"*"}, Approvers: []string{"*"}, AllowSelfApproval: true},
+		{Name: "prod", Requesters: []string{"UALICE", "UBOB"}, Approvers: []string{"UBOB"}, ApprovalsRequired: 1},
+	},
+}
+
+func actions(bs []Button) []Action {
+	var out []Action
+	for _, b := range bs {
+		out = append(out, b.Action)
+	}
+	return out
+}
+
+func TestButtons(t *testing.T) {
+	alice := flow.Actor{ID: "UALICE"}
+	bob := flow.Actor{ID: "UBOB"}
+	carol := flow.Actor{ID: "UCAROL"}
+	base := func(s flow.State) *flow.Request {
+		return &flow.Request{ID: "r1", Kind: flow.KindCreate, Environment: "prod", Module: "s3-bucket",
+			Requester: alice, State: s, Change: &flow.Change{Branch: "tfpilot/r1"}, PlanRun: &flow.Run{ID: 7}}
+	}
+	failed := base(flow.PlanFailed)
+	failed.FailedEffect = &flow.Effect{Kind: flow.EffDispatchPlan}
+	tests := []struct {
+		name   string
+		r      *flow.Request
+		viewer *flow.Actor
+		want   []Action
+	}{
+		{"choosing", base(flow.ChoosingModule), nil, []Action{ActCancel}},
+		{"collecting", base(flow.CollectingInputs), nil, []Action{ActEdit, ActCancel}},
+		{"confirming", base(flow.Confirming), nil, []Action{ActSubmit, ActEdit, ActCancel}},
+		{"planning", base(flow.Planning), nil, []Action{ActCancel}},
+		{"awaiting shared", base(flow.AwaitingApproval), nil, []Action{ActApprove, ActEdit, ActReplan, ActReject, ActCancel}},
+		{"awaiting requester prod", base(flow.AwaitingApproval), &alice, []Action{ActEdit, ActReplan, ActCancel}},
+		{"awaiting approver", base(flow.AwaitingApproval), &bob, []Action{ActApprove, ActReplan, ActReject, ActCancel}},
+		{"awaiting bystander", base(flow.AwaitingApproval), &carol, nil},
+		{"approved", base(flow.Approved), nil, []Action{ActApply, ActEdit, ActReplan, ActReject, ActCancel}},
+		{"applying", base(flow.Applying), nil, nil},
+		{"applied", base(flow.Applied), nil, nil},
+		{"stale", base(flow.Stale), nil, []Action{ActEdit, ActReplan, ActCancel}},
+		{"plan failed with retry", failed, nil, []Action{ActRetry, ActEdit, ActReplan, ActCancel}},
+		{"cancelled", base(flow.Cancelled), nil, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := actions(Buttons(tt.r, tt.viewer, testPolicy))
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("Buttons (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestFit(t *testing.T) {
+	tests := []struct {
+		name  string
+		lines []string
+		more  int
+		limit int
+		want  string
+	}{
+		{"fits", []string{"a", "b"}, 0, 10, "a\nb"},
+		{"more given", []string{"a"}, 3, 100, "a\n…and 3 more"},
+		{"cut", []string{"aaaa", "bbbb", "cccc", "dddd"}, 0, 18, "aaaa\n…and 3 more"},
+		{"long line clipped", []string{strings.Repeat("x", 30)}, 0, 10, "xxxxxxxxx…"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := Fit(tt.lines, tt.more, tt.limit)
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("Fit (-want +got):\n%s", diff)
+			}
+			if n := utf8.RuneCountInString(got); n > tt.limit {
+				t.Errorf("Fit returned %d runes, limit %d", n, tt.limit)
+			}
+		})
+	}
+}
+
+func FuzzFit(f *testing.F) {
+	f.Add("a\nb\nc", 2, 5)
+	f.Add(strings.Repeat("x\n", 600), 0, 3000)
+	f.Fuzz(func(t *testing.T, text string, more, limit int) {
+		if limit < 20 || limit > 5000 || more < 0 || more > 1e6 {
+			return
+		}
+		got := Fit(strings.Split(text, "\n"), more, limit)
+		if n := utf8.RuneCountInString(got); n > limit {
+			t.Fatalf("Fit returned %d runes, limit %d", n, limit)
+		}
+	})
+}
+
+func TestChoiceValue(t *testing.T) {
+	v := ChoiceValue("id1", "platform", "s3-bucket", "dev")
+	id, p, m, e := ParseChoice(v)
+	if diff := cmp.Diff([]string{"id1", "platform", "s3-bucket", "dev"}, []string{id, p, m, e}); diff != "" {
+		t.Error(diff)
+	}
+	id, p, m, e = ParseChoice(Value("id2"))
+	if diff := cmp.Diff([]string{"id2", "", "", ""}, []string{id, p, m, e}); diff != "" {
+		t.Error(diff)
+	}
+}
+
+func TestModuleChoiceEnvironments(t *testing.T) {
+	r := &flow.Request{ID: "r1", Requester: flow.Actor{ID: "UCAROL"}, State: flow.ChoosingModule}
+	c := ModuleChoice(r, Choice{Policy: testPolicy, Module: "s3-bucket"})
+	var got []string
+	for _, b := range c.Buttons() {
+		got = append(got, string(b.Action)+":"+b.Value)
+	}
+	want := []string{"choose_env:r1|platform|s3-bucket|dev", "cancel:r1"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("env choice for a dev-only requester (-want +got):\n%s", diff)
+	}
+}

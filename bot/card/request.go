@@ -1,0 +1,351 @@
+package card
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/tfpilot/tfpilot/flow"
+	"github.com/tfpilot/tfpilot/registry"
+)
+
+// Limits bound how much of a request a card carries. Surfaces enforce their
+// own hard limits on top; these keep cards readable.
+const (
+	MaxInputLines    = 20   // inputs listed on a card
+	MaxValueChars    = 200  // characters of one input value
+	MaxPlanLines     = 10   // resource addresses listed under a plan
+	MaxDriftLines    = 5    // drifted addresses listed
+	MaxCodeChars     = 2800 // characters of a code block (fits a 3,000-char section with fences)
+	MaxListLines     = 20   // requests in a list
+	MaxFailureChars  = 1500 // characters of a run failure
+	MaxProblemChars  = 500
+	PreviewPlanLabel = "static preview — not a Terraform plan"
+)
+
+// Options is what a request card may use besides the request.
+type Options struct {
+	// Policy gives approvals required and, with Viewer, who may press what.
+	Policy *flow.Policy
+	// Catalog is the project's catalogue; it names the module choice.
+	Catalog *registry.Catalog
+	// Viewer, when set, hides buttons the policy would refuse them (a
+	// personal surface: console, App Home, an ephemeral message). A shared
+	// channel card leaves it nil and shows every button that fits the state.
+	Viewer *flow.Actor
+	// Preview and Derived feed the confirm card (state Confirming).
+	Preview *registry.File
+	Derived []registry.DerivedName
+}
+
+// ForRequest builds the status card of r for its current state: choice
+// while choosing, confirm card while confirming, status card otherwise.
+func ForRequest(r *flow.Request, opts Options) Card {
+	switch r.State {
+	case flow.ChoosingModule:
+		return ModuleChoice(r, Choice{Policy: opts.Policy, Catalog: opts.Catalog, Actor: &r.Requester})
+	case flow.Confirming:
+		var f registry.File
+		if opts.Preview != nil {
+			f = *opts.Preview
+		}
+		c := Confirm(r, f, opts.Derived)
+		c.Groups = []Group{{Buttons: Buttons(r, opts.Viewer, opts.Policy)}}
+		return c
+	}
+	return Status(r, opts)
+}
+
+// Title is a request's one-line name: "Create s3-bucket in prod".
+func Title(r *flow.Request) string {
+	what := "Create " + orDash(r.Module)
+	if r.Module == "" {
+		what = "New request"
+	}
+	if r.Kind == flow.KindDestroy {
+		what = "Destroy " + orDash(r.Label)
+		if r.Module != "" {
+			what += " (" + r.Module + ")"
+		}
+	}
+	if r.Environment != "" {
+		what += " in " + r.Environment
+	}
+	return what
+}
+
+// ShortID is the request's label, the 12-hex-digit handle people type.
+func ShortID(r *flow.Request) string {
+	if r.Label != "" {
+		return r.Label
+	}
+	return registry.Label(r.ID)
+}
+
+// StateText says in words where a request is.
+func StateText(r *flow.Request, pol *flow.Policy) string {
+	switch r.State {
+	case flow.ChoosingModule:
+		return "Choose a module and an environment"
+	case flow.CollectingInputs:
+		return "Waiting for inputs"
+	case flow.Confirming:
+		return "Review and submit"
+	case flow.OpeningPR:
+		return "Opening the pull request"
+	case flow.Planning:
+		return "Planning"
+	case flow.AwaitingApproval:
+		return fmt.Sprintf("Awaiting approval (%d of %d)", len(currentApprovals(r)), required(r, pol))
+	case flow.Approved:
+		return "Approved: ready to apply"
+	case flow.Applying:
+		return "Applying"
+	case flow.Applied:
+		return "Applied"
+	case flow.PlanFailed:
+		return "Plan failed"
+	case flow.ApplyFailed:
+		return "Apply failed"
+	case flow.Stale:
+		return "Stale: the branch or its base moved; re-plan before approving"
+	case flow.Rejected:
+		return "Rejected"
+	case flow.Cancelled:
+		return "Cancelled"
+	}
+	return r.State.String()
+}
+
+// Status builds the status card: what, where, who, inputs, links, plan,
+// approvals, problem and the buttons that fit the state.
+func Status(r *flow.Request, opts Options) Card {
+	c := Card{
+		Title:  Title(r),
+		Status: StateText(r, opts.Policy),
+		Fields: requestFields(r),
+	}
+	if s, ok := inputsSection(r); ok {
+		c.Sections = append(c.Sections, s)
+	}
+	c.Links = requestLinks(r)
+	if r.Plan != nil {
+		c.Sections = append(c.Sections, PlanSections(r.Plan)...)
+	}
+	if s, ok := approvalsSection(r, opts.Policy); ok {
+		c.Sections = append(c.Sections, s)
+	}
+	c.Notes = problemNotes(r)
+	if bs := Buttons(r, opts.Viewer, opts.Policy); len(bs) > 0 {
+		c.Groups = []Group{{Buttons: bs}}
+	}
+	c.Fallback = fmt.Sprintf("%s (%s): %s", c.Title, ShortID(r), c.Status)
+	return c
+}
+
+func requestFields(r *flow.Request) []Field {
+	fs := []Field{{"Request", ShortID(r)}, {"Requested by", actorName(r.Requester)}}
+	if r.Project != "" {
+		fs = append(fs, Field{"Project", r.Project})
+	}
+	if r.Environment != "" {
+		fs = append(fs, Field{"Environment", r.Environment})
+	}
+	if r.Module != "" {
+		fs = append(fs, Field{"Module", r.Module})
+	}
+	fs = append(fs, Field{"State", r.State.String()})
+	return fs
+}
+
+// InputLines lists a request's inputs as "name = value", sorted, sensitive
+// values redacted and long values clipped.
+func InputLines(r *flow.Request) []string {
+	keys := make([]string, 0, len(r.Inputs))
+	for k := range r.Inputs {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	out := make([]string, 0, len(keys))
+	for _, k := range keys {
+		v := r.Inputs[k]
+		if slices.Contains(r.Sensitive, k) {
+			v = flow.Redacted
+		}
+		out = append(out, k+" = "+Clip(oneLine(v), MaxValueChars))
+	}
+	return out
+}
+
+func inputsSection(r *flow.Request) (Section, bool) {
+	lines := InputLines(r)
+	if len(lines) == 0 {
+		return Section{}, false
+	}
+	lines, more := Head(lines, MaxInputLines)
+	return Section{Title: "Inputs", Lines: lines, More: more}, true
+}
+
+func requestLinks(r *flow.Request) []Link {
+	var ls []Link
+	if r.Change != nil && r.Change.URL != "" {
+		t := "Pull request"
+		if r.Change.Number > 0 {
+			t = fmt.Sprintf("Pull request #%d", r.Change.Number)
+		}
+		ls = append(ls, Link{t, r.Change.URL})
+	}
+	if r.PlanRun != nil && r.PlanRun.URL != "" {
+		ls = append(ls, Link{"Plan run (" + r.PlanRun.Status.String() + ")", r.PlanRun.URL})
+	}
+	if r.Plan != nil && r.Plan.TextURL != "" {
+		ls = append(ls, Link{"Full plan", r.Plan.TextURL})
+	}
+	if r.ApplyRun != nil && r.ApplyRun.URL != "" {
+		ls = append(ls, Link{"Apply run (" + r.ApplyRun.Status.String() + ")", r.ApplyRun.URL})
+	}
+	return ls
+}
+
+// PlanCounts is the one-line count of a plan: "2 to create, 1 to update, …".
+func PlanCounts(p *flow.PlanSummary) string {
+	parts := []string{}
+	add := func(n int, what string) {
+		if n > 0 {
+			parts = append(parts, fmt.Sprintf("%d to %s", n, what))
+		}
+	}
+	add(p.Create, "create")
+	add(p.Update, "update")
+	add(p.Replace, "replace")
+	add(p.Delete, "delete")
+	add(p.Read, "read")
+	add(p.Forget, "forget")
+	if len(parts) == 0 {
+		return "No changes"
+	}
+	return strings.Join(parts, ", ")
+}
+
+// PlanSections describes a plan: counts and top addresses, then drift. A
+// static preview is labelled as such and never called a plan.
+func PlanSections(p *flow.PlanSummary) []Section {
+	title := "Plan"
+	if p.Preview {
+		title = "Preview (" + PreviewPlanLabel + ")"
+	}
+	head := PlanCounts(p)
+	if p.Errored {
+		head = "Errored: " + head
+	}
+	lines := []string{head}
+	addrs := make([]string, 0, len(p.Resources))
+	for _, rc := range p.Resources {
+		addrs = append(addrs, actionMark(rc.Action)+" "+Clip(rc.Address, 300)+" ("+rc.Action+")")
+	}
+	addrs, more := Head(addrs, MaxPlanLines)
+	out := []Section{{Title: title, Lines: append(lines, addrs...), More: more}}
+	if len(p.Drift) > 0 {
+		dl := make([]string, 0, len(p.Drift))
+		for _, rc := range p.Drift {
+			dl = append(dl, "~ "+Clip(rc.Address, 300)+" ("+rc.Action+")")
+		}
+		dl, dm := Head(dl, MaxDriftLines)
+		out = append(out, Section{Title: fmt.Sprintf("Drift: %d resource(s) changed outside Terraform", len(p.Drift)), Lines: dl, More: dm})
+	}
+	return out
+}
+
+func actionMark(action string) string {
+	switch action {
+	case "create":
+		return "+"
+	case "delete":
+		return "-"
+	case "replace":
+		return "-/+"
+	case "update":
+		return "~"
+	case "read":
+		return "<="
+	}
+	return "·"
+}
+
+func currentApprovals(r *flow.Request) []flow.Approval {
+	if r.PlanRun == nil {
+		return nil
+	}
+	var out []flow.Approval
+	for _, a := range r.Approvals {
+		if a.PlanRunID == r.PlanRun.ID && !slices.ContainsFunc(out, func(b flow.Approval) bool { return b.Actor.ID == a.Actor.ID }) {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+func required(r *flow.Request, pol *flow.Policy) int {
+	if pol == nil {
+		return 1
+	}
+	e, ok := pol.Environment(r.Environment)
+	if !ok {
+		return 1
+	}
+	return max(e.ApprovalsRequired, 0)
+}
+
+func approvalsSection(r *flow.Request, pol *flow.Policy) (Section, bool) {
+	as := currentApprovals(r)
+	if len(as) == 0 && r.State != flow.AwaitingApproval {
+		return Section{}, false
+	}
+	lines := make([]string, 0, len(as))
+	for _, a := range as {
+		lines = append(lines, "Approved by "+actorName(a.Actor)+" at "+a.At.UTC().Format("2006-01-02 15:04 UTC"))
+	}
+	if len(lines) == 0 {
+		lines = []string{"No approvals yet"}
+	}
+	lines, more := Head(lines, 10)
+	return Section{Title: fmt.Sprintf("Approvals (%d of %d)", len(as), required(r, pol)), Lines: lines, More: more}, true
+}
+
+func problemNotes(r *flow.Request) []string {
+	var ns []string
+	if r.Problem != "" {
+		ns = append(ns, "Problem: "+Clip(r.Problem, MaxProblemChars))
+	}
+	for _, run := range []*flow.Run{r.PlanRun, r.ApplyRun} {
+		if run != nil && run.Failure != "" {
+			ns = append(ns, string(run.Workflow)+" run failed: "+Clip(run.Failure, MaxFailureChars))
+		}
+	}
+	if r.FailedEffect != nil {
+		ns = append(ns, "Step "+r.FailedEffect.Kind.String()+" ran out of retries; press Retry to try again.")
+	}
+	if r.Plan != nil && r.Plan.Preview {
+		ns = append(ns, "This is a static preview computed from the module, "+PreviewPlanLabel+".")
+	}
+	return ns
+}
+
+// actorName is how a card names a person: display name, else ID.
+func actorName(a flow.Actor) string {
+	if a.Name != "" {
+		return a.Name
+	}
+	return a.ID
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func oneLine(s string) string {
+	return strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ", "\t", " ").Replace(s)
+}
