@@ -136,7 +136,20 @@ func (m *Module) DerivedNames(project, environment string, values map[string]str
 	if err := ValidateTarget(project, environment); err != nil {
 		return nil, err
 	}
-	ctx := m.nameContext(project, environment, values)
+	vals := make(map[string]cty.Value, len(values))
+	for _, in := range m.Inputs {
+		if text, ok := values[in.Name]; ok {
+			if v, _, err := parseValue(in, text); err == nil {
+				vals[in.Name] = v
+			}
+		}
+	}
+	return m.derivedNames(project, environment, vals)
+}
+
+// derivedNames is DerivedNames on values already converted.
+func (m *Module) derivedNames(project, environment string, vals map[string]cty.Value) ([]DerivedName, error) {
+	ctx := m.nameContext(project, environment, vals)
 	var out []DerivedName
 	var errs InputErrors
 	for _, r := range m.Resources {
@@ -144,7 +157,7 @@ func (m *Module) DerivedNames(project, environment string, values map[string]str
 		if !ok {
 			continue
 		}
-		name, ok := r.derive(ctx, project, environment, values)
+		name, ok := r.derive(ctx, project, environment, vals)
 		if !ok {
 			continue
 		}
@@ -158,7 +171,7 @@ func (m *Module) DerivedNames(project, environment string, values map[string]str
 
 // derive evaluates the resource's name; ok is false when the resource would
 // not exist or its name is not known yet.
-func (r Resource) derive(ctx *hcl.EvalContext, project, environment string, values map[string]string) (string, bool) {
+func (r Resource) derive(ctx *hcl.EvalContext, project, environment string, vals map[string]cty.Value) (string, bool) {
 	if r.countExpr != nil {
 		c, ds := r.countExpr.Value(ctx)
 		if !ds.HasErrors() && c.IsKnown() && !c.IsNull() && c.Type() == cty.Number && c.RawEquals(cty.Zero) {
@@ -169,11 +182,11 @@ func (r Resource) derive(ctx *hcl.EvalContext, project, environment string, valu
 		if r.Name != "this" && r.Name != "main" {
 			return "", false
 		}
-		n, ok := values["name"]
-		if !ok {
+		n, ok := vals["name"]
+		if !ok || n.Type() != cty.String {
 			return "", false
 		}
-		return project + "-" + environment + "-" + n, true
+		return project + "-" + environment + "-" + n.AsString(), true
 	}
 	v, ds := r.nameExpr.Value(ctx)
 	if ds.HasErrors() || !v.IsWhollyKnown() || v.IsNull() {
@@ -189,7 +202,7 @@ func (r Resource) derive(ctx *hcl.EvalContext, project, environment string, valu
 // nameContext is what a name argument may refer to: var (given values, else
 // defaults, else unknown) and local (evaluated to a fixed point; a local that
 // refers to a resource or data source stays unknown).
-func (m *Module) nameContext(project, environment string, values map[string]string) *hcl.EvalContext {
+func (m *Module) nameContext(project, environment string, vals map[string]cty.Value) *hcl.EvalContext {
 	vars := make(map[string]cty.Value, len(m.Inputs))
 	for _, in := range m.Inputs {
 		vars[in.Name] = cty.UnknownVal(in.Type)
@@ -204,10 +217,8 @@ func (m *Module) nameContext(project, environment string, values map[string]stri
 			vars[in.Name] = cty.StringVal(placeholderRequestID)
 			continue
 		}
-		if text, ok := values[in.Name]; ok {
-			if v, _, err := parseValue(in, text); err == nil {
-				vars[in.Name] = v
-			}
+		if v, ok := vals[in.Name]; ok {
+			vars[in.Name] = v
 		} else if in.HasDefault {
 			vars[in.Name] = in.Default
 		}

@@ -90,7 +90,7 @@ func Render(m *Module, spec RenderSpec) (File, error) {
 	if len(errs) == 0 {
 		errs = append(errs, m.checkSystem(spec.Project, spec.Environment, id.String())...)
 	}
-	vals, canon, verrs := m.resolve(spec.Values)
+	vals, _, verrs := m.resolve(spec.Values)
 	errs = append(errs, verrs...)
 	given := make(map[string]string, len(spec.Values))
 	for k := range spec.Values {
@@ -102,7 +102,7 @@ func Render(m *Module, spec RenderSpec) (File, error) {
 		errs = append(errs, InputError{Field: name, Reason: "is required"})
 	}
 	if len(errs) == 0 {
-		if _, err := m.DerivedNames(spec.Project, spec.Environment, canon); err != nil {
+		if _, err := m.derivedNames(spec.Project, spec.Environment, vals); err != nil {
 			errs = append(errs, err.(InputErrors)...)
 		}
 	}
@@ -150,8 +150,10 @@ func Render(m *Module, spec RenderSpec) (File, error) {
 		}
 		body.SetAttributeRaw(in.Name, literalTokens(v))
 	}
+	// File.Bytes already lays tokens out as hclwrite.Format (terraform fmt)
+	// does; the tests check that formatting again changes nothing.
 	b.Write(f.Bytes())
-	return File{Path: path, Label: label, Content: hclwrite.Format([]byte(b.String()))}, nil
+	return File{Path: path, Label: label, Content: []byte(b.String())}, nil
 }
 
 // literalTokens writes a value as an HCL literal. Strings and numbers go

@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/hashicorp/hcl/v2/hclwrite"
 	"github.com/zclconf/go-cty/cty"
 )
 
@@ -76,6 +77,9 @@ func TestRenderGolden(t *testing.T) {
 				t.Errorf("Path, Label = %q, %q", f.Path, f.Label)
 			}
 			golden(t, tt.golden, f.Content)
+			if formatted := hclwrite.Format(f.Content); !slices.Equal(formatted, f.Content) {
+				t.Errorf("output is not formatted; hclwrite.Format gives:\n%s", formatted)
+			}
 			if _, ds := hclsyntax.ParseConfig(f.Content, f.Path, hcl.InitialPos); ds.HasErrors() {
 				t.Errorf("rendered file does not parse: %v", ds)
 			}
@@ -241,6 +245,9 @@ func FuzzRender(f *testing.F) {
 		file, err := Render(m, spec)
 		if err != nil {
 			t.Fatalf("Render: %v", err)
+		}
+		if formatted := hclwrite.Format(file.Content); !slices.Equal(formatted, file.Content) {
+			t.Fatalf("output is not formatted:\n%s\nformatted:\n%s", file.Content, formatted)
 		}
 		parsed, ds := hclsyntax.ParseConfig(file.Content, "f.tf", hcl.InitialPos)
 		if ds.HasErrors() {
