@@ -1,0 +1,122 @@
+package registry
+
+import (
+	"errors"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// These tests run over the repository's real modules in ../modules.
+
+func loadRealModules(t *testing.T) *Catalog {
+	t.Helper()
+	cat, err := Load(os.DirFS("../modules"))
+	if err != nil {
+		t.Fatalf("Load(../modules): %v", err)
+	}
+	return cat
+}
+
+func TestRealModulesLoadAndFollowConventions(t *testing.T) {
+	cat := loadRealModules(t)
+	var names []string
+	for _, m := range cat.Modules {
+		names = append(names, m.Name)
+		if m.Description == "" {
+			t.Errorf("%s: no description in README", m.Name)
+		}
+	}
+	if diff := cmp.Diff([]string{"ecs-service", "iam-role-app", "s3-bucket", "sqs-queue"}, names); diff != "" {
+		t.Errorf("modules (-want +got):\n%s", diff)
+	}
+	if ds := Check(os.DirFS("../modules")); len(ds) > 0 {
+		t.Errorf("Check(../modules):\n%v", ds)
+	}
+}
+
+func TestRealModulesRenderGolden(t *testing.T) {
+	cat := loadRealModules(t)
+	tests := []struct {
+		module string
+		values map[string]string
+	}{
+		{"s3-bucket", map[string]string{"name": "invoices", "expirationDays": "90", "tags": "team=payments"}},
+		{"sqs-queue", map[string]string{"name": "orders", "fifo queue": "yes", "visibility_timeout_seconds": "120"}},
+		{"ecs-service", map[string]string{
+			"name": "checkout", "cluster_arn": "arn:aws:ecs:eu-west-1:123456789012:cluster/main",
+			"subnet_ids": "subnet-0123456789abcdef0, subnet-0123456789abcdef1", "security_group_ids": "sg-0123456789abcdef0",
+			"container_image": "123456789012.dkr.ecr.eu-west-1.amazonaws.com/checkout:1.4.2",
+			"execution_role_arn": "arn:aws:iam::123456789012:role/ecs-exec", "cpu": "512", "memory": "1024",
+		}},
+		{"iam-role-app", map[string]string{"name": "checkout", "trusted_service": "ecs-tasks", "managed_policy_arns": "arn:aws:iam::aws:policy/ReadOnlyAccess"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.module, func(t *testing.T) {
+			f, err := Render(mustModule(t, cat, tt.module), testSpec(tt.values))
+			if err != nil {
+				t.Fatal(err)
+			}
+			golden(t, "real-"+tt.module, f.Content)
+		})
+	}
+}
+
+func TestRealModulesRejectBadInput(t *testing.T) {
+	cat := loadRealModules(t)
+	tests := []struct {
+		module string
+		values map[string]string
+		fields []string
+	}{
+		{"sqs-queue", map[string]string{"name": "orders", "visibility_timeout_seconds": "50000"}, []string{"visibility_timeout_seconds"}},
+		{"sqs-queue", map[string]string{"name": "orders", "versioning_enabled": "true"}, []string{"versioning_enabled"}},
+		{"s3-bucket", map[string]string{"name": "Invoices"}, []string{"name"}},
+		{"ecs-service", map[string]string{"cpu": "300"}, []string{"cpu"}},
+		{"iam-role-app", map[string]string{"trusted_service": "s3"}, []string{"trusted_service"}},
+	}
+	for _, tt := range tests {
+		_, err := mustModule(t, cat, tt.module).Resolve(tt.values)
+		var ie InputErrors
+		if !errors.As(err, &ie) {
+			t.Errorf("%s %v: err = %v, want InputErrors", tt.module, tt.values, err)
+			continue
+		}
+		var fields []string
+		for _, e := range ie {
+			fields = append(fields, e.Field)
+		}
+		if diff := cmp.Diff(tt.fields, fields); diff != "" {
+			t.Errorf("%s %v fields (-want +got):\n%s\n%v", tt.module, tt.values, diff, err)
+		}
+	}
+}
+
+func TestRealModulesDerivedNames(t *testing.T) {
+	cat := loadRealModules(t)
+	sqs := mustModule(t, cat, "sqs-queue")
+	got, err := sqs.DerivedNames("payments", "prod", map[string]string{"name": "orders", "fifo_queue": "true"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []DerivedName{
+		{"aws_sqs_queue.dead_letter", "payments-prod-orders-dlq.fifo"},
+		{"aws_sqs_queue.this", "payments-prod-orders.fifo"},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("sqs names (-want +got):\n%s", diff)
+	}
+	// The modules' own limits (project 20, environment 12, name 40) still let
+	// a FIFO dead-letter queue name run past SQS's 80 characters.
+	_, err = sqs.DerivedNames(strings.Repeat("p", 20), "staging-eu-1", map[string]string{"name": strings.Repeat("n", 40), "fifo_queue": "true"})
+	if err == nil || !strings.Contains(err.Error(), "-dlq.fifo\" is 83 characters, 3 more than an SQS queue name allows (80); shorten name by 3") {
+		t.Errorf("long FIFO dead-letter name: err = %v", err)
+	}
+	s3 := mustModule(t, cat, "s3-bucket")
+	_, err = s3.DerivedNames("payments", "prod", map[string]string{"name": strings.Repeat("b", 50)})
+	if err == nil || !strings.Contains(err.Error(), "is 64 characters, 1 more than an S3 bucket name allows (63); shorten name by 1") {
+		t.Errorf("long bucket name: err = %v", err)
+	}
+}
