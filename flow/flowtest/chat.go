@@ -1,0 +1,125 @@
+package flowtest
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"github.com/tfpilot/tfpilot/flow"
+)
+
+// Chat is an in-memory flow.Chat that records what it was asked to show.
+type Chat struct {
+	Faults
+	mu      sync.Mutex
+	posts   map[string]int // request → cards posted (new threads)
+	updates map[string]int // request → card updates
+	last    map[string]*flow.Request
+	replies map[string][]string
+	notes   map[string][]string
+	forms   map[string][]string
+	ts      int
+}
+
+var _ flow.Chat = (*Chat)(nil)
+
+// NewChat returns an empty chat.
+func NewChat() *Chat {
+	return &Chat{posts: map[string]int{}, updates: map[string]int{}, last: map[string]*flow.Request{},
+		replies: map[string][]string{}, notes: map[string][]string{}, forms: map[string][]string{}}
+}
+
+// ShowCard implements flow.Chat: it posts a card (new TS) when r has no
+// thread yet and updates it otherwise.
+func (c *Chat) ShowCard(ctx context.Context, r *flow.Request) (flow.Thread, error) {
+	if err := c.hit(ctx, "ShowCard"); err != nil {
+		return flow.Thread{}, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.last[r.ID] = flow.CloneRequest(r)
+	th := r.Thread
+	if th.TS == "" {
+		c.ts++
+		c.posts[r.ID]++
+		th.TS = fmt.Sprintf("1700000000.%06d", c.ts)
+		if th.Channel == "" {
+			th.Channel = "C0TFPILOT"
+		}
+		th.URL = "https://example.test/archives/" + th.Channel + "/p" + th.TS
+		return th, nil
+	}
+	c.updates[r.ID]++
+	return th, nil
+}
+
+// Reply implements flow.Chat.
+func (c *Chat) Reply(ctx context.Context, r *flow.Request, text string) error {
+	if err := c.hit(ctx, "Reply"); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.replies[r.ID] = append(c.replies[r.ID], text)
+	return nil
+}
+
+// Notify implements flow.Chat.
+func (c *Chat) Notify(ctx context.Context, r *flow.Request, text string) error {
+	if err := c.hit(ctx, "Notify"); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.notes[r.ID] = append(c.notes[r.ID], text)
+	return nil
+}
+
+// OpenInputs implements flow.Chat.
+func (c *Chat) OpenInputs(ctx context.Context, r *flow.Request, triggerID string) error {
+	if err := c.hit(ctx, "OpenInputs"); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.forms[r.ID] = append(c.forms[r.ID], triggerID)
+	return nil
+}
+
+// Posts returns how many cards were posted for request id (1 when all is well).
+func (c *Chat) Posts(id string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.posts[id]
+}
+
+// LastCard returns the request as last shown on its card.
+func (c *Chat) LastCard(id string) *flow.Request {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if r := c.last[id]; r != nil {
+		return flow.CloneRequest(r)
+	}
+	return nil
+}
+
+// Replies returns the thread replies of request id.
+func (c *Chat) Replies(id string) []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]string(nil), c.replies[id]...)
+}
+
+// Notifications returns the notifications about request id.
+func (c *Chat) Notifications(id string) []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]string(nil), c.notes[id]...)
+}
+
+// Forms returns the trigger IDs input forms were opened with for request id.
+func (c *Chat) Forms(id string) []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]string(nil), c.forms[id]...)
+}

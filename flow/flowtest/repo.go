@@ -1,0 +1,180 @@
+package flowtest
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"sync"
+
+	"github.com/tfpilot/tfpilot/flow"
+)
+
+// Repo is an in-memory flow.Repo for one or more projects sharing one base
+// branch. It is idempotent by branch: OpenChange finds the branch and PR
+// before creating them, and commits again only when the files differ.
+type Repo struct {
+	Faults
+	mu       sync.Mutex
+	base     int // base branch commit counter
+	branches map[string]*branch
+	counts   RepoCounts
+}
+
+type branch struct {
+	files  []flow.FileChange
+	commit int
+	change flow.Change
+}
+
+// RepoCounts says how often the repository was changed.
+type RepoCounts struct {
+	Branches, PRs, Commits, Merges, Closes int
+}
+
+var _ flow.Repo = (*Repo)(nil)
+
+// NewRepo returns an empty repository.
+func NewRepo() *Repo { return &Repo{base: 1, branches: map[string]*branch{}} }
+
+func (r *Repo) baseSHA() string { return fmt.Sprintf("base-%d", r.base) }
+
+func headSHA(name string, commit int) string { return fmt.Sprintf("%s@%d", name, commit) }
+
+// OpenChange implements flow.Repo.
+func (r *Repo) OpenChange(ctx context.Context, spec flow.ChangeSpec) (flow.Change, error) {
+	if err := r.hit(ctx, "OpenChange"); err != nil {
+		return flow.Change{}, err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	b, ok := r.branches[spec.Branch]
+	if !ok {
+		r.counts.Branches++
+		r.counts.PRs++
+		r.counts.Commits++
+		b = &branch{files: spec.Files, commit: 1}
+		b.change = flow.Change{Branch: spec.Branch, Number: r.counts.PRs, URL: fmt.Sprintf("https://example.test/pr/%d", r.counts.PRs),
+			HeadSHA: headSHA(spec.Branch, 1), BaseSHA: r.baseSHA()}
+		r.branches[spec.Branch] = b
+	} else if !sameFiles(b.files, spec.Files) {
+		r.counts.Commits++
+		b.commit++
+		b.files = spec.Files
+		b.change.HeadSHA = headSHA(spec.Branch, b.commit)
+	}
+	return b.change, nil
+}
+
+func sameFiles(a, b []flow.FileChange) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i].Path != b[i].Path || a[i].Delete != b[i].Delete || !bytes.Equal(a[i].Content, b[i].Content) {
+			return false
+		}
+	}
+	return true
+}
+
+// ChangeStatus implements flow.Repo: the branch head and the base now.
+func (r *Repo) ChangeStatus(ctx context.Context, project string, c flow.Change) (flow.Change, error) {
+	if err := r.hit(ctx, "ChangeStatus"); err != nil {
+		return flow.Change{}, err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	b, ok := r.branches[c.Branch]
+	if !ok {
+		return flow.Change{}, fmt.Errorf("branch %s: %w", c.Branch, flow.ErrNotFound)
+	}
+	out := b.change
+	out.BaseSHA = r.baseSHA()
+	return out, nil
+}
+
+// MergeChange implements flow.Repo. When the base moved since c.BaseSHA it
+// brings the branch up to date (a new head) and returns ErrStale.
+func (r *Repo) MergeChange(ctx context.Context, project string, c flow.Change) (flow.Change, error) {
+	if err := r.hit(ctx, "MergeChange"); err != nil {
+		return flow.Change{}, err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	b, ok := r.branches[c.Branch]
+	if !ok {
+		return flow.Change{}, fmt.Errorf("branch %s: %w", c.Branch, flow.ErrNotFound)
+	}
+	if b.change.Merged {
+		return b.change, nil
+	}
+	if c.BaseSHA != r.baseSHA() {
+		b.commit++
+		r.counts.Commits++
+		b.change.HeadSHA = headSHA(c.Branch, b.commit)
+		b.change.BaseSHA = r.baseSHA()
+		return b.change, fmt.Errorf("merge %s: %w", c.Branch, flow.ErrStale)
+	}
+	r.counts.Merges++
+	b.change.Merged = true
+	return b.change, nil
+}
+
+// CloseChange implements flow.Repo.
+func (r *Repo) CloseChange(ctx context.Context, project string, c flow.Change) error {
+	if err := r.hit(ctx, "CloseChange"); err != nil {
+		return err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if b, ok := r.branches[c.Branch]; ok && !b.change.Closed {
+		b.change.Closed = true
+		r.counts.Closes++
+	}
+	return nil
+}
+
+// MoveBase adds a commit to the base branch (someone else merged).
+func (r *Repo) MoveBase() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.base++
+}
+
+// Push adds a commit to branch (someone pushed to the request's branch).
+func (r *Repo) Push(name string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if b, ok := r.branches[name]; ok {
+		b.commit++
+		r.counts.Commits++
+		b.change.HeadSHA = headSHA(name, b.commit)
+	}
+}
+
+// Head returns the head commit of branch ("" when it does not exist).
+func (r *Repo) Head(name string) string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if b, ok := r.branches[name]; ok {
+		return b.change.HeadSHA
+	}
+	return ""
+}
+
+// Files returns the files last committed on branch.
+func (r *Repo) Files(name string) []flow.FileChange {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if b, ok := r.branches[name]; ok {
+		return b.files
+	}
+	return nil
+}
+
+// Counts returns how often the repository was changed.
+func (r *Repo) Counts() RepoCounts {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.counts
+}

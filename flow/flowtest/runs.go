@@ -1,0 +1,148 @@
+package flowtest
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"github.com/tfpilot/tfpilot/flow"
+)
+
+// Runs is an in-memory flow.Runs. Dispatch is idempotent by (RequestID,
+// Workflow, Key). A run reports Polls×in-progress, then its outcome.
+type Runs struct {
+	Faults
+	repo *Repo
+
+	mu       sync.Mutex
+	nextID   int64
+	runs     map[int64]*fakeRun
+	byKey    map[runKey]int64
+	counts   map[countKey]int
+	outcome  map[flow.Workflow]Outcome
+	plan     flow.PlanSummary
+	Polls    int // in-progress polls before a run finishes
+	dispatch []flow.Dispatch
+}
+
+// Outcome is how runs of a workflow end.
+type Outcome struct {
+	Status  flow.RunStatus
+	Failure string
+}
+
+type runKey struct {
+	request  string
+	workflow flow.Workflow
+	key      string
+}
+
+type countKey struct {
+	request  string
+	workflow flow.Workflow
+}
+
+type fakeRun struct {
+	run   flow.Run
+	polls int
+}
+
+var _ flow.Runs = (*Runs)(nil)
+
+// NewRuns returns runs whose commits come from repo's branches (nil: none).
+// Runs succeed and plans show one resource to create until told otherwise.
+func NewRuns(repo *Repo) *Runs {
+	return &Runs{
+		repo: repo, nextID: 100, runs: map[int64]*fakeRun{}, byKey: map[runKey]int64{}, counts: map[countKey]int{},
+		outcome: map[flow.Workflow]Outcome{flow.WorkflowPlan: {Status: flow.RunSucceeded}, flow.WorkflowApply: {Status: flow.RunSucceeded}},
+		plan:    flow.PlanSummary{Create: 1, Resources: []flow.ResourceChange{{Address: "module.x.aws_s3_bucket.this", Action: "create"}}},
+	}
+}
+
+// SetOutcome makes later-finishing runs of w end with status and failure.
+func (r *Runs) SetOutcome(w flow.Workflow, status flow.RunStatus, failure string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.outcome[w] = Outcome{Status: status, Failure: failure}
+}
+
+// SetPlan sets the summary PlanResult returns.
+func (r *Runs) SetPlan(p flow.PlanSummary) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.plan = p
+}
+
+// Dispatch implements flow.Runs.
+func (r *Runs) Dispatch(ctx context.Context, d flow.Dispatch) (flow.Run, error) {
+	if err := r.hit(ctx, "Dispatch"); err != nil {
+		return flow.Run{}, err
+	}
+	if err := r.hit(ctx, "Dispatch:"+string(d.Workflow)); err != nil {
+		return flow.Run{}, err
+	}
+	head := ""
+	if r.repo != nil {
+		head = r.repo.Head(d.Ref)
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	k := runKey{d.RequestID, d.Workflow, d.Key}
+	if id, ok := r.byKey[k]; ok {
+		return r.runs[id].run, nil
+	}
+	r.nextID++
+	run := flow.Run{Workflow: d.Workflow, ID: r.nextID, URL: fmt.Sprintf("https://example.test/runs/%d", r.nextID), HeadSHA: head, Status: flow.RunQueued}
+	r.runs[run.ID] = &fakeRun{run: run}
+	r.byKey[k] = run.ID
+	r.counts[countKey{d.RequestID, d.Workflow}]++
+	r.dispatch = append(r.dispatch, d)
+	return run, nil
+}
+
+// Status implements flow.Runs.
+func (r *Runs) Status(ctx context.Context, project string, run flow.Run) (flow.Run, error) {
+	if err := r.hit(ctx, "Status"); err != nil {
+		return flow.Run{}, err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	fr, ok := r.runs[run.ID]
+	if !ok {
+		return flow.Run{}, fmt.Errorf("run %d: %w", run.ID, flow.ErrNotFound)
+	}
+	if !fr.run.Status.Done() {
+		if fr.polls < r.Polls {
+			fr.polls++
+			fr.run.Status = flow.RunInProgress
+		} else {
+			o := r.outcome[fr.run.Workflow]
+			fr.run.Status, fr.run.Failure = o.Status, o.Failure
+		}
+	}
+	return fr.run, nil
+}
+
+// PlanResult implements flow.Runs.
+func (r *Runs) PlanResult(ctx context.Context, project string, run flow.Run) (flow.PlanSummary, error) {
+	if err := r.hit(ctx, "PlanResult"); err != nil {
+		return flow.PlanSummary{}, err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.plan, nil
+}
+
+// Count returns how many runs of workflow w were dispatched for request id.
+func (r *Runs) Count(id string, w flow.Workflow) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.counts[countKey{id, w}]
+}
+
+// Dispatches returns every dispatch that started a run, in order.
+func (r *Runs) Dispatches() []flow.Dispatch {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]flow.Dispatch(nil), r.dispatch...)
+}
