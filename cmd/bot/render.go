@@ -181,4 +181,3 @@ func writeNew(path string, content []byte) error {
 }
 
 var _ flag.Value = (*setFlags)(nil)
-
