@@ -48,7 +48,7 @@ func TestRealModulesRenderGolden(t *testing.T) {
 		{"ecs-service", map[string]string{
 			"name": "checkout", "cluster_arn": "arn:aws:ecs:eu-west-1:123456789012:cluster/main",
 			"subnet_ids": "subnet-0123456789abcdef0, subnet-0123456789abcdef1", "security_group_ids": "sg-0123456789abcdef0",
-			"container_image": "123456789012.dkr.ecr.eu-west-1.amazonaws.com/checkout:1.4.2",
+			"container_image":    "123456789012.dkr.ecr.eu-west-1.amazonaws.com/checkout:1.4.2",
 			"execution_role_arn": "arn:aws:iam::123456789012:role/ecs-exec", "cpu": "512", "memory": "1024",
 		}},
 		{"iam-role-app", map[string]string{"name": "checkout", "trusted_service": "ecs-tasks", "managed_policy_arns": "arn:aws:iam::aws:policy/ReadOnlyAccess"}},

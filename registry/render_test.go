@@ -136,7 +136,11 @@ func TestRenderErrors(t *testing.T) {
 			InputErrors{{"request_id", `"req-1" is not a UUID`}}},
 		{"created at", func(s *RenderSpec) { s.CreatedAt = time.Time{} },
 			InputErrors{{"created_at", "is not set"}}},
-		{"name too long", func(s *RenderSpec) { s.Values = map[string]string{"name": strings.Repeat("n", 40), "fifo": "yes"}; s.Project = "p" + strings.Repeat("r", 19); s.Environment = "production-eu-west-1" },
+		{"name too long", func(s *RenderSpec) {
+			s.Values = map[string]string{"name": strings.Repeat("n", 40), "fifo": "yes"}
+			s.Project = "p" + strings.Repeat("r", 19)
+			s.Environment = "production-eu-west-1"
+		},
 			InputErrors{{"name", `"prrrrrrrrrrrrrrrrrrr-production-eu-west-1-nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn-dlq.fifo" is 91 characters, 11 more than an SQS queue name allows (80); shorten name by 11`},
 				{"name", `"prrrrrrrrrrrrrrrrrrr-production-eu-west-1-nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn.fifo" is 87 characters, 7 more than an SQS queue name allows (80); shorten name by 7`}}},
 		{"system input as value", func(s *RenderSpec) { s.Values = map[string]string{"name": "xy", "project": "other"} },
