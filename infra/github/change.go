@@ -1,0 +1,311 @@
+package github
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+
+	gh "github.com/google/go-github/v62/github"
+
+	"github.com/tfpilot/tfpilot/flow"
+)
+
+// OpenChange makes branch spec.Branch from the base branch with one commit
+// holding every file of the change, and a pull request, or returns the ones
+// a previous attempt made. On a fresh request it costs 7 calls: GET base
+// branch, GET ref (404), GET base tree (cached by SHA; it detects a path that
+// already exists on base with other content), POST tree, POST commit, POST
+// ref, POST pull. A 422 "already exists" from a ref or pull is success.
+func (c *Client) OpenChange(ctx context.Context, spec flow.ChangeSpec) (flow.Change, error) {
+	r, err := c.repo(spec.Project)
+	if err != nil {
+		return flow.Change{}, err
+	}
+	if spec.Branch == "" || len(spec.Files) == 0 {
+		return flow.Change{}, fmt.Errorf("open change for %s: no branch or no files", spec.RequestID)
+	}
+	defer c.lockRepo(r)()
+	ctx = retryWrites(ctx) // every POST below is re-checked or harmless when repeated
+
+	baseSHA, baseTree, err := c.branchHead(ctx, r, r.BaseBranch)
+	if err != nil {
+		return flow.Change{}, err
+	}
+	ch := flow.Change{Branch: spec.Branch, BaseSHA: baseSHA}
+	head, err := c.refHead(ctx, r, spec.Branch, false)
+	fresh := false
+	switch {
+	case err == nil:
+		ch.HeadSHA, ch.BaseSHA, err = c.reuseBranch(ctx, r, spec, head)
+	case errors.Is(err, flow.ErrNotFound):
+		ch.HeadSHA, fresh, err = c.createBranch(ctx, r, spec, baseSHA, baseTree)
+	}
+	if err != nil {
+		return flow.Change{}, err
+	}
+	c.noteBranch(r, spec.Branch, func(n *branchNote) { n.head = ch.HeadSHA })
+	pr, err := c.ensurePull(ctx, r, spec, fresh)
+	if err != nil {
+		return flow.Change{}, err
+	}
+	ch.Number, ch.URL = pr.GetNumber(), pr.GetHTMLURL()
+	return ch, nil
+}
+
+// branchHead returns a branch's head commit and tree (conditional GET).
+func (c *Client) branchHead(ctx context.Context, r Repo, branch string) (string, string, error) {
+	var b gh.Branch
+	if _, resp, err := c.get(ctx, repoPath(r, "branches/%s", escapeRef(branch)), &b, true); err != nil {
+		return "", "", mapErr(fmt.Sprintf("read branch %s of %s", branch, r), permContentsRead, resp, err)
+	}
+	return b.GetCommit().GetSHA(), b.GetCommit().GetCommit().GetTree().GetSHA(), nil
+}
+
+// refHead returns the commit a branch points at; flow.ErrNotFound if none.
+func (c *Client) refHead(ctx context.Context, r Repo, branch string, conditional bool) (string, error) {
+	var ref gh.Reference
+	if _, resp, err := c.get(ctx, repoPath(r, "git/ref/heads/%s", escapeRef(branch)), &ref, conditional); err != nil {
+		return "", mapErr(fmt.Sprintf("read branch %s of %s", branch, r), permContentsRead, resp, err)
+	}
+	return ref.GetObject().GetSHA(), nil
+}
+
+// createBranch writes the tree, the commit and the ref. It reports whether
+// this call created the ref (so no pull request can exist for it yet).
+func (c *Client) createBranch(ctx context.Context, r Repo, spec flow.ChangeSpec, baseSHA, baseTree string) (string, bool, error) {
+	base, err := c.tree(ctx, r, baseTree)
+	if err != nil {
+		return "", false, err
+	}
+	for _, f := range spec.Files {
+		sha, ok := base.blobs[f.Path]
+		switch {
+		case f.Delete && !ok:
+			return "", false, fmt.Errorf("open change for %s: %s is not on %s, so there is nothing to delete: %w",
+				spec.RequestID, f.Path, r.BaseBranch, flow.ErrNotFound)
+		case !f.Delete && ok && sha != blobSHA(f.Content):
+			return "", false, fmt.Errorf("open change for %s: %s already exists on %s with different content: %w",
+				spec.RequestID, f.Path, r.BaseBranch, flow.ErrConflict)
+		}
+	}
+	tree, err := c.createTree(ctx, r, baseTree, spec.Files)
+	if err != nil {
+		return "", false, err
+	}
+	commit, err := c.createCommit(ctx, r, commitMessage(spec), tree, baseSHA)
+	if err != nil {
+		return "", false, err
+	}
+	body := map[string]string{"ref": "refs/heads/" + spec.Branch, "sha": commit}
+	resp, err := c.send(ctx, "POST", repoPath(r, "git/refs"), body, nil)
+	if err == nil {
+		c.noteBranch(r, spec.Branch, func(n *branchNote) { n.created = c.now() })
+		return commit, true, nil
+	}
+	if !hasMessage(err, "Reference already exists") {
+		return "", false, mapErr("create branch "+spec.Branch, permContentsWrite, resp, err)
+	}
+	// A concurrent attempt, or our own first attempt whose answer was lost.
+	head, err := c.refHead(ctx, r, spec.Branch, false)
+	if err != nil {
+		return "", false, err
+	}
+	if head == commit { // ours: the retried POST found it
+		c.noteBranch(r, spec.Branch, func(n *branchNote) { n.created = c.now() })
+	}
+	return head, head == commit, nil
+}
+
+// reuseBranch takes over a branch an earlier attempt made. If its tree
+// already holds every file change it is left alone; otherwise (inputs were
+// edited) one commit on top brings it up to date, fast-forward only.
+func (c *Client) reuseBranch(ctx context.Context, r Repo, spec flow.ChangeSpec, head string) (string, string, error) {
+	var hc gh.Commit
+	if _, resp, err := c.get(ctx, repoPath(r, "git/commits/%s", head), &hc, false); err != nil {
+		return "", "", mapErr("read commit "+head, permContentsRead, resp, err)
+	}
+	base := ""
+	if p := hc.Parents; len(p) == 2 { // a merge from update-branch: second parent is the base
+		base = p[1].GetSHA()
+	} else if len(p) == 1 {
+		base = p[0].GetSHA()
+	}
+	t, err := c.tree(ctx, r, hc.GetTree().GetSHA())
+	if err != nil {
+		return "", "", err
+	}
+	if t.satisfies(spec.Files) {
+		return head, base, nil
+	}
+	tree, err := c.createTree(ctx, r, t.sha, spec.Files)
+	if err != nil {
+		return "", "", err
+	}
+	commit, err := c.createCommit(ctx, r, commitMessage(spec), tree, head)
+	if err != nil {
+		return "", "", err
+	}
+	body := map[string]any{"sha": commit, "force": false}
+	if resp, err := c.send(ctx, "PATCH", repoPath(r, "git/refs/heads/%s", escapeRef(spec.Branch)), body, nil); err != nil {
+		return "", "", mapErr("update branch "+spec.Branch, permContentsWrite, resp, err)
+	}
+	return commit, base, nil
+}
+
+func commitMessage(spec flow.ChangeSpec) string {
+	return fmt.Sprintf("%s\n\nTfPilot request %s", spec.Title, spec.RequestID)
+}
+
+// ensurePull returns the open pull request of the branch, creating it if
+// needed. A branch this call created cannot have one, so the list is skipped.
+func (c *Client) ensurePull(ctx context.Context, r Repo, spec flow.ChangeSpec, fresh bool) (*gh.PullRequest, error) {
+	if !fresh {
+		if pr, err := c.findPull(ctx, r, spec.Branch); err != nil || pr != nil {
+			return pr, err
+		}
+	}
+	body := map[string]any{"title": spec.Title, "head": spec.Branch, "base": r.BaseBranch, "body": spec.Body}
+	var pr gh.PullRequest
+	resp, err := c.send(ctx, "POST", repoPath(r, "pulls"), body, &pr)
+	if err == nil {
+		return &pr, nil
+	}
+	if !hasMessage(err, "pull request already exists") {
+		return nil, mapErr("open pull request for "+spec.Branch, permPullsWrite, resp, err)
+	}
+	found, err := c.findPull(ctx, r, spec.Branch)
+	if err == nil && found == nil {
+		err = fmt.Errorf("open pull request for %s: GitHub says one exists but lists none: %w", spec.Branch, flow.ErrTransient)
+	}
+	return found, err
+}
+
+// findPull returns the open pull request whose head is branch, or nil.
+func (c *Client) findPull(ctx context.Context, r Repo, branch string) (*gh.PullRequest, error) {
+	var prs []*gh.PullRequest
+	path := repoPath(r, "pulls?state=open&head=%s", escapeQuery(r.Owner+":"+branch))
+	if _, resp, err := c.get(ctx, path, &prs, false); err != nil {
+		return nil, mapErr("find pull request for "+branch, permPullsWrite, resp, err)
+	}
+	if len(prs) == 0 {
+		return nil, nil
+	}
+	return prs[0], nil
+}
+
+// ChangeStatus reports the branch head and the base branch head now (two
+// conditional GETs; unchanged branches answer 304).
+func (c *Client) ChangeStatus(ctx context.Context, project string, ch flow.Change) (flow.Change, error) {
+	r, err := c.repo(project)
+	if err != nil {
+		return ch, err
+	}
+	head, err := c.refHead(ctx, r, ch.Branch, true)
+	if err != nil {
+		return ch, err
+	}
+	base, _, err := c.branchHead(ctx, r, r.BaseBranch)
+	if err != nil {
+		return ch, err
+	}
+	c.noteBranch(r, ch.Branch, func(n *branchNote) { n.head = head })
+	ch.HeadSHA, ch.BaseSHA = head, base
+	return ch, nil
+}
+
+// MergeChange squash-merges the pull request (pinned to ch.HeadSHA) and
+// deletes the branch: 3 calls. If the base moved since ch.BaseSHA it updates
+// the branch instead and returns flow.ErrStale; a head that moved is stale
+// too. A pull request that is already merged is success.
+func (c *Client) MergeChange(ctx context.Context, project string, ch flow.Change) (flow.Change, error) {
+	r, err := c.repo(project)
+	if err != nil {
+		return ch, err
+	}
+	if ch.Merged {
+		return ch, nil
+	}
+	defer c.lockRepo(r)()
+	if ch.Number == 0 {
+		return ch, fmt.Errorf("merge %s: no pull request number: %w", ch.Branch, flow.ErrNotFound)
+	}
+	base, _, err := c.branchHead(ctx, r, r.BaseBranch)
+	if err != nil {
+		return ch, err
+	}
+	if ch.BaseSHA != "" && base != ch.BaseSHA {
+		return ch, c.updateBranch(ctx, r, ch, base)
+	}
+	body := map[string]any{"merge_method": "squash", "sha": ch.HeadSHA}
+	resp, err := c.send(ctx, "PUT", repoPath(r, "pulls/%d/merge", ch.Number), body, nil)
+	if err != nil {
+		status, msg := statusOf(resp, err)
+		switch {
+		case status == http.StatusConflict:
+			return ch, fmt.Errorf("merge #%d: the branch head moved after the plan (%s): %w", ch.Number, msg, flow.ErrStale)
+		case status != http.StatusMethodNotAllowed && status != http.StatusUnprocessableEntity:
+			return ch, mapErr(fmt.Sprintf("merge #%d", ch.Number), permContentsWrite, resp, err)
+		}
+		var pr gh.PullRequest // perhaps an earlier attempt merged it
+		if _, resp2, err2 := c.get(ctx, repoPath(r, "pulls/%d", ch.Number), &pr, false); err2 != nil {
+			return ch, mapErr(fmt.Sprintf("merge #%d", ch.Number), permPullsWrite, resp2, err2)
+		}
+		if !pr.GetMerged() {
+			return ch, fmt.Errorf("merge #%d: GitHub cannot merge it (%s); check required reviews and checks: %w",
+				ch.Number, msg, flow.ErrConflict)
+		}
+	}
+	ch.Merged = true
+	return ch, c.deleteBranch(ctx, r, ch.Branch)
+}
+
+// updateBranch merges the moved base into the branch and returns the
+// ErrStale that tells the engine to plan again.
+func (c *Client) updateBranch(ctx context.Context, r Repo, ch flow.Change, base string) error {
+	body := map[string]any{"expected_head_sha": ch.HeadSHA}
+	resp, err := c.send(ctx, "PUT", repoPath(r, "pulls/%d/update-branch", ch.Number), body, nil)
+	var accepted *gh.AcceptedError
+	if err != nil && !errors.As(err, &accepted) && !hasMessage(err, "no new commits") {
+		return mapErr(fmt.Sprintf("update branch of #%d", ch.Number), permContentsWrite, resp, err)
+	}
+	return fmt.Errorf("merge #%d: %s moved from %.7s to %.7s after the plan; the branch was updated, plan again: %w",
+		ch.Number, r.BaseBranch, ch.BaseSHA, base, flow.ErrStale)
+}
+
+// CloseChange closes the pull request and deletes the branch; both are
+// success when already done.
+func (c *Client) CloseChange(ctx context.Context, project string, ch flow.Change) error {
+	r, err := c.repo(project)
+	if err != nil {
+		return err
+	}
+	defer c.lockRepo(r)()
+	n := ch.Number
+	if n == 0 {
+		pr, err := c.findPull(ctx, r, ch.Branch)
+		if err != nil {
+			return err
+		}
+		n = pr.GetNumber()
+	}
+	if n != 0 {
+		resp, err := c.send(ctx, "PATCH", repoPath(r, "pulls/%d", n), map[string]string{"state": "closed"}, nil)
+		if err != nil {
+			return mapErr(fmt.Sprintf("close #%d", n), permPullsWrite, resp, err)
+		}
+	}
+	return c.deleteBranch(ctx, r, ch.Branch)
+}
+
+// deleteBranch deletes a request branch; a branch already gone is success.
+func (c *Client) deleteBranch(ctx context.Context, r Repo, branch string) error {
+	resp, err := c.send(ctx, "DELETE", repoPath(r, "git/refs/heads/%s", escapeRef(branch)), nil, nil)
+	if err == nil || hasMessage(err, "Reference does not exist") {
+		return nil
+	}
+	if status, _ := statusOf(resp, err); status == http.StatusNotFound {
+		return nil
+	}
+	return mapErr("delete branch "+branch, permContentsWrite, resp, err)
+}
