@@ -1,0 +1,227 @@
+package slackfake
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+var upgrader = websocket.Upgrader{
+	// slack-go sends Origin: https://api.slack.com.
+	CheckOrigin: func(r *http.Request) bool {
+		o := r.Header.Get("Origin")
+		return o == "" || o == "https://api.slack.com"
+	},
+}
+
+func (f *Fake) serveSocket(w http.ResponseWriter, r *http.Request) {
+	ws, err := upgrader.Upgrade(w, r, nil)
+	if err != nil {
+		return
+	}
+	c := &conn{ws: ws}
+	hello := map[string]any{"type": "hello", "num_connections": 1,
+		"connection_info": map[string]any{"app_id": "A0FAKE"},
+		"debug_info":      map[string]any{"host": "fake", "approximate_connection_time": 3600}}
+	if err := c.write(hello); err != nil {
+		_ = ws.Close()
+		return
+	}
+	f.mu.Lock()
+	f.conn = c
+	select {
+	case <-f.connected:
+	default:
+		close(f.connected)
+	}
+	f.mu.Unlock()
+
+	done := make(chan struct{})
+	go f.ping(c, done)
+	defer close(done)
+	for {
+		_, data, err := ws.ReadMessage()
+		if err != nil {
+			return
+		}
+		var ack struct {
+			EnvelopeID string          `json:"envelope_id"`
+			Payload    json.RawMessage `json:"payload"`
+		}
+		if json.Unmarshal(data, &ack) != nil || ack.EnvelopeID == "" {
+			continue
+		}
+		f.mu.Lock()
+		ch := f.waiters[ack.EnvelopeID]
+		delete(f.waiters, ack.EnvelopeID)
+		f.mu.Unlock()
+		if ch != nil {
+			ch <- ack.Payload
+		}
+	}
+}
+
+func (f *Fake) ping(c *conn, done <-chan struct{}) {
+	t := time.NewTicker(f.PingEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-done:
+			return
+		case <-t.C:
+			c.mu.Lock()
+			err := c.ws.WriteControl(websocket.PingMessage, []byte("ping"), time.Now().Add(time.Second))
+			c.mu.Unlock()
+			if err != nil {
+				return
+			}
+		}
+	}
+}
+
+// Envelope is one Socket Mode delivery.
+type Envelope struct {
+	ID           string // generated when empty
+	Type         string // events_api, slash_commands, interactive
+	Payload      any
+	RetryAttempt int
+	RetryReason  string
+}
+
+// ErrNotConnected is returned when no client is connected.
+var ErrNotConnected = errors.New("slackfake: no socket client connected")
+
+// Send delivers an envelope and waits for its ack, returning the ack's
+// payload (nil for an empty ack).
+func (f *Fake) Send(ctx context.Context, e Envelope) (json.RawMessage, error) {
+	if e.ID == "" {
+		e.ID = f.next("env-")
+	}
+	ch := make(chan json.RawMessage, 1)
+	f.mu.Lock()
+	c := f.conn
+	f.waiters[e.ID] = ch
+	f.mu.Unlock()
+	if c == nil {
+		return nil, ErrNotConnected
+	}
+	frame := map[string]any{
+		"envelope_id": e.ID, "type": e.Type, "payload": e.Payload,
+		"accepts_response_payload": e.Type != "events_api",
+		"retry_attempt":            e.RetryAttempt, "retry_reason": e.RetryReason,
+	}
+	if err := c.write(frame); err != nil {
+		return nil, err
+	}
+	select {
+	case p := <-ch:
+		if string(p) == "null" {
+			p = nil
+		}
+		return p, nil
+	case <-ctx.Done():
+		f.mu.Lock()
+		delete(f.waiters, e.ID)
+		f.mu.Unlock()
+		return nil, ctx.Err()
+	}
+}
+
+// Disconnect asks the client to reconnect ("refresh_requested", "warning",
+// "link_disabled").
+func (f *Fake) Disconnect(reason string) error {
+	f.mu.Lock()
+	c := f.conn
+	f.mu.Unlock()
+	if c == nil {
+		return ErrNotConnected
+	}
+	return c.write(map[string]any{"type": "disconnect", "reason": reason})
+}
+
+// SlashCommand runs /tfpilot text as user in channel and returns the ack.
+func (f *Fake) SlashCommand(ctx context.Context, user, channel, text string) (json.RawMessage, error) {
+	p := map[string]any{
+		"token": "x", "team_id": "T0FAKE", "team_domain": "fake", "channel_id": channel, "channel_name": "general",
+		"user_id": user, "user_name": userName(user), "command": "/tfpilot", "text": text,
+		"trigger_id": f.next("trig-"), "response_url": f.srv.URL + "/response", "api_app_id": "A0FAKE",
+	}
+	return f.Send(ctx, Envelope{Type: "slash_commands", Payload: p})
+}
+
+// Click is a button press on a message (or a view when ViewID is set).
+type Click struct {
+	User, Channel     string
+	MessageTS         string // the message holding the button
+	ThreadTS          string // set when that message is a thread reply
+	ActionID, Value   string
+	ActionTS          string // generated when empty; same value = double click
+	ViewID            string
+	EnvelopeID        string
+	RetryAttempt      int
+	TriggerID         string // generated when empty
+	BlockID           string
+	ContainerIsThread bool
+}
+
+// Click presses a button and returns the ack.
+func (f *Fake) Click(ctx context.Context, c Click) (json.RawMessage, error) {
+	if c.ActionTS == "" {
+		c.ActionTS = f.ts()
+	}
+	if c.TriggerID == "" {
+		c.TriggerID = f.next("trig-")
+	}
+	container := map[string]any{"type": "message", "message_ts": c.MessageTS, "channel_id": c.Channel, "is_ephemeral": false}
+	if c.ThreadTS != "" {
+		container["thread_ts"] = c.ThreadTS
+	}
+	p := map[string]any{
+		"type": "block_actions", "trigger_id": c.TriggerID, "api_app_id": "A0FAKE",
+		"user":      map[string]any{"id": c.User, "username": userName(c.User), "name": userName(c.User), "team_id": "T0FAKE"},
+		"team":      map[string]any{"id": "T0FAKE", "domain": "fake"},
+		"channel":   map[string]any{"id": c.Channel, "name": "general"},
+		"container": container,
+		"message":   map[string]any{"type": "message", "ts": c.MessageTS, "thread_ts": c.ThreadTS, "text": ""},
+		"actions": []any{map[string]any{"type": "button", "action_id": c.ActionID, "block_id": c.BlockID,
+			"value": c.Value, "action_ts": c.ActionTS, "text": map[string]any{"type": "plain_text", "text": "x"}}},
+	}
+	if c.ViewID != "" {
+		p["container"] = map[string]any{"type": "view", "view_id": c.ViewID}
+		delete(p, "message")
+		delete(p, "channel")
+	}
+	return f.Send(ctx, Envelope{ID: c.EnvelopeID, Type: "interactive", Payload: p, RetryAttempt: c.RetryAttempt})
+}
+
+// Message posts a channel message event (a thread reply when threadTS is
+// set) and returns the ack.
+func (f *Fake) Message(ctx context.Context, user, channel, threadTS, text string) (json.RawMessage, error) {
+	ev := map[string]any{"type": "message", "channel": channel, "user": user, "text": text, "ts": f.ts(), "channel_type": "channel"}
+	if threadTS != "" {
+		ev["thread_ts"] = threadTS
+	}
+	return f.Event(ctx, ev, 0, "")
+}
+
+// HomeOpened sends app_home_opened for user's Home tab.
+func (f *Fake) HomeOpened(ctx context.Context, user string) (json.RawMessage, error) {
+	return f.Event(ctx, map[string]any{"type": "app_home_opened", "user": user, "channel": "D" + user, "tab": "home"}, 0, "")
+}
+
+// Event delivers an Events API event with the given event ID (generated
+// when empty) and retry attempt.
+func (f *Fake) Event(ctx context.Context, inner map[string]any, retry int, eventID string) (json.RawMessage, error) {
+	if eventID == "" {
+		eventID = f.next("Ev")
+	}
+	p := map[string]any{"token": "x", "team_id": "T0FAKE", "api_app_id": "A0FAKE", "type": "event_callback",
+		"event_id": eventID, "event_time": time.Now().Unix(), "event": inner}
+	return f.Send(ctx, Envelope{Type: "events_api", Payload: p, RetryAttempt: retry})
+}
+
+func userName(id string) string { return "user-" + id }
