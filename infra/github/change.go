@@ -235,7 +235,12 @@ func (c *Client) MergeChange(ctx context.Context, project string, ch flow.Change
 		return ch, err
 	}
 	if ch.BaseSHA != "" && base != ch.BaseSHA {
-		return ch, c.updateBranch(ctx, r, ch, base)
+		err := c.updateBranch(ctx, r, ch, base)
+		if !errors.Is(err, errMerged) {
+			return ch, err
+		}
+		ch.Merged = true // the base moved because an earlier attempt merged it
+		return ch, c.deleteBranch(ctx, r, ch.Branch)
 	}
 	body := map[string]any{"merge_method": "squash", "sha": ch.HeadSHA}
 	resp, err := c.send(ctx, "PUT", repoPath(r, "pulls/%d/merge", ch.Number), body, nil)
@@ -247,28 +252,47 @@ func (c *Client) MergeChange(ctx context.Context, project string, ch flow.Change
 		case status != http.StatusMethodNotAllowed && status != http.StatusUnprocessableEntity:
 			return ch, mapErr(fmt.Sprintf("merge #%d", ch.Number), permContentsWrite, resp, err)
 		}
-		var pr gh.PullRequest // perhaps an earlier attempt merged it
-		if _, resp2, err2 := c.get(ctx, repoPath(r, "pulls/%d", ch.Number), &pr, false); err2 != nil {
-			return ch, mapErr(fmt.Sprintf("merge #%d", ch.Number), permPullsWrite, resp2, err2)
-		}
-		if !pr.GetMerged() {
-			return ch, fmt.Errorf("merge #%d: GitHub cannot merge it (%s); check required reviews and checks: %w",
-				ch.Number, msg, flow.ErrConflict)
+		if merged, err := c.merged(ctx, r, ch.Number); err != nil || !merged {
+			if err == nil {
+				err = fmt.Errorf("merge #%d: GitHub cannot merge it (%s); check that it is open, reviewed and its checks pass: %w",
+					ch.Number, msg, flow.ErrConflict)
+			}
+			return ch, err
 		}
 	}
 	ch.Merged = true
 	return ch, c.deleteBranch(ctx, r, ch.Branch)
 }
 
+// errMerged says the pull request is already merged.
+var errMerged = errors.New("already merged")
+
+// merged reports whether pull request n is merged (an earlier attempt may
+// have merged it and lost the answer).
+func (c *Client) merged(ctx context.Context, r Repo, n int) (bool, error) {
+	var pr gh.PullRequest
+	if _, resp, err := c.get(ctx, repoPath(r, "pulls/%d", n), &pr, false); err != nil {
+		return false, mapErr(fmt.Sprintf("read #%d", n), permPullsWrite, resp, err)
+	}
+	return pr.GetMerged(), nil
+}
+
 // updateBranch merges the moved base into the branch and returns the
-// ErrStale that tells the engine to plan again.
+// ErrStale that tells the engine to plan again (errMerged if it turns out
+// the pull request was merged already).
 func (c *Client) updateBranch(ctx context.Context, r Repo, ch flow.Change, base string) error {
 	body := map[string]any{"expected_head_sha": ch.HeadSHA}
 	resp, err := c.send(ctx, "PUT", repoPath(r, "pulls/%d/update-branch", ch.Number), body, nil)
 	var accepted *gh.AcceptedError
 	if err != nil && !errors.As(err, &accepted) && !hasMessage(err, "no new commits") {
+		if status, _ := statusOf(resp, err); status == http.StatusUnprocessableEntity {
+			if merged, err2 := c.merged(ctx, r, ch.Number); err2 == nil && merged {
+				return errMerged
+			}
+		}
 		return mapErr(fmt.Sprintf("update branch of #%d", ch.Number), permContentsWrite, resp, err)
 	}
+	c.noteBranch(r, ch.Branch, func(n *branchNote) { n.head = "" }) // moves asynchronously
 	return fmt.Errorf("merge #%d: %s moved from %.7s to %.7s after the plan; the branch was updated, plan again: %w",
 		ch.Number, r.BaseBranch, ch.BaseSHA, base, flow.ErrStale)
 }

@@ -89,9 +89,9 @@ type Client struct {
 	blobs    map[string][]byte       // by blob SHA: immutable
 	catalogs map[string]*catalogEntry
 	runLists map[string]*runList
-	branches map[string]branchNote   // "owner/name tfpilot/<id>" → what this process saw
-	attempts map[string]time.Time    // dispatch key → last attempt started
-	runs     map[string]flow.Run     // dispatch key → run it started
+	branches map[string]branchNote // "owner/name tfpilot/<id>" → what this process saw
+	attempts map[string]time.Time  // dispatch key → last attempt started
+	runs     map[string]flow.Run   // dispatch key → run it started
 	started  time.Time
 }
 

@@ -1,0 +1,230 @@
+package github
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/tfpilot/tfpilot/flow"
+	"github.com/tfpilot/tfpilot/internal/ghfake"
+)
+
+func TestOpenChangeCreatesOneCommitAndPR(t *testing.T) {
+	e := newEnv(t)
+	base := e.f.Branch(fullRepo, "main")
+	ch := mustOpen(t, e.c, spec(fileContent))
+
+	want := flow.Change{Branch: branch, Number: 1, URL: "https://github.com/acme/infra/pull/1",
+		HeadSHA: e.f.Branch(fullRepo, branch), BaseSHA: base}
+	if diff := cmp.Diff(want, ch); diff != "" {
+		t.Errorf("change (-want +got):\n%s", diff)
+	}
+	if got, _ := e.f.File(fullRepo, branch, reqFile); got != fileContent {
+		t.Errorf("file on branch = %q", got)
+	}
+	wantPRs := []ghfake.PR{{Number: 1, Title: "tfpilot: s3-bucket in dev", Body: "Module s3-bucket, requested by <@U1>.",
+		Head: branch, Base: "main", State: "open"}}
+	if diff := cmp.Diff(wantPRs, e.f.PullRequests(fullRepo)); diff != "" {
+		t.Errorf("pull requests (-want +got):\n%s", diff)
+	}
+	wantCalls := map[string]int{
+		"GET /repos/{owner}/{repo}/branches/{*}":    1,
+		"GET /repos/{owner}/{repo}/git/ref/{*}":     1,
+		"GET /repos/{owner}/{repo}/git/trees/{sha}": 1,
+		"POST /repos/{owner}/{repo}/git/trees":      1,
+		"POST /repos/{owner}/{repo}/git/commits":    1,
+		"POST /repos/{owner}/{repo}/git/refs":       1,
+		"POST /repos/{owner}/{repo}/pulls":          1,
+	}
+	if diff := cmp.Diff(wantCalls, e.f.Counts()); diff != "" {
+		t.Errorf("calls (-want +got):\n%s", diff)
+	}
+}
+
+// TestOpenChangeIdempotent crashes (or loses an answer) at each step and
+// opens again: there must be exactly one branch and one open PR, and a
+// restarted attempt must not write a second commit once the ref exists.
+func TestOpenChangeIdempotent(t *testing.T) {
+	const (
+		postRefs  = "POST /repos/{owner}/{repo}/git/refs"
+		postPulls = "POST /repos/{owner}/{repo}/pulls"
+		postTree  = "POST /repos/{owner}/{repo}/git/trees"
+		postComm  = "POST /repos/{owner}/{repo}/git/commits"
+	)
+	tests := []struct {
+		name           string
+		fault          ghfake.Fault
+		firstErr       bool // the first attempt fails (a crash); a restarted client opens again
+		wantNewCommits int
+	}{
+		{name: "no fault", wantNewCommits: 1},
+		{name: "ref answer lost, retried POST answers 422", fault: ghfake.Fault{Endpoint: postRefs, Drop: true, AfterHandling: true}, wantNewCommits: 1},
+		{name: "pull answer lost, retried POST answers 422", fault: ghfake.Fault{Endpoint: postPulls, Drop: true, AfterHandling: true}, wantNewCommits: 1},
+		{name: "crash after tree", fault: ghfake.Fault{Endpoint: postComm, Status: 502, Times: 5}, firstErr: true, wantNewCommits: 1},
+		{name: "crash after commit", fault: ghfake.Fault{Endpoint: postRefs, Status: 502, Times: 5}, firstErr: true, wantNewCommits: 2},
+		{name: "crash after ref", fault: ghfake.Fault{Endpoint: postPulls, Status: 502, Times: 5}, firstErr: true, wantNewCommits: 1},
+		{name: "tree answer lost", fault: ghfake.Fault{Endpoint: postTree, Drop: true, AfterHandling: true}, wantNewCommits: 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t)
+			commits := e.f.CommitCount(fullRepo)
+			if tt.fault.Endpoint != "" {
+				e.f.Inject(tt.fault)
+			}
+			_, err := e.c.OpenChange(context.Background(), spec(fileContent))
+			if (err != nil) != tt.firstErr {
+				t.Fatalf("first OpenChange error = %v, want error %v", err, tt.firstErr)
+			}
+			again := mustOpen(t, e.client(t), spec(fileContent)) // restarted process
+			if got := len(e.f.PullRequests(fullRepo)); got != 1 {
+				t.Errorf("%d pull requests, want 1", got)
+			}
+			if again.Number != 1 || again.HeadSHA != e.f.Branch(fullRepo, branch) {
+				t.Errorf("second OpenChange = %+v, branch head %s", again, e.f.Branch(fullRepo, branch))
+			}
+			if got := e.f.CommitCount(fullRepo) - commits; got != tt.wantNewCommits {
+				t.Errorf("%d new commits, want %d", got, tt.wantNewCommits)
+			}
+		})
+	}
+}
+
+func TestOpenChangeRefusesToOverwrite(t *testing.T) {
+	e := newEnv(t)
+	e.f.CommitToBranch(fullRepo, "main", map[string]string{reqFile: "# someone else's file\n"})
+	_, err := e.c.OpenChange(context.Background(), spec(fileContent))
+	if !errors.Is(err, flow.ErrConflict) || !strings.Contains(err.Error(), reqFile+" already exists on main") {
+		t.Fatalf("err = %v, want ErrConflict naming the path", err)
+	}
+	if n := e.f.Calls("POST /repos/{owner}/{repo}/git/trees"); n != 0 {
+		t.Errorf("%d trees written after a conflict", n)
+	}
+}
+
+func TestOpenChangeEditedInputsUpdateBranch(t *testing.T) {
+	e := newEnv(t)
+	first := mustOpen(t, e.c, spec(fileContent))
+	second := mustOpen(t, e.c, spec(fileContent+"# edited\n"))
+	if second.HeadSHA == first.HeadSHA || second.Number != first.Number || second.BaseSHA != first.BaseSHA {
+		t.Errorf("second = %+v, first = %+v", second, first)
+	}
+	if got, _ := e.f.File(fullRepo, branch, reqFile); got != fileContent+"# edited\n" {
+		t.Errorf("file = %q", got)
+	}
+}
+
+func TestDestroyDeletesFile(t *testing.T) {
+	e := newEnv(t)
+	e.f.CommitToBranch(fullRepo, "main", map[string]string{reqFile: fileContent})
+	s := spec("")
+	s.Files = []flow.FileChange{{Path: reqFile, Delete: true}}
+	ch := mustOpen(t, e.c, s)
+	if _, ok := e.f.File(fullRepo, branch, reqFile); ok {
+		t.Fatal("file still on the destroy branch")
+	}
+	if _, ok := e.f.File(fullRepo, branch, "envs/dev/backend.tf"); !ok {
+		t.Fatal("destroy commit lost other files")
+	}
+	if _, err := e.c.MergeChange(context.Background(), project, ch); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := e.f.File(fullRepo, "main", reqFile); ok {
+		t.Error("file still on main after merging the destroy")
+	}
+	s.Branch = "tfpilot/other"
+	if _, err := e.c.OpenChange(context.Background(), s); !errors.Is(err, flow.ErrNotFound) {
+		t.Errorf("destroying a missing file: err = %v, want ErrNotFound", err)
+	}
+}
+
+func TestMergeChange(t *testing.T) {
+	tests := []struct {
+		name       string
+		before     func(e *env, ch *flow.Change)
+		wantErr    error
+		wantMerged bool
+		wantUpdate int
+	}{
+		{name: "base unchanged", wantMerged: true},
+		{name: "base moved: update branch, stale", wantErr: flow.ErrStale, wantUpdate: 1,
+			before: func(e *env, _ *flow.Change) {
+				e.f.CommitToBranch(fullRepo, "main", map[string]string{"README.md": "moved\n"})
+			}},
+		{name: "head moved after plan", wantErr: flow.ErrStale,
+			before: func(e *env, _ *flow.Change) { e.f.CommitToBranch(fullRepo, branch, map[string]string{"x.tf": "x\n"}) }},
+		{name: "already merged (the base moved by our merge)", wantMerged: true, wantUpdate: 1,
+			before: func(e *env, ch *flow.Change) {
+				if _, err := e.c.MergeChange(context.Background(), project, *ch); err != nil {
+					panic(err)
+				}
+			}},
+		{name: "closed by someone", wantErr: flow.ErrConflict,
+			before: func(e *env, ch *flow.Change) { e.f.ClosePR(fullRepo, ch.Number) }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t)
+			ch := mustOpen(t, e.c, spec(fileContent))
+			if tt.before != nil {
+				tt.before(e, &ch)
+			}
+			got, err := e.c.MergeChange(context.Background(), project, ch)
+			if !errors.Is(err, tt.wantErr) {
+				t.Fatalf("err = %v, want %v", err, tt.wantErr)
+			}
+			if got.Merged != tt.wantMerged {
+				t.Errorf("Merged = %v, want %v", got.Merged, tt.wantMerged)
+			}
+			prs := e.f.PullRequests(fullRepo)
+			if prs[0].Merged != tt.wantMerged || (tt.wantMerged && prs[0].MergeMethod != "squash") {
+				t.Errorf("PR = %+v", prs[0])
+			}
+			if tt.wantMerged {
+				if e.f.Branch(fullRepo, branch) != "" {
+					t.Error("branch not deleted after merge")
+				}
+				if got, _ := e.f.File(fullRepo, "main", reqFile); got != fileContent {
+					t.Errorf("main has %q", got)
+				}
+			}
+			if n := e.f.Calls("PUT /repos/{owner}/{repo}/pulls/{n}/update-branch"); n != tt.wantUpdate {
+				t.Errorf("update-branch called %d times, want %d", n, tt.wantUpdate)
+			}
+			if tt.wantUpdate > 0 && !tt.wantMerged {
+				if got, _ := e.f.File(fullRepo, branch, "README.md"); got != "moved\n" {
+					t.Errorf("branch not updated with the base: README = %q", got)
+				}
+			}
+		})
+	}
+}
+
+func TestChangeStatusAndClose(t *testing.T) {
+	e := newEnv(t)
+	ch := mustOpen(t, e.c, spec(fileContent))
+	moved := e.f.CommitToBranch(fullRepo, "main", map[string]string{"README.md": "moved\n"})
+	got, err := e.c.ChangeStatus(context.Background(), project, ch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := ch
+	want.BaseSHA = moved
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("status (-want +got):\n%s", diff)
+	}
+	for i := 0; i < 2; i++ { // closing twice is fine
+		if err := e.c.CloseChange(context.Background(), project, ch); err != nil {
+			t.Fatalf("close %d: %v", i, err)
+		}
+	}
+	if prs := e.f.PullRequests(fullRepo); prs[0].State != "closed" || e.f.Branch(fullRepo, branch) != "" {
+		t.Errorf("after close: PR %+v, branch %q", prs[0], e.f.Branch(fullRepo, branch))
+	}
+	if _, err := e.c.ChangeStatus(context.Background(), project, ch); !errors.Is(err, flow.ErrNotFound) {
+		t.Errorf("status of a deleted branch: %v, want ErrNotFound", err)
+	}
+}
