@@ -35,10 +35,19 @@ func (k EffectKind) String() string {
 }
 
 // MarshalText encodes an effect kind by name.
-func (k EffectKind) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
+func (k EffectKind) MarshalText() ([]byte, error) {
+	if k == 0 {
+		return nil, nil // zero (none yet, e.g. the From of a request's first transition)
+	}
+	return []byte(k.String()), nil
+}
 
 // UnmarshalText decodes an effect kind name.
 func (k *EffectKind) UnmarshalText(b []byte) error {
+	if len(b) == 0 {
+		*k = 0
+		return nil
+	}
 	for e, n := range effectNames {
 		if n == string(b) {
 			*k = e

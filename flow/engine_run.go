@@ -136,19 +136,23 @@ func (e *Engine) startRunners(ctx, work context.Context) {
 func (e *Engine) runRequest(ctx, work context.Context, id string, rn *runner) {
 	defer e.wg.Done()
 	for {
+		if ctx.Err() != nil {
+			e.mu.Lock()
+			delete(e.runners, id)
+			e.mu.Unlock()
+			return
+		}
 		wait, more := e.runOnce(ctx, work, id)
 		if !more {
 			if e.retire(id, rn) {
 				return
 			}
-			continue
+			wait = e.cfg.LeaseTTL / 2 // woken meanwhile, or effects still in flight: wait for them
 		}
-		var timer *time.Timer
-		var fire <-chan time.Time
-		if wait > 0 {
-			timer = time.NewTimer(wait)
-			fire = timer.C
+		if wait <= 0 {
+			continue // progress made: look again now
 		}
+		timer := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
 			e.mu.Lock()
@@ -156,11 +160,9 @@ func (e *Engine) runRequest(ctx, work context.Context, id string, rn *runner) {
 			e.mu.Unlock()
 			return
 		case <-rn.wake:
-		case <-fire:
+		case <-timer.C:
 		}
-		if timer != nil {
-			timer.Stop()
-		}
+		timer.Stop()
 	}
 }
 
@@ -168,12 +170,7 @@ func (e *Engine) runRequest(ctx, work context.Context, id string, rn *runner) {
 func (e *Engine) retire(id string, rn *runner) bool {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	select {
-	case <-rn.wake:
-		return false
-	default:
-	}
-	if len(e.inflight[id]) > 0 {
+	if len(rn.wake) > 0 || len(e.inflight[id]) > 0 {
 		return false
 	}
 	delete(e.runners, id)
@@ -181,8 +178,9 @@ func (e *Engine) retire(id string, rn *runner) bool {
 }
 
 // runOnce loads the request, holds its lease, starts its heavy effects and
-// runs its ready light effects. It returns how long to wait before looking
-// again (0: until woken) and whether the runner has anything left to do.
+// runs its ready light effects. It returns whether the runner has anything
+// left to do and, if so, how long to wait for a wake-up before looking
+// again (0: look again at once).
 func (e *Engine) runOnce(ctx, work context.Context, id string) (time.Duration, bool) {
 	if ctx.Err() != nil {
 		return 0, false

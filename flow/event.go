@@ -64,10 +64,19 @@ func (k EventKind) String() string {
 }
 
 // MarshalText encodes an event kind by name.
-func (k EventKind) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
+func (k EventKind) MarshalText() ([]byte, error) {
+	if k == 0 {
+		return nil, nil // zero (none yet, e.g. the From of a request's first transition)
+	}
+	return []byte(k.String()), nil
+}
 
 // UnmarshalText decodes an event kind name.
 func (k *EventKind) UnmarshalText(b []byte) error {
+	if len(b) == 0 {
+		*k = 0
+		return nil
+	}
 	for e, n := range eventNames {
 		if n == string(b) {
 			*k = e

@@ -59,10 +59,19 @@ func (s State) String() string {
 func (s State) Terminal() bool { return s == Applied || s == Rejected || s == Cancelled }
 
 // MarshalText encodes a state by name so stored records stay readable.
-func (s State) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+func (s State) MarshalText() ([]byte, error) {
+	if s == 0 {
+		return nil, nil // zero (none yet, e.g. the From of a request's first transition)
+	}
+	return []byte(s.String()), nil
+}
 
 // UnmarshalText decodes a state name.
 func (s *State) UnmarshalText(b []byte) error {
+	if len(b) == 0 {
+		*s = 0
+		return nil
+	}
 	for k, v := range stateNames {
 		if v == string(b) {
 			*s = k

@@ -1,0 +1,10 @@
+package flow
+
+import "fmt"
+
+// DebugState describes the engine's in-memory scheduling state (tests only).
+func (e *Engine) DebugState() string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return fmt.Sprintf("runners=%d pending=%v inflight=%v notBefore=%v", len(e.runners), e.pending, e.inflight, e.notBefore)
+}
