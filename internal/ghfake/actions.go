@@ -168,7 +168,7 @@ func (f *Fake) dispatch(c *call) {
 	}
 	want := []string{"environment", "request_id"}
 	if wf == "apply" {
-		want = append(want, "plan_run_id")
+		want = []string{"environment", "plan_run_id", "request_id"}
 	}
 	if got := slices.Sorted(maps.Keys(in.Inputs)); !slices.Equal(got, want) {
 		f.t.Errorf("ghfake: dispatch %s: inputs %v, want %v", wf, got, want)
