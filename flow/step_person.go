@@ -341,7 +341,7 @@ func (s *stepper) closeChange() {
 }
 
 func (s *stepper) retry() error {
-	if s.r.FailedEffect == nil {
+	if s.from == 0 || s.r.FailedEffect == nil {
 		return Userf(ErrBadEvent, "there is nothing to retry")
 	}
 	if err := s.authorize(ActRequest, ActApprove); err != nil {

@@ -1,0 +1,230 @@
+package flow_test
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/tfpilot/tfpilot/flow"
+	"github.com/tfpilot/tfpilot/flow/flowtest"
+)
+
+// outcome is what a rule row checks of one Step.
+type outcome struct {
+	State     flow.State
+	Err       string
+	Noop      bool
+	Effects   []string // IDs of the effects the step owes
+	Owed      []string
+	Approvers []string
+	Problem   string
+	Failed    string // FailedEffect ID
+	Seen      int
+}
+
+type rule struct {
+	name string
+	r    flow.Request
+	ev   flow.Event
+	want outcome
+}
+
+func with(r flow.Request, f func(*flow.Request)) flow.Request { f(&r); return r }
+
+func ev(k flow.EventKind, who string, f ...func(*flow.Event)) flow.Event {
+	e := flow.Event{Kind: k, Key: "new-key", Actor: actor(who), At: t0.Add(time.Minute)}
+	for _, fn := range f {
+		fn(&e)
+	}
+	return e
+}
+
+func result(k flow.EventKind, effectID string, f ...func(*flow.Event)) flow.Event {
+	e := ev(k, "", f...)
+	e.Actor, e.Key, e.EffectID = flow.System, effectID, effectID
+	return e
+}
+
+func inProd(r *flow.Request) { r.Environment = "prod" }
+
+func effs(ids ...string) []string { return ids }
+
+var (
+	card3  = effs("11-record_audit", "12-show_card", "13-reply")
+	plan2  = &flow.Run{Workflow: flow.WorkflowPlan, ID: 102, HeadSHA: "h1", Status: flow.RunSucceeded}
+	seen10 = 1
+)
+
+var rules = []rule{
+	{"same key twice is a no-op", with(fixture(flow.AwaitingApproval), func(r *flow.Request) { r.Seen = []string{"new-key"} }),
+		ev(flow.EvApprove, "U3"), outcome{State: flow.AwaitingApproval, Noop: true, Seen: 1}},
+	{"requester cannot approve own request in prod", with(fixture(flow.AwaitingApproval), func(r *flow.Request) { inProd(r); r.Requester = actor("U2") }),
+		ev(flow.EvApprove, "U2"), outcome{State: flow.AwaitingApproval, Err: "you cannot approve your own request in prod; ask another approver"}},
+	{"self-approval allowed in dev", with(fixture(flow.AwaitingApproval), func(r *flow.Request) { r.Requester = actor("U2") }),
+		ev(flow.EvApprove, "U2"), outcome{State: flow.Approved, Effects: effs("11-record_audit", "12-show_card", "13-reply", "14-notify"), Approvers: []string{"U2"}, Seen: seen10}},
+	{"non-approver is denied", fixture(flow.AwaitingApproval),
+		ev(flow.EvApprove, "U1"), outcome{State: flow.AwaitingApproval, Err: "you are not an approver for dev"}},
+	{"approver through a user group", fixture(flow.AwaitingApproval),
+		ev(flow.EvApprove, "U9", func(e *flow.Event) { e.Actor.Groups = []string{"S1"} }),
+		outcome{State: flow.Approved, Effects: effs("11-record_audit", "12-show_card", "13-reply", "14-notify"), Approvers: []string{"U9"}, Seen: 1}},
+	{"prod: first of two approvals", with(fixture(flow.AwaitingApproval), inProd),
+		ev(flow.EvApprove, "U3"), outcome{State: flow.AwaitingApproval, Effects: card3, Approvers: []string{"U3"}, Seen: 1}},
+	{"prod: second distinct approver approves", with(fixture(flow.AwaitingApproval), func(r *flow.Request) {
+		inProd(r)
+		r.Approvals = []flow.Approval{{Actor: actor("U3"), PlanRunID: 101, HeadSHA: "h1"}}
+	}), ev(flow.EvApprove, "U4"), outcome{State: flow.Approved, Effects: effs("11-record_audit", "12-show_card", "13-reply", "14-notify"), Approvers: []string{"U3", "U4"}, Seen: 1}},
+	{"same approver twice is a friendly no-op", with(fixture(flow.AwaitingApproval), func(r *flow.Request) {
+		inProd(r)
+		r.Approvals = []flow.Approval{{Actor: actor("U3"), PlanRunID: 101, HeadSHA: "h1"}}
+	}), ev(flow.EvApprove, "U3"), outcome{State: flow.AwaitingApproval, Err: "you already approved this plan", Approvers: []string{"U3"}}},
+	{"approval of an older plan run does not count", with(fixture(flow.AwaitingApproval), func(r *flow.Request) {
+		inProd(r)
+		r.Approvals = []flow.Approval{{Actor: actor("U3"), PlanRunID: 100, HeadSHA: "h1"}}
+	}), ev(flow.EvApprove, "U4"), outcome{State: flow.AwaitingApproval, Effects: card3, Approvers: []string{"U4"}, Seen: 1}},
+	{"approval at another commit does not count", with(fixture(flow.AwaitingApproval), func(r *flow.Request) {
+		inProd(r)
+		r.Approvals = []flow.Approval{{Actor: actor("U3"), PlanRunID: 101, HeadSHA: "h0"}}
+	}), ev(flow.EvApprove, "U3"), outcome{State: flow.AwaitingApproval, Effects: card3, Approvers: []string{"U3"}, Seen: 1}},
+	{"approve while planning", fixture(flow.Planning), ev(flow.EvApprove, "U3"),
+		outcome{State: flow.Planning, Err: "there is no plan to approve yet — wait for the plan to finish", Owed: effs("9-dispatch_plan")}},
+	{"approve when applied", fixture(flow.Applied), ev(flow.EvApprove, "U3"),
+		outcome{State: flow.Applied, Err: "this request is already applied", Approvers: []string{"U3"}}},
+	{"approve when stale offers re-plan", fixture(flow.Stale), ev(flow.EvApprove, "U3"),
+		outcome{State: flow.Stale, Err: "the branch or its base moved after the plan; press Re-plan, then approve the new plan"}},
+	{"apply when stale offers re-plan", with(fixture(flow.Stale), func(r *flow.Request) {
+		r.Approvals = []flow.Approval{{Actor: actor("U3"), PlanRunID: 101, HeadSHA: "h1"}}
+	}), ev(flow.EvApply, "U1"), outcome{State: flow.Stale, Approvers: []string{"U3"},
+		Err: "the branch or its base moved after the plan; press Re-plan, then approve and apply the new plan"}},
+	{"apply with approvals of another plan run is refused", with(fixture(flow.Approved), func(r *flow.Request) { r.PlanRun = plan2 }),
+		ev(flow.EvApply, "U1"), outcome{State: flow.Approved, Err: "the approvals are for an older plan; approve the current plan first"}},
+	{"apply by someone not allowed", fixture(flow.Approved), ev(flow.EvApply, "U4"),
+		outcome{State: flow.Approved, Approvers: []string{"U3"}, Err: "you are not allowed to apply in dev"}},
+	{"apply owes dispatch of the approved plan run", fixture(flow.Approved), ev(flow.EvApply, "U1"),
+		outcome{State: flow.Applying, Effects: effs("11-record_audit", "12-show_card", "13-reply", "14-dispatch_apply"), Approvers: []string{"U3"}, Seen: 1}},
+	{"plan needs no approval in sandbox", with(fixture(flow.Planning), func(r *flow.Request) {
+		r.Environment = "sandbox"
+		r.Owed = []flow.Effect{{ID: "9-watch_run", Kind: flow.EffWatchRun, Workflow: flow.WorkflowPlan}}
+	}), result(flow.EvPlanFinished, "9-watch_run", func(e *flow.Event) { e.Run, e.Plan = plan2, &flow.PlanSummary{Create: 1} }),
+		outcome{State: flow.Approved, Effects: effs("11-record_audit", "12-show_card", "13-reply", "14-notify")}},
+	{"plan that reported errors fails", with(fixture(flow.Planning), func(r *flow.Request) {
+		r.Owed = []flow.Effect{{ID: "9-watch_run", Kind: flow.EffWatchRun, Workflow: flow.WorkflowPlan}}
+	}), result(flow.EvPlanFinished, "9-watch_run", func(e *flow.Event) { e.Run, e.Plan = plan2, &flow.PlanSummary{Errored: true} }),
+		outcome{State: flow.PlanFailed, Effects: effs("11-record_audit", "12-show_card", "13-reply", "14-notify"),
+			Problem: "The plan reported errors; see the plan output, then edit or re-plan."}},
+	{"start with module preset collects inputs", fixture(0), ev(flow.EvStart, "U1", func(e *flow.Event) {
+		e.Project, e.Module, e.Environment, e.TriggerID = "demo", "bucket", "dev", "T1"
+	}), outcome{State: flow.CollectingInputs, Effects: effs("11-record_audit", "12-show_card", "13-open_modal"), Seen: 1}},
+	{"start in an environment one may not request in", fixture(0), ev(flow.EvStart, "U9", func(e *flow.Event) {
+		e.Project, e.Module, e.Environment = "demo", "bucket", "prod"
+	}), outcome{Err: "you are not allowed to request changes in prod; ask a platform admin to add you to its requesters"}},
+	{"inputs still missing", fixture(flow.CollectingInputs), ev(flow.EvSetInputs, "U1", func(e *flow.Event) {
+		e.Inputs, e.Missing = map[string]string{"secret": "x"}, []string{"name"}
+	}), outcome{State: flow.CollectingInputs, Effects: effs("11-record_audit", "12-show_card"), Seen: 1}},
+	{"confirming goes back when an input is missing", fixture(flow.Confirming), ev(flow.EvSetInputs, "U1", func(e *flow.Event) {
+		e.Missing = []string{"name"}
+	}), outcome{State: flow.CollectingInputs, Effects: effs("11-record_audit", "12-show_card"), Seen: 1}},
+	{"only the requester edits", fixture(flow.Confirming), ev(flow.EvEdit, "U2"),
+		outcome{State: flow.Confirming, Err: "only the requester can change this request"}},
+	{"edit after the plan drops plan, approvals and plan work", with(fixture(flow.Approved), func(r *flow.Request) {
+		r.Owed = []flow.Effect{{ID: "9-watch_run", Kind: flow.EffWatchRun, Workflow: flow.WorkflowPlan}, {ID: "8-record_audit", Kind: flow.EffRecordAudit}}
+	}), ev(flow.EvEdit, "U1"), outcome{State: flow.CollectingInputs, Effects: card3, Owed: effs("8-record_audit", "11-record_audit", "12-show_card", "13-reply"), Seen: 1}},
+	{"re-plan clears approvals and owes a new dispatch", fixture(flow.Approved), ev(flow.EvReplan, "U1"),
+		outcome{State: flow.Planning, Effects: effs("11-record_audit", "12-show_card", "13-reply", "14-dispatch_plan"), Seen: 1}},
+	{"change moved after the plan", fixture(flow.AwaitingApproval), ev(flow.EvChangeMoved, "", func(e *flow.Event) {
+		e.Actor, e.Change = flow.System, &flow.Change{Branch: "tfpilot/" + reqID, HeadSHA: "h2", BaseSHA: "b1"}
+	}), outcome{State: flow.Stale, Effects: card3, Seen: 1, Problem: "The branch or its base moved after the plan. Press Re-plan, then approve the new plan."}},
+	{"merge found the base moved", with(fixture(flow.Applied), func(r *flow.Request) {
+		r.Change.Merged = false
+		r.Owed = []flow.Effect{{ID: "9-merge_change", Kind: flow.EffMergeChange}}
+	}), result(flow.EvChangeMoved, "9-merge_change"), outcome{State: flow.Stale, Effects: card3, Approvers: []string{"U3"},
+		Problem: "The branch or its base moved after the plan. Press Re-plan, then approve the new plan."}},
+	{"cancel closes the change", fixture(flow.AwaitingApproval), ev(flow.EvCancel, "U1"),
+		outcome{State: flow.Cancelled, Effects: effs("11-record_audit", "12-show_card", "13-reply", "14-close_change"), Seen: 1}},
+	{"cancel before a change exists", fixture(flow.Confirming), ev(flow.EvCancel, "U1"), outcome{State: flow.Cancelled, Effects: card3, Seen: 1}},
+	{"cancel while opening keeps open_change owed", fixture(flow.OpeningPR), ev(flow.EvCancel, "U1"),
+		outcome{State: flow.Cancelled, Effects: card3, Owed: effs("9-open_change", "11-record_audit", "12-show_card", "13-reply"), Seen: 1}},
+	{"a change opened after the cancel is closed", with(fixture(flow.Cancelled), func(r *flow.Request) {
+		r.Change = nil
+		r.Owed = []flow.Effect{{ID: "9-open_change", Kind: flow.EffOpenChange}}
+	}), result(flow.EvChangeOpened, "9-open_change", func(e *flow.Event) { e.Change = &flow.Change{Branch: "tfpilot/" + reqID, Number: 3} }),
+		outcome{State: flow.Cancelled, Effects: effs("11-record_audit", "12-show_card", "13-close_change")}},
+	{"a running apply cannot be cancelled", fixture(flow.Applying), ev(flow.EvCancel, "U1"),
+		outcome{State: flow.Applying, Approvers: []string{"U3"}, Err: "an apply is running and cannot be cancelled; wait for it to finish"}},
+	{"a stranger cannot cancel", fixture(flow.Confirming), ev(flow.EvCancel, "U9"),
+		outcome{State: flow.Confirming, Err: "only the requester or an approver can cancel this request"}},
+	{"reject closes the change", fixture(flow.Approved), ev(flow.EvReject, "U3"),
+		outcome{State: flow.Rejected, Effects: effs("11-record_audit", "12-show_card", "13-reply", "14-close_change"), Seen: 1}},
+	{"effect out of retries shows the problem", fixture(flow.Planning), result(flow.EvEffectFailed, "9-dispatch_plan", func(e *flow.Event) { e.Error = "boom" }),
+		outcome{State: flow.Planning, Effects: card3, Failed: "9-dispatch_plan", Problem: "Could not start the plan: boom. Press Retry to try again."}},
+	{"retry owes the failed effect under a new ID", with(fixture(flow.Planning), func(r *flow.Request) {
+		r.Owed = nil
+		r.FailedEffect = &flow.Effect{ID: "9-dispatch_plan", Kind: flow.EffDispatchPlan, LastErr: "boom"}
+		r.Problem = "Could not start the plan: boom. Press Retry to try again."
+	}), ev(flow.EvRetry, "U1"), outcome{State: flow.Planning, Effects: effs("11-record_audit", "12-show_card", "13-reply", "14-dispatch_plan"), Seen: 1}},
+	{"nothing to retry", fixture(flow.Planning), ev(flow.EvRetry, "U1"),
+		outcome{State: flow.Planning, Owed: effs("9-dispatch_plan"), Err: "there is nothing to retry"}},
+	{"a re-delivered result is a no-op", fixture(flow.Planning), result(flow.EvPlanDispatched, "8-dispatch_plan", func(e *flow.Event) { e.Run = plan2 }),
+		outcome{State: flow.Planning, Owed: effs("9-dispatch_plan"), Noop: true}},
+	{"a result removes its effect from the outbox", fixture(flow.Planning), result(flow.EvPlanDispatched, "9-dispatch_plan", func(e *flow.Event) { e.Run = plan2 }),
+		outcome{State: flow.Planning, Effects: effs("11-record_audit", "12-show_card", "13-watch_run")}},
+	{"a result of the wrong kind is refused", fixture(flow.Planning), result(flow.EvChangeOpened, "9-dispatch_plan"),
+		outcome{State: flow.Planning, Owed: effs("9-dispatch_plan"), Err: "step change_opened: cannot answer effect 9-dispatch_plan: event does not fit the request's state"}},
+	{"a destroy request has no inputs", with(fixture(flow.AwaitingApproval), func(r *flow.Request) { r.Kind = flow.KindDestroy }),
+		ev(flow.EvEdit, "U1"), outcome{State: flow.AwaitingApproval, Err: "a destroy request has no inputs to change"}},
+	{"destroy needs the right to request", fixture(0), ev(flow.EvStartDestroy, "U9", func(e *flow.Event) {
+		e.Target, e.Project, e.Module, e.Environment, e.File = "t", "demo", "bucket", "dev", "envs/dev/tfpilot_t.tf"
+	}), outcome{Err: "you are not allowed to request changes in dev"}},
+	{"seen keys are bounded", with(fixture(flow.Confirming), func(r *flow.Request) {
+		for i := range flow.SeenLimit {
+			r.Seen = append(r.Seen, fmt.Sprint("k", i))
+		}
+	}), ev(flow.EvCancel, "U1"), outcome{State: flow.Cancelled, Effects: card3, Seen: flow.SeenLimit}},
+}
+
+// ruleEdges are the state-changing transitions the rule rows drive.
+func ruleEdges() []flow.Edge {
+	var out []flow.Edge
+	for _, r := range rules {
+		if r.want.Err == "" && !r.want.Noop && r.want.State != r.r.State {
+			out = append(out, flow.Edge{From: r.r.State, Event: r.ev.Kind, To: r.want.State})
+		}
+	}
+	return out
+}
+
+func TestStepRules(t *testing.T) {
+	for _, tc := range rules {
+		t.Run(tc.name, func(t *testing.T) {
+			got, effects, err := flow.Step(tc.r, tc.ev, flowtest.Policy())
+			if diff := cmp.Diff(tc.want, project(tc.r, got, effects, err)); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// project reduces a step's result to what rule rows check.
+func project(in, got flow.Request, effects []flow.Effect, err error) outcome {
+	o := outcome{State: got.State, Approvers: flow.CurrentApprovers(&got), Problem: got.Problem, Seen: len(got.Seen)}
+	if err != nil {
+		o.Err = err.Error()
+		o.Noop = false
+	} else if effects == nil && cmp.Equal(in, got) {
+		o.Noop = true
+	}
+	for _, e := range effects {
+		o.Effects = append(o.Effects, e.ID)
+	}
+	var owed []string
+	for _, e := range got.Owed {
+		owed = append(owed, e.ID)
+	}
+	if !cmp.Equal(owed, o.Effects) {
+		o.Owed = owed
+	}
+	if got.FailedEffect != nil {
+		o.Failed = got.FailedEffect.ID
+	}
+	return o
+}
