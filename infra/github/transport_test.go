@@ -40,7 +40,7 @@ func TestTransportFaults(t *testing.T) {
 			},
 			wantSlept: []time.Duration{30 * time.Second}, wantTries: 2},
 		{name: "403 secondary without headers waits a minute",
-			fault: func(time.Time) ghfake.Fault { return ghfake.Fault{Endpoint: getRef, Status: 403, Body: secondary} },
+			fault:     func(time.Time) ghfake.Fault { return ghfake.Fault{Endpoint: getRef, Status: 403, Body: secondary} },
 			wantSlept: []time.Duration{time.Minute}, wantTries: 2},
 		{name: "429 Retry-After",
 			fault: func(time.Time) ghfake.Fault {

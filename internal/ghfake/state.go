@@ -28,14 +28,14 @@ type commit struct {
 }
 
 type pull struct {
-	number              int
-	title, body         string
-	head, base          string // branch names
-	state               string // open, closed
-	merged              bool
-	mergeSHA            string
-	headSHA             string // head when last seen
-	mergeMethod         string
+	number      int
+	title, body string
+	head, base  string // branch names
+	state       string // open, closed
+	merged      bool
+	mergeSHA    string
+	headSHA     string // head when last seen
+	mergeMethod string
 }
 
 // BlobSHA is git's object name for a blob with content b.
