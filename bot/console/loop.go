@@ -1,0 +1,319 @@
+package console
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+
+	"github.com/tfpilot/tfpilot/bot/card"
+	"github.com/tfpilot/tfpilot/bot/command"
+	"github.com/tfpilot/tfpilot/flow"
+	"github.com/tfpilot/tfpilot/registry"
+)
+
+// maxLine is the longest input line read (a pasted JSON map, say).
+const maxLine = 1 << 20
+
+// Run reads lines from in until end of input (or /quit), acting on each,
+// and after each waits for the engine to settle, so the cards and replies a
+// line causes are printed before the next line is read and a piped script
+// runs deterministically. At the end it waits for the engine to settle
+// once more and returns nil; it returns early only when ctx ends or in
+// cannot be read.
+func (c *Console) Run(ctx context.Context, in io.Reader) error {
+	eng := c.engine()
+	if eng == nil {
+		return errors.New("console: no engine attached")
+	}
+	sc := bufio.NewScanner(in)
+	sc.Buffer(make([]byte, 0, 64*1024), maxLine)
+	for {
+		if c.opts.Interactive {
+			c.prompt()
+		}
+		if !sc.Scan() {
+			break
+		}
+		text := sc.Text()
+		if !c.opts.Interactive && strings.TrimSpace(text) != "" {
+			c.printf("%s> %s\n", c.Actor().ID, text)
+		}
+		quit := c.Line(ctx, text)
+		if err := c.settle(ctx, eng); err != nil {
+			return err
+		}
+		if quit {
+			return nil
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("console: read input: %w", err)
+	}
+	return c.settle(ctx, eng)
+}
+
+func (c *Console) prompt() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	_, _ = io.WriteString(c.opts.Out, c.style.bold(c.actor.ID+"> "))
+}
+
+func (c *Console) settle(ctx context.Context, eng Engine) error {
+	if err := eng.Settle(ctx); err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		c.problem(err)
+	}
+	return nil
+}
+
+// Line acts on one input line and reports whether it asked to quit.
+func (c *Console) Line(ctx context.Context, text string) (quit bool) {
+	l, err := parseLine(text)
+	if err != nil {
+		c.problem(err)
+		return false
+	}
+	switch l.kind {
+	case lineQuit:
+		return true
+	case lineAs:
+		c.mu.Lock()
+		c.actor = flow.Actor{ID: l.user, Name: l.user}
+		c.mu.Unlock()
+		c.printf("You are now %s.\n", l.user)
+	case lineWhoami:
+		c.printf("You are %s.\n", c.Actor().ID)
+	case lineHelp:
+		c.printf("%s\n%s\n", command.Help(), consoleHelp)
+	case lineCommand:
+		c.problem(c.command(ctx, l.cmd))
+	case lineAssign:
+		c.problem(c.assign(ctx, l.inputs))
+	case linePress:
+		c.problem(c.press(ctx, l.button))
+	}
+	return false
+}
+
+// event is a person's event with a fresh idempotency key: each typed line
+// is a new delivery.
+func (c *Console) event(kind flow.EventKind) flow.Event {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.seq++
+	return flow.Event{Kind: kind, Key: fmt.Sprintf("console-%s-%d", c.session, c.seq), Actor: c.actor}
+}
+
+func (c *Console) command(ctx context.Context, cmd command.Command) error {
+	eng := c.engine()
+	switch cmd.Verb {
+	case command.VerbHelp:
+		c.printf("%s\n%s\n", command.Help(), consoleHelp)
+	case command.VerbStart:
+		ev := c.event(flow.EvStart)
+		ev.TriggerID = triggerID
+		return c.open(ctx, ev)
+	case command.VerbNew:
+		ev := c.event(flow.EvStart)
+		ev.Module, ev.Environment, ev.Project = cmd.Module, cmd.Environment, cmd.Project
+		if len(cmd.Inputs) == 0 {
+			ev.TriggerID = triggerID
+		}
+		if err := c.open(ctx, ev); err != nil || len(cmd.Inputs) == 0 {
+			return err
+		}
+		return c.assign(ctx, cmd.Inputs)
+	case command.VerbList:
+		return c.list(ctx, cmd.All)
+	case command.VerbStatus:
+		r, err := c.find(ctx, cmd.ID)
+		if err != nil {
+			return err
+		}
+		c.show(card.ForRequest(r, c.cardOptions(ctx, r)), r.ID)
+	case command.VerbApprove, command.VerbReject, command.VerbApply, command.VerbReplan, command.VerbCancel:
+		r, err := c.find(ctx, cmd.ID)
+		if err != nil {
+			return err
+		}
+		return c.handle(ctx, r.ID, c.event(verbEvents[cmd.Verb]))
+	case command.VerbDestroy:
+		r, err := c.find(ctx, cmd.ID)
+		if err != nil {
+			return err
+		}
+		ev := c.event(flow.EvStartDestroy)
+		ev.Target = r.ID
+		return c.open(ctx, ev)
+	case command.VerbModules:
+		project := projectOf(eng.Policy(), cmd.Project)
+		cat, err := eng.Catalog(ctx, project)
+		if err != nil {
+			return err
+		}
+		c.show(card.Modules(project, cat), "")
+	default:
+		return &command.UsageError{Msg: fmt.Sprintf("%s is not available in the console", cmd.Verb)}
+	}
+	return nil
+}
+
+var verbEvents = map[command.Verb]flow.EventKind{
+	command.VerbApprove: flow.EvApprove, command.VerbReject: flow.EvReject, command.VerbApply: flow.EvApply,
+	command.VerbReplan: flow.EvReplan, command.VerbCancel: flow.EvCancel,
+}
+
+func (c *Console) open(ctx context.Context, ev flow.Event) error {
+	r, err := c.engine().Open(ctx, ev)
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	c.current = r.ID
+	c.mu.Unlock()
+	return nil
+}
+
+func (c *Console) handle(ctx context.Context, id string, ev flow.Event) error {
+	_, err := c.engine().Handle(ctx, id, ev)
+	return err
+}
+
+// assign sets inputs of the current request.
+func (c *Console) assign(ctx context.Context, inputs map[string]string) error {
+	c.mu.Lock()
+	id := c.current
+	c.mu.Unlock()
+	if id == "" {
+		return flow.Userf(flow.ErrBadEvent, "there is no current request for these inputs; start one with /tfpilot new <module> env=<env>")
+	}
+	ev := c.event(flow.EvSetInputs)
+	ev.Inputs = inputs
+	return c.handle(ctx, id, ev)
+}
+
+func (c *Console) list(ctx context.Context, all bool) error {
+	f, title := flow.Filter{Requester: c.Actor().ID}, "Your open requests"
+	if all {
+		f, title = flow.Filter{}, "All requests"
+	}
+	rs, err := c.engine().List(ctx, f)
+	if err != nil {
+		return err
+	}
+	if !all {
+		rs = slices.DeleteFunc(rs, func(r *flow.Request) bool { return r.State.Terminal() })
+	}
+	c.show(card.List(title, rs), "")
+	return nil
+}
+
+// find resolves a request reference: an ID, a label, or last / last-N.
+func (c *Console) find(ctx context.Context, ref string) (*flow.Request, error) {
+	eng := c.engine()
+	back, ok := lastRef(ref)
+	if !ok {
+		return eng.Find(ctx, ref)
+	}
+	rs, err := eng.List(ctx, flow.Filter{})
+	if err != nil {
+		return nil, err
+	}
+	if back >= len(rs) {
+		return nil, flow.Userf(flow.ErrNotFound, fmt.Sprintf("there are only %d request(s), so %q is none of them", len(rs), ref))
+	}
+	return rs[len(rs)-1-back], nil
+}
+
+// press acts on button n of the last card shown.
+func (c *Console) press(ctx context.Context, n int) error {
+	c.mu.Lock()
+	buttons := slices.Clone(c.buttons)
+	c.mu.Unlock()
+	if n > len(buttons) {
+		return flow.Userf(flow.ErrBadEvent, fmt.Sprintf("the last card has %d button(s), not %d", len(buttons), n))
+	}
+	b := buttons[n-1]
+	eng := c.engine()
+	switch b.Action {
+	case card.ActChooseProject, card.ActChooseModule:
+		id, project, module, _ := card.ParseChoice(b.Value)
+		r, err := eng.Find(ctx, id)
+		if err != nil {
+			return err
+		}
+		ch := card.Choice{Policy: ptr(eng.Policy()), Actor: ptr(c.Actor()), Project: project, Module: module}
+		if cat, err := eng.Catalog(ctx, projectOf(eng.Policy(), project)); err == nil {
+			ch.Catalog = cat
+		}
+		c.show(card.ModuleChoice(r, ch), r.ID)
+		return nil
+	case card.ActChooseEnv:
+		id, project, module, env := card.ParseChoice(b.Value)
+		ev := c.event(flow.EvChooseModule)
+		ev.Project, ev.Module, ev.Environment, ev.TriggerID = project, module, env, triggerID
+		return c.handle(ctx, id, ev)
+	}
+	kind, ok := buttonEvents[b.Action]
+	if !ok {
+		return fmt.Errorf("button %q: action %s is not handled by the console", b.Text, b.Action)
+	}
+	id, _ := card.ParseValue(b.Value)
+	ev := c.event(kind)
+	if b.Action == card.ActEdit {
+		ev.TriggerID = triggerID
+	}
+	return c.handle(ctx, id, ev)
+}
+
+var buttonEvents = map[card.Action]flow.EventKind{
+	card.ActApprove: flow.EvApprove, card.ActReject: flow.EvReject, card.ActApply: flow.EvApply,
+	card.ActReplan: flow.EvReplan, card.ActCancel: flow.EvCancel, card.ActRetry: flow.EvRetry,
+	card.ActSubmit: flow.EvConfirm, card.ActEdit: flow.EvEdit,
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// problem prints an error the way a person should see it: refusals and
+// input problems as they are, anything else as "something went wrong" with
+// a reference whose details go to the log.
+func (c *Console) problem(err error) {
+	if err == nil {
+		return
+	}
+	var ue *flow.UserError
+	var ies registry.InputErrors
+	var usage *command.UsageError
+	var syntax *command.SyntaxError
+	switch {
+	case errors.As(err, &ue) && errors.Is(err, flow.ErrDenied):
+		c.printf("%s %s\n", c.style.red("refused:"), ue.Msg)
+	case errors.As(err, &ue):
+		c.printf("%s\n", ue.Msg)
+	case errors.As(err, &ies):
+		var b strings.Builder
+		b.WriteString(c.style.red("input problems:") + "\n")
+		for _, ie := range ies {
+			fmt.Fprintf(&b, "  %s: %s\n", ie.Field, ie.Reason)
+		}
+		c.printf("%s", b.String())
+	case errors.As(err, &usage):
+		c.printf("%s (type help)\n", usage.Msg)
+	case errors.As(err, &syntax):
+		c.printf("%s (type help)\n", syntax.Msg)
+	default:
+		var ref [4]byte
+		_, _ = rand.Read(ref[:])
+		id := hex.EncodeToString(ref[:])
+		c.opts.Logger.Error("console command failed", "ref", id, "err", err)
+		c.printf("%s something went wrong (ref %s); details are in the log.\n", c.style.red("error:"), id)
+	}
+}
