@@ -5,8 +5,11 @@ import (
 	"io/fs"
 	"path"
 	"regexp"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/ext/typeexpr"
@@ -48,15 +51,42 @@ func loadAll(fsys fs.FS) ([]loaded, Diagnostics) {
 	if err != nil {
 		return nil, Diagnostics{{File: ".", Message: fmt.Sprintf("read module folder: %v", err)}}
 	}
-	var out []loaded
+	// Reading is sequential because an fs.FS is not promised to be safe for
+	// concurrent use; parsing, which is nearly all of the time, is not I/O
+	// and runs on every CPU.
+	var srcs []moduleSource
 	for _, e := range entries { // fs.ReadDir sorts by name
 		name := e.Name()
 		if !e.IsDir() || strings.HasPrefix(name, ".") || strings.HasPrefix(name, "_") {
 			continue
 		}
-		out = append(out, loadModule(fsys, name))
+		srcs = append(srcs, readModule(fsys, name))
 	}
+	out := make([]loaded, len(srcs))
+	parallel(len(srcs), func(i int) { out[i] = srcs[i].load() })
 	return out, nil
+}
+
+// parallel calls do(0) … do(n-1) on up to GOMAXPROCS goroutines and returns
+// when all have returned. Each call must touch only its own data.
+func parallel(n int, do func(i int)) {
+	workers := min(runtime.GOMAXPROCS(0), n)
+	if workers <= 1 {
+		for i := range n {
+			do(i)
+		}
+		return
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
+				do(i)
+			}
+		})
+	}
+	wg.Wait()
 }
 
 var rootSchema = &hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{
@@ -114,31 +144,64 @@ func (l *moduleLoader) addHCL(ds hcl.Diagnostics) {
 	}
 }
 
-func loadModule(fsys fs.FS, dir string) loaded {
+// moduleSource is a module folder as read from the file system, before
+// anything is parsed.
+type moduleSource struct {
+	dir     string
+	readErr error // reading the folder itself
+	files   []sourceFile
+}
+
+// sourceFile is one .tf file or README.md of a module, in folder order.
+type sourceFile struct {
+	path   string
+	readme bool
+	data   []byte
+	err    error
+}
+
+// readModule reads the .tf files and README.md of one module folder.
+func readModule(fsys fs.FS, dir string) moduleSource {
+	ms := moduleSource{dir: dir}
+	entries, err := fs.ReadDir(fsys, dir)
+	if err != nil {
+		ms.readErr = err
+		return ms
+	}
+	for _, e := range entries {
+		tf := strings.HasSuffix(e.Name(), ".tf")
+		if e.IsDir() || !tf && e.Name() != "README.md" {
+			continue
+		}
+		f := sourceFile{path: path.Join(dir, e.Name()), readme: !tf}
+		f.data, f.err = fs.ReadFile(fsys, f.path)
+		ms.files = append(ms.files, f)
+	}
+	return ms
+}
+
+// load parses what readModule read. It touches no shared state, so modules
+// load in parallel.
+func (ms moduleSource) load() loaded {
+	dir := ms.dir
 	l := &moduleLoader{mod: &Module{Name: dir}}
 	if !moduleName.MatchString(dir) {
 		l.add(dir, 0, "module folder name must be lowercase letters, digits, hyphens and underscores")
 	}
-	entries, err := fs.ReadDir(fsys, dir)
-	if err != nil {
-		l.add(dir, 0, "read module: %v", err)
+	if ms.readErr != nil {
+		l.add(dir, 0, "read module: %v", ms.readErr)
 		return loaded{l.mod, l.diags}
 	}
 	nTF := 0
-	for _, e := range entries {
-		p := path.Join(dir, e.Name())
+	for _, f := range ms.files {
 		switch {
-		case e.IsDir():
-		case strings.HasSuffix(e.Name(), ".tf"):
+		case !f.readme:
 			nTF++
-			l.readFile(fsys, p)
-		case e.Name() == "README.md":
-			b, err := fs.ReadFile(fsys, p)
-			if err != nil {
-				l.add(p, 0, "read README: %v", err)
-				continue
-			}
-			l.mod.readme = string(b)
+			l.readFile(f)
+		case f.err != nil:
+			l.add(f.path, 0, "read README: %v", f.err)
+		default:
+			l.mod.readme = string(f.data)
 			l.mod.Description = firstParagraph(l.mod.readme)
 		}
 	}
@@ -149,10 +212,10 @@ func loadModule(fsys fs.FS, dir string) loaded {
 	return loaded{l.mod, l.diags}
 }
 
-func (l *moduleLoader) readFile(fsys fs.FS, p string) {
-	src, err := fs.ReadFile(fsys, p)
-	if err != nil {
-		l.add(p, 0, "read: %v", err)
+func (l *moduleLoader) readFile(sf sourceFile) {
+	p, src := sf.path, sf.data
+	if sf.err != nil {
+		l.add(p, 0, "read: %v", sf.err)
 		return
 	}
 	l.src = src
