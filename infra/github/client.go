@@ -67,6 +67,11 @@ type Options struct {
 	// MaxRateLimitWait is the longest the adapter sleeps for a rate limit;
 	// a later reset returns *RateLimitedError at once (default 2 min).
 	MaxRateLimitWait time.Duration
+	// DispatchKeyInput, when set (e.g. "dispatch_key"), is a workflow_dispatch
+	// input that carries flow.Dispatch.Key; the workflows must declare it and
+	// put it in their run-name as a separate word. Runs are then found by key
+	// exactly, even after a restart. Empty: see Client.Dispatch.
+	DispatchKeyInput string
 }
 
 // Client is the GitHub adapter: it implements flow.Repo, flow.Runs and
@@ -81,6 +86,7 @@ type Client struct {
 	sleep    func(context.Context, time.Duration) error
 	now      func() time.Time
 	sum      func([]byte) (flow.PlanSummary, error)
+	keyInput string
 
 	mu       sync.Mutex
 	locks    map[string]*sync.Mutex
@@ -166,7 +172,7 @@ func New(o Options) (*Client, error) {
 	g.BaseURL = base
 	c := &Client{
 		gh: g, download: &http.Client{Transport: next, Timeout: hc.Timeout}, tr: tr, log: log,
-		projects: o.Projects, poll: o.PollInterval, sleep: o.Sleep, now: o.Now, sum: o.Summarize,
+		projects: o.Projects, poll: o.PollInterval, sleep: o.Sleep, now: o.Now, sum: o.Summarize, keyInput: o.DispatchKeyInput,
 		locks: map[string]*sync.Mutex{}, etags: map[string]cachedGet{}, trees: map[string]*treeListing{},
 		blobs: map[string][]byte{}, catalogs: map[string]*catalogEntry{}, runLists: map[string]*runList{},
 		branches: map[string]branchNote{}, attempts: map[string]time.Time{}, runs: map[string]flow.Run{},

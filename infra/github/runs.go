@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -36,7 +37,8 @@ func runTitle(d flow.Dispatch) string { return fmt.Sprintf("tfpilot %s %s", d.Wo
 // process only), a run of the same request and workflow counts as "already
 // dispatched" when it is queued, in progress or succeeded — a plan only on
 // the branch head, an apply only after the plan run; failed and cancelled
-// runs never block a retry.
+// runs never block a retry. With Options.DispatchKeyInput the key travels
+// in the run-name and a run is matched by it exactly.
 func (c *Client) Dispatch(ctx context.Context, d flow.Dispatch) (flow.Run, error) {
 	r, err := c.repo(d.Project)
 	if err != nil {
@@ -113,7 +115,7 @@ func (c *Client) findExisting(ctx context.Context, r Repo, d flow.Dispatch, head
 			floor = max(floor, wr.GetID())
 		}
 	}
-	return matchRun(runs, d, head), floor, nil
+	return c.matchRun(runs, d, head), floor, nil
 }
 
 // workflowRuns lists the workflow's dispatch runs on the branch, newest first.
@@ -127,10 +129,25 @@ func (c *Client) workflowRuns(ctx context.Context, r Repo, d flow.Dispatch) ([]*
 	return out.WorkflowRuns, nil
 }
 
+// keyed reports whether runs carry the dispatch key in their run-name.
+func (c *Client) keyed(d flow.Dispatch) bool { return c.keyInput != "" && d.Key != "" }
+
+// hasKey reports whether a run-name holds key as a separate word.
+func hasKey(title, key string) bool {
+	words := strings.FieldsFunc(title, func(r rune) bool { return strings.ContainsRune(" \t()[]{},;", r) })
+	return slices.Contains(words, key)
+}
+
 // matchRun picks the newest run that the dispatch d would duplicate.
-func matchRun(runs []*gh.WorkflowRun, d flow.Dispatch, head string) *gh.WorkflowRun {
+func (c *Client) matchRun(runs []*gh.WorkflowRun, d flow.Dispatch, head string) *gh.WorkflowRun {
 	for _, wr := range runs {
 		if !strings.Contains(wr.GetDisplayTitle(), runTitle(d)) || wr.GetHeadBranch() != d.Ref {
+			continue
+		}
+		if c.keyed(d) { // the key says it all: same key, same run, whatever its state
+			if hasKey(wr.GetDisplayTitle(), d.Key) {
+				return wr
+			}
 			continue
 		}
 		if wr.GetStatus() == "completed" && wr.GetConclusion() != "success" {
@@ -154,6 +171,9 @@ func (c *Client) dispatch(ctx context.Context, r Repo, d flow.Dispatch, floor in
 	inputs := map[string]string{"request_id": d.RequestID, "environment": d.Environment}
 	if d.Workflow == flow.WorkflowApply {
 		inputs["plan_run_id"] = strconv.FormatInt(d.PlanRunID, 10)
+	}
+	if c.keyed(d) {
+		inputs[c.keyInput] = d.Key
 	}
 	body := map[string]any{"ref": d.Ref, "inputs": inputs, "return_run_details": true}
 	var det struct {
@@ -187,7 +207,7 @@ func (c *Client) awaitDispatched(ctx context.Context, r Repo, d flow.Dispatch, f
 		}
 		for _, wr := range runs {
 			if strings.Contains(wr.GetDisplayTitle(), runTitle(d)) && wr.GetHeadBranch() == d.Ref &&
-				wr.GetID() > floor && wr.GetID() > d.PlanRunID {
+				wr.GetID() > floor && wr.GetID() > d.PlanRunID && (!c.keyed(d) || hasKey(wr.GetDisplayTitle(), d.Key)) {
 				return toRun(d.Workflow, wr), nil
 			}
 		}

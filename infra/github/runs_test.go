@@ -244,3 +244,38 @@ func TestPlanResult(t *testing.T) {
 		t.Errorf("missing artifact: %v", err)
 	}
 }
+
+// TestDispatchKeyInRunName: with DispatchKeyInput the key decides, even
+// after restarts: same key → same run (even a failed one), new key → new
+// run (even on the same commit, where the heuristic would reuse the plan).
+func TestDispatchKeyInRunName(t *testing.T) {
+	e := newEnv(t)
+	keyed := func() *Client {
+		c := e.client(t)
+		c.keyInput = ghfake.KeyInput
+		return c
+	}
+	mustOpen(t, keyed(), spec(fileContent))
+	first, err := keyed().Dispatch(context.Background(), planDispatch())
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.f.CompleteRun(first.ID, "failure")
+	same, err := keyed().Dispatch(context.Background(), planDispatch())
+	if err != nil || same.ID != first.ID {
+		t.Fatalf("same key after restart: %+v, %v; want run %d", same, err, first.ID)
+	}
+	replan := planDispatch()
+	replan.Key = "13-dispatch_plan" // contains "3-dispatch_plan": must not match it
+	second, err := keyed().Dispatch(context.Background(), replan)
+	if err != nil || second.ID == first.ID {
+		t.Fatalf("new key: %+v, %v", second, err)
+	}
+	if again, err := keyed().Dispatch(context.Background(), planDispatch()); err != nil || again.ID != first.ID {
+		t.Errorf("key 3 after key 13 exists: %+v, %v; want run %d", again, err, first.ID)
+	}
+	runs := e.f.Runs(fullRepo)
+	if len(runs) != 2 || runs[1].Inputs[ghfake.KeyInput] != "13-dispatch_plan" {
+		t.Errorf("runs = %+v", runs)
+	}
+}

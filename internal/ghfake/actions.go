@@ -39,6 +39,10 @@ type Run struct {
 	Conclusion string
 }
 
+// KeyInput is the optional dispatch input carrying the dispatch key; the
+// fake's run-name ends with " [<key>]" when it is given.
+const KeyInput = "dispatch_key"
+
 // DefaultLog is the job log of a failed run unless SetJobLog says otherwise.
 const DefaultLog = "Initializing the backend...\nError: creating S3 Bucket: AccessDenied\nProcess completed with exit code 1."
 
@@ -50,6 +54,9 @@ func (f *Fake) newRun(rp *repo, workflow, branch string, inputs map[string]strin
 	f.hideNewRuns = 0
 	r.htmlURL = fmt.Sprintf("https://github.com/%s/actions/runs/%d", r.repo, r.id)
 	r.displayTtl = fmt.Sprintf("tfpilot %s %s (%s)", workflow, inputs["request_id"], inputs["environment"])
+	if k := inputs[KeyInput]; k != "" {
+		r.displayTtl += " [" + k + "]"
+	}
 	f.runs[r.id] = r
 	return r
 }
@@ -169,6 +176,9 @@ func (f *Fake) dispatch(c *call) {
 	want := []string{"environment", "request_id"}
 	if wf == "apply" {
 		want = []string{"environment", "plan_run_id", "request_id"}
+	}
+	if _, ok := in.Inputs[KeyInput]; ok {
+		want = slices.Sorted(slices.Values(append(want, KeyInput)))
 	}
 	if got := slices.Sorted(maps.Keys(in.Inputs)); !slices.Equal(got, want) {
 		f.t.Errorf("ghfake: dispatch %s: inputs %v, want %v", wf, got, want)
