@@ -1,0 +1,276 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/slack-go/slack"
+	"github.com/slack-go/slack/slackevents"
+	"github.com/slack-go/slack/socketmode"
+	"github.com/tfpilot/tfpilot/bot/card"
+	"github.com/tfpilot/tfpilot/bot/command"
+	"github.com/tfpilot/tfpilot/flow"
+	"github.com/tfpilot/tfpilot/registry"
+	"go.uber.org/zap"
+)
+
+// validateTimeout bounds modal validation, which must answer in the ack
+// (Slack waits 3 s).
+const validateTimeout = 2 * time.Second
+
+// blockAction routes one button press (already acked and deduplicated).
+func (s *Slack) blockAction(ctx context.Context, cb slack.InteractionCallback, a slack.BlockAction) {
+	action := ParseActionID(a.ActionID)
+	channel := cb.Channel.ID
+	if channel == "" {
+		channel = cb.Container.ChannelID
+	}
+	msgTS, threadTS := cb.Container.MessageTs, cb.Container.ThreadTs
+	id, _ := card.ParseValue(a.Value)
+	if id == "" {
+		return
+	}
+	actor := s.actor(cb.User.ID, firstNonEmpty(cb.User.Name, cb.User.Username))
+	evKey := "slack:act:" + cb.User.ID + ":" + a.ActionTs
+	say := func(ctx context.Context, text string) { s.tell(ctx, channel, threadTS, cb.User.ID, text) }
+
+	switch action {
+	case card.ActEdit, card.ActChooseEnv:
+		// The trigger expires in 3 s: open a modal now, fill it in later.
+		_, project, module, env := card.ParseChoice(a.Value)
+		meta := inputMeta{RequestID: id, Project: project, Module: module, Environment: env}
+		view := make(chan string, 1)
+		s.goFast(func() { view <- s.openLoading(ctx, cb.TriggerID, meta) })
+		s.submit("req/"+id, func(ctx context.Context) {
+			var viewID string
+			select {
+			case viewID = <-view:
+			case <-ctx.Done():
+				return
+			}
+			actor := s.resolveGroups(ctx, actor)
+			if action == card.ActChooseEnv {
+				s.chooseEnv(ctx, id, meta, actor, evKey, viewID, say)
+				return
+			}
+			s.edit(ctx, id, actor, evKey, viewID, say)
+		})
+	case card.ActChooseProject, card.ActChooseModule:
+		s.submit("req/"+id, func(ctx context.Context) {
+			s.nextChoice(ctx, a.Value, channel, msgTS, s.resolveGroups(ctx, actor), say)
+		})
+	default:
+		kind, ok := personEvents[action]
+		if !ok {
+			s.log.Debug("unknown action", zap.String("action_id", a.ActionID))
+			return
+		}
+		s.submit("req/"+id, func(ctx context.Context) {
+			actor := s.resolveGroups(ctx, actor)
+			if _, err := s.engine().Handle(ctx, id, flow.Event{Kind: kind, Key: evKey, Actor: actor}); err != nil {
+				say(ctx, s.userText(err, string(action)))
+			}
+		})
+	}
+}
+
+// openLoading opens a placeholder modal and returns its view ID ("" when
+// it could not be opened).
+func (s *Slack) openLoading(ctx context.Context, trigger string, meta inputMeta) string {
+	if trigger == "" || !s.triggers.first(trigger) {
+		return ""
+	}
+	resp, err := s.api.OpenViewContext(ctx, trigger, loadingModal(meta, "Loading the form…"))
+	if err != nil {
+		s.log.Warn("views.open", zap.Error(err))
+		return ""
+	}
+	return resp.ID
+}
+
+// showInModal replaces the placeholder modal with a message (a refusal),
+// or tells the person ephemerally when there is no modal.
+func (s *Slack) showInModal(ctx context.Context, viewID string, meta inputMeta, text string, say func(context.Context, string)) {
+	if viewID == "" {
+		say(ctx, text)
+		return
+	}
+	if _, err := s.api.UpdateViewContext(ctx, loadingModal(meta, text), "", "", viewID); err != nil {
+		s.log.Warn("views.update", zap.Error(err))
+		say(ctx, text)
+	}
+}
+
+func (s *Slack) chooseEnv(ctx context.Context, id string, meta inputMeta, actor flow.Actor, key, viewID string, say func(context.Context, string)) {
+	r, err := s.engine().Handle(ctx, id, flow.Event{Kind: flow.EvChooseModule, Key: key, Actor: actor,
+		Project: meta.Project, Module: meta.Module, Environment: meta.Environment})
+	if err != nil {
+		s.showInModal(ctx, viewID, meta, s.userText(err, "choose module"), say)
+		return
+	}
+	s.openForm(ctx, r, "", viewID)
+}
+
+func (s *Slack) edit(ctx context.Context, id string, actor flow.Actor, key, viewID string, say func(context.Context, string)) {
+	eng := s.engine()
+	r, err := eng.Get(ctx, id)
+	if err == nil && r.Requester.ID != actor.ID {
+		err = flow.Userf(flow.ErrDenied, "only the requester can change this request")
+	}
+	if err == nil && r.State != flow.CollectingInputs {
+		r, err = eng.Handle(ctx, id, flow.Event{Kind: flow.EvEdit, Key: key, Actor: actor})
+	}
+	if err != nil {
+		s.showInModal(ctx, viewID, inputMeta{RequestID: id}, s.userText(err, "edit"), say)
+		return
+	}
+	s.openForm(ctx, r, "", viewID)
+}
+
+// openForm shows r's input form: in the modal viewID when there is one,
+// else with views.open on trigger.
+func (s *Slack) openForm(ctx context.Context, r *flow.Request, trigger, viewID string) {
+	meta := inputMeta{RequestID: r.ID, Project: r.Project, Module: r.Module, Environment: r.Environment}
+	cat, err := s.catalogs.get(ctx, s.engine(), s.defaultProject(r.Project))
+	var view slack.ModalViewRequest
+	if err != nil {
+		view = loadingModal(meta, s.userText(err, "catalogue"))
+	} else if m, ok := cat.Module(r.Module); !ok {
+		view = loadingModal(meta, "Module "+r.Module+" is no longer in the catalogue.")
+	} else {
+		view = formModal(card.ForModule(m, r), meta)
+	}
+	switch {
+	case viewID != "":
+		_, err = s.api.UpdateViewContext(ctx, view, "", "", viewID)
+	case trigger != "" && s.triggers.first(trigger):
+		_, err = s.api.OpenViewContext(ctx, trigger, view)
+	default:
+		return
+	}
+	if err != nil {
+		// An expired trigger is not worth a retry: the Edit button opens it again.
+		s.log.Info("input form not shown", zap.String("request", r.ID), zap.Error(err))
+	}
+}
+
+// nextChoice replaces the choice message with its next step.
+func (s *Slack) nextChoice(ctx context.Context, value, channel, msgTS string, actor flow.Actor, say func(context.Context, string)) {
+	eng := s.engine()
+	id, project, module, _ := card.ParseChoice(value)
+	r, err := eng.Get(ctx, id)
+	if err != nil {
+		say(ctx, s.userText(err, "choice"))
+		return
+	}
+	if r.Requester.ID != actor.ID {
+		say(ctx, "Only the requester can choose for this request.")
+		return
+	}
+	if r.State != flow.ChoosingModule && r.State != flow.CollectingInputs && r.State != flow.Confirming {
+		say(ctx, "This request is past choosing a module.")
+		return
+	}
+	pol := eng.Policy()
+	ch := card.Choice{Policy: &pol, Actor: &actor, Project: project, Module: module}
+	if cat, err := s.catalogs.get(ctx, eng, project); err == nil {
+		ch.Catalog = cat
+	} else {
+		say(ctx, s.userText(err, "catalogue"))
+		return
+	}
+	m := Render(card.ModuleChoice(r, ch))
+	err = retry(ctx, func() error {
+		_, _, _, err := s.api.UpdateMessageContext(ctx, channel, msgTS, slack.MsgOptionText(m.Text, false), slack.MsgOptionBlocks(m.Blocks...))
+		return err
+	})
+	if err != nil {
+		say(ctx, s.userText(err, "chat.update"))
+	}
+}
+
+// viewSubmission validates the input modal and answers in the ack: field
+// errors keep the modal open; a valid form closes it and its values go to
+// the engine on the request's queue.
+func (s *Slack) viewSubmission(ctx context.Context, req *socketmode.Request, cb slack.InteractionCallback) {
+	meta, ok := parseInputMeta(cb.View.PrivateMetadata)
+	if !ok {
+		s.ack(req, nil)
+		return
+	}
+	vctx, cancel := context.WithTimeout(ctx, validateTimeout)
+	defer cancel()
+	eng := s.engine()
+	cat, err := s.catalogs.get(vctx, eng, s.defaultProject(meta.Project))
+	var m *registry.Module
+	if err == nil {
+		if m, ok = cat.Module(meta.Module); !ok {
+			err = flow.Userf(flow.ErrBadEvent, "module "+meta.Module+" is no longer in the catalogue")
+		}
+	}
+	if err != nil {
+		s.ack(req, nil)
+		s.log.Warn("modal validation", zap.String("request", meta.RequestID), zap.Error(err))
+		return
+	}
+	form := card.ForModule(m, &flow.Request{})
+	raw := formValues(form, cb.View.State, nil)
+	canon, err := m.Resolve(raw)
+	var ie registry.InputErrors
+	if errors.As(err, &ie) {
+		s.ack(req, slack.NewErrorsViewSubmissionResponse(fieldErrors(form, ie)))
+		return
+	}
+	s.ack(req, nil)
+	if err != nil {
+		s.log.Error("resolve", zap.String("request", meta.RequestID), zap.Error(err))
+		return
+	}
+	actor := s.actor(cb.User.ID, firstNonEmpty(cb.User.Name, cb.User.Username))
+	key := "slack:view:" + cb.View.ID + ":" + cb.View.Hash
+	s.submit("req/"+meta.RequestID, func(ctx context.Context) {
+		actor := s.resolveGroups(ctx, actor)
+		r, err := eng.Handle(ctx, meta.RequestID, flow.Event{Kind: flow.EvSetInputs, Key: key, Actor: actor, Inputs: canon})
+		if err != nil && r != nil {
+			s.tell(ctx, r.Thread.Channel, r.Thread.TS, actor.ID, s.userText(err, "set inputs"))
+		} else if err != nil {
+			s.log.Error("set inputs", zap.String("request", meta.RequestID), zap.Error(err))
+		}
+	})
+}
+
+// threadInputs applies key=value replies in a request's thread.
+func (s *Slack) threadInputs(ctx context.Context, msg *slackevents.MessageEvent, text string) {
+	say := func(t string) { s.tell(ctx, msg.Channel, msg.ThreadTimeStamp, msg.User, t) }
+	kv, err := command.ParseAssignments(text)
+	if err != nil {
+		say(s.userText(err, "parse inputs"))
+		return
+	}
+	eng := s.engine()
+	rs, err := eng.List(ctx, flow.Filter{Thread: &flow.Thread{Channel: msg.Channel, TS: msg.ThreadTimeStamp}})
+	if err != nil {
+		say(s.userText(err, "find thread"))
+		return
+	}
+	if len(rs) == 0 {
+		return // not a request's thread
+	}
+	r := rs[len(rs)-1]
+	actor := s.resolveGroups(ctx, s.actor(msg.User, ""))
+	_, err = eng.Handle(ctx, r.ID, flow.Event{Kind: flow.EvSetInputs, Key: "slack:msg:" + msg.Channel + ":" + msg.TimeStamp,
+		Actor: actor, Inputs: kv})
+	if err != nil {
+		say(s.userText(err, "set inputs"))
+	}
+}
+
+func firstNonEmpty(ss ...string) string {
+	for _, s := range ss {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
+}

@@ -1,0 +1,236 @@
+package bot
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"strings"
+
+	"github.com/slack-go/slack"
+	"github.com/tfpilot/tfpilot/bot/card"
+	"github.com/tfpilot/tfpilot/bot/command"
+	"github.com/tfpilot/tfpilot/flow"
+	"github.com/tfpilot/tfpilot/registry"
+	"go.uber.org/zap"
+)
+
+// actor is the person behind an event. Groups are resolved later, on a
+// worker (resolveGroups), because that may call Slack.
+func (s *Slack) actor(id, name string) flow.Actor {
+	return flow.Actor{ID: id, Name: name}
+}
+
+// resolveGroups fills in the actor's user groups among those the policy
+// names.
+func (s *Slack) resolveGroups(ctx context.Context, a flow.Actor) flow.Actor {
+	ids := policyGroups(s.engine().Policy())
+	if len(ids) == 0 {
+		return a
+	}
+	gs, err := s.groups.of(ctx, a.ID, ids)
+	if err != nil {
+		s.log.Warn("user groups", zap.String("user", a.ID), zap.Error(err))
+	}
+	a.Groups = gs
+	return a
+}
+
+// userText is what a person sees for err: the user-facing text of refusals
+// and input errors; anything else is logged under a reference.
+func (s *Slack) userText(err error, what string) string {
+	var ue *flow.UserError
+	if errors.As(err, &ue) {
+		return ue.Msg
+	}
+	var ie registry.InputErrors
+	if errors.As(err, &ie) {
+		lines := make([]string, 0, len(ie))
+		for _, e := range ie {
+			lines = append(lines, e.Field+": "+e.Reason)
+		}
+		return "Some inputs are not valid:\n" + strings.Join(lines, "\n")
+	}
+	var se *command.SyntaxError
+	if errors.As(err, &se) {
+		return "I could not read that as key=value: " + se.Msg
+	}
+	ref := newRef()
+	s.log.Error(what, zap.String("ref", ref), zap.Error(err))
+	return "Something went wrong (ref " + ref + "). Try again, or ask a platform admin with that reference."
+}
+
+func newRef() string {
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// ephemeral shows a card to one person in a channel (in a thread when
+// threadTS is set). Failures are logged: there is no one else to tell.
+func (s *Slack) ephemeral(ctx context.Context, channel, threadTS, user string, c card.Card) {
+	if channel == "" {
+		return
+	}
+	m := Render(c)
+	opts := []slack.MsgOption{slack.MsgOptionText(m.Text, false), slack.MsgOptionBlocks(m.Blocks...)}
+	if threadTS != "" {
+		opts = append(opts, slack.MsgOptionTS(threadTS))
+	}
+	err := retry(ctx, func() error {
+		_, err := s.api.PostEphemeralContext(ctx, channel, user, opts...)
+		return err
+	})
+	if err != nil {
+		s.log.Warn("postEphemeral", zap.String("channel", channel), zap.String("user", user), zap.Error(err))
+	}
+}
+
+func (s *Slack) tell(ctx context.Context, channel, threadTS, user, text string) {
+	s.ephemeral(ctx, channel, threadTS, user, card.Text("", text))
+}
+
+// defaultProject is the request's project, or the only project there is.
+func (s *Slack) defaultProject(project string) string {
+	if project != "" {
+		return project
+	}
+	if p := s.engine().Policy(); len(p.Projects) == 1 {
+		return p.Projects[0].Name
+	}
+	return ""
+}
+
+// openStates are the states in which a request is still going somewhere.
+var openStates = func() []flow.State {
+	var out []flow.State
+	for _, st := range flow.States() {
+		if !st.Terminal() {
+			out = append(out, st)
+		}
+	}
+	return out
+}()
+
+// personEvents maps request buttons and commands to flow events.
+var personEvents = map[card.Action]flow.EventKind{
+	card.ActApprove: flow.EvApprove, card.ActReject: flow.EvReject, card.ActApply: flow.EvApply,
+	card.ActReplan: flow.EvReplan, card.ActCancel: flow.EvCancel, card.ActRetry: flow.EvRetry,
+	card.ActSubmit: flow.EvConfirm,
+}
+
+var commandEvents = map[command.Verb]flow.EventKind{
+	command.VerbApprove: flow.EvApprove, command.VerbReject: flow.EvReject, command.VerbApply: flow.EvApply,
+	command.VerbReplan: flow.EvReplan, command.VerbCancel: flow.EvCancel,
+}
+
+// runCommand carries out a parsed /tfpilot command on a worker.
+func (s *Slack) runCommand(ctx context.Context, c command.Command, cmd slack.SlashCommand, actor flow.Actor) {
+	eng := s.engine()
+	actor = s.resolveGroups(ctx, actor)
+	say := func(text string) { s.tell(ctx, cmd.ChannelID, "", cmd.UserID, text) }
+	key := "slack:cmd:" + cmd.TriggerID
+	switch c.Verb {
+	case command.VerbStart, command.VerbNew:
+		ev := flow.Event{Kind: flow.EvStart, Key: key, Actor: actor, Thread: &flow.Thread{Channel: cmd.ChannelID},
+			Project: c.Project, Module: c.Module, Environment: c.Environment}
+		if ev.Module != "" && ev.Environment == "" {
+			pol := eng.Policy()
+			var envs []string
+			for _, e := range pol.RequestableEnvironments(actor) {
+				if pol.ModuleAllowed(e, ev.Module) {
+					envs = append(envs, e)
+				}
+			}
+			if len(envs) != 1 {
+				say("Which environment? Add env=<name>: you may request " + ev.Module + " in " + orNone(envs) + ".")
+				return
+			}
+			ev.Environment = envs[0]
+		}
+		r, err := eng.Open(ctx, ev)
+		if err != nil {
+			say(s.userText(err, "open request"))
+			return
+		}
+		if len(c.Inputs) > 0 {
+			if r, err = eng.Handle(ctx, r.ID, flow.Event{Kind: flow.EvSetInputs, Key: key + ":inputs", Actor: actor, Inputs: c.Inputs}); err != nil {
+				say(s.userText(err, "set inputs") + "\nFix them with key=value replies in the request's thread.")
+				return
+			}
+		}
+		if r.State == flow.CollectingInputs {
+			s.openForm(ctx, r, cmd.TriggerID, "")
+		}
+	case command.VerbList:
+		f := flow.Filter{States: openStates}
+		title := "Open requests"
+		if !c.All {
+			f.Requester, title = actor.ID, "Your open requests"
+		}
+		rs, err := eng.List(ctx, f)
+		if err != nil {
+			say(s.userText(err, "list"))
+			return
+		}
+		s.ephemeral(ctx, cmd.ChannelID, "", cmd.UserID, card.List(title, rs))
+	case command.VerbStatus:
+		r, err := eng.Find(ctx, c.ID)
+		if err != nil {
+			say(s.userText(err, "status"))
+			return
+		}
+		pol := eng.Policy()
+		s.ephemeral(ctx, cmd.ChannelID, "", cmd.UserID, card.Status(r, card.Options{Policy: &pol, Viewer: &actor}))
+	case command.VerbDestroy:
+		_, err := eng.Open(ctx, flow.Event{Kind: flow.EvStartDestroy, Key: key, Actor: actor, Target: c.ID,
+			Thread: &flow.Thread{Channel: cmd.ChannelID}})
+		if err != nil {
+			say(s.userText(err, "destroy"))
+		}
+	case command.VerbModules:
+		project := s.defaultProject(c.Project)
+		if project == "" {
+			say("Which project? /tfpilot modules <project>; projects: " + orNone(projectNames(eng.Policy())))
+			return
+		}
+		cat, err := eng.Catalog(ctx, project)
+		if err != nil {
+			say(s.userText(err, "catalogue"))
+			return
+		}
+		s.ephemeral(ctx, cmd.ChannelID, "", cmd.UserID, card.Modules(project, cat))
+	default:
+		kind, ok := commandEvents[c.Verb]
+		if !ok {
+			return
+		}
+		r, err := eng.Find(ctx, c.ID)
+		if err != nil {
+			say(s.userText(err, "find"))
+			return
+		}
+		r, err = eng.Handle(ctx, r.ID, flow.Event{Kind: kind, Key: key, Actor: actor})
+		if err != nil {
+			say(s.userText(err, c.Verb.String()))
+			return
+		}
+		pol := eng.Policy()
+		say(card.Title(r) + " (" + card.ShortID(r) + "): " + card.StateText(r, &pol))
+	}
+}
+
+func projectNames(p flow.Policy) []string {
+	out := make([]string, 0, len(p.Projects))
+	for _, pr := range p.Projects {
+		out = append(out, pr.Name)
+	}
+	return out
+}
+
+func orNone(ss []string) string {
+	if len(ss) == 0 {
+		return "none"
+	}
+	return strings.Join(ss, ", ")
+}
