@@ -44,6 +44,7 @@ func commands() map[string]command {
 		"render":    {"render a request into an environment root", runRender},
 		"check":     {"check modules against TfPilot's conventions", runCheck},
 		"summarize": {"summarise a Terraform plan (terraform show -json output)", runSummarize},
+		"local":     {"run TfPilot locally with a terminal chat", runLocal},
 	}
 }
 

@@ -1,0 +1,253 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"time"
+
+	"github.com/google/uuid"
+	"go.uber.org/zap"
+
+	"github.com/tfpilot/tfpilot/bot/console"
+	"github.com/tfpilot/tfpilot/flow"
+	"github.com/tfpilot/tfpilot/infra/local"
+	"github.com/tfpilot/tfpilot/infra/tfplan"
+	"github.com/tfpilot/tfpilot/policy"
+)
+
+// Interface guards: the local adapters are the engine's ports.
+var (
+	_ flow.Store    = (*local.FileStore)(nil)
+	_ flow.Audit    = (*local.FileAudit)(nil)
+	_ flow.Repo     = (*local.GitRepo)(nil)
+	_ flow.Catalogs = (*local.GitRepo)(nil)
+	_ flow.Runs     = (*local.Runner)(nil)
+	_ flow.Chat     = (*console.Console)(nil)
+)
+
+// localProject is the one project of local mode's default policy.
+const localProject = "local"
+
+// localConfig is everything `bot local` runs with, validated.
+type localConfig struct {
+	DataDir   string // requests, audit, runs, log; DATA/repo unless Repo
+	Repo      string // environment repository; created on first run when RepoOwned
+	RepoOwned bool   // Repo is DATA/repo, created from SourceRoot when missing
+	Base      string // base branch
+	Source    string // TfPilot repository root holding modules/ and envs/ (RepoOwned)
+	User      string
+	Terraform string // terraform binary; "" = preview plans
+	Policy    string // TFPILOT_CONFIG, if set
+}
+
+// parseLocal reads the flags and environment of `bot local`.
+func parseLocal(env *environ, args []string) (localConfig, bool, error) {
+	fs := newFlagSet(env, "local", "[--data DIR] [--repo DIR] [--user NAME] [--plan preview|terraform] [--terraform PATH]")
+	data := fs.String("data", "", "data folder for requests, audit log, runs, the log file and the environment repository (default: <user cache dir>/tfpilot)")
+	repo := fs.String("repo", "", "an existing clone of an environment repository to use instead of DATA/repo")
+	base := fs.String("base", "main", "base branch of the environment repository")
+	user := fs.String("user", "", "who you are at the start (default: $USER, else \"you\"); /as NAME switches")
+	plan := fs.String("plan", "", "preview: a static preview from the modules (default); terraform: real terraform init/plan/apply with state in DATA/state")
+	tf := fs.String("terraform", "", "terraform binary (implies --plan=terraform)")
+	help, err := parseFlags(fs, args)
+	if help || err != nil {
+		return localConfig{}, help, err
+	}
+	cfg := localConfig{DataDir: *data, Repo: *repo, Base: *base, User: *user, Terraform: *tf, Policy: env.getenv("TFPILOT_CONFIG")}
+	if cfg.DataDir == "" {
+		cache, err := os.UserCacheDir()
+		if err != nil {
+			return localConfig{}, false, fmt.Errorf("%w: no user cache folder (%v); pass --data DIR", errUsage, err)
+		}
+		cfg.DataDir = filepath.Join(cache, "tfpilot")
+	}
+	if cfg.DataDir, err = filepath.Abs(cfg.DataDir); err != nil {
+		return localConfig{}, false, err
+	}
+	if cfg.User == "" {
+		cfg.User = env.getenv("USER")
+	}
+	if cfg.User == "" {
+		cfg.User = "you"
+	}
+	switch *plan {
+	case "", "preview":
+		if *plan == "preview" && cfg.Terraform != "" {
+			return localConfig{}, false, fmt.Errorf("%w: --terraform runs Terraform; drop --plan=preview or --terraform", errUsage)
+		}
+	case "terraform":
+		if cfg.Terraform == "" {
+			p, err := exec.LookPath("terraform")
+			if err != nil {
+				return localConfig{}, false, fmt.Errorf("%w: --plan=terraform needs terraform on PATH, or --terraform PATH", errUsage)
+			}
+			cfg.Terraform = p
+		}
+	default:
+		return localConfig{}, false, fmt.Errorf("%w: --plan must be preview or terraform, not %q", errUsage, *plan)
+	}
+	if cfg.Repo == "" {
+		cfg.Repo, cfg.RepoOwned = filepath.Join(cfg.DataDir, "repo"), true
+		wd, err := os.Getwd()
+		if err != nil {
+			return localConfig{}, false, err
+		}
+		cfg.Source = findSourceRoot(wd)
+	}
+	return cfg, false, nil
+}
+
+// findSourceRoot returns the nearest folder at or above dir holding both
+// modules/ and envs/ (the TfPilot repository root, wherever in it `go run`
+// was started), or dir itself.
+func findSourceRoot(dir string) string {
+	for d := dir; ; d = filepath.Dir(d) {
+		if isDir(filepath.Join(d, "modules")) && isDir(filepath.Join(d, "envs")) {
+			return d
+		}
+		if filepath.Dir(d) == d {
+			return dir
+		}
+	}
+}
+
+func isDir(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && fi.IsDir()
+}
+
+// localPolicy is local mode's default: one project (the local repository);
+// dev lets anyone request and apply with no approval; prod needs one
+// approval by someone other than the requester, so the four-eyes rule shows
+// in the first session (/as bob).
+func localPolicy(repo, base string) flow.Policy {
+	return flow.Policy{
+		Projects: []flow.Project{{Name: localProject, Repo: repo, BaseBranch: base}},
+		Environments: []flow.Environment{
+			{Name: "dev", Requesters: []string{"*"}, Approvers: []string{"*"}, ApprovalsRequired: 0, AllowSelfApproval: true},
+			{Name: "prod", Requesters: []string{"*"}, Approvers: []string{"*"}, ApprovalsRequired: 1, AllowSelfApproval: false},
+		},
+	}
+}
+
+// runLocal is `bot local`: the whole flow on this machine with a terminal chat.
+func runLocal(ctx context.Context, env *environ, args []string) error {
+	cfg, help, err := parseLocal(env, args)
+	if help || err != nil {
+		return err
+	}
+	return cfg.run(ctx, env)
+}
+
+func (cfg localConfig) run(ctx context.Context, env *environ) (err error) {
+	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
+		return fmt.Errorf("data folder: %w", err)
+	}
+	zlog, err := newFileLogger(filepath.Join(cfg.DataDir, "tfpilot.log"))
+	if err != nil {
+		return fmt.Errorf("log file: %w", err)
+	}
+	defer func() { _ = zlog.Sync() }()
+	zlog = zlog.Named("local")
+	slog := newSlog(zlog)
+
+	if cfg.RepoOwned {
+		created, err := local.InitRepo(ctx, cfg.Repo, cfg.Source, cfg.Base)
+		if err != nil {
+			return err
+		}
+		if created {
+			fmt.Fprintf(env.stdout, "Created the environment repository %s from %s (modules/, envs/).\n", cfg.Repo, cfg.Source)
+		}
+	}
+	repo, err := local.NewGitRepo(cfg.Repo, cfg.Base)
+	if err != nil {
+		return err
+	}
+	pol := localPolicy(repo.Dir(), cfg.Base)
+	if cfg.Policy != "" {
+		if pol, err = policy.Load(cfg.Policy); err != nil {
+			return fmt.Errorf("TFPILOT_CONFIG: %w", err)
+		}
+	}
+	store, err := local.NewFileStore(filepath.Join(cfg.DataDir, "store"))
+	if err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, store.Close()) }()
+	audit, err := local.NewFileAudit(filepath.Join(cfg.DataDir, "audit"))
+	if err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, audit.Close()) }()
+	runner, err := local.NewRunner(local.RunnerOptions{Repo: repo, Terraform: cfg.Terraform, Summarize: tfplan.Summarize, DataDir: cfg.DataDir})
+	if err != nil {
+		return err
+	}
+
+	cons := console.New(console.Options{
+		Out: env.stdout, Color: isTerminal(env.stdout), Interactive: isTerminal(env.stdin), User: cfg.User, Logger: slog,
+	})
+	eng, err := flow.New(flow.Config{
+		Store: store, Audit: audit, Repo: repo, Runs: runner, Chat: cons, Catalogs: repo, Policy: pol,
+		Logger: slog, NewID: newRequestID,
+		// One process owns a data folder: a fixed owner lets a restart take
+		// up the last run's leases at once instead of waiting for them.
+		Owner:        "local",
+		Retry:        flow.Backoff{Attempts: 3, Base: 200 * time.Millisecond, Max: 2 * time.Second},
+		PollInterval: 200 * time.Millisecond,
+		Workers:      4,
+	})
+	if err != nil {
+		return err
+	}
+	cons.Attach(eng)
+
+	runCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	done := make(chan error, 1)
+	go func() { done <- eng.Run(runCtx) }()
+
+	mode := "plans are static previews (nothing is applied to any cloud); --plan=terraform runs Terraform"
+	if cfg.Terraform != "" {
+		mode = "plans and applies run " + cfg.Terraform + " with state in " + filepath.Join(cfg.DataDir, "state")
+	}
+	fmt.Fprintf(env.stdout, "TfPilot local mode: repository %s (branch %s), data %s;\n%s.\nYou are %s. Type help, or /tfpilot new s3-bucket env=dev name=logs.\n",
+		repo.Dir(), cfg.Base, cfg.DataDir, mode, cfg.User)
+	zlog.Info("local mode started", zap.String("repo", repo.Dir()), zap.String("data", cfg.DataDir), zap.Bool("terraform", cfg.Terraform != ""))
+
+	consoleErr := cons.Run(ctx, env.stdin)
+	stop()
+	runErr := <-done
+	if errors.Is(runErr, context.Canceled) {
+		runErr = nil
+	}
+	if runErr != nil {
+		zlog.Error("engine stopped", zap.Error(runErr))
+	}
+	return errors.Join(consoleErr, runErr)
+}
+
+// newRequestID returns a UUID v7 (time-ordered, so records list in order).
+func newRequestID() string {
+	id, err := uuid.NewV7()
+	if err != nil {
+		return uuid.NewString()
+	}
+	return id.String()
+}
+
+// isTerminal reports whether w (or r) is a character device: a person's
+// terminal, as opposed to a pipe or a file.
+func isTerminal(v any) bool {
+	f, ok := v.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
