@@ -35,6 +35,10 @@ func (c *Chat) ShowCard(ctx context.Context, r *flow.Request) (flow.Thread, erro
 	if err := c.hit(ctx, "ShowCard"); err != nil {
 		return flow.Thread{}, err
 	}
+	return c.showCard(r), nil
+}
+
+func (c *Chat) showCard(r *flow.Request) flow.Thread {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.last[r.ID] = flow.CloneRequest(r)
@@ -47,10 +51,10 @@ func (c *Chat) ShowCard(ctx context.Context, r *flow.Request) (flow.Thread, erro
 			th.Channel = "C0TFPILOT"
 		}
 		th.URL = "https://example.test/archives/" + th.Channel + "/p" + th.TS
-		return th, nil
+		return th
 	}
 	c.updates[r.ID]++
-	return th, nil
+	return th
 }
 
 // Reply implements flow.Chat.

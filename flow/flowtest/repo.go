@@ -40,11 +40,20 @@ func (r *Repo) baseSHA() string { return fmt.Sprintf("base-%d", r.base) }
 
 func headSHA(name string, commit int) string { return fmt.Sprintf("%s@%d", name, commit) }
 
-// OpenChange implements flow.Repo.
+// OpenChange implements flow.Repo. Fault "OpenChange:done" strikes after
+// the change is made (a crash before its result is saved).
 func (r *Repo) OpenChange(ctx context.Context, spec flow.ChangeSpec) (flow.Change, error) {
 	if err := r.hit(ctx, "OpenChange"); err != nil {
 		return flow.Change{}, err
 	}
+	c, err := r.openChange(spec)
+	if err == nil {
+		err = r.hit(ctx, "OpenChange:done")
+	}
+	return c, err
+}
+
+func (r *Repo) openChange(spec flow.ChangeSpec) (flow.Change, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	b, ok := r.branches[spec.Branch]
@@ -94,11 +103,20 @@ func (r *Repo) ChangeStatus(ctx context.Context, project string, c flow.Change) 
 }
 
 // MergeChange implements flow.Repo. When the base moved since c.BaseSHA it
-// brings the branch up to date (a new head) and returns ErrStale.
+// brings the branch up to date (a new head) and returns ErrStale. Fault
+// "MergeChange:done" strikes after the merge.
 func (r *Repo) MergeChange(ctx context.Context, project string, c flow.Change) (flow.Change, error) {
 	if err := r.hit(ctx, "MergeChange"); err != nil {
 		return flow.Change{}, err
 	}
+	out, err := r.merge(c)
+	if err == nil {
+		err = r.hit(ctx, "MergeChange:done")
+	}
+	return out, err
+}
+
+func (r *Repo) merge(c flow.Change) (flow.Change, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	b, ok := r.branches[c.Branch]

@@ -73,7 +73,8 @@ func (r *Runs) SetPlan(p flow.PlanSummary) {
 	r.plan = p
 }
 
-// Dispatch implements flow.Runs.
+// Dispatch implements flow.Runs. Faults: "Dispatch", "Dispatch:<workflow>"
+// before, "Dispatch:<workflow>:done" after the run is started.
 func (r *Runs) Dispatch(ctx context.Context, d flow.Dispatch) (flow.Run, error) {
 	if err := r.hit(ctx, "Dispatch"); err != nil {
 		return flow.Run{}, err
@@ -81,6 +82,14 @@ func (r *Runs) Dispatch(ctx context.Context, d flow.Dispatch) (flow.Run, error) 
 	if err := r.hit(ctx, "Dispatch:"+string(d.Workflow)); err != nil {
 		return flow.Run{}, err
 	}
+	run := r.dispatchRun(d)
+	if err := r.hit(ctx, "Dispatch:"+string(d.Workflow)+":done"); err != nil {
+		return flow.Run{}, err
+	}
+	return run, nil
+}
+
+func (r *Runs) dispatchRun(d flow.Dispatch) flow.Run {
 	head := ""
 	if r.repo != nil {
 		head = r.repo.Head(d.Ref)
@@ -89,7 +98,7 @@ func (r *Runs) Dispatch(ctx context.Context, d flow.Dispatch) (flow.Run, error) 
 	defer r.mu.Unlock()
 	k := runKey{d.RequestID, d.Workflow, d.Key}
 	if id, ok := r.byKey[k]; ok {
-		return r.runs[id].run, nil
+		return r.runs[id].run
 	}
 	r.nextID++
 	run := flow.Run{Workflow: d.Workflow, ID: r.nextID, URL: fmt.Sprintf("https://example.test/runs/%d", r.nextID), HeadSHA: head, Status: flow.RunQueued}
@@ -97,12 +106,15 @@ func (r *Runs) Dispatch(ctx context.Context, d flow.Dispatch) (flow.Run, error) 
 	r.byKey[k] = run.ID
 	r.counts[countKey{d.RequestID, d.Workflow}]++
 	r.dispatch = append(r.dispatch, d)
-	return run, nil
+	return run
 }
 
-// Status implements flow.Runs.
+// Status implements flow.Runs. Faults: "Status", "Status:<workflow>".
 func (r *Runs) Status(ctx context.Context, project string, run flow.Run) (flow.Run, error) {
 	if err := r.hit(ctx, "Status"); err != nil {
+		return flow.Run{}, err
+	}
+	if err := r.hit(ctx, "Status:"+string(run.Workflow)); err != nil {
 		return flow.Run{}, err
 	}
 	r.mu.Lock()
