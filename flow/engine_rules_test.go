@@ -1,0 +1,209 @@
+package flow_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/tfpilot/tfpilot/flow"
+	"github.com/tfpilot/tfpilot/flow/flowtest"
+	"github.com/tfpilot/tfpilot/registry"
+)
+
+func TestEngineInputErrorsUnchanged(t *testing.T) {
+	h := newHarness(t, flowtest.NewPorts(), "a")
+	r := h.open("dev")
+	_, err := h.eng.Handle(context.Background(), r.ID, flow.Event{Kind: flow.EvSetInputs, Key: "k", Actor: actor("U1"),
+		Inputs: map[string]string{"name": "NO", "request_id": "x"}})
+	var ie registry.InputErrors
+	if !errors.As(err, &ie) {
+		t.Fatalf("err = %v, want registry.InputErrors", err)
+	}
+	var fields []string
+	for _, e := range ie {
+		fields = append(fields, e.Field)
+	}
+	if diff := cmp.Diff([]string{"name", "request_id"}, fields); diff != "" {
+		t.Errorf("fields (-want +got):\n%s", diff)
+	}
+	if got := h.get(r.ID); got.State != flow.CollectingInputs || got.Inputs != nil {
+		t.Errorf("request changed: %s %v", got.State, got.Inputs)
+	}
+}
+
+func TestEngineDenialIsAudited(t *testing.T) {
+	ports := flowtest.NewPorts()
+	h := newHarness(t, ports, "a")
+	id := h.toAwaiting("prod")
+	before := h.get(id)
+	_, err := h.eng.Handle(context.Background(), id, flow.Event{Kind: flow.EvApprove, Key: "self", Actor: actor("U1")})
+	if !errors.Is(err, flow.ErrDenied) {
+		t.Fatalf("err = %v, want ErrDenied", err)
+	}
+	after := h.get(id)
+	if after.State != before.State || len(after.History) != len(before.History) || len(after.Approvals) != 0 {
+		t.Errorf("denial changed the request: %s", after.State)
+	}
+	var denied []flow.AuditRecord
+	for _, rec := range ports.Audit.Records(id) {
+		if rec.Denied {
+			denied = append(denied, rec)
+		}
+	}
+	if len(denied) != 1 || denied[0].Actor.ID != "U1" || denied[0].Event != "approve" || denied[0].Inputs["secret"] != flow.Redacted {
+		t.Errorf("denial records = %+v", denied)
+	}
+}
+
+func TestEngineChangeMovedBeforeApproval(t *testing.T) {
+	ports := flowtest.NewPorts()
+	h := newHarness(t, ports, "a")
+	id := h.toAwaiting("dev")
+	ports.Repo.Push(h.get(id).Change.Branch)
+	_, err := h.eng.Handle(context.Background(), id, flow.Event{Kind: flow.EvApprove, Key: "ap", Actor: actor("U3")})
+	if !errors.Is(err, flow.ErrBadEvent) {
+		t.Fatalf("err = %v, want refusal", err)
+	}
+	if got := h.get(id).State; got != flow.Stale {
+		t.Fatalf("state = %s, want stale", got)
+	}
+	h.handle(id, flow.Event{Kind: flow.EvReplan, Actor: actor("U1")})
+	h.settle()
+	h.handle(id, flow.Event{Kind: flow.EvApprove, Actor: actor("U3")})
+	h.handle(id, flow.Event{Kind: flow.EvApply, Actor: actor("U1")})
+	h.settle()
+	r := h.get(id)
+	if r.State != flow.Applied || ports.Runs.Count(id, flow.WorkflowPlan) != 2 || ports.Runs.Count(id, flow.WorkflowApply) != 1 {
+		t.Errorf("state %s, plan runs %d, apply runs %d", r.State, ports.Runs.Count(id, flow.WorkflowPlan), ports.Runs.Count(id, flow.WorkflowApply))
+	}
+	if r.ApplyRun == nil || r.PlanRun.HeadSHA != ports.Repo.Head(r.Change.Branch) {
+		t.Errorf("applied plan of %q, branch head %q", r.PlanRun.HeadSHA, ports.Repo.Head(r.Change.Branch))
+	}
+}
+
+func TestEngineMergeFindsBaseMoved(t *testing.T) {
+	ports := flowtest.NewPorts()
+	h := newHarness(t, ports, "a")
+	id := h.toAwaiting("dev")
+	h.handle(id, flow.Event{Kind: flow.EvApprove, Actor: actor("U3")})
+	gate := ports.Runs.Block("Dispatch:apply")
+	h.handle(id, flow.Event{Kind: flow.EvApply, Actor: actor("U1")})
+	<-gate.Entered()
+	ports.Repo.MoveBase() // someone merged while the apply ran
+	gate.Release()
+	h.settle()
+	if got := h.get(id).State; got != flow.Stale {
+		t.Fatalf("state = %s, want stale", got)
+	}
+}
+
+func TestEngineEffectFailureAndRetry(t *testing.T) {
+	ports := flowtest.NewPorts()
+	ports.Runs.Fail("Dispatch:plan", 3, flow.ErrTransient) // the whole budget
+	h := newHarness(t, ports, "a")
+	r := h.open("dev")
+	h.handle(r.ID, flow.Event{Kind: flow.EvSetInputs, Actor: actor("U1"), Inputs: map[string]string{"name": "logs-1"}})
+	h.handle(r.ID, flow.Event{Kind: flow.EvConfirm, Actor: actor("U1")})
+	h.settle()
+	got := h.get(r.ID)
+	if got.State != flow.Planning || got.FailedEffect == nil || got.FailedEffect.Kind != flow.EffDispatchPlan || got.Problem == "" {
+		t.Fatalf("state %s failed %+v problem %q", got.State, got.FailedEffect, got.Problem)
+	}
+	h.handle(r.ID, flow.Event{Kind: flow.EvRetry, Actor: actor("U1")})
+	h.settle()
+	if got := h.get(r.ID); got.State != flow.AwaitingApproval || got.Problem != "" || ports.Runs.Count(r.ID, flow.WorkflowPlan) != 1 {
+		t.Errorf("after retry: %s %q plan runs %d", got.State, got.Problem, ports.Runs.Count(r.ID, flow.WorkflowPlan))
+	}
+}
+
+func TestEngineAuditFailuresNeverBlockNorLose(t *testing.T) {
+	ports := flowtest.NewPorts()
+	ports.Audit.Fail("Record", 20, flow.ErrTransient)
+	h := newHarness(t, ports, "a")
+	id := h.toApplied()
+	r := h.get(id)
+	if got := len(ports.Audit.Records(id)); got != len(r.History) {
+		t.Errorf("%d audit records for %d history lines", got, len(r.History))
+	}
+}
+
+func TestEngineLeaseOfLiveReplicaIsRespected(t *testing.T) {
+	ports := flowtest.NewPorts()
+	gate := ports.Repo.Block("OpenChange")
+	h1 := newHarness(t, ports, "replica-1")
+	r := h1.open("dev")
+	h1.handle(r.ID, flow.Event{Kind: flow.EvSetInputs, Actor: actor("U1"), Inputs: map[string]string{"name": "logs-1"}})
+	h1.handle(r.ID, flow.Event{Kind: flow.EvConfirm, Actor: actor("U1")})
+	<-gate.Entered()
+	h1.stop()
+	ports.Repo.Clear("OpenChange")
+
+	h2 := newHarness(t, ports, "replica-2")
+	h2.settle() // replica-1's lease is live: replica-2 leaves the request alone
+	if got := ports.Repo.Counts().PRs; got != 0 {
+		t.Fatalf("%d PRs opened under another replica's live lease", got)
+	}
+	ports.Clock.Advance(2 * time.Minute)
+	h2.settle()
+	if got := h2.get(r.ID); got.State != flow.AwaitingApproval || got.Lease.Owner != "replica-2" {
+		t.Errorf("after expiry: %s lease %+v", got.State, got.Lease)
+	}
+}
+
+func TestEngineEditAfterPlanCommitsAgainAndReplans(t *testing.T) {
+	ports := flowtest.NewPorts()
+	h := newHarness(t, ports, "a")
+	id := h.toAwaiting("dev")
+	h.handle(id, flow.Event{Kind: flow.EvEdit, Actor: actor("U1")})
+	h.handle(id, flow.Event{Kind: flow.EvSetInputs, Actor: actor("U1"), Inputs: map[string]string{"name": "logs-2"}})
+	h.handle(id, flow.Event{Kind: flow.EvConfirm, Actor: actor("U1")})
+	h.settle()
+	r := h.get(id)
+	c := ports.Repo.Counts()
+	if r.State != flow.AwaitingApproval || c.Branches != 1 || c.PRs != 1 || c.Commits != 2 || ports.Runs.Count(id, flow.WorkflowPlan) != 2 {
+		t.Errorf("state %s counts %+v plan runs %d", r.State, c, ports.Runs.Count(id, flow.WorkflowPlan))
+	}
+}
+
+func TestEngineDestroy(t *testing.T) {
+	ports := flowtest.NewPorts()
+	h := newHarness(t, ports, "a")
+	target := h.get(h.toApplied())
+	d, err := h.eng.Open(context.Background(), flow.Event{Kind: flow.EvStartDestroy, Key: "d1", Actor: actor("U1"), Target: target.Label})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = h.eng.Open(context.Background(), flow.Event{Kind: flow.EvStartDestroy, Key: "d2", Actor: actor("U2"), Target: target.ID})
+	if !errors.Is(err, flow.ErrExists) {
+		t.Errorf("second destroy: err = %v, want ErrExists", err)
+	}
+	h.settle()
+	for !advance(t, h.eng, d.ID) {
+		h.settle()
+	}
+	got := h.get(d.ID)
+	if diff := cmp.Diff([]flow.FileChange{{Path: target.File, Delete: true}}, ports.Repo.Files(got.Change.Branch)); diff != "" {
+		t.Errorf("destroy change (-want +got):\n%s", diff)
+	}
+	if got.Kind != flow.KindDestroy || got.Target != target.ID || h.get(target.ID).DestroyedBy != d.ID {
+		t.Errorf("destroy %+v", got)
+	}
+	_, err = h.eng.Open(context.Background(), flow.Event{Kind: flow.EvStartDestroy, Key: "d3", Actor: actor("U1"), Target: target.ID})
+	if !errors.Is(err, flow.ErrExists) {
+		t.Errorf("destroy after destroyed: err = %v, want ErrExists", err)
+	}
+}
+
+func TestEngineFindByLabel(t *testing.T) {
+	h := newHarness(t, flowtest.NewPorts(), "a")
+	r := h.open("dev")
+	got, err := h.eng.Find(context.Background(), r.Label)
+	if err != nil || got.ID != r.ID {
+		t.Fatalf("Find(%q) = %v, %v", r.Label, got, err)
+	}
+	if _, err := h.eng.Find(context.Background(), "nope"); !errors.Is(err, flow.ErrNotFound) {
+		t.Errorf("err = %v, want ErrNotFound", err)
+	}
+}
