@@ -132,27 +132,20 @@ func Render(m *Module, spec RenderSpec) (File, error) {
 	}
 	b.WriteString("\n")
 
-	f := hclwrite.NewEmptyFile()
-	body := f.Body().AppendNewBlock("module", []string{"tfpilot_" + label}).Body()
-	body.SetAttributeValue("source", cty.StringVal("../../modules/"+m.Name))
-	body.SetAttributeValue("project", cty.StringVal(spec.Project))
-	body.SetAttributeValue("environment", cty.StringVal(spec.Environment))
-	body.SetAttributeValue("request_id", cty.StringVal(id.String()))
-	first := true
-	for _, in := range m.Inputs {
-		v, ok := vals[in.Name]
-		if !ok || in.System {
-			continue
-		}
-		if first {
-			body.AppendNewline()
-			first = false
-		}
-		body.SetAttributeRaw(in.Name, literalTokens(v))
+	system := []attr{
+		{name: "source", val: cty.StringVal("../../modules/" + m.Name)},
+		{name: "project", val: cty.StringVal(spec.Project)},
+		{name: "environment", val: cty.StringVal(spec.Environment)},
+		{name: "request_id", val: cty.StringVal(id.String())},
 	}
-	// File.Bytes already lays tokens out as hclwrite.Format (terraform fmt)
-	// does; the tests check that formatting again changes nothing.
-	b.Write(f.Bytes())
+	user := make([]attr, 0, len(vals))
+	for _, in := range m.Inputs {
+		if v, ok := vals[in.Name]; ok && !in.System {
+			user = append(user, attr{name: in.Name, val: v})
+		}
+	}
+	// The tests check that hclwrite.Format changes nothing in the output.
+	writeModuleBlock(&b, "tfpilot_"+label, system, user)
 	return File{Path: path, Label: label, Content: []byte(b.String())}, nil
 }
 
