@@ -84,7 +84,8 @@ func (a *FileAudit) Record(ctx context.Context, rec flow.AuditRecord) (err error
 			err = fmt.Errorf("audit %s/%d: %w", rec.RequestID, rec.Seq, err)
 		}
 	}()
-	if err := a.mkdirs(dir); err != nil {
+	newDirs, err := a.mkdirs(dir)
+	if err != nil {
 		return err
 	}
 	tmp, err := a.scratch.temp(data)
@@ -95,22 +96,36 @@ func (a *FileAudit) Record(ctx context.Context, rec flow.AuditRecord) (err error
 		tmp.Close()
 		os.Remove(tmp.Name())
 	}()
-	if err := a.sync.data(tmp); err != nil {
-		return err
-	}
+	// Link first, flush after: one flush then covers the record's data and
+	// its name. A crash before the flush may leave a torn record under the
+	// name; Record was not acknowledged, so the engine writes it again and
+	// the retry repairs it below.
 	if err := os.Link(tmp.Name(), path); errors.Is(err, fs.ErrExist) {
 		old, err := os.ReadFile(path)
 		if err != nil {
 			return err
 		}
-		if !bytes.Equal(old, data) {
+		switch {
+		case bytes.Equal(old, data):
+			// Same record (a retry, or a concurrent writer): flush anyway,
+			// its first writer may not have yet.
+		case !completeRecord(old):
+			if err := os.Rename(tmp.Name(), path); err != nil {
+				return err
+			}
+		default:
 			return fmt.Errorf("a different record is already stored: %w", flow.ErrExists)
 		}
-		// Same record: flush anyway, its first writer may not have yet.
 	} else if err != nil {
 		return err
 	}
-	return a.sync.entries(dir)
+	return a.sync.durable(tmp, append(newDirs, dir)...)
+}
+
+// completeRecord reports whether b is a whole audit record as Record writes
+// it, rather than one torn by a crash.
+func completeRecord(b []byte) bool {
+	return len(b) > 0 && b[len(b)-1] == '\n' && json.Valid(b)
 }
 
 // AuditDir is the directory of a record below the audit root, slash
@@ -119,28 +134,24 @@ func AuditDir(rec flow.AuditRecord) string {
 	return rec.At.UTC().Format("2006/01/02") + "/" + rec.RequestID
 }
 
-// mkdirs makes dir and its missing parents, flushing each new directory's
-// parent so the path survives a crash.
-func (a *FileAudit) mkdirs(dir string) error {
+// mkdirs makes dir and its missing parents and returns the directories
+// whose entries changed (the parents of the new ones), to be flushed with
+// the record.
+func (a *FileAudit) mkdirs(dir string) ([]string, error) {
 	if _, err := os.Stat(dir); err == nil {
-		return nil
+		return nil, nil
 	}
-	var created []string
+	var parents []string
 	for d := dir; d != a.dir; d = filepath.Dir(d) {
 		if _, err := os.Stat(d); err == nil {
 			break
 		}
-		created = append(created, d)
+		parents = append(parents, filepath.Dir(d))
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return err
+		return nil, err
 	}
-	for _, d := range created {
-		if err := a.sync.entries(filepath.Dir(d)); err != nil {
-			return err
-		}
-	}
-	return nil
+	return parents, nil
 }
 
 // Records returns the audit records of one request, by Seq. It walks every
@@ -170,6 +181,9 @@ func (a *FileAudit) Records(ctx context.Context, requestID string) ([]flow.Audit
 			data, err := os.ReadFile(filepath.Join(d, e.Name()))
 			if err != nil {
 				return nil, fmt.Errorf("audit records of %s: %w", requestID, err)
+			}
+			if !completeRecord(data) {
+				continue // torn by a crash before it was acknowledged; rewritten by the retry
 			}
 			var rec flow.AuditRecord
 			if err := json.Unmarshal(data, &rec); err != nil {

@@ -240,7 +240,7 @@ func (s *FileStore) put(id string, data []byte, create bool) (err error) {
 	if err != nil {
 		return err
 	}
-	return s.sync.entries(s.dir)
+	return s.sync.durable(nil, s.dir)
 }
 
 // marshalRequest encodes a request as stored: indented JSON, so records stay

@@ -32,11 +32,12 @@ func (d Durability) String() string {
 }
 
 // syncer makes writes durable. A writer calls data after writing a
-// temporary file and before renaming (or linking) it into place, and entries
-// after the rename, with the directory that received it.
+// temporary file and before renaming it into place, and durable after the
+// rename with the directories that changed (and the file, if its data was
+// not flushed before).
 type syncer interface {
 	data(f *os.File) error
-	entries(dir string) error
+	durable(f *os.File, dirs ...string) error
 	close() error
 }
 
@@ -58,16 +59,26 @@ type fileSyncer struct{}
 
 func (fileSyncer) data(f *os.File) error { return f.Sync() }
 
-func (fileSyncer) entries(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
+func (fileSyncer) durable(f *os.File, dirs ...string) error {
+	if f != nil {
+		if err := f.Sync(); err != nil {
+			return err
+		}
 	}
-	err = d.Sync()
-	if cErr := d.Close(); err == nil {
-		err = cErr
+	for _, dir := range dirs {
+		d, err := os.Open(dir)
+		if err != nil {
+			return err
+		}
+		err = d.Sync()
+		if cErr := d.Close(); err == nil {
+			err = cErr
+		}
+		if err != nil {
+			return err
+		}
 	}
-	return err
+	return nil
 }
 
 func (fileSyncer) close() error { return nil }
@@ -87,9 +98,9 @@ type groupSyncer struct {
 	errs    map[uint64]error // recently failed generations
 }
 
-func (g *groupSyncer) data(*os.File) error  { return g.barrier() }
-func (g *groupSyncer) entries(string) error { return g.barrier() }
-func (g *groupSyncer) close() error         { return g.root.Close() }
+func (g *groupSyncer) data(*os.File) error               { return g.barrier() }
+func (g *groupSyncer) durable(*os.File, ...string) error { return g.barrier() }
+func (g *groupSyncer) close() error                      { return g.root.Close() }
 
 func (g *groupSyncer) barrier() error {
 	g.mu.Lock()

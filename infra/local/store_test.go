@@ -149,24 +149,6 @@ func TestFileStoreIgnoresStrayFiles(t *testing.T) {
 	}
 }
 
-func TestAuditLayout(t *testing.T) {
-	dir := t.TempDir()
-	a, err := NewFileAudit(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
-	at := time.Date(2026, 1, 2, 23, 30, 0, 0, time.FixedZone("EST", -5*3600)) // 2026-01-03 in UTC
-	rec := flow.AuditRecord{RequestID: "0195a3c0-0000-7000-8000-000000000001", Seq: 12, At: at, Event: "approve"}
-	if err := a.Record(t.Context(), rec); err != nil {
-		t.Fatalf("Record: %v", err)
-	}
-	path := filepath.Join(dir, "audit", "2026", "01", "03", rec.RequestID, "12.json")
-	if _, err := os.Stat(path); err != nil {
-		t.Errorf("record not at %s: %v", path, err)
-	}
-}
-
 func BenchmarkFileStoreUpdate(b *testing.B) {
 	for _, d := range []Durability{GroupCommit, PerFileSync} {
 		b.Run(d.String(), func(b *testing.B) { benchmarkUpdate(b, d) })
