@@ -228,7 +228,7 @@ func (s *Slack) viewSubmission(ctx context.Context, req *socketmode.Request, cb 
 		return
 	}
 	actor := s.actor(cb.User.ID, firstNonEmpty(cb.User.Name, cb.User.Username))
-	key := "slack:view:" + cb.View.ID + ":" + cb.View.Hash
+	key := "slack:view:" + cb.View.ID + ":" + cb.TriggerID
 	s.submit("req/"+meta.RequestID, func(ctx context.Context) {
 		actor := s.resolveGroups(ctx, actor)
 		r, err := eng.Handle(ctx, meta.RequestID, flow.Event{Kind: flow.EvSetInputs, Key: key, Actor: actor, Inputs: canon})

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -85,6 +86,8 @@ type Slack struct {
 	teamURL   string // from auth.test, for permalinks when chat.getPermalink fails
 	botUserID string
 	fast      chan struct{} // bounds goroutines on the ack path
+
+	dispatching atomic.Int64 // envelopes between receipt and queueing
 }
 
 var _ flow.Chat = (*Slack)(nil)
@@ -191,7 +194,9 @@ loop:
 			}
 			break loop
 		case evt := <-s.sm.Events:
+			s.dispatching.Add(1)
 			s.dispatch(work, evt)
+			s.dispatching.Add(-1)
 		}
 	}
 	if left := s.queue.close(s.opts.DrainTimeout); left > 0 {
@@ -231,4 +236,13 @@ func orDur(v, def time.Duration) time.Duration {
 		return def
 	}
 	return v
+}
+
+// idle reports whether no envelope is being dispatched, no job is queued
+// or running and no ack-path goroutine is busy (tests wait on it).
+func (s *Slack) idle() bool {
+	s.queue.mu.Lock()
+	n := s.queue.size
+	s.queue.mu.Unlock()
+	return s.dispatching.Load() == 0 && n == 0 && len(s.fast) == 0
 }

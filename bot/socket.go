@@ -135,7 +135,7 @@ func (s *Slack) interactive(ctx context.Context, req *socketmode.Request, cb sla
 			s.ack(req, nil)
 			return
 		}
-		if !s.firstDelivery(req, "view/"+cb.View.ID+"/"+cb.View.Hash) {
+		if !s.firstDelivery(req, "view/"+cb.View.ID+"/"+cb.TriggerID) {
 			s.ack(req, nil)
 			return
 		}
