@@ -108,8 +108,8 @@ func TestRealModulesDerivedNames(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("sqs names (-want +got):\n%s", diff)
 	}
-	// The modules' own limits (project 20, environment 12, name 40) still let
-	// a FIFO dead-letter queue name run past SQS's 80 characters.
+	// DerivedNames checks the final name whatever the module's validations
+	// say: an over-long name is an error that says by how much.
 	_, err = sqs.DerivedNames(strings.Repeat("p", 20), "staging-eu-1", map[string]string{"name": strings.Repeat("n", 40), "fifo_queue": "true"})
 	if err == nil || !strings.Contains(err.Error(), "-dlq.fifo\" is 83 characters, 3 more than an SQS queue name allows (80); shorten name by 3") {
 		t.Errorf("long FIFO dead-letter name: err = %v", err)
@@ -118,5 +118,35 @@ func TestRealModulesDerivedNames(t *testing.T) {
 	_, err = s3.DerivedNames("payments", "prod", map[string]string{"name": strings.Repeat("b", 50)})
 	if err == nil || !strings.Contains(err.Error(), "is 64 characters, 1 more than an S3 bucket name allows (63); shorten name by 1") {
 		t.Errorf("long bucket name: err = %v", err)
+	}
+}
+
+// TestRealSQSQueueNameLimitFitsFIFODeadLetterQueue: with the longest project
+// (20) and environment (12) the modules accept, the longest name sqs-queue
+// accepts still gives a FIFO dead-letter queue name within SQS's 80
+// characters, and one character more is refused by the module itself.
+func TestRealSQSQueueNameLimitFitsFIFODeadLetterQueue(t *testing.T) {
+	sqs := mustModule(t, loadRealModules(t), "sqs-queue")
+	project, env := strings.Repeat("p", 20), "staging-eu-1"
+	if _, err := sqs.Resolve(map[string]string{"name": strings.Repeat("n", 38)}); err == nil || !strings.Contains(err.Error(), "name must be 2 to 37 characters") {
+		t.Errorf("38-character name: err = %v, want the module's 37-character limit", err)
+	}
+	canon, err := sqs.Resolve(map[string]string{"name": strings.Repeat("n", 37), "fifo_queue": "true"})
+	if err != nil {
+		t.Fatalf("37-character name: %v", err)
+	}
+	names, err := sqs.DerivedNames(project, env, canon)
+	if err != nil {
+		t.Fatalf("DerivedNames at the limits: %v", err)
+	}
+	want := []DerivedName{
+		{"aws_sqs_queue.dead_letter", project + "-" + env + "-" + strings.Repeat("n", 37) + "-dlq.fifo"},
+		{"aws_sqs_queue.this", project + "-" + env + "-" + strings.Repeat("n", 37) + ".fifo"},
+	}
+	if diff := cmp.Diff(want, names); diff != "" {
+		t.Errorf("names (-want +got):\n%s", diff)
+	}
+	if n := len(want[0].Name); n != 80 {
+		t.Errorf("longest dead-letter name is %d characters, want exactly 80", n)
 	}
 }

@@ -29,12 +29,15 @@ variable "request_id" {
 }
 
 variable "name" {
-  description = "Short base name of the queue; the queue is named <project>-<environment>-<name> (plus .fifo for a FIFO queue)."
+  description = "Short base name of the queue, at most 37 characters; the queue is named <project>-<environment>-<name> (plus .fifo for a FIFO queue)."
   type        = string
 
+  # 37 keeps the longest name, a FIFO dead-letter queue
+  # <project>-<environment>-<name>-dlq.fifo, within SQS's 80 characters
+  # at the longest project (20) and environment (12): 20+1+12+1+37+4+5 = 80.
   validation {
-    condition     = can(regex("^[a-z0-9][a-z0-9-]*[a-z0-9]$", var.name)) && length(var.name) <= 40
-    error_message = "name must be 2 to 40 characters: lowercase letters, digits and hyphens, not starting or ending with a hyphen (for example orders). Do not add .fifo; set fifo_queue instead."
+    condition     = can(regex("^[a-z0-9][a-z0-9-]*[a-z0-9]$", var.name)) && length(var.name) <= 37
+    error_message = "name must be 2 to 37 characters: lowercase letters, digits and hyphens, not starting or ending with a hyphen (for example orders), so that the dead-letter queue name <project>-<environment>-<name>-dlq.fifo fits SQS's 80 characters. Do not add .fifo; set fifo_queue instead."
   }
 }
 
