@@ -1,6 +1,7 @@
 package local
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -76,7 +77,7 @@ func TestFileStoreLayout(t *testing.T) {
 		t.Errorf("Rev = %q, want the hash of the file %q", want, got)
 	}
 	var stored map[string]any
-	if err := jsonUnmarshal(data, &stored); err != nil {
+	if err := json.Unmarshal(data, &stored); err != nil {
 		t.Fatalf("record is not JSON: %v", err)
 	}
 	want := map[string]any{"id": r.ID, "kind": "create", "state": "planning", "version": 3.0, "seq": 0.0,

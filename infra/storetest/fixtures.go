@@ -57,6 +57,7 @@ func full(n int) *flow.Request {
 		Seen:         []string{"env-1", "action-2"},
 		Problem:      "the plan run failed: see the run log",
 		FailedEffect: &owed,
+		DestroyedBy:  id(900 + n),
 		Lease:        flow.Lease{Owner: "replica-a", Until: at.Add(time.Minute)},
 		CreatedAt:    at,
 		UpdatedAt:    at.Add(2 * time.Second),
@@ -84,8 +85,8 @@ func large(n int) *flow.Request {
 	return r
 }
 
-// clone deep-copies a request through JSON (Rev is not part of the content
-// and is copied by hand).
+// clone copies a request deeply enough that the suite's edits of the copy
+// never reach the original.
 func clone(r *flow.Request) *flow.Request {
 	c := *r
 	c.Inputs = cloneMap(r.Inputs)
