@@ -152,6 +152,8 @@ func multiLine(v cty.Value) bool {
 func writeInline(b *strings.Builder, v cty.Value) {
 	ty := v.Type()
 	switch {
+	case !v.IsNull() && ty == cty.Number:
+		b.WriteString(numberText(v.AsBigFloat()))
 	case v.IsNull() || ty.IsPrimitiveType():
 		for _, t := range hclwrite.TokensForValue(v) {
 			writeIndent(b, t.SpacesBefore)

@@ -102,3 +102,25 @@ func FuzzModuleBlock(f *testing.F) {
 		}
 	})
 }
+
+func TestNumberTextIsHCLWriteNumber(t *testing.T) {
+	var vals []*big.Float
+	for _, prec := range []uint{24, 53, 64, 512} {
+		for _, x := range []float64{1, -1, 60, 43200, 1e15, 1 << 52, 1<<53 - 1, 1 << 53, 1<<53 + 2, 1e20, 0.5, -2.25, 1e-7, 123456.789} {
+			vals = append(vals, new(big.Float).SetPrec(prec).SetFloat64(x))
+		}
+		vals = append(vals, new(big.Float).SetPrec(prec).SetInt64(1<<62+1), new(big.Float).SetPrec(prec).SetInt64(-(1<<53 - 1)))
+	}
+	for _, s := range []string{"0", "-0", "60", "-5", "9007199254740991", "9007199254740993", "1e300", "0.1"} {
+		v, err := cty.ParseNumberVal(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		vals = append(vals, v.AsBigFloat())
+	}
+	for _, bf := range vals {
+		if got, want := numberText(bf), bf.Text('f', -1); got != want {
+			t.Errorf("numberText(%s at %d bits) = %s, want %s", bf.Text('g', 20), bf.Prec(), got, want)
+		}
+	}
+}

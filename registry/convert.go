@@ -2,7 +2,9 @@ package registry
 
 import (
 	"fmt"
+	"math/big"
 	"slices"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -93,9 +95,22 @@ func primitiveText(v cty.Value) string {
 		if bf.Sign() == 0 {
 			return "0"
 		}
-		return bf.Text('f', -1)
+		return numberText(bf)
 	}
 	return v.AsString()
+}
+
+// numberText is bf.Text('f', -1), the way hclwrite writes a number, without
+// the cost of shortest-decimal rounding for the common case: a whole number
+// below 2^53 held with at least 53 bits, which has only one shortest form,
+// its digits. (Zero keeps Text's form, which distinguishes -0.)
+func numberText(bf *big.Float) string {
+	if bf.Sign() != 0 && bf.Prec() >= 53 && bf.IsInt() {
+		if i, acc := bf.Int64(); acc == big.Exact && i > -1<<53 && i < 1<<53 {
+			return strconv.FormatInt(i, 10)
+		}
+	}
+	return bf.Text('f', -1)
 }
 
 // parseList reads "a, b, c"; an empty text is an empty list.
