@@ -88,6 +88,7 @@ type runRecord struct {
 	Ref         string            `json:"ref"`
 	HeadSHA     string            `json:"head_sha"`
 	PlanRunID   int64             `json:"plan_run_id,omitempty"`
+	Key         string            `json:"key,omitempty"` // flow.Dispatch.Key of the effect that asked for it
 	Status      flow.RunStatus    `json:"status"`
 	Failure     string            `json:"failure,omitempty"`
 	Plan        *flow.PlanSummary `json:"plan,omitempty"`
@@ -139,14 +140,26 @@ func (r *Runner) claim(d flow.Dispatch, head string) (*runRecord, error) {
 	var last int64
 	for _, rec := range all {
 		last = max(last, rec.ID)
-		if rec.RequestID == d.RequestID && rec.Workflow == d.Workflow && rec.HeadSHA == head &&
-			rec.PlanRunID == d.PlanRunID && rec.Status != flow.RunFailed && rec.Status != flow.RunCancelled {
+		if rec.RequestID != d.RequestID || rec.Workflow != d.Workflow {
+			continue
+		}
+		// With a dispatch key (the asking effect's ID) the answer is exactly
+		// the run that key started: a re-plan has a new key and gets a new
+		// run even on an unchanged commit. Without one, reuse a live or
+		// successful run of the same commit and plan.
+		if d.Key != "" {
+			if rec.Key == d.Key {
+				return rec, nil
+			}
+			continue
+		}
+		if rec.HeadSHA == head && rec.PlanRunID == d.PlanRunID && rec.Status != flow.RunFailed && rec.Status != flow.RunCancelled {
 			return rec, nil
 		}
 	}
 	rec := &runRecord{
 		Workflow: d.Workflow, Project: d.Project, RequestID: d.RequestID, Environment: d.Environment,
-		Ref: d.Ref, HeadSHA: head, PlanRunID: d.PlanRunID, Status: flow.RunQueued, Created: r.opts.Now().UTC(),
+		Ref: d.Ref, HeadSHA: head, PlanRunID: d.PlanRunID, Key: d.Key, Status: flow.RunQueued, Created: r.opts.Now().UTC(),
 	}
 	// Mkdir claims the number: it fails if the folder exists.
 	for rec.ID = last + 1; ; rec.ID++ {

@@ -254,3 +254,30 @@ func TestRunnerTerraform(t *testing.T) {
 		t.Errorf("state after apply = %.200q, %v; want the terraform_data resource", state, err)
 	}
 }
+
+// TestRunnerDispatchKey: with the asking effect's key, the same key finds the
+// same run after a restart, and a new key (a re-plan) starts a new run even on
+// an unchanged commit.
+func TestRunnerDispatchKey(t *testing.T) {
+	ctx := context.Background()
+	g := newTestRepo(t)
+	data := t.TempDir()
+	if _, err := g.OpenChange(ctx, spec("a1", "dev", s3File)); err != nil {
+		t.Fatal(err)
+	}
+	d := planDispatch("a1", "dev")
+	d.Key = "4-dispatch_plan"
+	first, err := newTestRunner(t, g, data).Dispatch(ctx, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := newTestRunner(t, g, data).Dispatch(ctx, d)
+	if err != nil || again.ID != first.ID {
+		t.Errorf("same key after restart = run %d (%v), want run %d", again.ID, err, first.ID)
+	}
+	d.Key = "9-dispatch_plan"
+	replan, err := newTestRunner(t, g, data).Dispatch(ctx, d)
+	if err != nil || replan.ID == first.ID {
+		t.Errorf("new key = run %d (%v), want a new run", replan.ID, err)
+	}
+}
