@@ -154,6 +154,10 @@ func writeInline(b *strings.Builder, v cty.Value) {
 	switch {
 	case !v.IsNull() && ty == cty.Number:
 		b.WriteString(numberText(v.AsBigFloat()))
+	case !v.IsNull() && ty == cty.String && plainString(v.AsString()):
+		b.WriteByte('"')
+		b.WriteString(v.AsString())
+		b.WriteByte('"')
 	case v.IsNull() || ty.IsPrimitiveType():
 		for _, t := range hclwrite.TokensForValue(v) {
 			writeIndent(b, t.SpacesBefore)
@@ -174,6 +178,18 @@ func writeInline(b *strings.Builder, v cty.Value) {
 	default: // an empty map or object
 		b.WriteString("{}")
 	}
+}
+
+// plainString reports whether hclwrite writes s between quotes unchanged:
+// printable ASCII without a quote, a backslash or a template introducer
+// ("$" and "%" are left to hclwrite, which doubles them before "{").
+func plainString(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' || c == '$' || c == '%' {
+			return false
+		}
+	}
+	return true
 }
 
 // keyText is a map or object key as keyTokens writes it, and its width as

@@ -58,6 +58,8 @@ type Module struct {
 	locals map[string]hcl.Expression
 	byKey  map[string]*Input // normalised name -> input (user inputs only)
 	squash map[string]*Input // normalised name without underscores -> input, unique ones only
+	// nameLocals are the locals that DerivedNames needs (see localsFor).
+	nameLocals map[string]bool
 }
 
 // Input is one variable of a module.

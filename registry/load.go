@@ -464,6 +464,18 @@ func (l *moduleLoader) finish() {
 		}
 	}
 	slices.Sort(m.ResourceTypes)
+	var nameExprs []hcl.Expression
+	for _, r := range m.Resources {
+		if _, ok := nameRules[r.Type]; !ok {
+			continue
+		}
+		for _, e := range []hcl.Expression{r.nameExpr, r.countExpr} {
+			if e != nil {
+				nameExprs = append(nameExprs, e)
+			}
+		}
+	}
+	m.nameLocals = m.localsFor(nameExprs)
 	m.byKey = map[string]*Input{}
 	m.squash = map[string]*Input{}
 	ambiguous := map[string]bool{}

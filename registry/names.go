@@ -149,7 +149,7 @@ func (m *Module) DerivedNames(project, environment string, values map[string]str
 
 // derivedNames is DerivedNames on values already converted.
 func (m *Module) derivedNames(project, environment string, vals map[string]cty.Value) ([]DerivedName, error) {
-	ctx := m.nameContext(project, environment, vals)
+	ctx := m.nameContext(project, environment, vals, m.nameLocals)
 	var out []DerivedName
 	var errs InputErrors
 	for _, r := range m.Resources {
@@ -201,8 +201,9 @@ func (r Resource) derive(ctx *hcl.EvalContext, project, environment string, vals
 
 // nameContext is what a name argument may refer to: var (given values, else
 // defaults, else unknown) and local (evaluated to a fixed point; a local that
-// refers to a resource or data source stays unknown).
-func (m *Module) nameContext(project, environment string, vals map[string]cty.Value) *hcl.EvalContext {
+// refers to a resource or data source stays unknown). Only the locals in only
+// are evaluated, the others stay unknown; nil means all.
+func (m *Module) nameContext(project, environment string, vals map[string]cty.Value, only map[string]bool) *hcl.EvalContext {
 	vars := make(map[string]cty.Value, len(m.Inputs))
 	for _, in := range m.Inputs {
 		vars[in.Name] = cty.UnknownVal(in.Type)
@@ -231,11 +232,15 @@ func (m *Module) nameContext(project, environment string, vals map[string]cty.Va
 	for name := range m.locals {
 		locals[name] = cty.DynamicVal
 	}
-	for range len(m.locals) + 1 {
+	rounds := len(m.locals)
+	if only != nil {
+		rounds = len(only)
+	}
+	for range rounds + 1 {
 		ctx.Variables["local"] = cty.ObjectVal(locals)
 		changed := false
 		for name, expr := range m.locals {
-			if locals[name].IsWhollyKnown() {
+			if locals[name].IsWhollyKnown() || only != nil && !only[name] {
 				continue
 			}
 			v, ds := expr.Value(ctx)
@@ -275,4 +280,32 @@ func checkName(rule nameRule, full string) string {
 		}
 	}
 	return ""
+}
+
+// localsFor returns the locals that exprs refer to, directly or through
+// other locals, or nil (meaning all of them) when a reference to local is not
+// a plain local.<name>.
+func (m *Module) localsFor(exprs []hcl.Expression) map[string]bool {
+	need := map[string]bool{}
+	for len(exprs) > 0 {
+		expr := exprs[len(exprs)-1]
+		exprs = exprs[:len(exprs)-1]
+		for _, t := range expr.Variables() {
+			if t.RootName() != "local" {
+				continue
+			}
+			if len(t) < 2 {
+				return nil
+			}
+			a, ok := t[1].(hcl.TraverseAttr)
+			if !ok {
+				return nil
+			}
+			if local, ok := m.locals[a.Name]; ok && !need[a.Name] {
+				need[a.Name] = true
+				exprs = append(exprs, local)
+			}
+		}
+	}
+	return need
 }
