@@ -44,6 +44,7 @@ func commands() map[string]command {
 		"render":    {"render a request into an environment root", runRender},
 		"check":     {"check modules against TfPilot's conventions", runCheck},
 		"summarize": {"summarise a Terraform plan (terraform show -json output)", runSummarize},
+		"serve":     {"run the Slack bot (Socket Mode) against GitHub and the store", runServe},
 		"local":     {"run TfPilot locally with a terminal chat", runLocal},
 	}
 }
@@ -59,6 +60,11 @@ func main() {
 // run executes one invocation of bot and returns its exit status.
 func run(ctx context.Context, env *environ, args []string) int {
 	cmds := commands()
+	if len(args) == 0 && env.getenv("SLACK_APP_TOKEN") != "" {
+		// `bot` with Slack tokens set is the service itself (the container's
+		// default), configured entirely from the environment.
+		args = []string{"serve"}
+	}
 	if len(args) == 0 {
 		usage(env.stderr, cmds)
 		return 2

@@ -14,6 +14,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/tfpilot/tfpilot/flow"
+	"github.com/tfpilot/tfpilot/infra/github"
 )
 
 // opsMetrics are the Prometheus metrics TfPilot exports on /metrics.
@@ -21,8 +22,7 @@ type opsMetrics struct {
 	reg           *prometheus.Registry
 	slackAcks     *prometheus.CounterVec
 	slackAckTime  prometheus.Histogram
-	githubCalls   *prometheus.CounterVec
-	githubRemain  prometheus.Gauge
+	github        *githubCollector
 	effectRetries *prometheus.CounterVec
 	effectsFailed *prometheus.CounterVec
 }
@@ -37,12 +37,7 @@ func newOpsMetrics(lister requestLister) *opsMetrics {
 			Name: "tfpilot_slack_ack_seconds", Help: "Time from receiving a Socket Mode envelope to its ack.",
 			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 3},
 		}),
-		githubCalls: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "tfpilot_github_calls_total", Help: "GitHub REST calls, by kind (read or write).",
-		}, []string{"kind"}),
-		githubRemain: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "tfpilot_github_rate_limit_remaining", Help: "Primary rate-limit requests remaining, as last reported by GitHub.",
-		}),
+		github: &githubCollector{},
 		effectRetries: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "tfpilot_effect_retries_total", Help: "Effects retried after a failure, by effect kind.",
 		}, []string{"effect"}),
@@ -53,12 +48,52 @@ func newOpsMetrics(lister requestLister) *opsMetrics {
 	m.reg.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		m.slackAcks, m.slackAckTime, m.githubCalls, m.githubRemain, m.effectRetries, m.effectsFailed,
+		m.slackAcks, m.slackAckTime, m.github, m.effectRetries, m.effectsFailed,
 	)
 	if lister != nil {
 		m.reg.MustRegister(&stateCollector{lister: lister, ttl: 15 * time.Second})
 	}
 	return m
+}
+
+// watchGitHub makes /metrics report the GitHub adapter's counters.
+func (m *opsMetrics) watchGitHub(stats func() github.Stats) {
+	m.github.mu.Lock()
+	defer m.github.mu.Unlock()
+	m.github.stats = stats
+}
+
+// githubCollector reads the adapter's counters at scrape time.
+type githubCollector struct {
+	mu    sync.Mutex
+	stats func() github.Stats
+}
+
+var (
+	githubCallsDesc = prometheus.NewDesc("tfpilot_github_calls_total",
+		"GitHub REST calls, by kind: read, write, retry (repeats after a fault or rate limit), not_modified (free 304s).", []string{"kind"}, nil)
+	githubRemainDesc = prometheus.NewDesc("tfpilot_github_rate_limit_remaining",
+		"Primary rate-limit requests remaining, as last reported by GitHub (-1: not seen yet).", nil, nil)
+)
+
+func (c *githubCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- githubCallsDesc
+	ch <- githubRemainDesc
+}
+
+func (c *githubCollector) Collect(ch chan<- prometheus.Metric) {
+	c.mu.Lock()
+	stats := c.stats
+	c.mu.Unlock()
+	if stats == nil {
+		return
+	}
+	s := stats()
+	ch <- prometheus.MustNewConstMetric(githubCallsDesc, prometheus.CounterValue, float64(s.Calls-s.Writes), "read")
+	ch <- prometheus.MustNewConstMetric(githubCallsDesc, prometheus.CounterValue, float64(s.Writes), "write")
+	ch <- prometheus.MustNewConstMetric(githubCallsDesc, prometheus.CounterValue, float64(s.Retries), "retry")
+	ch <- prometheus.MustNewConstMetric(githubCallsDesc, prometheus.CounterValue, float64(s.NotModified), "not_modified")
+	ch <- prometheus.MustNewConstMetric(githubRemainDesc, prometheus.GaugeValue, float64(s.RateLimitRemaining))
 }
 
 // requestLister is the part of the store the state gauge needs.

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/tfpilot/tfpilot/flow"
+	"github.com/tfpilot/tfpilot/infra/github"
 )
 
 type fakeLister []*flow.Request
@@ -30,7 +31,7 @@ func get(t *testing.T, srv *httptest.Server, path string) (int, string) {
 func TestOpsEndpoints(t *testing.T) {
 	m := newOpsMetrics(fakeLister{{State: flow.Applied}, {State: flow.Applied}, {State: flow.AwaitingApproval}})
 	m.slackAcks.WithLabelValues("slash_commands").Inc()
-	m.githubRemain.Set(4321)
+	m.watchGitHub(func() github.Stats { return github.Stats{Calls: 10, Writes: 4, RateLimitRemaining: 4321} })
 	m.effectRetries.WithLabelValues("open_change").Add(2)
 	var ready readiness
 	storeErr := errors.New("store unreachable")
@@ -58,6 +59,8 @@ func TestOpsEndpoints(t *testing.T) {
 		`tfpilot_requests{state="planning"} 0`,
 		`tfpilot_slack_acks_total{type="slash_commands"} 1`,
 		`tfpilot_github_rate_limit_remaining 4321`,
+		`tfpilot_github_calls_total{kind="read"} 6`,
+		`tfpilot_github_calls_total{kind="write"} 4`,
 		`tfpilot_effect_retries_total{effect="open_change"} 2`,
 		`tfpilot_slack_ack_seconds_bucket`,
 	} {
