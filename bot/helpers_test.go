@@ -163,3 +163,5 @@ func find(t *testing.T, blocks json.RawMessage, action, text string) foundButton
 	t.Fatalf("no %s foundButton %q; buttons: %v", action, text, seen)
 	return foundButton{}
 }
+
+func waitABit() { time.Sleep(time.Millisecond) }

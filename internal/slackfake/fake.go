@@ -72,6 +72,10 @@ type Fake struct {
 	PingEvery time.Duration
 	// Groups maps user-group IDs to members for usergroups.users.list.
 	Groups map[string][]string
+	// OnAck, when set, is called with each envelope's ack latency: from the
+	// moment its frame was written to the moment its ack arrived (what
+	// Slack's 3-second timer measures). Set it before sending.
+	OnAck func(envelopeType string, latency time.Duration)
 
 	mu        sync.Mutex
 	calls     []Call
@@ -95,10 +99,16 @@ type conn struct {
 	mu sync.Mutex
 }
 
+// write sends v as one text frame, encoding outside the lock so that
+// concurrent senders queue only for the socket itself.
 func (c *conn) write(v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.ws.WriteJSON(v)
+	return c.ws.WriteMessage(websocket.TextMessage, b)
 }
 
 // New starts a fake Slack on 127.0.0.1.
@@ -244,16 +254,21 @@ func (f *Fake) serve(w http.ResponseWriter, r *http.Request) {
 		f.serveSocket(w, r)
 		return
 	}
-	if r.Method != http.MethodPost {
-		http.Error(w, "POST only", http.StatusMethodNotAllowed)
-		return
-	}
 	call := Call{Method: method, Token: strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")}
 	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	body, _ := io.ReadAll(r.Body)
-	if ct == "application/json" {
+	switch {
+	case r.Method == http.MethodGet: // slack-go reads some methods (chat.getPermalink) with GET
+		call.Form = r.URL.Query()
+		if t := call.Form.Get("token"); t != "" && call.Token == "" {
+			call.Token = t
+		}
+	case r.Method != http.MethodPost:
+		http.Error(w, "GET or POST only", http.StatusMethodNotAllowed)
+		return
+	case ct == "application/json":
 		call.Body = body
-	} else {
+	default:
 		call.Form, _ = url.ParseQuery(string(body))
 		if t := call.Form.Get("token"); t != "" && call.Token == "" {
 			call.Token = t
