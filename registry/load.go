@@ -224,7 +224,7 @@ func (l *moduleLoader) readFile(sf sourceFile) {
 	if f == nil || ds.HasErrors() {
 		return
 	}
-	content, _, ds := f.Body.PartialContent(rootSchema)
+	content, ds := rootContent(f.Body, rootSchema)
 	l.addHCL(ds)
 	for _, b := range content.Blocks {
 		switch b.Type {
@@ -274,6 +274,9 @@ func (l *moduleLoader) text(r hcl.Range) string {
 
 // literal evaluates an expression that may not refer to anything.
 func (l *moduleLoader) literal(attr *hcl.Attribute, ty cty.Type) (cty.Value, bool) {
+	if v, ok := quotedLiteral(attr.Expr); ok && ty == cty.String {
+		return v, true
+	}
 	v, ds := attr.Expr.Value(nil)
 	if ds.HasErrors() {
 		l.addHCL(ds)
@@ -318,7 +321,7 @@ func (l *moduleLoader) variable(b *hcl.Block) {
 		l.add(file, line, "variable %q is declared twice", name)
 		return
 	}
-	content, ds := b.Body.Content(variableSchema)
+	content, ds := bodyContent(b.Body, variableSchema)
 	l.addHCL(ds)
 	in := &Input{
 		Name: name, File: file, Line: line, System: isSystem(name),
@@ -357,7 +360,7 @@ func (l *moduleLoader) variable(b *hcl.Block) {
 }
 
 func (l *moduleLoader) validation(in *Input, b *hcl.Block) {
-	content, ds := b.Body.Content(validationSchema)
+	content, ds := bodyContent(b.Body, validationSchema)
 	l.addHCL(ds)
 	if ds.HasErrors() {
 		return
@@ -442,7 +445,7 @@ func containsOptions(self string, expr hcl.Expression) []string {
 }
 
 func (l *moduleLoader) output(b *hcl.Block) {
-	content, ds := b.Body.Content(outputSchema)
+	content, ds := bodyContent(b.Body, outputSchema)
 	l.addHCL(ds)
 	l.mod.Outputs = append(l.mod.Outputs, &Output{
 		Name:        b.Labels[0],
