@@ -219,7 +219,7 @@ func (l *moduleLoader) readFile(sf sourceFile) {
 		return
 	}
 	l.src = src
-	f, ds := hclsyntax.ParseConfig(src, p, hcl.InitialPos)
+	f, ds := parseFile(src, p)
 	l.addHCL(ds)
 	if f == nil || ds.HasErrors() {
 		return
