@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
@@ -270,7 +271,7 @@ func checkName(rule nameRule, full string) string {
 		check = strings.TrimSuffix(full, ".fifo")
 	}
 	for _, r := range check {
-		if !rule.allowed.MatchString(string(r)) {
+		if !allowedChar(rule.allowed, r) {
 			return fmt.Sprintf("%q contains %q; %s may only contain %s", full, r, rule.what, rule.charset)
 		}
 	}
@@ -308,4 +309,32 @@ func (m *Module) localsFor(exprs []hcl.Expression) map[string]bool {
 		}
 	}
 	return need
+}
+
+// charSets holds, for each one-character pattern of nameRules, the ASCII
+// characters it matches. The patterns are ASCII classes (Go's \w is ASCII
+// too), so nothing else matches; a table saves a regexp match per character
+// of every derived name.
+var charSets = sync.OnceValue(func() map[*regexp.Regexp]*[128]bool {
+	sets := map[*regexp.Regexp]*[128]bool{}
+	for _, rule := range nameRules {
+		if _, ok := sets[rule.allowed]; ok {
+			continue
+		}
+		set := new([128]bool)
+		for c := range rune(128) {
+			set[c] = rule.allowed.MatchString(string(c))
+		}
+		sets[rule.allowed] = set
+	}
+	return sets
+})
+
+// allowedChar is re.MatchString(string(r)) for a pattern of nameRules.
+func allowedChar(re *regexp.Regexp, r rune) bool {
+	set, ok := charSets()[re]
+	if !ok {
+		return re.MatchString(string(r))
+	}
+	return r < 128 && set[r]
 }

@@ -138,3 +138,18 @@ func TestValidateTarget(t *testing.T) {
 		}
 	}
 }
+
+func TestAllowedCharMatchesPattern(t *testing.T) {
+	for typ, rule := range nameRules {
+		for _, r := range []rune{0, ' ', '-', '_', '.', '/', '#', '+', '=', ',', '@', '0', '9', 'a', 'z', 'A', 'Z', 0x7f, 'é', 'ß', 'K', '٣', '𝟘', 0x2028} {
+			if got, want := allowedChar(rule.allowed, r), rule.allowed.MatchString(string(r)); got != want {
+				t.Errorf("%s: allowedChar(%q) = %v, pattern says %v", typ, r, got, want)
+			}
+		}
+		for c := range rune(128) {
+			if got, want := allowedChar(rule.allowed, c), rule.allowed.MatchString(string(c)); got != want {
+				t.Errorf("%s: allowedChar(%q) = %v, pattern says %v", typ, c, got, want)
+			}
+		}
+	}
+}

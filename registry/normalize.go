@@ -12,6 +12,31 @@ import (
 // and "visibility_timeout" all become "visibility_timeout"; runs of capitals
 // are one word ("KMSKeyID" → "kms_key_id").
 func normalizeKey(s string) string {
+	if isSnakeCase(s) {
+		return s // the usual case, and its own normal form
+	}
+	return normalizeRunes(s)
+}
+
+// isSnakeCase reports whether s is already what normalizeKey makes: runs of
+// lowercase ASCII letters and digits joined by single underscores.
+func isSnakeCase(s string) bool {
+	if s == "" || s[0] == '_' || s[len(s)-1] == '_' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= 'a' && c <= 'z', c >= '0' && c <= '9':
+		case c == '_' && s[i-1] != '_':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// normalizeRunes is normalizeKey for any text.
+func normalizeRunes(s string) string {
 	rs := []rune(strings.TrimSpace(s))
 	var b strings.Builder
 	b.Grow(len(s) + 4)

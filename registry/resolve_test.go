@@ -190,3 +190,14 @@ func FuzzResolve(f *testing.F) {
 		}
 	})
 }
+
+func FuzzNormalizeKeyShortcut(f *testing.F) {
+	for _, s := range []string{"", "a", "a_b", "_a", "a_", "a__b", "visibility_timeout", "Visibility Timeout", "kms_key_id", "KMSKeyID", "a1_2b", "a-b", "ä_b", " a_b", "a_b "} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := normalizeKey(s), normalizeRunes(s); got != want {
+			t.Errorf("normalizeKey(%q) = %q, the full rules give %q", s, got, want)
+		}
+	})
+}
