@@ -43,6 +43,12 @@ type Config struct {
 	// its context ends before cancelling them (default 10s). What is cut
 	// short stays owed and is resumed by the next start.
 	DrainTimeout time.Duration
+	// AckDelay bounds how long the acknowledgements of light effects that
+	// ran may wait in memory to be folded into the request's next write
+	// before they are written on their own (default 20ms). Folding saves a
+	// write per transition under load; an acknowledgement lost with the
+	// process only means its effect runs again (see engine_ack.go).
+	AckDelay time.Duration
 }
 
 // Engine loads a request, steps it, saves it with the effects it owes and
@@ -63,6 +69,7 @@ type Engine struct {
 	runners   map[string]*runner                       // request → its effect runner
 	inflight  map[string]map[string]context.CancelFunc // request → heavy effect → cancel
 	notBefore map[string]time.Time                     // light effect in backoff → next try
+	acks      map[string]*ackBatch                     // request → acknowledgements not yet written
 	opened    map[string]string                        // Open's idempotency key → request ID
 	openOrder []string
 	wg        sync.WaitGroup
@@ -116,12 +123,15 @@ func New(cfg Config) (*Engine, error) {
 	if cfg.DrainTimeout <= 0 {
 		cfg.DrainTimeout = 10 * time.Second
 	}
+	if cfg.AckDelay <= 0 {
+		cfg.AckDelay = 20 * time.Millisecond
+	}
 	return &Engine{
 		cfg: cfg, log: cfg.Logger.With("component", "flow", "owner", cfg.Owner),
 		sem:     make(chan struct{}, cfg.Workers),
 		pending: map[string]struct{}{}, signal: make(chan struct{}, 1),
 		runners: map[string]*runner{}, inflight: map[string]map[string]context.CancelFunc{},
-		notBefore: map[string]time.Time{}, opened: map[string]string{},
+		notBefore: map[string]time.Time{}, opened: map[string]string{}, acks: map[string]*ackBatch{},
 	}, nil
 }
 

@@ -155,18 +155,32 @@ func (e *Engine) changeMoved(ctx context.Context, r *Request, ev Event) (Event, 
 	return Event{Kind: EvChangeMoved, Key: ev.Key + "/moved", Actor: System, At: ev.At, Change: &now}, true, nil
 }
 
-// save writes next (a step of cur) conditionally on cur's revision, taking
-// or renewing the lease when next owes effects, and then hands the owed
-// effects to the runners.
+// save writes next (a step of cur) conditionally on cur's revision and
+// hands the owed effects to the runners; see write.
 func (e *Engine) save(ctx context.Context, cur, next *Request) error {
+	return e.write(ctx, cur, next)
+}
+
+// write is the one way the engine updates a stored request: conditionally
+// on cur's revision, with Version bumped exactly once, the parked
+// acknowledgements folded in (see engine_ack.go), and the lease settled in
+// the same write: released when next owes nothing, taken (or renewed) when
+// it owes effects and no other live replica holds it. Afterwards it cancels
+// in-flight effects next no longer owes and wakes next's runner.
+func (e *Engine) write(ctx context.Context, cur, next *Request) error {
 	next.Version = cur.Version + 1
 	next.Rev = cur.Rev
-	if len(next.Owed) > 0 && e.leasable(next) {
+	acks := e.foldAcks(next)
+	switch {
+	case len(next.Owed) == 0:
+		next.Lease = Lease{} // nothing to guard: any replica may take it at once
+	case e.leasable(next):
 		next.Lease = Lease{Owner: e.cfg.Owner, Until: e.cfg.Now().Add(e.cfg.LeaseTTL)}
 	}
 	if err := e.cfg.Store.Update(ctx, next); err != nil {
 		return fmt.Errorf("save %s: %w", next.ID, err)
 	}
+	e.unpark(next.ID, acks)
 	e.saved(next)
 	return nil
 }
@@ -191,8 +205,7 @@ func (e *Engine) recordDenial(ctx context.Context, r *Request, ev Event, reason 
 		next := cloneRequest(*cur)
 		next.Seq++
 		rec.Seq = next.Seq
-		next.Rev = cur.Rev
-		err := e.cfg.Store.Update(ctx, &next)
+		err := e.write(ctx, cur, &next)
 		if errors.Is(err, ErrConflict) {
 			if cur, err = e.cfg.Store.Get(ctx, r.ID); err != nil {
 				e.log.Error("reload for denial", "request", r.ID, "err", err)

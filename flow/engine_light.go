@@ -9,13 +9,21 @@ import (
 )
 
 // runLight runs r's owed light effects (audit, card, reply, notification,
-// form) in Seq order and acknowledges those done in one write. Several owed
-// cards are shown once, from the latest record. An effect that keeps failing
-// stays owed and waits Retry.Max before its next round; only a form whose
-// trigger has expired is given up. It returns whether any effect was
-// acknowledged and, if some wait in backoff, how long until the next one.
+// form) in Seq order and parks their acknowledgements to be folded into the
+// request's next write (engine_ack.go); effects already run and parked are
+// skipped. Several owed cards are shown once, from the latest record. An
+// effect that keeps failing stays owed and waits Retry.Max before its next
+// round; only a form whose trigger has expired is given up. It returns
+// whether any effect ran and, if some wait in backoff, how long until the
+// next one.
 func (e *Engine) runLight(ctx, work context.Context, r *Request) (bool, time.Duration) {
 	cur := cloneRequest(*r)
+	parked := e.parked(r.ID)
+	for _, ev := range parked {
+		if ev.Kind == EvThreadStarted && ev.Thread != nil && cur.Thread.TS == "" {
+			cur.Thread = *ev.Thread // its write failed; the thread exists all the same
+		}
+	}
 	var acks []Event
 	ack := func(eff Effect, kind EventKind, th *Thread) {
 		acks = append(acks, Event{Kind: kind, Key: eff.ID, EffectID: eff.ID, Actor: System, At: e.cfg.Now(), Thread: th})
@@ -23,7 +31,7 @@ func (e *Engine) runLight(ctx, work context.Context, r *Request) (bool, time.Dur
 	var wait time.Duration
 	cardShown, cardFailed := false, false
 	for _, eff := range r.Owed {
-		if heavy(eff.Kind) || ctx.Err() != nil {
+		if heavy(eff.Kind) || ctx.Err() != nil || containsEffect(parked, eff.ID) {
 			continue
 		}
 		if d := e.backingOff(eff.ID); d > 0 {
@@ -91,9 +99,12 @@ func (e *Engine) runLight(ctx, work context.Context, r *Request) (bool, time.Dur
 	if len(acks) == 0 {
 		return false, wait
 	}
-	if err := e.applySystem(work, r.ID, acks...); err != nil {
-		e.log.Error("acknowledge effects", "request", r.ID, "err", err)
-		return false, max(wait, e.cfg.Retry.Base)
+	e.parkAcks(r.ID, acks)
+	if slices.ContainsFunc(acks, func(ev Event) bool { return ev.Kind == EvThreadStarted }) {
+		if err := e.flushAcks(work, r.ID); err != nil {
+			e.log.Error("acknowledge effects", "request", r.ID, "err", err)
+			return true, minPositive(wait, e.cfg.Retry.Base)
+		}
 	}
 	return true, wait
 }

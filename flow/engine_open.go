@@ -157,8 +157,9 @@ func (e *Engine) claimTarget(ctx context.Context, targetID, destroyID string) er
 		} else if busy != "" {
 			return Userf(ErrExists, busy)
 		}
-		t.DestroyedBy = destroyID
-		if err := e.cfg.Store.Update(ctx, t); err == nil {
+		next := cloneRequest(*t)
+		next.DestroyedBy = destroyID
+		if err := e.write(ctx, t, &next); err == nil {
 			return nil
 		} else if !errors.Is(err, ErrConflict) {
 			return fmt.Errorf("claim %s: %w", targetID, err)

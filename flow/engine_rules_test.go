@@ -145,10 +145,22 @@ func TestEngineLeaseOfLiveReplicaIsRespected(t *testing.T) {
 	if got := ports.Repo.Counts().PRs; got != 0 {
 		t.Fatalf("%d PRs opened under another replica's live lease", got)
 	}
+	before := len(ports.Store.Writes(r.ID))
 	ports.Clock.Advance(2 * time.Minute)
 	h2.settle()
-	if got := h2.get(r.ID); got.State != flow.AwaitingApproval || got.Lease.Owner != "replica-2" {
-		t.Errorf("after expiry: %s lease %+v", got.State, got.Lease)
+	if got := h2.get(r.ID); got.State != flow.AwaitingApproval || got.Lease != (flow.Lease{}) {
+		t.Errorf("after expiry: %s lease %+v, want awaiting_approval with the lease released", got.State, got.Lease)
+	}
+	// Every write after the expiry was replica-2's, under its lease, until
+	// the request owed nothing and the lease was released.
+	var owners []string
+	for _, w := range ports.Store.Writes(r.ID)[before:] {
+		if len(owners) == 0 || owners[len(owners)-1] != w.LeaseOwner {
+			owners = append(owners, w.LeaseOwner)
+		}
+	}
+	if diff := cmp.Diff([]string{"replica-2", ""}, owners); diff != "" {
+		t.Errorf("lease owners written after the expiry (-want +got):\n%s", diff)
 	}
 }
 

@@ -137,9 +137,7 @@ func (e *Engine) runRequest(ctx, work context.Context, id string, rn *runner) {
 	defer e.wg.Done()
 	for {
 		if ctx.Err() != nil {
-			e.mu.Lock()
-			delete(e.runners, id)
-			e.mu.Unlock()
+			e.stopRunner(work, id)
 			return
 		}
 		wait, more := e.runOnce(ctx, work, id)
@@ -155,9 +153,8 @@ func (e *Engine) runRequest(ctx, work context.Context, id string, rn *runner) {
 		timer := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
-			e.mu.Lock()
-			delete(e.runners, id)
-			e.mu.Unlock()
+			timer.Stop()
+			e.stopRunner(work, id)
 			return
 		case <-rn.wake:
 		case <-timer.C:
@@ -166,11 +163,22 @@ func (e *Engine) runRequest(ctx, work context.Context, id string, rn *runner) {
 	}
 }
 
+// stopRunner ends request id's runner on shutdown, writing its parked
+// acknowledgements first so the next start does not run them again.
+func (e *Engine) stopRunner(work context.Context, id string) {
+	if err := e.flushAcks(work, id); err != nil {
+		e.log.Warn("acknowledge effects on shutdown; they run again on the next start", "request", id, "err", err)
+	}
+	e.mu.Lock()
+	delete(e.runners, id)
+	e.mu.Unlock()
+}
+
 // retire removes the runner unless it was woken meanwhile.
 func (e *Engine) retire(id string, rn *runner) bool {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if len(rn.wake) > 0 || len(e.inflight[id]) > 0 {
+	if len(rn.wake) > 0 || len(e.inflight[id]) > 0 || e.acks[id] != nil {
 		return false
 	}
 	delete(e.runners, id)
@@ -178,9 +186,10 @@ func (e *Engine) retire(id string, rn *runner) bool {
 }
 
 // runOnce loads the request, holds its lease, starts its heavy effects and
-// runs its ready light effects. It returns whether the runner has anything
-// left to do and, if so, how long to wait for a wake-up before looking
-// again (0: look again at once).
+// runs its ready light effects; parked acknowledgements that waited
+// AckDelay are written. It returns whether the runner has anything left to
+// do and, if so, how long to wait for a wake-up before looking again (0:
+// look again at once).
 func (e *Engine) runOnce(ctx, work context.Context, id string) (time.Duration, bool) {
 	if ctx.Err() != nil {
 		return 0, false
@@ -191,30 +200,38 @@ func (e *Engine) runOnce(ctx, work context.Context, id string) (time.Duration, b
 		return 0, false
 	}
 	if len(r.Owed) == 0 {
+		e.forgetAcks(id)
 		return 0, e.busy(id)
 	}
+	if due, ok := e.ackDue(id); ok && due <= 0 {
+		if err := e.flushAcks(work, id); err != nil {
+			e.log.Error("acknowledge effects", "request", id, "err", err)
+			return e.cfg.Retry.Base, true
+		}
+		return 0, true
+	}
+	var wait time.Duration
 	if r, err = e.holdLease(ctx, r); err != nil {
 		e.log.Debug("not running effects", "request", id, "reason", err)
 		e.cancelInflight(id)
-		return 0, e.busy(id)
-	}
-	for _, eff := range r.Owed {
-		if heavy(eff.Kind) {
-			e.startHeavy(ctx, work, id, eff)
+	} else {
+		for _, eff := range r.Owed {
+			if heavy(eff.Kind) {
+				e.startHeavy(ctx, work, id, eff)
+			}
+		}
+		_, backoff := e.runLight(ctx, work, r)
+		renew := max(r.Lease.Until.Sub(e.cfg.Now())-e.cfg.LeaseTTL/2, time.Millisecond)
+		if backoff > 0 {
+			wait = min(backoff, renew)
+		} else if e.busy(id) {
+			wait = renew
 		}
 	}
-	ran, backoff := e.runLight(ctx, work, r)
-	renew := max(r.Lease.Until.Sub(e.cfg.Now())-e.cfg.LeaseTTL/2, time.Millisecond)
-	if ran {
-		return 0, true
+	if due, ok := e.ackDue(id); ok {
+		wait = minPositive(wait, max(due, time.Microsecond))
 	}
-	if backoff > 0 {
-		return min(backoff, renew), true
-	}
-	if e.busy(id) {
-		return renew, true
-	}
-	return 0, false
+	return wait, wait > 0
 }
 
 func (e *Engine) busy(id string) bool {
@@ -248,8 +265,8 @@ func (e *Engine) holdLease(ctx context.Context, r *Request) (*Request, error) {
 			return nil, fmt.Errorf("request %s until %s: %w", r.Lease.Owner, r.Lease.Until, errLeased)
 		}
 		next := cloneRequest(*r)
-		next.Lease = Lease{Owner: e.cfg.Owner, Until: e.cfg.Now().Add(e.cfg.LeaseTTL)}
-		err := e.cfg.Store.Update(ctx, &next)
+		next.Lease = Lease{} // write takes it: next owes effects and r is leasable
+		err := e.write(ctx, r, &next)
 		if err == nil {
 			return &next, nil
 		}

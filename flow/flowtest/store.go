@@ -21,6 +21,14 @@ type Store struct {
 	order   []string
 	rev     int64
 	updates int
+	writes  map[string][]Write
+}
+
+// Write is what one successful Create or Update stored, for tests that
+// check how requests were written.
+type Write struct {
+	Version    int64
+	LeaseOwner string
 }
 
 type storeRec struct {
@@ -41,6 +49,10 @@ func (s *Store) put(r *flow.Request) error {
 	s.rev++
 	r.Rev = strconv.FormatInt(s.rev, 10)
 	s.recs[r.ID] = storeRec{data: data, rev: r.Rev}
+	if s.writes == nil {
+		s.writes = map[string][]Write{}
+	}
+	s.writes[r.ID] = append(s.writes[r.ID], Write{Version: r.Version, LeaseOwner: r.Lease.Owner})
 	return nil
 }
 
@@ -132,4 +144,11 @@ func (s *Store) Updates() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.updates
+}
+
+// Writes returns every successful write of request id, in order.
+func (s *Store) Writes(id string) []Write {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.writes[id])
 }
