@@ -12,15 +12,17 @@ import (
 // Limits bound how much of a request a card carries. Surfaces enforce their
 // own hard limits on top; these keep cards readable.
 const (
-	MaxInputLines    = 20   // inputs listed on a card
-	MaxValueChars    = 200  // characters of one input value
-	MaxPlanLines     = 10   // resource addresses listed under a plan
-	MaxDriftLines    = 5    // drifted addresses listed
-	MaxCodeChars     = 2800 // characters of a code block (fits a 3,000-char section with fences)
-	MaxListLines     = 20   // requests in a list
-	MaxFailureChars  = 1500 // characters of a run failure
-	MaxProblemChars  = 500
-	PreviewPlanLabel = "static preview — not a Terraform plan"
+	MaxInputLines   = 20   // inputs listed on a card
+	MaxValueChars   = 200  // characters of one input value
+	MaxPlanLines    = 10   // resource addresses listed under a plan
+	MaxDriftLines   = 5    // drifted addresses listed
+	MaxCodeChars    = 2800 // characters of a code block (fits a 3,000-char section with fences)
+	MaxListLines    = 20   // requests in a list
+	MaxFailureChars = 1500 // characters of a run failure
+	MaxProblemChars = 500
+	// PreviewPlanLabel heads a static preview's plan section: said once,
+	// with how to get a real plan.
+	PreviewPlanLabel = "Static preview — not a Terraform plan (run with --plan=terraform for a real plan)"
 )
 
 // Options is what a request card may use besides the request.
@@ -63,7 +65,7 @@ func Title(r *flow.Request) string {
 		what = "New request"
 	}
 	if r.Kind == flow.KindDestroy {
-		what = "Destroy " + orDash(r.Label)
+		what = "Destroy " + orDash(TargetLabel(r))
 		if r.Module != "" {
 			what += " (" + r.Module + ")"
 		}
@@ -74,12 +76,26 @@ func Title(r *flow.Request) string {
 	return what
 }
 
-// ShortID is the request's label, the 12-hex-digit handle people type.
+// ShortID is the request's own label (registry.Label of its ID), the
+// 12-hex-digit handle people type. A destroy request's r.Label is its
+// target's label (see [TargetLabel]), so ShortID never uses r.Label.
 func ShortID(r *flow.Request) string {
+	if l := registry.Label(r.ID); l != "" {
+		return l
+	}
+	return r.Label
+}
+
+// TargetLabel is the label of the request a destroy request destroys, or
+// "" for a create request.
+func TargetLabel(r *flow.Request) string {
+	if r.Kind != flow.KindDestroy {
+		return ""
+	}
 	if r.Label != "" {
 		return r.Label
 	}
-	return registry.Label(r.ID)
+	return registry.Label(r.Target)
 }
 
 // StateText says in words where a request is.
@@ -143,8 +159,74 @@ func Status(r *flow.Request, opts Options) Card {
 	return c
 }
 
+// StatusLine is a request's one-line status for a compact update (no label):
+// its state in words and the newest thing worth knowing, such as
+// "planning · plan run 1 succeeded · <url>" or "applied · pull request #3 merged".
+func StatusLine(r *flow.Request, pol *flow.Policy) string {
+	parts := []string{lowerFirst(StateText(r, pol))}
+	switch r.State {
+	case flow.Planning:
+		if r.PlanRun != nil {
+			parts = append(parts, runText(r.PlanRun))
+		} else if r.Change != nil {
+			parts = append(parts, changeText(r.Change))
+		}
+	case flow.Applying, flow.ApplyFailed:
+		if r.ApplyRun != nil {
+			parts = append(parts, runText(r.ApplyRun))
+		}
+	case flow.Applied:
+		if r.Change != nil && r.Change.Merged {
+			parts = append(parts, changeText(r.Change)+" merged")
+		} else if r.ApplyRun != nil {
+			parts = append(parts, runText(r.ApplyRun))
+		}
+	}
+	if r.Problem != "" {
+		parts = append(parts, Clip(oneLine(r.Problem), MaxProblemChars))
+	}
+	return strings.Join(parts, " · ")
+}
+
+// runText is "plan run 1 succeeded · <url>".
+func runText(run *flow.Run) string {
+	s := fmt.Sprintf("%s run %d %s", run.Workflow, run.ID, run.Status)
+	if run.Workflow == "" {
+		s = fmt.Sprintf("run %d %s", run.ID, run.Status)
+	}
+	if run.URL != "" {
+		s += " · " + run.URL
+	}
+	return s
+}
+
+// changeText is "pull request #3" (or its URL when it has no number).
+func changeText(c *flow.Change) string {
+	if c.Number > 0 {
+		return fmt.Sprintf("pull request #%d", c.Number)
+	}
+	if c.URL != "" {
+		return "pull request " + c.URL
+	}
+	return "pull request"
+}
+
+func lowerFirst(s string) string {
+	if s == "" || (len(s) > 1 && s[1] >= 'A' && s[1] <= 'Z') {
+		return s
+	}
+	return strings.ToLower(s[:1]) + s[1:]
+}
+
 func requestFields(r *flow.Request) []Field {
-	fs := []Field{{"Request", ShortID(r)}, {"Requested by", actorName(r.Requester)}}
+	fs := []Field{{"Request", ShortID(r)}}
+	if t := TargetLabel(r); t != "" {
+		if r.File != "" {
+			t += " (" + r.File + ")"
+		}
+		fs = append(fs, Field{"Destroys", t})
+	}
+	fs = append(fs, Field{"Requested by", actorName(r.Requester)})
 	if r.Project != "" {
 		fs = append(fs, Field{"Project", r.Project})
 	}
@@ -232,7 +314,7 @@ func PlanCounts(p *flow.PlanSummary) string {
 func PlanSections(p *flow.PlanSummary) []Section {
 	title := "Plan"
 	if p.Preview {
-		title = "Preview (" + PreviewPlanLabel + ")"
+		title = PreviewPlanLabel
 	}
 	head := PlanCounts(p)
 	if p.Errored {
@@ -324,9 +406,6 @@ func problemNotes(r *flow.Request) []string {
 	}
 	if r.FailedEffect != nil {
 		ns = append(ns, "Step "+r.FailedEffect.Kind.String()+" ran out of retries; press Retry to try again.")
-	}
-	if r.Plan != nil && r.Plan.Preview {
-		ns = append(ns, "This is a static preview computed from the module, "+PreviewPlanLabel+".")
 	}
 	return ns
 }

@@ -58,12 +58,16 @@ type Console struct {
 	style   style
 	session string // makes event keys unique across runs on the same data
 
-	mu      sync.Mutex // guards everything below and writes to Out
-	eng     Engine
-	actor   flow.Actor
-	buttons []card.Button // of the last card shown, in number order
-	current string        // request of the last card shown
-	seq     int
+	mu        sync.Mutex // guards everything below and writes to Out
+	eng       Engine
+	actor     flow.Actor
+	buttons   []card.Button // of the last card shown, in number order
+	buttonsOf string        // request whose card the buttons belong to ("" for a list or choice)
+	current   string        // request of the last card shown
+	seq       int
+	views     map[string]*view // what was last printed per request
+	holding   bool             // hold the first card of the request being opened
+	held      *flow.Request    // that card's request, while held
 }
 
 var _ flow.Chat = (*Console)(nil)
@@ -80,7 +84,7 @@ func New(opts Options) *Console {
 	_, _ = rand.Read(nonce[:])
 	return &Console{
 		opts: opts, style: style{color: opts.Color}, session: hex.EncodeToString(nonce[:]),
-		actor: flow.Actor{ID: opts.User, Name: opts.User},
+		actor: flow.Actor{ID: opts.User, Name: opts.User}, views: map[string]*view{},
 	}
 }
 
@@ -99,27 +103,87 @@ func (c *Console) Actor() flow.Actor {
 	return c.actor
 }
 
-// ShowCard prints the request's card; its buttons become the ones numbers
-// press, and the request becomes the current one for key=value lines.
+// ShowCard shows an update of the request without repeating what the
+// person has already seen: the full card when the request first appears,
+// when it enters a state that asks someone to act (review, approve, apply,
+// fix) and when a new plan is ready; otherwise one status line, left out
+// when a thread reply tells the same transition or nothing changed. The
+// full card's buttons become the ones numbers press, and its request the
+// current one for key=value lines.
 func (c *Console) ShowCard(ctx context.Context, r *flow.Request) (flow.Thread, error) {
-	cd := card.ForRequest(r, c.cardOptions(ctx, r))
-	c.show(cd, r.ID)
 	th := r.Thread
 	if th.TS == "" {
 		th = flow.Thread{Channel: Channel, TS: r.ID}
 	}
+	opts := c.cardOptions(ctx, r)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	prev := c.views[r.ID]
+	if prev != nil && r.Version != 0 && r.Version < prev.version {
+		return th, nil // an older record than one already shown
+	}
+	if prev == nil && c.holding && r.State == flow.CollectingInputs {
+		held := *r
+		c.held = &held
+		return th, nil
+	}
+	v := view{version: r.Version, line: statusLine(r, opts.Policy)}
+	if prev != nil {
+		v = *prev
+		v.version = max(v.version, r.Version)
+	}
+	if wantsFullCard(r, prev) {
+		text, buttons := RenderCard(card.ForRequest(r, opts), c.opts.Color)
+		v.state, v.planRun, v.problem, v.line = r.State, planRunID(r), r.Problem, statusLine(r, opts.Policy)
+		if prev == nil || text != prev.text {
+			v.text = text
+			c.buttons, c.buttonsOf, c.current = buttons, r.ID, r.ID
+			c.write(text)
+		}
+		c.views[r.ID] = &v
+		return th, nil
+	}
+	line := statusLine(r, opts.Policy)
+	if line != v.line {
+		v.line = line
+		if c.buttonsOf == r.ID {
+			// The buttons of the last full card no longer fit the state.
+			c.buttons, c.buttonsOf = nil, r.ID
+		}
+		if !replyFollows(r) {
+			c.write(fmt.Sprintf("[%s] %s\n", card.ShortID(r), line))
+		}
+	}
+	c.views[r.ID] = &v
 	return th, nil
 }
 
-// Reply prints a message in the request's thread.
+// showRequest prints r's full card (the status command) and remembers it.
+func (c *Console) showRequest(ctx context.Context, r *flow.Request) {
+	opts := c.cardOptions(ctx, r)
+	text, buttons := RenderCard(card.ForRequest(r, opts), c.opts.Color)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	v := view{version: r.Version, state: r.State, planRun: planRunID(r), problem: r.Problem, line: statusLine(r, opts.Policy), text: text}
+	if prev := c.views[r.ID]; prev != nil {
+		v.version = max(v.version, prev.version)
+	}
+	c.views[r.ID] = &v
+	c.buttons, c.buttonsOf, c.current = buttons, r.ID, r.ID
+	c.write(text)
+}
+
+// Reply prints a message in the request's thread, labelled with the
+// request's own short ID.
 func (c *Console) Reply(ctx context.Context, r *flow.Request, text string) error {
 	c.printf("[%s] %s\n", card.ShortID(r), text)
 	return nil
 }
 
-// Notify prints a message as if posted to the notifications channel.
+// Notify prints a message as if posted to the notifications channel,
+// labelled with the request's own short ID.
 func (c *Console) Notify(ctx context.Context, r *flow.Request, text string) error {
-	c.printf("%s %s\n", c.style.dim("[notifications]"), text)
+	c.printf("%s [%s] %s\n", c.style.dim("[notifications]"), card.ShortID(r), text)
 	return nil
 }
 
@@ -185,7 +249,7 @@ func (c *Console) show(cd card.Card, requestID string) {
 	text, buttons := RenderCard(cd, c.opts.Color)
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.buttons = buttons
+	c.buttons, c.buttonsOf = buttons, requestID
 	if requestID != "" {
 		c.current = requestID
 	}

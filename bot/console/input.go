@@ -35,6 +35,9 @@ type line struct {
 // userName is what /as accepts: a chat-like user name or ID.
 var userName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
 
+// ValidUser reports whether name is a user name /as accepts.
+func ValidUser(name string) bool { return userName.MatchString(name) }
+
 // parseLine reads one line. Errors are *command.UsageError or
 // *command.SyntaxError, whose text is for the person.
 func parseLine(text string) (line, error) {

@@ -122,15 +122,16 @@ func (c *Console) command(ctx context.Context, cmd command.Command) error {
 		ev.TriggerID = triggerID
 		return c.open(ctx, ev)
 	case command.VerbNew:
+		if err := c.checkNew(ctx, cmd); err != nil {
+			return err
+		}
 		ev := c.event(flow.EvStart)
 		ev.Module, ev.Environment, ev.Project = cmd.Module, cmd.Environment, cmd.Project
 		if len(cmd.Inputs) == 0 {
 			ev.TriggerID = triggerID
+			return c.open(ctx, ev)
 		}
-		if err := c.open(ctx, ev); err != nil || len(cmd.Inputs) == 0 {
-			return err
-		}
-		return c.assign(ctx, cmd.Inputs)
+		return c.openWithInputs(ctx, ev, cmd.Inputs)
 	case command.VerbList:
 		return c.list(ctx, cmd.All)
 	case command.VerbStatus:
@@ -138,13 +139,16 @@ func (c *Console) command(ctx context.Context, cmd command.Command) error {
 		if err != nil {
 			return err
 		}
-		c.show(card.ForRequest(r, c.cardOptions(ctx, r)), r.ID)
+		c.showRequest(ctx, r)
 	case command.VerbApprove, command.VerbReject, command.VerbApply, command.VerbReplan, command.VerbCancel:
 		r, err := c.find(ctx, cmd.ID)
 		if err != nil {
 			return err
 		}
-		return c.handle(ctx, r.ID, c.event(verbEvents[cmd.Verb]))
+		if err := c.handle(ctx, r.ID, c.event(verbEvents[cmd.Verb])); err != nil {
+			return c.withNextStep(ctx, err, r.ID)
+		}
+		return nil
 	case command.VerbDestroy:
 		r, err := c.find(ctx, cmd.ID)
 		if err != nil {
@@ -169,6 +173,41 @@ func (c *Console) command(ctx context.Context, cmd command.Command) error {
 var verbEvents = map[command.Verb]flow.EventKind{
 	command.VerbApprove: flow.EvApprove, command.VerbReject: flow.EvReject, command.VerbApply: flow.EvApply,
 	command.VerbReplan: flow.EvReplan, command.VerbCancel: flow.EvCancel,
+}
+
+// openWithInputs opens a request and sets its inputs at once. The request's
+// first card ("waiting for inputs") is held back: when the inputs are good
+// the confirm card follows and says it all; when they are not, the held card
+// is shown first and the problems after it, so they read in order.
+func (c *Console) openWithInputs(ctx context.Context, ev flow.Event, inputs map[string]string) error {
+	c.mu.Lock()
+	c.holding, c.held = true, nil
+	c.mu.Unlock()
+	release := func() *flow.Request {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		h := c.held
+		c.holding, c.held = false, nil
+		return h
+	}
+	if err := c.open(ctx, ev); err != nil {
+		release()
+		return err
+	}
+	err := c.assign(ctx, inputs)
+	if err == nil {
+		release()
+		return nil
+	}
+	// Let the held card arrive, then show it before the problems.
+	_ = c.engine().Settle(ctx)
+	if h := release(); h != nil {
+		if r, ferr := c.engine().Find(ctx, h.ID); ferr == nil {
+			h = r
+		}
+		c.showRequest(ctx, h)
+	}
+	return err
 }
 
 func (c *Console) open(ctx context.Context, ev flow.Event) error {
@@ -236,8 +275,16 @@ func (c *Console) find(ctx context.Context, ref string) (*flow.Request, error) {
 // press acts on button n of the last card shown.
 func (c *Console) press(ctx context.Context, n int) error {
 	c.mu.Lock()
-	buttons := slices.Clone(c.buttons)
+	buttons, of := slices.Clone(c.buttons), c.buttonsOf
 	c.mu.Unlock()
+	if len(buttons) == 0 {
+		msg := "there are no buttons to press: the last card shown has none"
+		if of != "" {
+			msg = fmt.Sprintf("there are no buttons to press: request %s moved on since its card; /tfpilot status %s shows it with its buttons",
+				registry.Label(of), registry.Label(of))
+		}
+		return flow.Userf(flow.ErrBadEvent, msg)
+	}
 	if n > len(buttons) {
 		return flow.Userf(flow.ErrBadEvent, fmt.Sprintf("the last card has %d button(s), not %d", len(buttons), n))
 	}
@@ -293,7 +340,11 @@ func (c *Console) problem(err error) {
 	var ies registry.InputErrors
 	var usage *command.UsageError
 	var syntax *command.SyntaxError
+	var h *hinted
 	switch {
+	case errors.As(err, &h):
+		c.problem(h.err)
+		c.printf("%s\n", h.hint)
 	case errors.As(err, &ue) && errors.Is(err, flow.ErrDenied):
 		c.printf("%s %s\n", c.style.red("refused:"), ue.Msg)
 	case errors.As(err, &ue):
@@ -304,11 +355,19 @@ func (c *Console) problem(err error) {
 		for _, ie := range ies {
 			fmt.Fprintf(&b, "  %s: %s\n", ie.Field, ie.Reason)
 		}
+		c.mu.Lock()
+		id := c.current
+		c.mu.Unlock()
+		fix := "Reply key=value to correct them"
+		if id != "" {
+			fix += " (they go to request " + registry.Label(id) + ")"
+		}
+		b.WriteString(fix + "; Edit inputs on its card lists every input.\n")
 		c.printf("%s", b.String())
 	case errors.As(err, &usage):
-		c.printf("%s (type help)\n", usage.Msg)
+		c.printf("%s\n", withHelp(usage.Msg))
 	case errors.As(err, &syntax):
-		c.printf("%s (type help)\n", syntax.Msg)
+		c.printf("%s\n", withHelp(syntax.Msg))
 	default:
 		var ref [4]byte
 		_, _ = rand.Read(ref[:])
@@ -316,4 +375,13 @@ func (c *Console) problem(err error) {
 		c.opts.Logger.Error("console command failed", "ref", id, "err", err)
 		c.printf("%s something went wrong (ref %s); details are in the log.\n", c.style.red("error:"), id)
 	}
+}
+
+// withHelp ends a usage message with a pointer to help unless it already
+// mentions help.
+func withHelp(msg string) string {
+	if strings.Contains(msg, "help") {
+		return msg
+	}
+	return msg + " (type help)"
 }

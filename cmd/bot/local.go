@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"os/user"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -69,10 +71,7 @@ func parseLocal(env *environ, args []string) (localConfig, bool, error) {
 		return localConfig{}, false, err
 	}
 	if cfg.User == "" {
-		cfg.User = env.getenv("USER")
-	}
-	if cfg.User == "" {
-		cfg.User = "you"
+		cfg.User = defaultUser(env)
 	}
 	switch *plan {
 	case "", "preview":
@@ -99,6 +98,31 @@ func parseLocal(env *environ, args []string) (localConfig, bool, error) {
 		cfg.Source = findSourceRoot(wd)
 	}
 	return cfg, false, nil
+}
+
+// defaultUser is who a local session starts as: $USER, else the account's
+// login name, else "you". Only names /as would accept are used.
+func defaultUser(env *environ) string {
+	for _, name := range []string{env.getenv("USER"), currentUsername()} {
+		if name = strings.TrimSpace(name); name != "" && console.ValidUser(name) {
+			return name
+		}
+	}
+	return "you"
+}
+
+// currentUsername is the OS account's login name ("" when unknown); a
+// Windows "DOMAIN\name" keeps the name.
+func currentUsername() string {
+	u, err := user.Current()
+	if err != nil {
+		return ""
+	}
+	name := u.Username
+	if i := strings.LastIndexByte(name, '\\'); i >= 0 {
+		name = name[i+1:]
+	}
+	return name
 }
 
 // findSourceRoot returns the nearest folder at or above dir holding both

@@ -77,7 +77,7 @@ func TestLocalModeScript(t *testing.T) {
 	}
 	for _, want := range []string{
 		"refused: you cannot approve your own request in prod; ask another approver",
-		"Preview (static preview — not a Terraform plan)",
+		"Static preview — not a Terraform plan (run with --plan=terraform for a real plan)",
 		"Pull request merged.",
 	} {
 		if !strings.Contains(out, want) {

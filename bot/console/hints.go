@@ -1,0 +1,111 @@
+package console
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/tfpilot/tfpilot/bot/card"
+	"github.com/tfpilot/tfpilot/bot/command"
+	"github.com/tfpilot/tfpilot/flow"
+)
+
+// hinted is an error followed by what to do next; problem prints both.
+type hinted struct {
+	err  error
+	hint string
+}
+
+func (h *hinted) Error() string { return h.err.Error() + "; " + h.hint }
+func (h *hinted) Unwrap() error { return h.err }
+
+// checkNew catches the mistakes of /tfpilot new the console can explain
+// better than the engine: an unknown module (list the catalogue) and a
+// missing or unknown environment (list the environments).
+func (c *Console) checkNew(ctx context.Context, cmd command.Command) error {
+	eng := c.engine()
+	pol := eng.Policy()
+	project := projectOf(pol, cmd.Project)
+	if project != "" {
+		if _, ok := pol.Project(project); !ok {
+			return nil // the engine explains an unknown project
+		}
+		if cat, err := eng.Catalog(ctx, project); err == nil && cmd.Module != "" {
+			if _, ok := cat.Module(cmd.Module); !ok {
+				names := make([]string, 0, len(cat.Modules))
+				for _, m := range cat.Modules {
+					names = append(names, m.Name)
+				}
+				return &command.UsageError{Msg: fmt.Sprintf("there is no module %q in %s; the modules are %s (/tfpilot modules describes them)",
+					command.Clip(cmd.Module, 60), project, strings.Join(names, ", "))}
+			}
+		}
+	}
+	envs := pol.RequestableEnvironments(c.Actor())
+	if len(envs) == 0 {
+		return nil // the engine explains the refusal
+	}
+	example := fmt.Sprintf("/tfpilot new %s env=%s", cmd.Module, envs[0])
+	if cmd.Environment == "" && cmd.Module != "" {
+		return &command.UsageError{Msg: fmt.Sprintf("which environment? add env=<environment>, one of %s, e.g. %s",
+			strings.Join(envs, ", "), example)}
+	}
+	if _, ok := pol.Environment(cmd.Environment); !ok && cmd.Environment != "" {
+		return &command.UsageError{Msg: fmt.Sprintf("there is no environment %q; use one of %s, e.g. %s",
+			command.Clip(cmd.Environment, 60), strings.Join(envs, ", "), example)}
+	}
+	return nil
+}
+
+// withNextStep adds to an engine refusal of a command on request id what
+// can be done with the request in its state now.
+func (c *Console) withNextStep(ctx context.Context, err error, id string) error {
+	r, ferr := c.engine().Find(ctx, id)
+	if ferr != nil {
+		return err
+	}
+	pol := c.engine().Policy()
+	if h := nextStep(r, &pol, c.Actor()); h != "" {
+		return &hinted{err: err, hint: h}
+	}
+	return err
+}
+
+// nextStep says in one sentence where r is and what moves it on.
+func nextStep(r *flow.Request, pol *flow.Policy, actor flow.Actor) string {
+	l := card.ShortID(r)
+	state := strings.ToLower(card.StateText(r, pol)[:1]) + card.StateText(r, pol)[1:]
+	switch r.State {
+	case flow.CollectingInputs:
+		return fmt.Sprintf("%s is waiting for inputs: reply key=value (/tfpilot status %s shows the request)", l, l)
+	case flow.Confirming:
+		return fmt.Sprintf("%s waits for review: /tfpilot status %s shows it with its Submit button", l, l)
+	case flow.OpeningPR, flow.Planning, flow.Applying:
+		return fmt.Sprintf("%s is %s; wait for it to finish (/tfpilot status %s)", l, strings.ToLower(state), l)
+	case flow.AwaitingApproval:
+		who := "an approver"
+		if e, ok := pol.Environment(r.Environment); ok && !e.AllowSelfApproval {
+			who = "an approver other than " + actorName(r.Requester)
+		}
+		return fmt.Sprintf("%s is %s: %s runs /tfpilot approve %s (here /as <user> acts as someone else)", l, state, who, l)
+	case flow.Approved:
+		return fmt.Sprintf("%s is approved: /tfpilot apply %s applies it", l, l)
+	case flow.PlanFailed, flow.ApplyFailed, flow.Stale:
+		return fmt.Sprintf("%s: /tfpilot replan %s plans again (/tfpilot status %s shows why)", l, l, l)
+	case flow.Applied:
+		if r.Kind == flow.KindCreate {
+			return fmt.Sprintf("%s is applied: /tfpilot destroy %s removes what it created", l, l)
+		}
+		return l + " is applied"
+	case flow.Rejected, flow.Cancelled:
+		return fmt.Sprintf("%s is %s; start a new request with /tfpilot new", l, strings.ToLower(state))
+	}
+	return ""
+}
+
+func actorName(a flow.Actor) string {
+	if a.Name != "" {
+		return a.Name
+	}
+	return a.ID
+}
