@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/tfpilot/tfpilot/flow"
 	"github.com/tfpilot/tfpilot/flow/flowtest"
 )
@@ -34,6 +36,7 @@ func newHarness(t *testing.T, ports *flowtest.Ports, owner string) *harness {
 	done := make(chan error, 1)
 	go func() { done <- eng.Run(ctx) }()
 	h := &harness{t: t, ports: ports, eng: eng}
+	t.Cleanup(func() { checkVersions(t, ports.Store) }) // runs after h.stop (cleanups are LIFO)
 	var stopped bool
 	h.stop = func() {
 		if stopped {
@@ -131,4 +134,19 @@ func (h *harness) toApplied() string {
 		h.t.Fatalf("state = %s merged=%v owed=%v problem=%q", r.State, r.Change != nil && r.Change.Merged, r.Owed, r.Problem)
 	}
 	return id
+}
+
+// checkVersions fails t unless every request in store was written with
+// versions 1, 2, 3, ... in order: each write bumps Version exactly once.
+func checkVersions(t *testing.T, store *flowtest.Store) {
+	t.Helper()
+	for _, id := range store.IDs() {
+		var got, want []int64
+		for i, w := range store.Writes(id) {
+			got, want = append(got, w.Version), append(want, int64(i+1))
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("versions written for %s (-want +got):\n%s", id, diff)
+		}
+	}
 }
