@@ -118,6 +118,7 @@ func Render(m *Module, spec RenderSpec) (File, error) {
 	}
 
 	var b strings.Builder
+	b.Grow(1024)
 	b.WriteString("# Managed by TfPilot, do not edit: this file was generated from a chat request.\n")
 	b.WriteString("# To change or remove what it creates, make a new request in TfPilot.\n#\n")
 	for _, kv := range [][2]string{
@@ -128,7 +129,14 @@ func Render(m *Module, spec RenderSpec) (File, error) {
 		{"requester", commentText(spec.Requester)},
 		{"created_at", spec.CreatedAt.UTC().Format(time.RFC3339)},
 	} {
-		fmt.Fprintf(&b, "# %-12s %s\n", kv[0]+":", kv[1])
+		// "# %-12s %s\n" with the key and its colon padded to 12 (keys are ASCII).
+		b.WriteString("# ")
+		b.WriteString(kv[0])
+		b.WriteString(":")
+		writeIndent(&b, max(0, 12-len(kv[0])-1))
+		b.WriteString(" ")
+		b.WriteString(kv[1])
+		b.WriteString("\n")
 	}
 	b.WriteString("\n")
 
