@@ -156,8 +156,11 @@ func (e *Engine) List(ctx context.Context, f Filter) ([]*Request, error) {
 	return rs, nil
 }
 
-// Find loads a request by full ID or by label (registry.Label of its ID, as
-// shown in chat and file names). Unknown refs wrap ErrNotFound.
+// Find loads a request by full ID or by its own label (registry.Label of
+// its ID, as shown in chat and file names), for every kind of request: a
+// destroy request is found by its own label, never by its target's (which
+// is its Label field, naming the file it deletes). An exact ID match wins
+// over a label match. Unknown refs wrap ErrNotFound.
 func (e *Engine) Find(ctx context.Context, ref string) (*Request, error) {
 	r, err := e.cfg.Store.Get(ctx, ref)
 	if err == nil {
@@ -170,11 +173,19 @@ func (e *Engine) Find(ctx context.Context, ref string) (*Request, error) {
 	if err != nil {
 		return nil, fmt.Errorf("find %q: %w", ref, err)
 	}
-	label := registry.Label(ref)
-	for _, r := range all {
-		if r.Kind != KindDestroy && label != "" && registry.Label(r.ID) == label {
-			return r, nil
+	var byLabel *Request
+	if label := registry.Label(ref); label != "" {
+		for _, r := range all {
+			if r.ID == ref {
+				return r, nil
+			}
+			if byLabel == nil && registry.Label(r.ID) == label {
+				byLabel = r
+			}
 		}
+	}
+	if byLabel != nil {
+		return byLabel, nil
 	}
 	return nil, &UserError{Msg: fmt.Sprintf("there is no request %q", ref), Err: ErrNotFound}
 }

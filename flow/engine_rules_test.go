@@ -3,6 +3,7 @@ package flow_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -210,10 +211,33 @@ func TestEngineDestroy(t *testing.T) {
 
 func TestEngineFindByLabel(t *testing.T) {
 	h := newHarness(t, flowtest.NewPorts(), "a")
-	r := h.open("dev")
-	got, err := h.eng.Find(context.Background(), r.Label)
-	if err != nil || got.ID != r.ID {
-		t.Fatalf("Find(%q) = %v, %v", r.Label, got, err)
+	target := h.get(h.toApplied())
+	d, err := h.eng.Open(context.Background(), flow.Event{Kind: flow.EvStartDestroy, Key: "d1", Actor: actor("U1"), Target: target.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.settle()
+	if d.Label != target.Label {
+		t.Fatalf("destroy label %q, want the target's %q (it names the deleted file)", d.Label, target.Label)
+	}
+	tests := []struct {
+		ref, want string
+	}{
+		{target.ID, target.ID},
+		{target.Label, target.ID},
+		{d.ID, d.ID},
+		{registry.Label(d.ID), d.ID},
+		{strings.ToUpper(registry.Label(d.ID)), d.ID},
+	}
+	for _, tt := range tests {
+		got, err := h.eng.Find(context.Background(), tt.ref)
+		if err != nil {
+			t.Errorf("Find(%q): %v", tt.ref, err)
+			continue
+		}
+		if diff := cmp.Diff(tt.want, got.ID); diff != "" {
+			t.Errorf("Find(%q) (-want +got):\n%s", tt.ref, diff)
+		}
 	}
 	if _, err := h.eng.Find(context.Background(), "nope"); !errors.Is(err, flow.ErrNotFound) {
 		t.Errorf("err = %v, want ErrNotFound", err)

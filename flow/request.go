@@ -51,7 +51,9 @@ type Request struct {
 	ApplyRun  *Run         `json:"apply_run,omitempty"`
 	Plan      *PlanSummary `json:"plan,omitempty"`
 	Approvals []Approval   `json:"approvals,omitempty"`
-	History   []Transition `json:"history,omitempty"`
+	// History is the latest HistoryLimit transitions, oldest first; the
+	// audit log keeps every one (a record per transition, by Seq).
+	History []Transition `json:"history,omitempty"`
 	// Seen holds the idempotency keys of events already applied.
 	Seen []string `json:"seen,omitempty"`
 	// Problem is the user-facing text of the last failure (plan failed,

@@ -15,6 +15,13 @@ var ErrDuplicate = errors.New("already done")
 // SeenLimit is how many idempotency keys a request remembers.
 const SeenLimit = 200
 
+// HistoryLimit is how many transitions a request keeps in History: the
+// latest, enough for the card and for people reading the record. The audit
+// log holds the whole trail (one record per transition, by Seq), so the
+// record, written on every transition, stays bounded however long a request
+// lives (re-plans, retries, a long approval back-and-forth).
+const HistoryLimit = 100
+
 // Step applies ev to r under policy p and returns the new request and the
 // effects it now owes. It is pure: no I/O, no clock (ev.At is the time), the
 // same input gives the same output, and r is never modified (maps, slices and
@@ -163,6 +170,9 @@ func (s *stepper) commit(to State, note, reply, notify string) {
 	s.r.History = append(s.r.History, Transition{
 		Seq: s.r.Seq, At: s.ev.At, Actor: s.ev.Actor.ID, Event: s.ev.Kind, From: s.from, To: to, Note: note,
 	})
+	if n := len(s.r.History); n > HistoryLimit {
+		s.r.History = slices.Delete(s.r.History, 0, n-HistoryLimit)
+	}
 	s.owe(Effect{Kind: EffShowCard})
 	if reply != "" {
 		s.owe(Effect{Kind: EffReply, Text: reply})
