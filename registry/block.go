@@ -196,6 +196,9 @@ func plainString(s string) bool {
 // hclwrite measures it: token by token, so that a quote is never counted
 // together with a combining mark that follows it.
 func keyText(k string) (string, int) {
+	if asciiIdentifier(k) && !keywordKey(k) {
+		return k, len(k)
+	}
 	toks := keyTokens(k)
 	var sb strings.Builder
 	ascii := true
@@ -209,6 +212,23 @@ func keyText(k string) (string, int) {
 		return sb.String(), sb.Len()
 	}
 	return sb.String(), toks.Columns()
+}
+
+// asciiIdentifier reports whether k is an HCL identifier made of ASCII only:
+// a letter or underscore, then letters, digits, underscores and hyphens.
+// hclsyntax.ValidIdentifier says the same of it, by lexing it.
+func asciiIdentifier(k string) bool {
+	if k == "" {
+		return false
+	}
+	for i := 0; i < len(k); i++ {
+		c := k[i]
+		letter := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '_'
+		if !letter && (i == 0 || !(c >= '0' && c <= '9' || c == '-')) {
+			return false
+		}
+	}
+	return true
 }
 
 // columns is how wide terraform fmt considers an argument name, in grapheme

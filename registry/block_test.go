@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 )
 
@@ -123,4 +124,28 @@ func TestNumberTextIsHCLWriteNumber(t *testing.T) {
 			t.Errorf("numberText(%s at %d bits) = %s, want %s", bf.Text('g', 20), bf.Prec(), got, want)
 		}
 	}
+}
+
+func TestASCIIIdentifierAgreesWithHCL(t *testing.T) {
+	for _, k := range []string{"", "a", "A", "_", "_a", "a-b", "a_b", "a1", "1a", "-a", "a.b", "a b", "a:b", "é", "aé", "a\x00", "team", "cost-centre", "x-", "a--b", "__"} {
+		if got, want := asciiIdentifier(k), hclsyntax.ValidIdentifier(k); got && !want || !got && want && isASCII(k) {
+			t.Errorf("asciiIdentifier(%q) = %v, hclsyntax.ValidIdentifier = %v", k, got, want)
+		}
+	}
+	for c := range 128 {
+		for _, k := range []string{string(rune(c)), "a" + string(rune(c)), "a" + string(rune(c)) + "b"} {
+			if got, want := asciiIdentifier(k), hclsyntax.ValidIdentifier(k); got != want {
+				t.Errorf("asciiIdentifier(%q) = %v, hclsyntax.ValidIdentifier = %v", k, got, want)
+			}
+		}
+	}
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }

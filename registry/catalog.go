@@ -54,12 +54,11 @@ type Module struct {
 	// Resources are the managed resource blocks in declaration order.
 	Resources []Resource
 
-	readme string
-	locals map[string]hcl.Expression
-	byKey  map[string]*Input // normalised name -> input (user inputs only)
-	squash map[string]*Input // normalised name without underscores -> input, unique ones only
-	// nameLocals are the locals that DerivedNames needs (see localsFor).
-	nameLocals map[string]bool
+	readme   string
+	locals   map[string]hcl.Expression
+	byKey    map[string]*Input // normalised name -> input (user inputs only)
+	squash   map[string]*Input // normalised name without underscores -> input, unique ones only
+	nameRefs nameRefs          // what DerivedNames needs to evaluate (see refsOf)
 }
 
 // Input is one variable of a module.

@@ -98,7 +98,7 @@ func conventions(m *Module) Diagnostics {
 			}
 		}
 	}
-	ctx := m.nameContext("project", "env", nil, nil)
+	ctx := m.nameContext("project", "env", nil, nameRefs{})
 	for _, r := range m.Resources {
 		if !slices.Contains(TaggableTypes, r.Type) {
 			continue

@@ -478,7 +478,7 @@ func (l *moduleLoader) finish() {
 			}
 		}
 	}
-	m.nameLocals = m.localsFor(nameExprs)
+	m.nameRefs = m.refsOf(nameExprs)
 	m.byKey = map[string]*Input{}
 	m.squash = map[string]*Input{}
 	ambiguous := map[string]bool{}

@@ -150,7 +150,7 @@ func (m *Module) DerivedNames(project, environment string, values map[string]str
 
 // derivedNames is DerivedNames on values already converted.
 func (m *Module) derivedNames(project, environment string, vals map[string]cty.Value) ([]DerivedName, error) {
-	ctx := m.nameContext(project, environment, vals, m.nameLocals)
+	ctx := m.nameContext(project, environment, vals, m.nameRefs)
 	var out []DerivedName
 	var errs InputErrors
 	for _, r := range m.Resources {
@@ -202,11 +202,15 @@ func (r Resource) derive(ctx *hcl.EvalContext, project, environment string, vals
 
 // nameContext is what a name argument may refer to: var (given values, else
 // defaults, else unknown) and local (evaluated to a fixed point; a local that
-// refers to a resource or data source stays unknown). Only the locals in only
-// are evaluated, the others stay unknown; nil means all.
-func (m *Module) nameContext(project, environment string, vals map[string]cty.Value, only map[string]bool) *hcl.EvalContext {
+// refers to a resource or data source stays unknown). Only the variables and
+// locals in refs are set; see nameRefs.
+func (m *Module) nameContext(project, environment string, vals map[string]cty.Value, refs nameRefs) *hcl.EvalContext {
+	only := refs.locals
 	vars := make(map[string]cty.Value, len(m.Inputs))
 	for _, in := range m.Inputs {
+		if refs.vars != nil && !refs.vars[in.Name] {
+			continue
+		}
 		vars[in.Name] = cty.UnknownVal(in.Type)
 		switch in.Name {
 		case "project":
@@ -283,32 +287,49 @@ func checkName(rule nameRule, full string) string {
 	return ""
 }
 
-// localsFor returns the locals that exprs refer to, directly or through
-// other locals, or nil (meaning all of them) when a reference to local is not
-// a plain local.<name>.
-func (m *Module) localsFor(exprs []hcl.Expression) map[string]bool {
-	need := map[string]bool{}
+// nameRefs are the locals and variables that a module's name and count
+// arguments refer to, directly or through locals; nil means all of them.
+type nameRefs struct {
+	locals, vars map[string]bool
+}
+
+// refsOf returns what exprs refer to. A reference to local or var that is
+// not a plain local.<name> or var.<name> makes that set nil (all).
+func (m *Module) refsOf(exprs []hcl.Expression) nameRefs {
+	locals, vars := map[string]bool{}, map[string]bool{}
+	allLocals, allVars := false, false
 	for len(exprs) > 0 {
 		expr := exprs[len(exprs)-1]
 		exprs = exprs[:len(exprs)-1]
 		for _, t := range expr.Variables() {
-			if t.RootName() != "local" {
-				continue
+			var name string
+			if len(t) >= 2 {
+				if a, ok := t[1].(hcl.TraverseAttr); ok {
+					name = a.Name
+				}
 			}
-			if len(t) < 2 {
-				return nil
-			}
-			a, ok := t[1].(hcl.TraverseAttr)
-			if !ok {
-				return nil
-			}
-			if local, ok := m.locals[a.Name]; ok && !need[a.Name] {
-				need[a.Name] = true
-				exprs = append(exprs, local)
+			switch t.RootName() {
+			case "var":
+				allVars = allVars || name == ""
+				vars[name] = true
+			case "local":
+				allLocals = allLocals || name == ""
+				for n, local := range m.locals {
+					if (name == "" || n == name) && !locals[n] {
+						locals[n] = true
+						exprs = append(exprs, local)
+					}
+				}
 			}
 		}
 	}
-	return need
+	if allLocals {
+		locals = nil
+	}
+	if allVars {
+		vars = nil
+	}
+	return nameRefs{locals: locals, vars: vars}
 }
 
 // charSets holds, for each one-character pattern of nameRules, the ASCII

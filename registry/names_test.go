@@ -2,10 +2,12 @@ package registry
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/hashicorp/hcl/v2"
 )
 
 func TestCheckName(t *testing.T) {
@@ -151,5 +153,53 @@ func TestAllowedCharMatchesPattern(t *testing.T) {
 				t.Errorf("%s: allowedChar(%q) = %v, pattern says %v", typ, c, got, want)
 			}
 		}
+	}
+}
+
+func TestDerivedNamesNeedOnlyWhatNamesReferTo(t *testing.T) {
+	var mods []*Module
+	mods = append(mods, loadRealModules(t).Modules...)
+	mods = append(mods, loadTestdata(t, "catalog").Modules...)
+	for _, m := range mods {
+		full := *m
+		full.nameRefs = nameRefs{} // every variable and local
+		for _, values := range []map[string]string{
+			{},
+			{"name": "orders"},
+			{"name": "orders", "fifo_queue": "true", "fifo": "true"},
+			{"name": strings.Repeat("n", 60), "fifo_queue": "true", "fifo": "true", "mode": "bulk"},
+			{"name": "Bad_Name"},
+		} {
+			got, gotErr := m.DerivedNames("payments", "prod", values)
+			want, wantErr := full.DerivedNames("payments", "prod", values)
+			if diff := cmp.Diff(want, got); diff != "" || fmt.Sprint(gotErr) != fmt.Sprint(wantErr) {
+				t.Errorf("%s %v: names (-all +referenced):\n%s\nerr %v, want %v", m.Name, values, diff, gotErr, wantErr)
+			}
+		}
+	}
+}
+
+func TestRefsOfFollowsLocals(t *testing.T) {
+	parse := func(src string) hcl.Expression { return mustExpr(t, src) }
+	m := &Module{locals: map[string]hcl.Expression{
+		"suffix": parse(`var.fifo ? ".fifo" : ""`),
+		"name":   parse(`"${var.project}-${var.name}${local.suffix}"`),
+		"loop":   parse(`local.loop`),
+		"tags":   parse(`merge(var.tags, {})`),
+	}}
+	got := m.refsOf([]hcl.Expression{parse(`local.name`), parse(`local.loop`)})
+	want := nameRefs{
+		locals: map[string]bool{"name": true, "suffix": true, "loop": true},
+		vars:   map[string]bool{"fifo": true, "project": true, "name": true},
+	}
+	if diff := cmp.Diff(want, got, cmp.AllowUnexported(nameRefs{})); diff != "" {
+		t.Errorf("refsOf (-want +got):\n%s", diff)
+	}
+	got = m.refsOf([]hcl.Expression{parse(`local["name"]`)})
+	if got.locals != nil || !got.vars["tags"] || !got.vars["fifo"] {
+		t.Errorf("refsOf(local[\"name\"]) = %+v, want all locals and the variables they use", got)
+	}
+	if got = m.refsOf([]hcl.Expression{parse(`var["name"]`)}); got.vars != nil {
+		t.Errorf("refsOf(var[\"name\"]) = %+v, want all variables", got)
 	}
 }

@@ -188,14 +188,20 @@ func literalTokens(v cty.Value) hclwrite.Tokens {
 // keyTokens leaves a key bare only when it is a plain identifier that HCL
 // cannot read as a keyword or the start of an expression.
 func keyTokens(k string) hclwrite.Tokens {
-	switch k {
-	case "for", "if", "in", "null", "true", "false", "endfor", "endif", "else":
-	default:
-		if hclsyntax.ValidIdentifier(k) {
-			return hclwrite.TokensForIdentifier(k)
-		}
+	if !keywordKey(k) && hclsyntax.ValidIdentifier(k) {
+		return hclwrite.TokensForIdentifier(k)
 	}
 	return hclwrite.TokensForValue(cty.StringVal(k))
+}
+
+// keywordKey reports whether a key that is an identifier must still be
+// quoted, because HCL would read it as a keyword or a literal.
+func keywordKey(k string) bool {
+	switch k {
+	case "for", "if", "in", "null", "true", "false", "endfor", "endif", "else":
+		return true
+	}
+	return false
 }
 
 // checkSystem runs the module's own validations of the system inputs, which
