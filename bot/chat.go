@@ -129,14 +129,15 @@ func (s *Slack) notifyChannel(r *flow.Request) string {
 	return s.opts.NotifyChannel
 }
 
-// Notify posts text to the notifications channel with a link to r's
-// thread. With no channel configured it does nothing.
+// Notify posts text to the notifications channel, labelled with r's own
+// short ID (what /tfpilot commands take) and linking to r's thread. With no
+// channel configured it does nothing.
 func (s *Slack) Notify(ctx context.Context, r *flow.Request, text string) error {
 	ch := s.notifyChannel(r)
 	if ch == "" {
 		return nil
 	}
-	msg := card.Clip(escape(text), MaxMessageText-200)
+	msg := card.Clip(escape("["+card.ShortID(r)+"] "+text), MaxMessageText-200)
 	if r.Thread.URL != "" {
 		msg += " " + link(card.Link{Text: "open thread", URL: r.Thread.URL})
 	}

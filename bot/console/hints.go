@@ -2,6 +2,7 @@ package console
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -36,8 +37,8 @@ func (c *Console) checkNew(ctx context.Context, cmd command.Command) error {
 				for _, m := range cat.Modules {
 					names = append(names, m.Name)
 				}
-				return &command.UsageError{Msg: fmt.Sprintf("there is no module %q in %s; the modules are %s (/tfpilot modules describes them)",
-					command.Clip(cmd.Module, 60), project, strings.Join(names, ", "))}
+				return flow.Userf(flow.ErrBadEvent, fmt.Sprintf("there is no module %q in %s; the modules are %s (/tfpilot modules describes them)",
+					command.Clip(cmd.Module, 60), project, strings.Join(names, ", ")))
 			}
 		}
 	}
@@ -47,12 +48,12 @@ func (c *Console) checkNew(ctx context.Context, cmd command.Command) error {
 	}
 	example := fmt.Sprintf("/tfpilot new %s env=%s", cmd.Module, envs[0])
 	if cmd.Environment == "" && cmd.Module != "" {
-		return &command.UsageError{Msg: fmt.Sprintf("which environment? add env=<environment>, one of %s, e.g. %s",
-			strings.Join(envs, ", "), example)}
+		return flow.Userf(flow.ErrBadEvent, fmt.Sprintf("which environment? add env=<environment>, one of %s, e.g. %s",
+			strings.Join(envs, ", "), example))
 	}
 	if _, ok := pol.Environment(cmd.Environment); !ok && cmd.Environment != "" {
-		return &command.UsageError{Msg: fmt.Sprintf("there is no environment %q; use one of %s, e.g. %s",
-			command.Clip(cmd.Environment, 60), strings.Join(envs, ", "), example)}
+		return flow.Userf(flow.ErrBadEvent, fmt.Sprintf("there is no environment %q; use one of %s, e.g. %s",
+			command.Clip(cmd.Environment, 60), strings.Join(envs, ", "), example))
 	}
 	return nil
 }
@@ -60,6 +61,10 @@ func (c *Console) checkNew(ctx context.Context, cmd command.Command) error {
 // withNextStep adds to an engine refusal of a command on request id what
 // can be done with the request in its state now.
 func (c *Console) withNextStep(ctx context.Context, err error, id string) error {
+	var ue *flow.UserError
+	if !errors.As(err, &ue) {
+		return err
+	}
 	r, ferr := c.engine().Find(ctx, id)
 	if ferr != nil {
 		return err
@@ -97,8 +102,6 @@ func nextStep(r *flow.Request, pol *flow.Policy, actor flow.Actor) string {
 			return fmt.Sprintf("%s is applied: /tfpilot destroy %s removes what it created", l, l)
 		}
 		return l + " is applied"
-	case flow.Rejected, flow.Cancelled:
-		return fmt.Sprintf("%s is %s; start a new request with /tfpilot new", l, strings.ToLower(state))
 	}
 	return ""
 }

@@ -318,7 +318,10 @@ func (c *Console) press(ctx context.Context, n int) error {
 	if b.Action == card.ActEdit {
 		ev.TriggerID = triggerID
 	}
-	return c.handle(ctx, id, ev)
+	if err := c.handle(ctx, id, ev); err != nil {
+		return c.withNextStep(ctx, err, id)
+	}
+	return nil
 }
 
 var buttonEvents = map[card.Action]flow.EventKind{

@@ -1,0 +1,138 @@
+package console
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/tfpilot/tfpilot/flow"
+	"github.com/tfpilot/tfpilot/flow/flowtest"
+	"github.com/tfpilot/tfpilot/registry"
+)
+
+// session runs script through a console over the flow fakes and returns
+// the output and the requests made, oldest first.
+func session(t *testing.T, user, script string) (string, []*flow.Request) {
+	t.Helper()
+	ports := flowtest.NewPorts()
+	var out bytes.Buffer
+	c := New(Options{Out: &out, User: user})
+	cfg := ports.Config("test")
+	cfg.Chat = c
+	eng, err := flow.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Attach(eng)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- eng.Run(ctx) }()
+	defer func() {
+		cancel()
+		<-done
+	}()
+	if err := c.Run(context.Background(), strings.NewReader(script)); err != nil {
+		t.Fatal(err)
+	}
+	rs, err := eng.List(context.Background(), flow.Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out.String(), rs
+}
+
+// TestConsoleUpdates checks what a person sees as a request moves: the full
+// card only when it appears, when its plan is ready and when someone must
+// act; one status line for other updates unless a reply tells them; every
+// line labelled with the request's own ID, a destroy request's too.
+func TestConsoleUpdates(t *testing.T) {
+	out, rs := session(t, "U1", strings.Join([]string{
+		"/tfpilot new bucket env=sandbox name=logs",
+		"1", // Submit
+		"/tfpilot apply last",
+		"/tfpilot destroy last",
+		"/tfpilot apply last",
+		"/tfpilot list all",
+	}, "\n"))
+	if len(rs) != 2 || rs[0].State != flow.Applied || rs[1].State != flow.Applied || rs[1].Kind != flow.KindDestroy {
+		t.Fatalf("requests: %d, want an applied create and an applied destroy; output:\n%s", len(rs), out)
+	}
+	create, destroy := registry.Label(rs[0].ID), registry.Label(rs[1].ID)
+	if create == destroy {
+		t.Fatalf("labels of create and destroy are both %s", create)
+	}
+	// Full cards: the confirm card and the plan-ready card of the create
+	// request; the destroy request when it appears and when its plan is ready.
+	if n := strings.Count(out, "== Create bucket in sandbox =="); n != 2 {
+		t.Errorf("create request's full card shown %d times, want 2 (review, plan ready); output:\n%s", n, out)
+	}
+	if n := strings.Count(out, "== Destroy "+create+" (bucket) in sandbox =="); n != 2 {
+		t.Errorf("destroy request's full card shown %d times, want 2 (appears, plan ready); output:\n%s", n, out)
+	}
+	for _, want := range []string{
+		"Request: " + create + " | Requested by: U1",
+		"[" + create + "] planning · plan run ",
+		"[" + create + "] applying · apply run ",
+		"[" + create + "] Pull request merged.",
+		"[notifications] [" + create + "] ",
+		"Request: " + destroy + " | Destroys: " + create,
+		"[" + destroy + "] Opening a pull request that deletes",
+		"[notifications] [" + destroy + "] ",
+		create + " · Create bucket in sandbox · applied · U1",
+		destroy + " · Destroy " + create + " (bucket) in sandbox · applied · U1",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q; output:\n%s", want, out)
+		}
+	}
+	// A status line never repeats a reply's news nor itself.
+	lines := strings.Split(out, "\n")
+	for i := 1; i < len(lines); i++ {
+		if lines[i] != "" && lines[i] == lines[i-1] && strings.HasPrefix(lines[i], "[") {
+			t.Errorf("line %d repeats the one before: %q", i, lines[i])
+		}
+	}
+	for _, not := range []string{"[" + create + "] opening the pull request", "[" + create + "] applied", "Request: " + create + " | Destroys"} {
+		if strings.Contains(out, not) {
+			t.Errorf("output has %q; output:\n%s", not, out)
+		}
+	}
+}
+
+// TestConsoleMistakes checks that wrong commands say what to do.
+func TestConsoleMistakes(t *testing.T) {
+	out, _ := session(t, "U1", strings.Join([]string{
+		"/tfpilot new nosuch env=dev",
+		"/tfpilot new bucket env=staging name=x",
+		"/tfpilot new bucket name=x",
+		"/tfpilot new bucket env=dev name=NOT_OK",
+		"name=logs",
+		"1", // Submit
+		"/tfpilot apply last",
+		"7",
+		"hello",
+	}, "\n"))
+	for _, want := range []string{
+		`there is no module "nosuch" in demo; the modules are bucket`,
+		`there is no environment "staging"; use one of dev, prod, sandbox, e.g. /tfpilot new bucket env=dev`,
+		"which environment? add env=<environment>, one of dev, prod, sandbox, e.g. /tfpilot new bucket env=dev",
+		"Reply key=value to correct them (they go to request ",
+		"this plan is not approved yet\n",
+		"is awaiting approval (0 of 1): an approver runs /tfpilot approve ",
+		"the last card has 5 button(s), not 7",
+		"type a /tfpilot command, key=value inputs, a button number, or help\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q; output:\n%s", want, out)
+		}
+	}
+	// The card of a request opened with bad inputs comes before the problems.
+	card, problems := strings.Index(out, "Waiting for inputs"), strings.Index(out, "input problems:")
+	if card < 0 || problems < 0 || card > problems {
+		t.Errorf("want the new request's card before its input problems; output:\n%s", out)
+	}
+	if strings.Contains(out, "(type help) (type help)") || strings.Contains(out, "help (type help)") {
+		t.Errorf("help pointer doubled; output:\n%s", out)
+	}
+}
