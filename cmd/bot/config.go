@@ -165,7 +165,10 @@ func parseServeConfig(v map[string]string) (serveConfig, error) {
 		}
 		c.S3PathStyle = b
 	}
-	if c.DataDir == "" {
+	// The data directory only matters for the default file store: an
+	// s3:// or file:// store must not need a home or cache directory (a
+	// container may have neither).
+	if c.DataDir == "" && v["TFPILOT_STORE"] == "" {
 		if dir, err := os.UserCacheDir(); err == nil {
 			c.DataDir = filepath.Join(dir, "tfpilot")
 		} else {

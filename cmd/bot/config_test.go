@@ -112,3 +112,23 @@ func TestServeConfigReportsEveryProblem(t *testing.T) {
 		}
 	}
 }
+
+// TestServeConfigStoreNeedsNoHome: with TFPILOT_STORE set, serve needs no
+// home or cache directory (a container may have neither).
+func TestServeConfigStoreNeedsNoHome(t *testing.T) {
+	t.Setenv("HOME", "")
+	t.Setenv("XDG_CACHE_HOME", "")
+	for _, store := range []string{"s3://bucket/prefix", "file:///var/lib/tfpilot"} {
+		env := validEnv()
+		delete(env, "TFPILOT_DATA")
+		env["TFPILOT_STORE"] = store
+		if _, err := parseServeConfig(env); err != nil {
+			t.Errorf("TFPILOT_STORE=%s without HOME: %v", store, err)
+		}
+	}
+	env := validEnv()
+	delete(env, "TFPILOT_DATA")
+	if _, err := parseServeConfig(env); err == nil || !strings.Contains(err.Error(), "TFPILOT_DATA") {
+		t.Errorf("default store without HOME: %v, want an error naming TFPILOT_DATA", err)
+	}
+}
