@@ -243,3 +243,55 @@ func TestEngineFindByLabel(t *testing.T) {
 		t.Errorf("err = %v, want ErrNotFound", err)
 	}
 }
+
+// TestEngineReplanFromStalePlansTheCurrentCombination: after the base or
+// the branch moved, a re-plan first rebuilds the change on the current base
+// (replacing a push to the branch) and only then plans, so the approval of
+// the new plan is not refused as stale again.
+func TestEngineReplanFromStalePlansTheCurrentCombination(t *testing.T) {
+	tests := []struct {
+		name string
+		move func(r *flowtest.Repo, branch string)
+	}{
+		{"base moved", func(r *flowtest.Repo, _ string) { r.MoveBase() }},
+		{"branch pushed", func(r *flowtest.Repo, branch string) { r.Push(branch) }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ports := flowtest.NewPorts()
+			h := newHarness(t, ports, "a")
+			id := h.toAwaiting("dev")
+			branch := h.get(id).Change.Branch
+			tt.move(ports.Repo, branch)
+			moved := ports.Repo.Head(branch)
+			if _, err := h.eng.Handle(context.Background(), id, flow.Event{Kind: flow.EvApprove, Key: "ap", Actor: actor("U3")}); !errors.Is(err, flow.ErrBadEvent) {
+				t.Fatalf("approve after the move: err = %v, want refusal", err)
+			}
+			h.handle(id, flow.Event{Kind: flow.EvReplan, Actor: actor("U1")})
+			h.settle()
+			h.handle(id, flow.Event{Kind: flow.EvApprove, Actor: actor("U3")})
+			r := h.get(id)
+			now, err := ports.Repo.ChangeStatus(context.Background(), r.Project, *r.Change)
+			if err != nil {
+				t.Fatal(err)
+			}
+			type view struct {
+				State          flow.State
+				Rebuilt        bool
+				Base, PlanHead string
+				Path           []string
+			}
+			want := view{State: flow.Approved, Rebuilt: true, Base: now.BaseSHA, PlanHead: now.HeadSHA,
+				Path: []string{"stale>opening_pr", "opening_pr>planning", "planning>awaiting_approval", "awaiting_approval>approved"}}
+			got := view{State: r.State, Rebuilt: now.HeadSHA != moved, Base: r.Change.BaseSHA, PlanHead: r.PlanRun.HeadSHA}
+			for _, tr := range r.History { // the state changes from stale on
+				if tr.From == flow.Stale || len(got.Path) > 0 && tr.From != tr.To {
+					got.Path = append(got.Path, tr.From.String()+">"+tr.To.String())
+				}
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("after re-plan and approval (-want +got):\n%s", diff)
+			}
+		})
+	}
+}

@@ -93,8 +93,10 @@ type ChangeSpec struct {
 type Repo interface {
 	// OpenChange makes branch + one commit + PR, or returns the existing ones.
 	// When the branch exists but its files differ from spec.Files (inputs
-	// edited after a plan), it commits spec.Files on the branch and returns
-	// the change with the new HeadSHA.
+	// edited after a plan), or its head is not one commit on the current
+	// base head (the base moved, someone pushed), it builds the one commit
+	// again on the current base, force-updates the branch (TfPilot owns
+	// tfpilot/*) and returns the change with the new HeadSHA and BaseSHA.
 	OpenChange(ctx context.Context, spec ChangeSpec) (Change, error)
 	// ChangeStatus reports the branch head and base SHAs now, so the engine
 	// can tell whether the change moved after the plan.

@@ -43,7 +43,7 @@ var accepts = map[flow.EventKind]map[flow.State]flow.State{
 	flow.EvApprove: {flow.AwaitingApproval: flow.Approved, flow.Approved: duplicate},
 	flow.EvReject:  {flow.AwaitingApproval: flow.Rejected, flow.Approved: flow.Rejected},
 	flow.EvApply:   {flow.Approved: flow.Applying},
-	flow.EvReplan: {flow.AwaitingApproval: flow.Planning, flow.Approved: flow.Planning, flow.Stale: flow.Planning,
+	flow.EvReplan: {flow.AwaitingApproval: flow.Planning, flow.Approved: flow.Planning, flow.Stale: flow.OpeningPR,
 		flow.PlanFailed: flow.Planning, flow.ApplyFailed: flow.Planning},
 	flow.EvCancel: {flow.ChoosingModule: flow.Cancelled, flow.CollectingInputs: flow.Cancelled, flow.Confirming: flow.Cancelled,
 		flow.OpeningPR: flow.Cancelled, flow.Planning: flow.Cancelled, flow.AwaitingApproval: flow.Cancelled, flow.Approved: flow.Cancelled,

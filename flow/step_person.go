@@ -312,6 +312,15 @@ func (s *stepper) replan() error {
 		return err
 	}
 	s.invalidatePlan()
+	if s.from == Stale {
+		// The branch or its base moved: plan the combination that would
+		// merge now. open_change rebuilds TfPilot's one commit on the
+		// current base (replacing whatever was pushed to the branch), and
+		// its result owes the plan.
+		s.commit(OpeningPR, "re-plan on the current base", "Rebuilding the branch on the current base, then planning again.", "")
+		s.owe(Effect{Kind: EffOpenChange})
+		return nil
+	}
 	s.commit(Planning, "re-plan", "Planning again.", "")
 	s.owe(Effect{Kind: EffDispatchPlan})
 	return nil

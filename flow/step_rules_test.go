@@ -131,6 +131,8 @@ var rules = []rule{
 	}), ev(flow.EvEdit, "U1"), outcome{State: flow.CollectingInputs, Effects: card3, Owed: effs("8-record_audit", "11-record_audit", "12-show_card", "13-reply"), Seen: 1}},
 	{"re-plan clears approvals and owes a new dispatch", fixture(flow.Approved), ev(flow.EvReplan, "U1"),
 		outcome{State: flow.Planning, Effects: effs("11-record_audit", "12-show_card", "13-reply", "14-dispatch_plan"), Seen: 1}},
+	{"re-plan from stale rebuilds the change on the current base before planning", fixture(flow.Stale), ev(flow.EvReplan, "U1"),
+		outcome{State: flow.OpeningPR, Effects: effs("11-record_audit", "12-show_card", "13-reply", "14-open_change"), Seen: 1}},
 	{"change moved after the plan", fixture(flow.AwaitingApproval), ev(flow.EvChangeMoved, "", func(e *flow.Event) {
 		e.Actor, e.Change = flow.System, &flow.Change{Branch: "tfpilot/" + reqID, HeadSHA: "h2", BaseSHA: "b1"}
 	}), outcome{State: flow.Stale, Effects: card3, Seen: 1, Problem: "The branch or its base moved after the plan. Press Re-plan, then approve the new plan."}},

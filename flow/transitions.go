@@ -45,9 +45,13 @@ var edges = func() []Edge {
 		{Approved, EvApply, Applying},
 		{Applying, EvApplyFinished, Applied},
 		{Applying, EvApplyFailed, ApplyFailed},
+		{Stale, EvReplan, OpeningPR}, // the change is rebuilt on the current base first
 	}
 	for _, s := range postPlan {
-		es = append(es, Edge{s, EvEdit, CollectingInputs}, Edge{s, EvReplan, Planning})
+		es = append(es, Edge{s, EvEdit, CollectingInputs})
+		if s != Stale {
+			es = append(es, Edge{s, EvReplan, Planning})
+		}
 	}
 	for _, s := range cancellable {
 		es = append(es, Edge{s, EvCancel, Cancelled})

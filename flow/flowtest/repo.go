@@ -11,7 +11,8 @@ import (
 
 // Repo is an in-memory flow.Repo for one or more projects sharing one base
 // branch. It is idempotent by branch: OpenChange finds the branch and PR
-// before creating them, and commits again only when the files differ.
+// before creating them, and builds its commit again only when the files
+// differ, someone else pushed to the branch or the base moved.
 type Repo struct {
 	Faults
 	mu       sync.Mutex
@@ -24,6 +25,7 @@ type branch struct {
 	files  []flow.FileChange
 	commit int
 	change flow.Change
+	built  string // the head OpenChange built; another head was pushed by someone else
 }
 
 // RepoCounts says how often the repository was changed.
@@ -64,12 +66,17 @@ func (r *Repo) openChange(spec flow.ChangeSpec) (flow.Change, error) {
 		b = &branch{files: spec.Files, commit: 1}
 		b.change = flow.Change{Branch: spec.Branch, Number: r.counts.PRs, URL: fmt.Sprintf("https://example.test/pr/%d", r.counts.PRs),
 			HeadSHA: headSHA(spec.Branch, 1), BaseSHA: r.baseSHA()}
+		b.built = b.change.HeadSHA
 		r.branches[spec.Branch] = b
-	} else if !sameFiles(b.files, spec.Files) {
+	} else if !sameFiles(b.files, spec.Files) || b.change.HeadSHA != b.built || b.change.BaseSHA != r.baseSHA() {
+		// Files edited, someone pushed, or the base moved: build the one
+		// commit again on the current base (force-updating the branch).
 		r.counts.Commits++
 		b.commit++
 		b.files = spec.Files
 		b.change.HeadSHA = headSHA(spec.Branch, b.commit)
+		b.change.BaseSHA = r.baseSHA()
+		b.built = b.change.HeadSHA
 	}
 	return b.change, nil
 }
@@ -131,6 +138,7 @@ func (r *Repo) merge(c flow.Change) (flow.Change, error) {
 		r.counts.Commits++
 		b.change.HeadSHA = headSHA(c.Branch, b.commit)
 		b.change.BaseSHA = r.baseSHA()
+		b.built = b.change.HeadSHA
 		return b.change, fmt.Errorf("merge %s: %w", c.Branch, flow.ErrStale)
 	}
 	r.counts.Merges++
