@@ -11,8 +11,11 @@
 // modules still load.
 //
 // The package is pure: it does no I/O beyond reading the fs.FS it is given,
-// keeps no global state, reads no environment variables and never touches git,
-// Slack, GitHub or AWS. Render returns bytes; writing them is the caller's job.
-// User text reaches the generated HCL only as hclwrite literal values, so
+// reads no environment variables and never touches git, Slack, GitHub or AWS.
+// Its only global state is two bounded memo caches that never change a
+// result: compiled regex patterns (regex.go) and files already parsed, keyed
+// by path and content (parsecache.go). Render returns bytes; writing them is
+// the caller's job. User text reaches the generated HCL only as literals
+// escaped by hclwrite (text that needs no escaping is written as it is), so
 // "${", "%{", quotes, backslashes and newlines can never change the code.
 package registry
