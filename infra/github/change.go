@@ -17,6 +17,13 @@ import (
 // branch, GET ref (404), GET base tree (cached by SHA; it detects a path that
 // already exists on base with other content), POST tree, POST commit, POST
 // ref, POST pull. A 422 "already exists" from a ref or pull is success.
+//
+// An existing branch is kept only while it is TfPilot's one commit on the
+// current base head carrying exactly the change. Otherwise — inputs edited,
+// the base moved, someone pushed to the branch — the commit is built again
+// on the current base and the branch force-updated: TfPilot owns the
+// tfpilot/* branches, and a re-plan replaces a push by hand, so that what
+// is planned is what would merge.
 func (c *Client) OpenChange(ctx context.Context, spec flow.ChangeSpec) (flow.Change, error) {
 	r, err := c.repo(spec.Project)
 	if err != nil {
@@ -37,7 +44,7 @@ func (c *Client) OpenChange(ctx context.Context, spec flow.ChangeSpec) (flow.Cha
 	fresh := false
 	switch {
 	case err == nil:
-		ch.HeadSHA, ch.BaseSHA, err = c.reuseBranch(ctx, r, spec, head)
+		ch.HeadSHA, err = c.reuseBranch(ctx, r, spec, head, baseSHA, baseTree)
 	case errors.Is(err, flow.ErrNotFound):
 		ch.HeadSHA, fresh, err = c.createBranch(ctx, r, spec, baseSHA, baseTree)
 	}
@@ -74,26 +81,7 @@ func (c *Client) refHead(ctx context.Context, r Repo, branch string, conditional
 // createBranch writes the tree, the commit and the ref. It reports whether
 // this call created the ref (so no pull request can exist for it yet).
 func (c *Client) createBranch(ctx context.Context, r Repo, spec flow.ChangeSpec, baseSHA, baseTree string) (string, bool, error) {
-	base, err := c.tree(ctx, r, baseTree)
-	if err != nil {
-		return "", false, err
-	}
-	for _, f := range spec.Files {
-		sha, ok := base.blobs[f.Path]
-		switch {
-		case f.Delete && !ok:
-			return "", false, fmt.Errorf("open change for %s: %s is not on %s, so there is nothing to delete: %w",
-				spec.RequestID, f.Path, r.BaseBranch, flow.ErrNotFound)
-		case !f.Delete && ok && sha != blobSHA(f.Content):
-			return "", false, fmt.Errorf("open change for %s: %s already exists on %s with different content: %w",
-				spec.RequestID, f.Path, r.BaseBranch, flow.ErrConflict)
-		}
-	}
-	tree, err := c.createTree(ctx, r, baseTree, spec.Files)
-	if err != nil {
-		return "", false, err
-	}
-	commit, err := c.createCommit(ctx, r, commitMessage(spec), tree, baseSHA)
+	commit, err := c.buildCommit(ctx, r, spec, baseSHA, baseTree)
 	if err != nil {
 		return "", false, err
 	}
@@ -117,40 +105,89 @@ func (c *Client) createBranch(ctx context.Context, r Repo, spec flow.ChangeSpec,
 	return head, head == commit, nil
 }
 
-// reuseBranch takes over a branch an earlier attempt made. If its tree
-// already holds every file change it is left alone; otherwise (inputs were
-// edited) one commit on top brings it up to date, fast-forward only.
-func (c *Client) reuseBranch(ctx context.Context, r Repo, spec flow.ChangeSpec, head string) (string, string, error) {
+// buildCommit writes the change's one commit on the base head: a tree on
+// the base tree holding every file change, and a commit whose only parent is
+// the base head. It refuses a file that exists on base with other content
+// (another request's label) and the deletion of a file base does not have.
+func (c *Client) buildCommit(ctx context.Context, r Repo, spec flow.ChangeSpec, baseSHA, baseTree string) (string, error) {
+	base, err := c.tree(ctx, r, baseTree)
+	if err != nil {
+		return "", err
+	}
+	for _, f := range spec.Files {
+		sha, ok := base.blobs[f.Path]
+		switch {
+		case f.Delete && !ok:
+			return "", fmt.Errorf("open change for %s: %s is not on %s, so there is nothing to delete: %w",
+				spec.RequestID, f.Path, r.BaseBranch, flow.ErrNotFound)
+		case !f.Delete && ok && sha != blobSHA(f.Content):
+			return "", fmt.Errorf("open change for %s: %s already exists on %s with different content: %w",
+				spec.RequestID, f.Path, r.BaseBranch, flow.ErrConflict)
+		}
+	}
+	tree, err := c.createTree(ctx, r, baseTree, spec.Files)
+	if err != nil {
+		return "", err
+	}
+	return c.createCommit(ctx, r, commitMessage(spec), tree, baseSHA)
+}
+
+// reuseBranch takes over a branch an earlier attempt made. If its head is
+// one commit on the current base head whose tree is the base tree with the
+// change applied, it is left alone (GET commit, GET tree; trees cached by
+// SHA). Otherwise the one commit is built again on the current base and the
+// ref force-updated (PATCH git/refs/heads/<branch>, force: true).
+func (c *Client) reuseBranch(ctx context.Context, r Repo, spec flow.ChangeSpec, head, baseSHA, baseTree string) (string, error) {
 	var hc gh.Commit
 	if _, resp, err := c.get(ctx, repoPath(r, "git/commits/%s", head), &hc, false); err != nil {
-		return "", "", mapErr("read commit "+head, permContentsRead, resp, err)
+		return "", mapErr("read commit "+head, permContentsRead, resp, err)
 	}
-	base := ""
-	if p := hc.Parents; len(p) == 2 { // a merge from update-branch: second parent is the base
-		base = p[1].GetSHA()
-	} else if len(p) == 1 {
-		base = p[0].GetSHA()
+	if p := hc.Parents; len(p) == 1 && p[0].GetSHA() == baseSHA {
+		current, err := c.onBase(ctx, r, spec, hc.GetTree().GetSHA(), baseTree)
+		if err != nil || current {
+			return head, err
+		}
 	}
-	t, err := c.tree(ctx, r, hc.GetTree().GetSHA())
+	commit, err := c.buildCommit(ctx, r, spec, baseSHA, baseTree)
 	if err != nil {
-		return "", "", err
+		return "", err
 	}
-	if t.satisfies(spec.Files) {
-		return head, base, nil
-	}
-	tree, err := c.createTree(ctx, r, t.sha, spec.Files)
-	if err != nil {
-		return "", "", err
-	}
-	commit, err := c.createCommit(ctx, r, commitMessage(spec), tree, head)
-	if err != nil {
-		return "", "", err
-	}
-	body := map[string]any{"sha": commit, "force": false}
+	body := map[string]any{"sha": commit, "force": true}
 	if resp, err := c.send(ctx, "PATCH", repoPath(r, "git/refs/heads/%s", escapeRef(spec.Branch)), body, nil); err != nil {
-		return "", "", mapErr("update branch "+spec.Branch, permContentsWrite, resp, err)
+		return "", mapErr("update branch "+spec.Branch, permContentsWrite, resp, err)
 	}
-	return commit, base, nil
+	return commit, nil
+}
+
+// onBase reports whether tree is the base tree with exactly spec's file
+// changes applied: nothing else added, changed or removed.
+func (c *Client) onBase(ctx context.Context, r Repo, spec flow.ChangeSpec, tree, baseTree string) (bool, error) {
+	t, err := c.tree(ctx, r, tree)
+	if err != nil {
+		return false, err
+	}
+	if !t.satisfies(spec.Files) {
+		return false, nil
+	}
+	base, err := c.tree(ctx, r, baseTree)
+	if err != nil {
+		return false, err
+	}
+	changed := make(map[string]bool, len(spec.Files))
+	for _, f := range spec.Files {
+		changed[f.Path] = true
+	}
+	for p, sha := range t.blobs {
+		if !changed[p] && base.blobs[p] != sha {
+			return false, nil
+		}
+	}
+	for p := range base.blobs {
+		if _, ok := t.blobs[p]; !ok && !changed[p] {
+			return false, nil
+		}
+	}
+	return true, nil
 }
 
 func commitMessage(spec flow.ChangeSpec) string {

@@ -117,6 +117,66 @@ func TestOpenChangeEditedInputsUpdateBranch(t *testing.T) {
 	}
 }
 
+// TestOpenChangeRebuildsOnCurrentBase: an existing branch that is not the
+// change's one commit on the current base head (the base moved, someone
+// pushed to it) is built again on the current base and force-updated; a
+// current branch is left alone.
+func TestOpenChangeRebuildsOnCurrentBase(t *testing.T) {
+	const patchRef = "PATCH /repos/{owner}/{repo}/git/refs/{*}"
+	tests := []struct {
+		name        string
+		move        func(f *ghfake.Fake)
+		wantRebuilt bool
+	}{
+		{"current branch left alone", func(*ghfake.Fake) {}, false},
+		{"base moved", func(f *ghfake.Fake) {
+			f.CommitToBranch(fullRepo, "main", map[string]string{"envs/dev/tfpilot_other.tf": "# another request\n"})
+		}, true},
+		{"someone pushed an extra file", func(f *ghfake.Fake) {
+			f.CommitToBranch(fullRepo, branch, map[string]string{"envs/dev/by_hand.tf": "# pushed by hand\n"})
+		}, true},
+		{"someone edited the file on the branch", func(f *ghfake.Fake) {
+			f.CommitToBranch(fullRepo, branch, map[string]string{reqFile: "# edited by hand\n"})
+		}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t)
+			first := mustOpen(t, e.c, spec(fileContent))
+			tt.move(e.f)
+			moved := e.f.Branch(fullRepo, branch)
+			e.f.ResetCounts()
+			again := mustOpen(t, e.client(t), spec(fileContent)) // a restarted process, no cached trees
+
+			base := e.f.Branch(fullRepo, "main")
+			type view struct {
+				Rebuilt    bool
+				Change     flow.Change
+				Parents    []string
+				Files      map[string]string
+				ForcePatch int
+			}
+			want := view{Rebuilt: tt.wantRebuilt,
+				Change:  flow.Change{Branch: branch, Number: first.Number, URL: first.URL, HeadSHA: e.f.Branch(fullRepo, branch), BaseSHA: base},
+				Parents: []string{base}, Files: map[string]string{reqFile: fileContent, "envs/dev/by_hand.tf": ""}}
+			if tt.wantRebuilt {
+				want.ForcePatch = 1
+			}
+			got := view{Rebuilt: again.HeadSHA != moved, Change: again, Parents: e.f.Parents(fullRepo, again.HeadSHA),
+				Files: map[string]string{}, ForcePatch: e.f.Calls(patchRef)}
+			for p := range want.Files {
+				got.Files[p], _ = e.f.File(fullRepo, branch, p)
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("after OpenChange again (-want +got):\n%s", diff)
+			}
+			if n := len(e.f.PullRequests(fullRepo)); n != 1 {
+				t.Errorf("%d pull requests, want 1", n)
+			}
+		})
+	}
+}
+
 func TestDestroyDeletesFile(t *testing.T) {
 	e := newEnv(t)
 	e.f.CommitToBranch(fullRepo, "main", map[string]string{reqFile: fileContent})

@@ -173,6 +173,16 @@ func (f *Fake) Branch(full, branch string) string {
 	return f.mustRepo(full).refs["heads/"+branch]
 }
 
+// Parents returns the parent SHAs of commit sha (nil if there is none).
+func (f *Fake) Parents(full, sha string) []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if cm := f.mustRepo(full).commits[sha]; cm != nil {
+		return slices.Clone(cm.parents)
+	}
+	return nil
+}
+
 // File returns the content of path at branch's head.
 func (f *Fake) File(full, branch, path string) (string, bool) {
 	f.mu.Lock()
