@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"hash/maphash"
 	"sync"
 	"time"
 )
@@ -107,36 +108,91 @@ func (q *queue) close(deadline time.Duration) int {
 }
 
 // dedupe remembers keys for a while, bounded in number, to drop duplicate
-// deliveries (Slack retries, double clicks).
+// deliveries (Slack retries, double clicks). It runs on the ack path for
+// every envelope, so it keeps 64-bit hashes of the keys, not the keys: the
+// table holds no pointers, which the garbage collector then never scans
+// however full it is, and a key made of parts is hashed without being
+// concatenated. Two distinct keys share a hash with probability about
+// max/2^64 per lookup (~5e-15 at 100,000 keys): negligible next to Slack
+// redelivering an event we dropped.
 type dedupe struct {
-	mu    sync.Mutex
-	ttl   time.Duration
-	max   int
-	seen  map[string]time.Time
-	order []string
-	now   func() time.Time
+	mu   sync.Mutex
+	ttl  int64 // nanoseconds
+	max  int
+	seed maphash.Seed
+	seen map[uint64]int64 // key hash -> when first seen (unix nanoseconds)
+	ring []seenKey        // insertion order, oldest at head; grows up to max
+	head int
+	n    int
+	now  func() time.Time
+}
+
+type seenKey struct {
+	h  uint64
+	at int64
 }
 
 func newDedupe(max int, ttl time.Duration) *dedupe {
-	return &dedupe{ttl: ttl, max: max, seen: map[string]time.Time{}, now: time.Now}
+	return &dedupe{ttl: int64(ttl), max: max, seed: maphash.MakeSeed(), seen: map[uint64]int64{}, now: time.Now}
 }
 
-// first reports whether key is new, and remembers it.
+// key hashes the concatenation of parts.
+func (d *dedupe) key(parts ...string) uint64 {
+	var h maphash.Hash
+	h.SetSeed(d.seed)
+	for _, p := range parts {
+		_, _ = h.WriteString(p)
+	}
+	return h.Sum64()
+}
+
+// first reports whether key is new, and remembers it. The empty key is
+// always new and never remembered.
 func (d *dedupe) first(key string) bool {
 	if key == "" {
 		return true
 	}
+	return d.firstOf(d.key(key))
+}
+
+// firstOf remembers every key and reports whether all of them were new.
+func (d *dedupe) firstOf(keys ...uint64) bool {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	now := d.now()
-	for len(d.order) > 0 && (len(d.order) >= d.max || now.Sub(d.seen[d.order[0]]) > d.ttl) {
-		delete(d.seen, d.order[0])
-		d.order = d.order[1:]
+	now := d.now().UnixNano()
+	for d.n > 0 && (d.n >= d.max || now-d.ring[d.head].at > d.ttl) {
+		delete(d.seen, d.ring[d.head].h)
+		d.head = (d.head + 1) % len(d.ring)
+		d.n--
 	}
-	if _, ok := d.seen[key]; ok {
-		return false
+	all := true
+	for _, k := range keys {
+		if _, ok := d.seen[k]; ok {
+			all = false
+			continue
+		}
+		d.seen[k] = now
+		d.push(seenKey{h: k, at: now})
 	}
-	d.seen[key] = now
-	d.order = append(d.order, key)
-	return true
+	return all
+}
+
+// push appends to the ring, growing it (by doubling, up to max) when full.
+func (d *dedupe) push(k seenKey) {
+	if d.n == len(d.ring) {
+		if d.n >= d.max {
+			// Two new keys in one call at max: drop the oldest.
+			delete(d.seen, d.ring[d.head].h)
+			d.head = (d.head + 1) % len(d.ring)
+			d.n--
+		} else {
+			grown := make([]seenKey, min(max(2*len(d.ring), 64), d.max))
+			for i := range d.n {
+				grown[i] = d.ring[(d.head+i)%len(d.ring)]
+			}
+			d.ring, d.head = grown, 0
+		}
+	}
+	d.ring[(d.head+d.n)%len(d.ring)] = k
+	d.n++
 }

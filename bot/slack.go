@@ -64,6 +64,16 @@ type Options struct {
 	// CatalogTTL is how long module catalogues are cached for modal
 	// validation in the ack path (default 1 min).
 	CatalogTTL time.Duration
+	// OnAck, when set, is called after each envelope is acked, with the
+	// envelope's type ("interactive", "slash_commands", "events_api") and
+	// the time from when the bot took the envelope off the socket client's
+	// event channel to when its ack was handed to the client's writer. It
+	// runs on the ack path, sometimes from several goroutines at once
+	// (modal validation acks off the event loop): keep it cheap and safe
+	// for concurrent use, such as a Prometheus histogram's Observe. Acks
+	// that fail (an oversized payload) are logged and not reported. Nil:
+	// nothing is measured.
+	OnAck func(envelopeType string, d time.Duration)
 }
 
 // Slack is the Slack surface and flow.Chat implementation.
@@ -88,6 +98,11 @@ type Slack struct {
 	fast      chan struct{} // bounds goroutines on the ack path
 
 	dispatching atomic.Int64 // envelopes between receipt and queueing
+
+	// received holds when each unacked envelope was taken off the event
+	// channel, for OnAck; used only when OnAck is set.
+	recvMu   sync.Mutex
+	received map[*socketmode.Request]time.Time
 }
 
 var _ flow.Chat = (*Slack)(nil)
@@ -139,6 +154,9 @@ func NewSlack(o Options) (*Slack, error) {
 		triggers: newDedupe(10000, 10*time.Minute),
 		pace:     newPacer(o.PostInterval),
 		fast:     make(chan struct{}, max(o.Workers, 64)),
+	}
+	if o.OnAck != nil {
+		s.received = map[*socketmode.Request]time.Time{}
 	}
 	s.groups = newGroups(s.api, o.GroupTTL)
 	s.catalogs = newCatalogCache(o.CatalogTTL)
@@ -194,6 +212,7 @@ loop:
 			}
 			break loop
 		case evt := <-s.sm.Events:
+			s.receive(evt.Request)
 			s.dispatching.Add(1)
 			s.dispatch(work, evt)
 			s.dispatching.Add(-1)
@@ -205,6 +224,33 @@ loop:
 	cancelWork()
 	closeSock()
 	return err
+}
+
+// receive notes when an envelope arrived, for OnAck.
+func (s *Slack) receive(req *socketmode.Request) {
+	if s.received == nil || req == nil || req.EnvelopeID == "" {
+		return
+	}
+	now := time.Now()
+	s.recvMu.Lock()
+	s.received[req] = now
+	s.recvMu.Unlock()
+}
+
+// acked reports an envelope's ack to OnAck (when ok) and forgets the
+// envelope. Every envelope with an ID is acked exactly once, whichever
+// path it takes, so nothing stays in received.
+func (s *Slack) acked(req *socketmode.Request, ok bool) {
+	if s.received == nil {
+		return
+	}
+	s.recvMu.Lock()
+	at, found := s.received[req]
+	delete(s.received, req)
+	s.recvMu.Unlock()
+	if ok && found {
+		s.opts.OnAck(req.Type, time.Since(at))
+	}
 }
 
 // submit queues work for key, telling the user when the bot is overloaded.

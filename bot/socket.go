@@ -14,7 +14,9 @@ import (
 )
 
 // dispatch handles one socket event on the event loop. It must not block:
-// it acks, dedupes and queues; anything slow runs on the workers.
+// it acks, dedupes and queues; anything slow runs on the workers. It runs
+// once per envelope on one goroutine, so it avoids copying the (large)
+// parsed payloads to the heap and parsing anything twice.
 func (s *Slack) dispatch(ctx context.Context, evt socketmode.Event) {
 	switch evt.Type {
 	case socketmode.EventTypeSlashCommand:
@@ -30,11 +32,11 @@ func (s *Slack) dispatch(ctx context.Context, evt socketmode.Event) {
 			s.ack(evt.Request, nil)
 			return
 		}
-		s.interactive(ctx, evt.Request, cb)
+		s.interactive(ctx, evt.Request, &cb)
 	case socketmode.EventTypeEventsAPI:
 		s.ack(evt.Request, nil)
 		ev, ok := evt.Data.(slackevents.EventsAPIEvent)
-		if !ok || !s.firstDelivery(evt.Request, eventID(evt.Request)) {
+		if !ok || !s.firstDelivery(evt.Request, "key/", eventID(evt.Request, ev)) {
 			return
 		}
 		s.eventsAPI(ev)
@@ -51,7 +53,8 @@ func (s *Slack) dispatch(ctx context.Context, evt socketmode.Event) {
 }
 
 // ack acknowledges an envelope, with payload for slash commands (a response
-// message) and view submissions (validation errors).
+// message) and view submissions (validation errors), and reports the ack to
+// Options.OnAck.
 func (s *Slack) ack(req *socketmode.Request, payload any) {
 	if req == nil || req.EnvelopeID == "" {
 		return
@@ -65,18 +68,23 @@ func (s *Slack) ack(req *socketmode.Request, payload any) {
 	if err != nil {
 		s.log.Error("ack", zap.String("envelope", req.EnvelopeID), zap.Error(err))
 	}
+	s.acked(req, err == nil)
 }
 
 // firstDelivery reports whether an envelope is seen for the first time,
-// by envelope ID and by key (event ID, action_ts+user, trigger ID): a retry
-// (retry_attempt > 0) or a double click carries a key already seen.
-func (s *Slack) firstDelivery(req *socketmode.Request, key string) bool {
-	envNew := s.seen.first("env/" + req.EnvelopeID)
-	keyNew := s.seen.first("key/" + key)
-	return envNew && keyNew
+// by envelope ID and by key (event ID, action_ts+user, trigger ID; given
+// in parts, hashed without concatenating): a retry (retry_attempt > 0) or
+// a double click carries a key already seen.
+func (s *Slack) firstDelivery(req *socketmode.Request, key ...string) bool {
+	return s.seen.firstOf(s.seen.key("env/", req.EnvelopeID), s.seen.key(key...))
 }
 
-func eventID(req *socketmode.Request) string {
+// eventID is the Events API event ID, which slack-go has already parsed
+// for event callbacks; other payloads are read for it.
+func eventID(req *socketmode.Request, ev slackevents.EventsAPIEvent) string {
+	if cb, ok := ev.Data.(*slackevents.EventsAPICallbackEvent); ok {
+		return cb.EventID
+	}
 	var p struct {
 		EventID string `json:"event_id"`
 	}
@@ -85,7 +93,7 @@ func eventID(req *socketmode.Request) string {
 }
 
 func (s *Slack) slashCommand(ctx context.Context, req *socketmode.Request, cmd slack.SlashCommand) {
-	if !s.firstDelivery(req, "cmd/"+cmd.TriggerID) {
+	if !s.firstDelivery(req, "cmd/", cmd.TriggerID) {
 		s.ack(req, nil)
 		return
 	}
@@ -119,28 +127,32 @@ func ackMessage(c card.Card) map[string]any {
 	return out
 }
 
-func (s *Slack) interactive(ctx context.Context, req *socketmode.Request, cb slack.InteractionCallback) {
+// interactive takes cb by pointer: an InteractionCallback is about 4 KB,
+// and a copy that escapes costs a heap allocation per envelope.
+func (s *Slack) interactive(ctx context.Context, req *socketmode.Request, cb *slack.InteractionCallback) {
 	switch cb.Type {
 	case slack.InteractionTypeBlockActions:
 		s.ack(req, nil)
 		for _, a := range cb.ActionCallback.BlockActions {
 			// Same action_ts from the same user is a double click or a retry.
-			if !s.firstDelivery(req, "act/"+cb.User.ID+"/"+a.ActionTs+"/"+a.ActionID) {
+			if !s.firstDelivery(req, "act/", cb.User.ID, "/", a.ActionTs, "/", a.ActionID) {
 				continue
 			}
-			s.blockAction(ctx, cb, *a)
+			s.blockAction(ctx, *cb, *a)
 		}
 	case slack.InteractionTypeViewSubmission:
 		if cb.View.CallbackID != CallbackInputs {
 			s.ack(req, nil)
 			return
 		}
-		if !s.firstDelivery(req, "view/"+cb.View.ID+"/"+cb.TriggerID) {
+		if !s.firstDelivery(req, "view/", cb.View.ID, "/", cb.TriggerID) {
 			s.ack(req, nil)
 			return
 		}
-		// Validation answers in the ack, so it runs now, off the event loop.
-		s.goFast(func() { s.viewSubmission(ctx, req, cb) })
+		// Validation answers in the ack, so it runs now, off the event loop
+		// (on its own copy: only this branch pays for one).
+		sub := *cb
+		s.goFast(func() { s.viewSubmission(ctx, req, sub) })
 	default:
 		s.ack(req, nil)
 	}

@@ -73,8 +73,11 @@ type Fake struct {
 	// Groups maps user-group IDs to members for usergroups.users.list.
 	Groups map[string][]string
 	// OnAck, when set, is called with each envelope's ack latency: from the
-	// moment its frame was written to the moment its ack arrived (what
-	// Slack's 3-second timer measures). Set it before sending.
+	// moment its frame starts going onto the socket to the moment its ack
+	// has been read off it (what Slack's 3-second timer measures). Both
+	// ends are stamped where the I/O happens, so the latency includes
+	// neither the fake's encoding nor its goroutines' wake-ups. Set it
+	// before sending.
 	OnAck func(envelopeType string, latency time.Duration)
 
 	mu        sync.Mutex
@@ -88,7 +91,7 @@ type Fake struct {
 	lastView  string
 	conn      *conn
 	connected chan struct{}
-	waiters   map[string]chan json.RawMessage
+	waiters   map[string]chan ackFrame
 	opens     int
 
 	seq atomic.Int64
@@ -100,15 +103,19 @@ type conn struct {
 }
 
 // write sends v as one text frame, encoding outside the lock so that
-// concurrent senders queue only for the socket itself.
-func (c *conn) write(v any) error {
+// concurrent senders queue only for the socket itself. It returns when
+// the frame started going out: after the queueing for the socket, which is
+// the fake's, and before the write, which blocks when the client is not
+// reading, which is the client's.
+func (c *conn) write(v any) (time.Time, error) {
 	b, err := json.Marshal(v)
 	if err != nil {
-		return err
+		return time.Time{}, err
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.ws.WriteMessage(websocket.TextMessage, b)
+	at := time.Now()
+	return at, c.ws.WriteMessage(websocket.TextMessage, b)
 }
 
 // New starts a fake Slack on 127.0.0.1.
@@ -120,7 +127,7 @@ func New() *Fake {
 		views:     map[string]json.RawMessage{},
 		homes:     map[string]json.RawMessage{},
 		connected: make(chan struct{}),
-		waiters:   map[string]chan json.RawMessage{},
+		waiters:   map[string]chan ackFrame{},
 	}
 	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
 	return f

@@ -1,6 +1,7 @@
 package slackfake
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -27,7 +28,7 @@ func (f *Fake) serveSocket(w http.ResponseWriter, r *http.Request) {
 	hello := map[string]any{"type": "hello", "num_connections": 1,
 		"connection_info": map[string]any{"app_id": "A0FAKE"},
 		"debug_info":      map[string]any{"host": "fake", "approximate_connection_time": 3600}}
-	if err := c.write(hello); err != nil {
+	if _, err := c.write(hello); err != nil {
 		_ = ws.Close()
 		return
 	}
@@ -43,16 +44,24 @@ func (f *Fake) serveSocket(w http.ResponseWriter, r *http.Request) {
 	done := make(chan struct{})
 	go f.ping(c, done)
 	defer close(done)
+	// One buffer for every ack read: the acks are small and the reader is
+	// one goroutine. RawMessage copies what it keeps.
+	var buf bytes.Buffer
 	for {
-		_, data, err := ws.ReadMessage()
+		_, r, err := ws.NextReader()
 		if err != nil {
 			return
 		}
+		buf.Reset()
+		if _, err := buf.ReadFrom(r); err != nil {
+			return
+		}
+		at := time.Now()
 		var ack struct {
 			EnvelopeID string          `json:"envelope_id"`
 			Payload    json.RawMessage `json:"payload"`
 		}
-		if json.Unmarshal(data, &ack) != nil || ack.EnvelopeID == "" {
+		if json.Unmarshal(buf.Bytes(), &ack) != nil || ack.EnvelopeID == "" {
 			continue
 		}
 		f.mu.Lock()
@@ -60,9 +69,15 @@ func (f *Fake) serveSocket(w http.ResponseWriter, r *http.Request) {
 		delete(f.waiters, ack.EnvelopeID)
 		f.mu.Unlock()
 		if ch != nil {
-			ch <- ack.Payload
+			ch <- ackFrame{payload: ack.Payload, at: at}
 		}
 	}
+}
+
+// ackFrame is an ack as read off the socket, with when it was read.
+type ackFrame struct {
+	payload json.RawMessage
+	at      time.Time
 }
 
 func (f *Fake) ping(c *conn, done <-chan struct{}) {
@@ -112,7 +127,7 @@ func (f *Fake) Send(ctx context.Context, e Envelope) (json.RawMessage, error) {
 	if e.ID == "" {
 		e.ID = f.next("env-")
 	}
-	ch := make(chan json.RawMessage, 1)
+	ch := make(chan ackFrame, 1)
 	f.mu.Lock()
 	c := f.conn
 	f.waiters[e.ID] = ch
@@ -122,15 +137,16 @@ func (f *Fake) Send(ctx context.Context, e Envelope) (json.RawMessage, error) {
 	}
 	frame := envelopeFrame{ID: e.ID, Type: e.Type, Payload: e.Payload, AcceptsResponse: e.Type != "events_api",
 		RetryAttempt: e.RetryAttempt, RetryReason: e.RetryReason}
-	if err := c.write(frame); err != nil {
+	sent, err := c.write(frame)
+	if err != nil {
 		return nil, err
 	}
-	sent := time.Now()
 	select {
-	case p := <-ch:
+	case a := <-ch:
 		if f.OnAck != nil {
-			f.OnAck(e.Type, time.Since(sent))
+			f.OnAck(e.Type, a.at.Sub(sent))
 		}
+		p := a.payload
 		if string(p) == "null" {
 			p = nil
 		}
@@ -152,7 +168,8 @@ func (f *Fake) Disconnect(reason string) error {
 	if c == nil {
 		return ErrNotConnected
 	}
-	return c.write(map[string]any{"type": "disconnect", "reason": reason})
+	_, err := c.write(map[string]any{"type": "disconnect", "reason": reason})
+	return err
 }
 
 // SlashCommand runs /tfpilot text as user in channel and returns the ack.
