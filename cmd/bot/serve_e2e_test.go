@@ -291,6 +291,9 @@ func TestServeEndToEnd(t *testing.T) {
 	if code := p.wait(t); code != 0 {
 		t.Errorf("after SIGTERM: exit status %d, want 0; stderr:\n%s", code, p.stderr.String())
 	}
+	if strings.Contains(p.stderr.String(), "DATA RACE") {
+		t.Errorf("the race detector reported a race in the bot:\n%s", p.stderr.String())
+	}
 	if !strings.Contains(p.stderr.String(), `"msg":"stopped"`) {
 		t.Errorf("no \"stopped\" log line after SIGTERM; stderr:\n%s", p.stderr.String())
 	}
@@ -340,11 +343,17 @@ type botProcess struct {
 	code   int           // exit status, valid after done
 }
 
-// buildServeBinary compiles ./cmd/bot once for the test.
+// buildServeBinary compiles ./cmd/bot once for the test, with the race
+// detector when the tests run with it (a race in the wiring then fails the
+// test: see the DATA RACE check at the end of TestServeEndToEnd).
 func buildServeBinary(t *testing.T) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "bot")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+	args := []string{"build", "-o", bin}
+	if raceBuild {
+		args = append(args, "-race")
+	}
+	if out, err := exec.Command("go", append(args, ".")...).CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	return bin
