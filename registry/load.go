@@ -68,7 +68,9 @@ func loadAll(fsys fs.FS) ([]loaded, Diagnostics) {
 }
 
 // parallel calls do(0) … do(n-1) on up to GOMAXPROCS goroutines and returns
-// when all have returned. Each call must touch only its own data.
+// when all have returned. Each call must touch only its own data. A panic in
+// a call is raised again in the caller's goroutine, as if the calls had run
+// there.
 func parallel(n int, do func(i int)) {
 	workers := min(runtime.GOMAXPROCS(0), n)
 	if workers <= 1 {
@@ -79,14 +81,24 @@ func parallel(n int, do func(i int)) {
 	}
 	var next atomic.Int64
 	var wg sync.WaitGroup
+	var panicked atomic.Pointer[any]
 	for range workers {
 		wg.Go(func() {
+			defer func() {
+				if p := recover(); p != nil {
+					panicked.CompareAndSwap(nil, &p)
+					next.Store(int64(n)) // stop handing out work
+				}
+			}()
 			for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
 				do(i)
 			}
 		})
 	}
 	wg.Wait()
+	if p := panicked.Load(); p != nil {
+		panic(*p)
+	}
 }
 
 var rootSchema = &hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{
