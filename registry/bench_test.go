@@ -10,8 +10,8 @@ import (
 
 // generatedCatalog is n copies of the widget fixture under different names:
 // ~15 variables with validations, locals, resources, outputs and a README each.
-// That is 3 .tf files, 157 lines and 4.0 KB of HCL a module, a little smaller
-// than the real modules (4 .tf files, 201-368 lines, 7.3-14.7 KB), so it does
+// That is 3 .tf files, 157 lines and 4.0 KB of HCL a module, about half the size of
+// the real modules (4 .tf files, 201-368 lines, 7.3-14.7 KB), so it does
 // not flatter Load.
 func generatedCatalog(b *testing.B, n int) fstest.MapFS {
 	b.Helper()
