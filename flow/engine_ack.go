@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -131,10 +132,9 @@ func (e *Engine) ackDue(id string) (time.Duration, bool) {
 // no longer owed are no-ops.
 func (e *Engine) foldAcks(next *Request) []Event {
 	acks := e.parked(next.ID)
-	for _, ev := range acks {
-		if n, _, changed, err := step(*next, ev, e.cfg.Policy); err == nil && changed {
-			*next = n
-		}
+	if len(acks) > 0 {
+		next.Owed = slices.Clone(next.Owed) // next may share its backing array with the request it was stepped from
+		acknowledge(next, acks)
 	}
 	return acks
 }
@@ -153,7 +153,7 @@ func (e *Engine) flushAcks(ctx context.Context, id string) error {
 			return fmt.Errorf("acknowledge effects of %s: %w", id, err)
 		}
 		next := cloneRequest(*cur)
-		if len(e.foldAcksPreview(&next, acks)) == 0 {
+		if !acknowledge(&next, acks) {
 			e.unpark(id, acks) // all moot
 			return nil
 		}
@@ -163,16 +163,4 @@ func (e *Engine) flushAcks(ctx context.Context, id string) error {
 		}
 	}
 	return fmt.Errorf("acknowledge effects of %s: %w", id, ErrConflict)
-}
-
-// foldAcksPreview returns the acknowledgements in acks that still answer an
-// effect r owes.
-func (e *Engine) foldAcksPreview(r *Request, acks []Event) []Event {
-	var live []Event
-	for _, ev := range acks {
-		if !noop(r, ev) {
-			live = append(live, ev)
-		}
-	}
-	return live
 }

@@ -44,7 +44,7 @@ func (e *Engine) startHeavy(ctx, work context.Context, id string, eff Effect) {
 			e.kick(id)
 		}()
 		ev, err := e.perform(ctx, effCtx, id, eff)
-		if err != nil && (effCtx.Err() != nil || ctx.Err() != nil) {
+		if err != nil && (effCtx.Err() != nil || ctx.Err() != nil || errors.Is(err, errNotOwed)) {
 			return // dropped by a transition, or shutting down: it stays owed if still due
 		}
 		if err != nil {
@@ -56,6 +56,9 @@ func (e *Engine) startHeavy(ctx, work context.Context, id string, eff Effect) {
 		}
 	}()
 }
+
+// errNotOwed says a heavy effect was dropped before it started.
+var errNotOwed = errors.New("no longer owed")
 
 // userText is what people see of an effect's error: the text of a
 // UserError or of bad inputs, else a reference to the log line.
@@ -81,6 +84,10 @@ func (e *Engine) perform(ctx, work context.Context, id string, eff Effect) (Even
 	r, err := e.cfg.Store.Get(work, id)
 	if err != nil {
 		return Event{}, fmt.Errorf("load %s: %w", id, err)
+	}
+	if owedIndex(r.Owed, eff.ID) < 0 {
+		// Dropped by a transition the runner had not seen yet: nothing to do.
+		return Event{}, fmt.Errorf("perform %s on %s: %w", eff.ID, id, errNotOwed)
 	}
 	switch eff.Kind {
 	case EffOpenChange:

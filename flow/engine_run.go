@@ -89,10 +89,29 @@ func (e *Engine) saved(r *Request) {
 			cancel()
 		}
 	}
+	if len(r.Owed) > 0 && r.Lease.Owner == e.cfg.Owner {
+		c := cloneRequest(*r)
+		e.latest[r.ID] = &c
+	} else {
+		delete(e.latest, r.ID)
+	}
 	e.mu.Unlock()
 	if len(r.Owed) > 0 && r.Lease.Owner == e.cfg.Owner {
 		e.kick(r.ID)
 	}
+}
+
+// takeLatest returns (and forgets) the request as this engine last wrote
+// it, if it owed effects under this engine's lease: the runner starts from
+// it instead of reading the record back. If another replica wrote since,
+// the runner's next look reads the store; heavy effects always load the
+// request afresh and check they are still owed (perform).
+func (e *Engine) takeLatest(id string) *Request {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	r := e.latest[id]
+	delete(e.latest, id)
+	return r
 }
 
 // kick asks for request id's owed effects to be run.
@@ -194,10 +213,13 @@ func (e *Engine) runOnce(ctx, work context.Context, id string) (time.Duration, b
 	if ctx.Err() != nil {
 		return 0, false
 	}
-	r, err := e.cfg.Store.Get(ctx, id)
-	if err != nil {
-		e.log.Error("runner load", "request", id, "err", err)
-		return 0, false
+	r := e.takeLatest(id)
+	if r == nil {
+		var err error
+		if r, err = e.cfg.Store.Get(ctx, id); err != nil {
+			e.log.Error("runner load", "request", id, "err", err)
+			return 0, false
+		}
 	}
 	if len(r.Owed) == 0 {
 		e.forgetAcks(id)
@@ -211,6 +233,7 @@ func (e *Engine) runOnce(ctx, work context.Context, id string) (time.Duration, b
 		return 0, true
 	}
 	var wait time.Duration
+	var err error
 	if r, err = e.holdLease(ctx, r); err != nil {
 		e.log.Debug("not running effects", "request", id, "reason", err)
 		e.cancelInflight(id)

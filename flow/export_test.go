@@ -19,3 +19,6 @@ func (e *Engine) ParkedAcks(id string) int {
 	}
 	return 0
 }
+
+// Acknowledge exposes acknowledge (tests only).
+func Acknowledge(r *Request, evs []Event) bool { return acknowledge(r, evs) }

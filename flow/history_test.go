@@ -47,3 +47,46 @@ func TestStepHistoryKeepsTheLatest(t *testing.T) {
 		t.Errorf("history seqs, want the audit seqs of the latest %d transitions (-want +got):\n%s", flow.HistoryLimit, diff)
 	}
 }
+
+// TestAcknowledgeEqualsStepping: the engine folds parked acknowledgements
+// into a write with one in-place pass; it must give what stepping each
+// result would.
+func TestAcknowledgeEqualsStepping(t *testing.T) {
+	r := fixture(flow.Planning)
+	r.Thread.TS = ""
+	r.Owed = []flow.Effect{{ID: "11-record_audit", Kind: flow.EffRecordAudit}, {ID: "12-show_card", Kind: flow.EffShowCard},
+		{ID: "13-reply", Kind: flow.EffReply, Text: "hi"}, {ID: "14-dispatch_plan", Kind: flow.EffDispatchPlan}}
+	th := &flow.Thread{Channel: "C1", TS: "9.9"}
+	tests := []struct {
+		name string
+		evs  []flow.Event
+	}{
+		{"all light", []flow.Event{result(flow.EvEffectDone, "11-record_audit"),
+			result(flow.EvThreadStarted, "12-show_card", func(e *flow.Event) { e.Thread = th }), result(flow.EvEffectDone, "13-reply")}},
+		{"not owed and twice", []flow.Event{result(flow.EvEffectDone, "7-reply"), result(flow.EvEffectDone, "13-reply"),
+			result(flow.EvEffectDone, "13-reply")}},
+		{"heavy left to Step", []flow.Event{result(flow.EvEffectDone, "14-dispatch_plan")}},
+		{"none", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			want := r
+			for _, ev := range tt.evs {
+				if ev.EffectID == "14-dispatch_plan" {
+					continue // a heavy effect's result is never parked
+				}
+				if next, _, err := flow.Step(want, ev, flowtest.Policy()); err == nil {
+					want = next
+				}
+			}
+			got := flow.CloneRequest(&r)
+			changed := flow.Acknowledge(got, tt.evs)
+			if diff := cmp.Diff(want, *got); diff != "" {
+				t.Errorf("(-stepped +acknowledged):\n%s", diff)
+			}
+			if changed != !cmp.Equal(r, *got) {
+				t.Errorf("changed = %v", changed)
+			}
+		})
+	}
+}

@@ -67,6 +67,31 @@ func (s *stepper) result() error {
 	return fmt.Errorf("step %s: unknown result: %w", ev.Kind, ErrBadEvent)
 }
 
+// acknowledge steps, in place on r (the caller's own copy), the results
+// that acknowledge light effects — EvEffectDone and EvThreadStarted for an
+// audit, card, reply, notification or form — exactly as Step would one by
+// one, without copying the request for each. Results for effects r no
+// longer owes are no-ops; other events are left to Step. It reports whether
+// r changed.
+func acknowledge(r *Request, evs []Event) bool {
+	changed := false
+	for _, ev := range evs {
+		if ev.Kind != EvEffectDone && ev.Kind != EvThreadStarted || ev.EffectID == "" {
+			continue
+		}
+		i := owedIndex(r.Owed, ev.EffectID)
+		if i < 0 || heavy(r.Owed[i].Kind) || ev.Kind == EvThreadStarted && r.Owed[i].Kind != EffShowCard {
+			continue
+		}
+		if ev.Kind == EvThreadStarted && ev.Thread != nil && r.Thread.TS == "" {
+			r.Thread = *ev.Thread
+		}
+		r.Owed = slices.Delete(r.Owed, i, i+1)
+		changed = true
+	}
+	return changed
+}
+
 // badResult is the error for a result that does not fit the state; it is
 // not a person's doing, so it is not a UserError.
 func (s *stepper) badResult() error {
