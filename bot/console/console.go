@@ -136,7 +136,7 @@ func (c *Console) ShowCard(ctx context.Context, r *flow.Request) (flow.Thread, e
 		text, buttons := RenderCard(card.ForRequest(r, opts), c.opts.Color)
 		v.state, v.planRun, v.problem, v.line = r.State, planRunID(r), r.Problem, statusLine(r, opts.Policy)
 		if prev == nil || text != prev.text {
-			v.text = text
+			v.text, v.reply = text, ""
 			c.buttons, c.buttonsOf, c.current = buttons, r.ID, r.ID
 			c.write(text)
 		}
@@ -151,6 +151,7 @@ func (c *Console) ShowCard(ctx context.Context, r *flow.Request) (flow.Thread, e
 			c.buttons, c.buttonsOf = nil, r.ID
 		}
 		if !replyFollows(r) {
+			v.reply = ""
 			c.write(fmt.Sprintf("[%s] %s\n", card.ShortID(r), line))
 		}
 	}
@@ -175,8 +176,22 @@ func (c *Console) showRequest(ctx context.Context, r *flow.Request) {
 
 // Reply prints a message in the request's thread, labelled with the
 // request's own short ID.
+// A reply delivered twice in a row (effects run at least once) is printed
+// once.
 func (c *Console) Reply(ctx context.Context, r *flow.Request, text string) error {
-	c.printf("[%s] %s\n", card.ShortID(r), text)
+	line := fmt.Sprintf("[%s] %s\n", card.ShortID(r), text)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	v := c.views[r.ID]
+	if v == nil {
+		v = &view{}
+		c.views[r.ID] = v
+	}
+	if v.reply == line {
+		return nil
+	}
+	v.reply = line
+	c.write(line)
 	return nil
 }
 

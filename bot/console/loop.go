@@ -190,12 +190,25 @@ func (c *Console) openWithInputs(ctx context.Context, ev flow.Event, inputs map[
 		c.holding, c.held = false, nil
 		return h
 	}
-	if err := c.open(ctx, ev); err != nil {
+	r, err := c.engine().Open(ctx, ev)
+	if err != nil {
 		release()
 		return err
 	}
-	err := c.assign(ctx, inputs)
+	c.mu.Lock()
+	c.current = r.ID
+	c.mu.Unlock()
+	ev = c.event(flow.EvSetInputs)
+	ev.Inputs = inputs
+	next, err := c.engine().Handle(ctx, r.ID, ev)
 	if err == nil {
+		c.mu.Lock()
+		if c.views[r.ID] == nil && next != nil {
+			// The held card may still be on its way: records older than
+			// the one with the inputs are not shown.
+			c.views[r.ID] = &view{version: next.Version}
+		}
+		c.mu.Unlock()
 		release()
 		return nil
 	}

@@ -17,6 +17,7 @@ type view struct {
 	problem string     // problem the last full card showed
 	line    string     // status line last printed (or told by a reply)
 	text    string     // last full card printed
+	reply   string     // last reply printed, if nothing about the request was printed since
 }
 
 // asksToAct reports whether r's state waits for a person (choose, fill

@@ -76,6 +76,7 @@ func TestLocalModeScript(t *testing.T) {
 		return
 	}
 	for _, want := range []string{
+		"You are alice.",
 		"refused: you cannot approve your own request in prod; ask another approver",
 		"Static preview — not a Terraform plan (run with --plan=terraform for a real plan)",
 		"Pull request merged.",
@@ -118,6 +119,37 @@ func TestLocalModeScript(t *testing.T) {
 	dev, prod, destroy := reqs[0], reqs[1], reqs[2]
 	devFile := "envs/dev/tfpilot_" + registry.Label(dev.ID) + ".tf"
 	prodFile := "envs/prod/tfpilot_" + registry.Label(prod.ID) + ".tf"
+
+	// What a person reads: every request by its own label (the destroy
+	// request too, saying what it destroys), full cards only when a request
+	// appears, when its plan is ready and when someone must act, and one
+	// line for the other updates.
+	devLabel, destroyLabel := registry.Label(dev.ID), registry.Label(destroy.ID)
+	for _, want := range []string{
+		"[" + devLabel + "] planning · plan run 1 succeeded",
+		"[" + devLabel + "] applying · apply run 2 succeeded",
+		"Request: " + destroyLabel + " | Destroys: " + devLabel + " (" + devFile + ")",
+		"[" + destroyLabel + "] Opening a pull request that deletes " + devFile,
+		"[notifications] [" + destroyLabel + "] Applied: destroy " + devLabel,
+		devLabel + " · Create s3-bucket in dev · applied · alice",
+		destroyLabel + " · Destroy " + devLabel + " (s3-bucket) in dev · applied · alice",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q; output:\n%s", want, out)
+		}
+	}
+	for title, n := range map[string]int{
+		"== Create s3-bucket in dev ==":                     2, // review, plan ready
+		"== Create s3-bucket in prod ==":                    3, // review, plan ready, approved
+		"== Destroy " + devLabel + " (s3-bucket) in dev ==": 2, // appears, plan ready
+	} {
+		if got := strings.Count(out, title); got != n {
+			t.Errorf("%s shown %d times, want %d; output:\n%s", title, got, n, out)
+		}
+	}
+	if strings.Contains(out, "[notifications] ["+devLabel+"] Applied: destroy") {
+		t.Errorf("the destroy request's notification is labelled with its target's label")
+	}
 
 	// Git history: three merge commits, one per request, branches deleted;
 	// the prod file present, the destroyed dev file gone.
@@ -219,5 +251,29 @@ func TestLocalModeScript(t *testing.T) {
 	}
 	if strings.Contains(out, "Created the environment repository") {
 		t.Errorf("second run created the repository again")
+	}
+}
+
+func TestDefaultUser(t *testing.T) {
+	env := func(user string) *environ {
+		return &environ{getenv: func(k string) string {
+			if k == "USER" {
+				return user
+			}
+			return ""
+		}}
+	}
+	if got := defaultUser(env("carol")); got != "carol" {
+		t.Errorf("defaultUser with USER=carol = %q", got)
+	}
+	want := currentUsername()
+	if want == "" || strings.ContainsAny(want, " /") {
+		want = "you"
+	}
+	if got := defaultUser(env("")); got != want {
+		t.Errorf("defaultUser without USER = %q, want the login name %q (or \"you\")", got, want)
+	}
+	if got := defaultUser(env("not a name")); got == "not a name" {
+		t.Errorf("defaultUser took a USER that /as would refuse: %q", got)
 	}
 }

@@ -1,0 +1,86 @@
+package card
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/tfpilot/tfpilot/flow"
+)
+
+// A destroy request is named by its own label; its target's label says
+// what it destroys.
+func TestDestroyLabels(t *testing.T) {
+	r := &flow.Request{ID: "01900000-0000-7000-8000-0000000000cd", Kind: flow.KindDestroy, Target: "01900000-0000-7000-8000-0000000000ab",
+		Label: "0000000000ab", File: "envs/dev/tfpilot_0000000000ab.tf", Module: "s3-bucket", Environment: "dev",
+		Requester: flow.Actor{ID: "U1"}, State: flow.Planning}
+	if got := ShortID(r); got != "0000000000cd" {
+		t.Errorf("ShortID = %q, want the destroy request's own label", got)
+	}
+	if got := TargetLabel(r); got != "0000000000ab" {
+		t.Errorf("TargetLabel = %q, want the target's label", got)
+	}
+	c := Status(r, Options{})
+	want := []Field{{"Request", "0000000000cd"}, {"Destroys", "0000000000ab (envs/dev/tfpilot_0000000000ab.tf)"},
+		{"Requested by", "U1"}, {"Environment", "dev"}, {"Module", "s3-bucket"}, {"State", "planning"}}
+	if diff := cmp.Diff(want, c.Fields); diff != "" {
+		t.Errorf("fields (-want +got):\n%s", diff)
+	}
+	if !strings.Contains(c.Fallback, "(0000000000cd)") || !strings.Contains(ListLine(r), "0000000000cd · Destroy 0000000000ab") {
+		t.Errorf("fallback %q / list line %q do not name the destroy request by its own label", c.Fallback, ListLine(r))
+	}
+	r.Label = "" // an older record: the target's label comes from Target
+	if got := TargetLabel(r); got != "0000000000ab" {
+		t.Errorf("TargetLabel without Label = %q", got)
+	}
+	create := &flow.Request{ID: "01900000-0000-7000-8000-0000000000ab", Label: "0000000000ab", Kind: flow.KindCreate}
+	if ShortID(create) != "0000000000ab" || TargetLabel(create) != "" {
+		t.Errorf("create: ShortID %q, TargetLabel %q", ShortID(create), TargetLabel(create))
+	}
+}
+
+func TestStatusLine(t *testing.T) {
+	run := func(w flow.Workflow, id int64, s flow.RunStatus) *flow.Run {
+		return &flow.Run{Workflow: w, ID: id, Status: s, URL: "/runs/" + string(w)}
+	}
+	tests := []struct {
+		name string
+		r    flow.Request
+		want string
+	}{
+		{"opening", flow.Request{State: flow.OpeningPR}, "opening the pull request"},
+		{"planning on a PR", flow.Request{State: flow.Planning, Change: &flow.Change{Number: 3}}, "planning · pull request #3"},
+		{"plan run", flow.Request{State: flow.Planning, Change: &flow.Change{Number: 3}, PlanRun: run(flow.WorkflowPlan, 1, flow.RunSucceeded)},
+			"planning · plan run 1 succeeded · /runs/plan"},
+		{"apply run", flow.Request{State: flow.Applying, ApplyRun: run(flow.WorkflowApply, 2, flow.RunInProgress)},
+			"applying · apply run 2 " + flow.RunInProgress.String() + " · /runs/apply"},
+		{"merged", flow.Request{State: flow.Applied, Change: &flow.Change{Number: 3, Merged: true}}, "applied · pull request #3 merged"},
+		{"problem", flow.Request{State: flow.Planning, Problem: "Could not start the plan: boom."}, "planning · Could not start the plan: boom."},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := StatusLine(&tt.r, nil); got != tt.want {
+				t.Errorf("StatusLine = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// A static preview says so once, in its heading, with how to get a plan.
+func TestPreviewSaidOnce(t *testing.T) {
+	r := &flow.Request{ID: "r1", State: flow.Approved, Plan: &flow.PlanSummary{Preview: true, Create: 1}}
+	c := Status(r, Options{})
+	var all []string
+	for _, s := range c.Sections {
+		all = append(all, s.Title)
+		all = append(all, s.Lines...)
+	}
+	all = append(all, c.Notes...)
+	text := strings.ToLower(strings.Join(all, "\n"))
+	if n := strings.Count(text, "not a terraform plan"); n != 1 {
+		t.Errorf("\"not a Terraform plan\" said %d times:\n%s", n, text)
+	}
+	if !strings.Contains(text, "--plan=terraform") {
+		t.Errorf("the preview does not say how to get a real plan:\n%s", text)
+	}
+}
