@@ -9,8 +9,16 @@
 // most recent request. Output is plain text (no ANSI) unless told it writes
 // to a terminal, so a piped script gives a readable transcript.
 //
+// Like a Slack thread, where the card updates in place and replies tell the
+// history, the console prints a request's full card only when the request
+// appears, when its plan is ready and when it waits for someone to act;
+// other updates are one "[label] state · detail" line, left out when a
+// thread reply tells the same news. Every line names a request by its own
+// label (registry.Label of its ID), a destroy request's too.
+//
 // The console implements flow.Chat for the engine and drives the engine
 // through the methods it declares in [Engine]. It must not import slack-go
 // or any infra package, and it holds no request state of its own beyond
-// what is on screen: the engine and its store are the truth.
+// what is on screen (and what it last printed, to avoid repeating it): the
+// engine and its store are the truth.
 package console
