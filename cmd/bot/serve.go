@@ -6,8 +6,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"strings"
+	"time"
 
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
@@ -33,6 +35,15 @@ var (
 	_ flow.Runs     = (*github.Client)(nil)
 	_ flow.Catalogs = (*github.Client)(nil)
 	_ flow.Chat     = (*bot.Slack)(nil)
+)
+
+// Outbound HTTP timeouts. Without them a connection that stops answering
+// would hold an effect (and so its request) until shutdown; a timed-out
+// call fails and is retried like any other fault, and every effect is
+// idempotent.
+const (
+	slackHTTPTimeout  = time.Minute
+	githubHTTPTimeout = 2 * time.Minute // also bounds plan artifact downloads
 )
 
 // runServe runs TfPilot against Slack (Socket Mode), GitHub and the
@@ -77,7 +88,11 @@ func serve(ctx context.Context, cfg serveConfig, log *zap.Logger) error {
 	metrics := newOpsMetrics(store)
 	slackBot, err := bot.NewSlack(bot.Options{
 		BotToken: cfg.SlackBotToken, AppToken: cfg.SlackAppToken, APIURL: cfg.SlackAPIURL,
-		Logger: log, NotifyChannel: pol.NotifyChannel,
+		Logger: log, NotifyChannel: pol.NotifyChannel, HTTPClient: &http.Client{Timeout: slackHTTPTimeout},
+		OnAck: func(typ string, d time.Duration) {
+			metrics.slackAcks.WithLabelValues(typ).Inc()
+			metrics.slackAckTime.Observe(d.Seconds())
+		},
 	})
 	if err != nil {
 		return fmt.Errorf("slack: %w", err)
@@ -149,7 +164,8 @@ func newGitHub(cfg serveConfig, pol flow.Policy, log *zap.Logger) (*github.Clien
 		projects[p.Name] = github.Repo{Owner: owner, Name: name, BaseBranch: p.BaseBranch}
 	}
 	opt := github.Options{
-		BaseURL: cfg.GitHubAPIURL, Token: cfg.GitHubToken, Projects: projects, Logger: log,
+		HTTPClient: &http.Client{Timeout: githubHTTPTimeout},
+		BaseURL:    cfg.GitHubAPIURL, Token: cfg.GitHubToken, Projects: projects, Logger: log,
 		Summarize: tfplan.Summarize, DispatchKeyInput: "dispatch_key",
 	}
 	if cfg.GitHubToken == "" {

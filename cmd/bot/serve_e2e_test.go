@@ -269,7 +269,10 @@ func TestServeEndToEnd(t *testing.T) {
 		return strings.Contains(body, "\ntfpilot_requests{state=\"applied\"} 1\n")
 	})
 	_, metrics := httpGet(ops + "/metrics")
-	for _, want := range []string{`tfpilot_github_calls_total{kind="write"}`, `tfpilot_github_calls_total{kind="read"}`} {
+	// Acks: the one slash command and four clicks (submit, two approves, apply).
+	for _, want := range []string{`tfpilot_github_calls_total{kind="write"}`, `tfpilot_github_calls_total{kind="read"}`,
+		"\ntfpilot_slack_acks_total{type=\"slash_commands\"} 1\n", "\ntfpilot_slack_acks_total{type=\"interactive\"} 4\n",
+		"\ntfpilot_slack_ack_seconds_count 5\n"} {
 		if !strings.Contains(metrics, want) {
 			t.Errorf("/metrics has no %s", want)
 		}
