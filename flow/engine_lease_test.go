@@ -3,6 +3,7 @@ package flow_test
 import (
 	"context"
 	"log/slog"
+	"sync"
 	"testing"
 	"time"
 
@@ -118,4 +119,91 @@ func waitParked(t *testing.T, eng *flow.Engine, id string, n int) {
 		case <-time.After(time.Millisecond):
 		}
 	}
+}
+
+// gatedStore holds its first Update until release is closed, after telling
+// entered: a replica that read and stepped a request, about to write.
+type gatedStore struct {
+	flow.Store
+	once    sync.Once
+	entered chan struct{}
+	release chan struct{}
+}
+
+func (s *gatedStore) Update(ctx context.Context, r *flow.Request) error {
+	s.once.Do(func() { close(s.entered); <-s.release })
+	return s.Store.Update(ctx, r)
+}
+
+// TestEngineLeaseRecheckedAfterLostRace: replica B steps an event while A
+// still holds the lease (A's acknowledgements are parked); A then writes
+// them and releases the lease before B writes. B loses the race, re-loads,
+// re-steps and, finding no live owner, takes the lease in its write and
+// runs the effects itself at once.
+func TestEngineLeaseRecheckedAfterLostRace(t *testing.T) {
+	ports := flowtest.NewPorts()
+	cfgA := ports.Config("replica-a")
+	cfgA.AckDelay = time.Hour // A holds its lease until told to write
+	a, err := flow.New(cfgA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	r, err := a.Open(ctx, flow.Event{Kind: flow.EvStart, Key: "open", Actor: actor("U1"), Project: "demo", Module: "bucket",
+		Environment: "dev", Thread: &flow.Thread{Channel: "C1", TS: "1.0"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitParked(t, a, r.ID, len(r.Owed))
+
+	gate := &gatedStore{Store: ports.Store, entered: make(chan struct{}), release: make(chan struct{})}
+	cfgB := ports.Config("replica-b")
+	cfgB.Store = gate
+	b, err := flow.New(cfgB)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctxB, cancelB := context.WithCancel(context.Background())
+	doneB := make(chan error, 1)
+	go func() { doneB <- b.Run(ctxB) }()
+	t.Cleanup(func() { cancelB(); <-doneB })
+	handled := make(chan error, 1)
+	go func() {
+		_, err := b.Handle(ctxB, r.ID, flow.Event{Kind: flow.EvSetInputs, Key: "on-b", Actor: actor("U1"),
+			Inputs: map[string]string{"name": "logs-1", "secret": "s"}})
+		handled <- err
+	}()
+	<-gate.entered // B stepped the request under A's live lease
+	before := len(ports.Store.Writes(r.ID))
+	if err := a.FlushAcks(ctx, r.ID); err != nil {
+		t.Fatal(err)
+	}
+	close(gate.release)
+	if err := <-handled; err != nil {
+		t.Fatalf("B handle: %v", err)
+	}
+	settleCtx, cancelSettle := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancelSettle()
+	if err := b.Settle(settleCtx); err != nil {
+		t.Fatal(err)
+	}
+	got, err := b.Get(ctx, r.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.State != flow.Confirming || len(got.Owed) != 0 {
+		t.Errorf("after B settled: %s owing %v, want confirming owing nothing", got.State, got.Owed)
+	}
+	var owners []string
+	for _, w := range ports.Store.Writes(r.ID)[before:] {
+		owners = append(owners, w.LeaseOwner)
+	}
+	// A released; B's retried write took the lease; B's acknowledgement released it.
+	if diff := cmp.Diff([]string{"", "replica-b", ""}, owners); diff != "" {
+		t.Errorf("lease owners of the writes from A's flush on (-want +got):\n%s", diff)
+	}
+	checkVersions(t, ports.Store)
 }

@@ -1,6 +1,9 @@
 package flow
 
-import "fmt"
+import (
+	"context"
+	"fmt"
+)
 
 // DebugState describes the engine's in-memory scheduling state (tests only).
 func (e *Engine) DebugState() string {
@@ -22,3 +25,6 @@ func (e *Engine) ParkedAcks(id string) int {
 
 // Acknowledge exposes acknowledge (tests only).
 func Acknowledge(r *Request, evs []Event) bool { return acknowledge(r, evs) }
+
+// FlushAcks writes the acknowledgements parked for request id now (tests only).
+func (e *Engine) FlushAcks(ctx context.Context, id string) error { return e.flushAcks(ctx, id) }
