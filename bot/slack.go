@@ -212,6 +212,11 @@ loop:
 			}
 			break loop
 		case evt := <-s.sm.Events:
+			// One consumer, on purpose: envelopes reach this channel one at
+			// a time from slack-go's single parsing goroutine, which costs
+			// ~10x what dispatch does (BenchmarkAckUnderLoad profile), so a
+			// second consumer would not ack sooner; and it could queue two
+			// envelopes of one thread out of order.
 			s.receive(evt.Request)
 			s.dispatching.Add(1)
 			s.dispatch(work, evt)
