@@ -8,10 +8,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"syscall"
 )
 
@@ -117,11 +115,6 @@ func (l *keyLocks) lock(key string) (unlock func()) {
 type scratch struct {
 	dir  string
 	lock *os.File
-	// seq numbers the temporary files. The directory is private to this
-	// open store (its name holds the pid and a random part, and the flock
-	// keeps others out), so a counter is unique without os.CreateTemp's
-	// random names and retries.
-	seq atomic.Uint64
 }
 
 func openScratch(root string) (*scratch, error) {
@@ -196,8 +189,7 @@ func removeStaleScratch(base string) error {
 // temp creates a new temporary file in the scratch directory holding data,
 // not yet synced.
 func (s *scratch) temp(data []byte) (*os.File, error) {
-	name := filepath.Join(s.dir, "w-"+strconv.FormatUint(s.seq.Add(1), 36))
-	f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	f, err := os.CreateTemp(s.dir, "w-*")
 	if err != nil {
 		return nil, err
 	}
