@@ -71,6 +71,7 @@ type Engine struct {
 	notBefore map[string]time.Time                     // light effect in backoff → next try
 	acks      map[string]*ackBatch                     // request → acknowledgements not yet written
 	latest    map[string]*Request                      // request → as last written here, for its runner
+	records   map[string]*Request                      // request → as last written here, for Handle
 	opened    map[string]string                        // Open's idempotency key → request ID
 	openOrder []string
 	wg        sync.WaitGroup
@@ -132,7 +133,7 @@ func New(cfg Config) (*Engine, error) {
 		sem:     make(chan struct{}, cfg.Workers),
 		pending: map[string]struct{}{}, signal: make(chan struct{}, 1),
 		runners: map[string]*runner{}, inflight: map[string]map[string]context.CancelFunc{},
-		notBefore: map[string]time.Time{}, opened: map[string]string{}, acks: map[string]*ackBatch{}, latest: map[string]*Request{},
+		notBefore: map[string]time.Time{}, opened: map[string]string{}, acks: map[string]*ackBatch{}, latest: map[string]*Request{}, records: map[string]*Request{},
 	}, nil
 }
 

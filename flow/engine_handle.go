@@ -25,18 +25,35 @@ func (e *Engine) Handle(ctx context.Context, id string, ev Event) (*Request, err
 	}
 	unlock := e.locks.lock(id)
 	defer unlock()
+	// The first try steps the request as this engine last wrote it (no read
+	// back); the conditional write catches a newer record. Anything but a
+	// successful write — a refusal, a no-op, a lost race — is decided again
+	// on the stored record.
+	fresh := false
 	for range maxConflicts {
-		cur, err := e.cfg.Store.Get(ctx, id)
-		if err != nil {
-			return nil, fmt.Errorf("handle %s on %s: %w", ev.Kind, id, err)
+		cur := e.written(id)
+		if cur == nil || fresh {
+			var err error
+			if cur, err = e.cfg.Store.Get(ctx, id); err != nil {
+				return nil, fmt.Errorf("handle %s on %s: %w", ev.Kind, id, err)
+			}
 		}
 		evs, err := e.prepare(ctx, cur, ev)
 		if err != nil {
+			if !fresh {
+				fresh = true
+				continue
+			}
 			return cur, err
 		}
 		next, changed, stepErr := e.stepAll(cur, evs)
+		if !fresh && (!changed || stepErr != nil) {
+			fresh = true
+			continue
+		}
 		if changed {
 			if err := e.save(ctx, cur, &next); errors.Is(err, ErrConflict) {
+				fresh = true
 				continue
 			} else if err != nil {
 				return cur, err
@@ -178,8 +195,10 @@ func (e *Engine) write(ctx context.Context, cur, next *Request) error {
 		next.Lease = Lease{Owner: e.cfg.Owner, Until: e.cfg.Now().Add(e.cfg.LeaseTTL)}
 	}
 	if err := e.cfg.Store.Update(ctx, next); err != nil {
+		e.forgetWritten(next.ID)
 		return fmt.Errorf("save %s: %w", next.ID, err)
 	}
+	e.keepWritten(next)
 	e.unpark(next.ID, acks)
 	e.saved(next)
 	return nil

@@ -81,9 +81,13 @@ func TestEngineFoldsAcknowledgements(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		gets := ports.Store.Gets()
 		got, err := eng.Handle(ctx, r.ID, ev)
 		if err != nil {
 			t.Fatalf("%s: %v", ev.Kind, err)
+		}
+		if n := ports.Store.Gets() - gets; i > 0 && n != 0 {
+			t.Errorf("%s: %d reads; want none (the engine steps the record as it last wrote it)", ev.Kind, n)
 		}
 		for _, eff := range prev.Owed {
 			if containsID(got.Owed, eff.ID) {
@@ -206,4 +210,23 @@ func TestEngineLeaseRecheckedAfterLostRace(t *testing.T) {
 		t.Errorf("lease owners of the writes from A's flush on (-want +got):\n%s", diff)
 	}
 	checkVersions(t, ports.Store)
+}
+
+// TestEngineHandleRereadsAfterAnotherReplicaWrote: an engine steps a request
+// as it last wrote it, but when another replica wrote since, the event is
+// decided on the stored record: here a confirmation that only fits the
+// other replica's newer state.
+func TestEngineHandleRereadsAfterAnotherReplicaWrote(t *testing.T) {
+	ports := flowtest.NewPorts()
+	a := newHarness(t, ports, "replica-a")
+	r := a.open("dev")
+	a.settle()
+	b := newHarness(t, ports, "replica-b")
+	b.handle(r.ID, flow.Event{Kind: flow.EvSetInputs, Key: "on-b", Actor: actor("U1"), Inputs: map[string]string{"name": "logs-1", "secret": "s"}})
+	b.settle()
+	got := a.handle(r.ID, flow.Event{Kind: flow.EvConfirm, Key: "confirm-on-a", Actor: actor("U1")})
+	if got.State != flow.OpeningPR {
+		t.Errorf("confirm on A after B set the inputs: %s, want opening_pr", got.State)
+	}
+	a.settle()
 }

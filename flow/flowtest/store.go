@@ -21,6 +21,7 @@ type Store struct {
 	order   []string
 	rev     int64
 	updates int
+	gets    int
 	writes  map[string][]Write
 }
 
@@ -86,6 +87,7 @@ func (s *Store) Get(ctx context.Context, id string) (*flow.Request, error) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.gets++
 	rec, ok := s.recs[id]
 	if !ok {
 		return nil, fmt.Errorf("get %s: %w", id, flow.ErrNotFound)
@@ -151,4 +153,11 @@ func (s *Store) Writes(id string) []Write {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return slices.Clone(s.writes[id])
+}
+
+// Gets returns how many Get calls the store answered.
+func (s *Store) Gets() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.gets
 }
