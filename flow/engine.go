@@ -11,6 +11,16 @@ import (
 	"github.com/tfpilot/tfpilot/registry"
 )
 
+// Observer hooks are called by the engine for metrics. They must be cheap
+// and safe for concurrent use.
+type Observer struct {
+	// EffectRetried is called each time a failed port call is tried again.
+	EffectRetried func(kind EffectKind)
+	// EffectExhausted is called when an effect runs out of retries and the
+	// request waits for a person's Retry.
+	EffectExhausted func(kind EffectKind)
+}
+
 // Backoff is the retry budget of a failing effect: Attempts tries, waiting a
 // random duration in [0, min(Max, Base·2ⁿ)) between them (full jitter).
 type Backoff struct {
@@ -34,9 +44,11 @@ type Config struct {
 	// NewID returns a new request ID, a UUID v7 (cmd/bot passes uuid.NewV7).
 	NewID func() string
 	// Owner is this replica's identity for leases (default: NewID()).
-	Owner        string
-	LeaseTTL     time.Duration // default 1m
-	Retry        Backoff       // default {Attempts: 5, Base: 1s, Max: 1m}
+	Owner    string
+	LeaseTTL time.Duration // default 1m
+	Retry    Backoff       // default {Attempts: 5, Base: 1s, Max: 1m}
+	// Observer receives what metrics want to count; nil hooks are skipped.
+	Observer     Observer
 	PollInterval time.Duration // run status polling; default 10s
 	Workers      int           // port calls in flight at once; default 8
 	// DrainTimeout bounds how long Run waits for in-flight port calls after
@@ -209,7 +221,7 @@ func (e *Engine) module(ctx context.Context, project, name string) (*registry.Mo
 	}
 	m, ok := c.Module(name)
 	if !ok {
-		return nil, Userf(ErrBadEvent, fmt.Sprintf("module %q is not in the catalogue of %s", name, project))
+		return nil, Userf(ErrBadEvent, fmt.Sprintf("module %q is not in the catalogue of %s; /tfpilot modules lists them", name, project))
 	}
 	return m, nil
 }

@@ -49,6 +49,9 @@ func (e *Engine) startHeavy(ctx, work context.Context, id string, eff Effect) {
 		}
 		if err != nil {
 			ev = Event{Kind: EvEffectFailed, Error: e.userText(id, eff, err)}
+			if e.cfg.Observer.EffectExhausted != nil {
+				e.cfg.Observer.EffectExhausted(eff.Kind)
+			}
 		}
 		ev.Key, ev.EffectID, ev.Actor, ev.At = eff.ID, eff.ID, System, e.cfg.Now()
 		if err := e.applySystem(work, id, ev); err != nil {
@@ -96,7 +99,7 @@ func (e *Engine) perform(ctx, work context.Context, id string, eff Effect) (Even
 			return Event{}, err
 		}
 		var c Change
-		err = e.try(ctx, work, func(ctx context.Context) (err error) {
+		err = e.try(ctx, work, eff.Kind, func(ctx context.Context) (err error) {
 			c, err = e.cfg.Repo.OpenChange(ctx, spec)
 			return err
 		})
@@ -112,7 +115,7 @@ func (e *Engine) perform(ctx, work context.Context, id string, eff Effect) (Even
 			d.Workflow, d.PlanRunID, kind = WorkflowApply, eff.PlanRunID, EvApplyDispatched
 		}
 		var run Run
-		err := e.try(ctx, work, func(ctx context.Context) (err error) {
+		err := e.try(ctx, work, eff.Kind, func(ctx context.Context) (err error) {
 			run, err = e.cfg.Runs.Dispatch(ctx, d)
 			return err
 		})
@@ -127,11 +130,11 @@ func (e *Engine) perform(ctx, work context.Context, id string, eff Effect) (Even
 			return Event{Kind: EvEffectDone}, nil
 		}
 		if eff.Kind == EffCloseChange {
-			err := e.try(ctx, work, func(ctx context.Context) error { return e.cfg.Repo.CloseChange(ctx, r.Project, *r.Change) })
+			err := e.try(ctx, work, eff.Kind, func(ctx context.Context) error { return e.cfg.Repo.CloseChange(ctx, r.Project, *r.Change) })
 			return Event{Kind: EvEffectDone}, err
 		}
 		var c Change
-		err := e.try(ctx, work, func(ctx context.Context) (err error) {
+		err := e.try(ctx, work, eff.Kind, func(ctx context.Context) (err error) {
 			c, err = e.cfg.Repo.MergeChange(ctx, r.Project, *r.Change)
 			return err
 		})
@@ -166,6 +169,9 @@ func (e *Engine) watch(ctx, work context.Context, r *Request, eff Effect) (Event
 			if failures >= e.cfg.Retry.Attempts {
 				return Event{}, err
 			}
+			if e.cfg.Observer.EffectRetried != nil {
+				e.cfg.Observer.EffectRetried(eff.Kind)
+			}
 			if err := sleep(ctx, work, e.backoff(failures)); err != nil {
 				return Event{}, err
 			}
@@ -189,7 +195,7 @@ func (e *Engine) watch(ctx, work context.Context, r *Request, eff Effect) (Event
 				return Event{Kind: finished, Run: &st}, nil
 			}
 			var plan PlanSummary
-			err := e.try(ctx, work, func(ctx context.Context) (err error) {
+			err := e.try(ctx, work, eff.Kind, func(ctx context.Context) (err error) {
 				plan, err = e.cfg.Runs.PlanResult(ctx, r.Project, st)
 				return err
 			})
@@ -237,11 +243,14 @@ func permanent(err error) bool {
 // try calls fn until it succeeds, fails permanently or the retry budget is
 // spent, waiting with exponential backoff and full jitter in between. ctx
 // stops the waiting; work is the context of the calls themselves.
-func (e *Engine) try(ctx, work context.Context, fn func(context.Context) error) error {
+func (e *Engine) try(ctx, work context.Context, kind EffectKind, fn func(context.Context) error) error {
 	var err error
 	for attempt := 1; ; attempt++ {
 		if err = e.call(work, fn); err == nil || permanent(err) || work.Err() != nil || attempt >= e.cfg.Retry.Attempts {
 			return err
+		}
+		if e.cfg.Observer.EffectRetried != nil {
+			e.cfg.Observer.EffectRetried(kind)
 		}
 		if serr := sleep(ctx, work, e.backoff(attempt)); serr != nil {
 			return errors.Join(err, serr)

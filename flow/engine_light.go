@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/tfpilot/tfpilot/registry"
 )
 
 // runLight runs r's owed light effects (audit, card, reply, notification,
@@ -48,14 +50,14 @@ func (e *Engine) runLight(ctx, work context.Context, r *Request) (bool, time.Dur
 				ack(eff, EvEffectDone, nil)
 				continue
 			}
-			err = e.try(ctx, work, func(ctx context.Context) error { return e.cfg.Audit.Record(ctx, *eff.Audit) })
+			err = e.try(ctx, work, eff.Kind, func(ctx context.Context) error { return e.cfg.Audit.Record(ctx, *eff.Audit) })
 		case EffShowCard:
 			if cardShown {
 				ack(eff, EvEffectDone, nil)
 				continue
 			}
 			var th Thread
-			err = e.try(ctx, work, func(ctx context.Context) (err error) {
+			err = e.try(ctx, work, eff.Kind, func(ctx context.Context) (err error) {
 				th, err = e.cfg.Chat.ShowCard(ctx, &cur)
 				return err
 			})
@@ -77,9 +79,9 @@ func (e *Engine) runLight(ctx, work context.Context, r *Request) (bool, time.Dur
 			if eff.Kind == EffNotify {
 				send = e.cfg.Chat.Notify
 			}
-			err = e.try(ctx, work, func(ctx context.Context) error { return send(ctx, &cur, eff.Text) })
+			err = e.try(ctx, work, eff.Kind, func(ctx context.Context) error { return send(ctx, &cur, eff.Text) })
 		case EffOpenModal:
-			err = e.try(ctx, work, func(ctx context.Context) error { return e.cfg.Chat.OpenInputs(ctx, &cur, eff.TriggerID) })
+			err = e.try(ctx, work, eff.Kind, func(ctx context.Context) error { return e.cfg.Chat.OpenInputs(ctx, &cur, eff.TriggerID) })
 			if err != nil && ctx.Err() == nil {
 				e.log.Warn("input form not opened; the card offers it again", "request", r.ID, "err", err)
 				err = nil
@@ -146,7 +148,7 @@ func (e *Engine) clearBackoff(id string) {
 // changeTitle is the pull request title of r.
 func changeTitle(r *Request) string {
 	if r.Kind == KindDestroy {
-		return fmt.Sprintf("tfpilot: destroy %s in %s", r.Label, r.Environment)
+		return fmt.Sprintf("tfpilot: destroy %s in %s (%s)", r.Label, r.Environment, registry.Label(r.ID))
 	}
 	return fmt.Sprintf("tfpilot: %s in %s (%s)", r.Module, r.Environment, r.Label)
 }

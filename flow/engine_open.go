@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+
+	"github.com/tfpilot/tfpilot/registry"
 )
 
 // openMemory is how many Open idempotency keys the engine remembers.
@@ -139,7 +141,7 @@ func (e *Engine) destroyInProgress(ctx context.Context, t *Request) (string, err
 	case Applied:
 		return fmt.Sprintf("%s is already destroyed", t.Label), nil
 	}
-	return fmt.Sprintf("%s is already being destroyed by request %s", t.Label, d.ID), nil
+	return fmt.Sprintf("%s is already being destroyed by request %s", t.Label, registry.Label(d.ID)), nil
 }
 
 // claimTarget records on the target that destroyID destroys it, with a

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -103,7 +104,14 @@ func TestEngineMergeFindsBaseMoved(t *testing.T) {
 func TestEngineEffectFailureAndRetry(t *testing.T) {
 	ports := flowtest.NewPorts()
 	ports.Runs.Fail("Dispatch:plan", 3, flow.ErrTransient) // the whole budget
-	h := newHarness(t, ports, "a")
+	var mu sync.Mutex
+	retried, exhausted := map[flow.EffectKind]int{}, map[flow.EffectKind]int{}
+	h := newHarness(t, ports, "a", func(c *flow.Config) {
+		c.Observer = flow.Observer{
+			EffectRetried:   func(k flow.EffectKind) { mu.Lock(); retried[k]++; mu.Unlock() },
+			EffectExhausted: func(k flow.EffectKind) { mu.Lock(); exhausted[k]++; mu.Unlock() },
+		}
+	})
 	r := h.open("dev")
 	h.handle(r.ID, flow.Event{Kind: flow.EvSetInputs, Actor: actor("U1"), Inputs: map[string]string{"name": "logs-1"}})
 	h.handle(r.ID, flow.Event{Kind: flow.EvConfirm, Actor: actor("U1")})
@@ -112,6 +120,11 @@ func TestEngineEffectFailureAndRetry(t *testing.T) {
 	if got.State != flow.Planning || got.FailedEffect == nil || got.FailedEffect.Kind != flow.EffDispatchPlan || got.Problem == "" {
 		t.Fatalf("state %s failed %+v problem %q", got.State, got.FailedEffect, got.Problem)
 	}
+	mu.Lock()
+	if retried[flow.EffDispatchPlan] != 2 || exhausted[flow.EffDispatchPlan] != 1 {
+		t.Errorf("observer saw %d retries and %d exhausted dispatches, want 2 and 1", retried[flow.EffDispatchPlan], exhausted[flow.EffDispatchPlan])
+	}
+	mu.Unlock()
 	h.handle(r.ID, flow.Event{Kind: flow.EvRetry, Actor: actor("U1")})
 	h.settle()
 	if got := h.get(r.ID); got.State != flow.AwaitingApproval || got.Problem != "" || ports.Runs.Count(r.ID, flow.WorkflowPlan) != 1 {

@@ -24,10 +24,13 @@ type harness struct {
 	keys  atomic.Int64
 }
 
-func newHarness(t *testing.T, ports *flowtest.Ports, owner string) *harness {
+func newHarness(t *testing.T, ports *flowtest.Ports, owner string, opts ...func(*flow.Config)) *harness {
 	t.Helper()
 	cfg := ports.Config(owner)
 	cfg.Logger = slog.New(slog.NewTextHandler(tWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	for _, o := range opts {
+		o(&cfg)
+	}
 	eng, err := flow.New(cfg)
 	if err != nil {
 		t.Fatal(err)

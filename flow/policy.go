@@ -3,6 +3,7 @@ package flow
 import (
 	"fmt"
 	"slices"
+	"strings"
 )
 
 // Action is something a person may be allowed to do in an environment.
@@ -111,7 +112,7 @@ func (p Policy) Authorize(action Action, r *Request, a Actor) error {
 		if r.Environment == "" && action == ActRequest {
 			return nil // environment not chosen yet
 		}
-		return Userf(ErrDenied, fmt.Sprintf("environment %q is not in the policy; choose one of %v", r.Environment, p.environmentNames()))
+		return Userf(ErrDenied, fmt.Sprintf("environment %q is not in the policy; choose one of %s", r.Environment, strings.Join(p.environmentNames(), ", ")))
 	}
 	switch action {
 	case ActRequest:

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 
 	"github.com/tfpilot/tfpilot/registry"
 )
@@ -87,10 +88,10 @@ func (s *stepper) choose() error {
 	ev := s.ev
 	project := s.defaultProject(ev.Project)
 	if _, ok := s.p.Project(project); !ok {
-		return Userf(ErrBadEvent, fmt.Sprintf("project %q is not configured; choose one of %v", project, projectNames(s.p)))
+		return Userf(ErrBadEvent, fmt.Sprintf("project %q is not configured; choose one of %s", project, strings.Join(projectNames(s.p), ", ")))
 	}
 	if _, ok := s.p.Environment(ev.Environment); !ok {
-		return Userf(ErrBadEvent, fmt.Sprintf("environment %q is not configured; choose one of %v", ev.Environment, s.p.environmentNames()))
+		return Userf(ErrBadEvent, fmt.Sprintf("environment %q is not configured; choose one of %s", ev.Environment, strings.Join(s.p.environmentNames(), ", ")))
 	}
 	if ev.Module == "" {
 		return Userf(ErrBadEvent, "choose a module")

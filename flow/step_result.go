@@ -3,6 +3,7 @@ package flow
 import (
 	"fmt"
 	"slices"
+	"strings"
 )
 
 // answers lists which effect kinds each result event may answer.
@@ -182,18 +183,39 @@ func (s *stepper) planFinished() error {
 		return nil
 	}
 	counts := planCounts(s.ev.Plan)
+	what := "Plan"
+	if s.ev.Plan.Preview {
+		// A static preview must never read as a Terraform plan.
+		what = "Preview"
+		counts += "; static preview, not a Terraform plan"
+	}
 	if s.required() == 0 {
-		s.commit(Approved, "plan "+counts+"; no approval required", "Plan ready ("+counts+"); no approval needed. Ready to apply.",
-			"Plan ready, no approval needed ("+counts+"): "+s.summary())
+		s.commit(Approved, strings.ToLower(what)+" "+counts+"; no approval required", what+" ready ("+counts+"); no approval needed. Ready to apply.",
+			what+" ready, no approval needed ("+counts+"): "+s.summary())
 		return nil
 	}
-	s.commit(AwaitingApproval, "plan "+counts, "Plan ready ("+counts+"). Waiting for approval.",
-		"Plan ready for approval ("+counts+"): "+s.summary())
+	s.commit(AwaitingApproval, strings.ToLower(what)+" "+counts, what+" ready ("+counts+"). Waiting for approval.",
+		what+" ready for approval ("+counts+"): "+s.summary())
 	return nil
 }
 
+// planCounts says what a plan changes in the words Terraform uses.
 func planCounts(p *PlanSummary) string {
-	return fmt.Sprintf("+%d ~%d ±%d -%d", p.Create, p.Update, p.Replace, p.Delete)
+	var parts []string
+	add := func(n int, what string) {
+		if n > 0 {
+			parts = append(parts, fmt.Sprintf("%d to %s", n, what))
+		}
+	}
+	add(p.Create, "create")
+	add(p.Update, "update")
+	add(p.Replace, "replace")
+	add(p.Delete, "destroy")
+	add(p.Forget, "forget")
+	if len(parts) == 0 {
+		return "no changes"
+	}
+	return strings.Join(parts, ", ")
 }
 
 func (s *stepper) planFailed() error {

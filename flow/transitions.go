@@ -119,7 +119,7 @@ func refusal(r *Request, ev EventKind) string {
 	case EvApply:
 		switch r.State {
 		case AwaitingApproval:
-			return "this plan is not approved yet"
+			return "this plan is still awaiting approval; it can be applied once it is approved"
 		case Stale:
 			return "the branch or its base moved after the plan; press Re-plan, then approve and apply the new plan"
 		case Applying:

@@ -118,7 +118,7 @@ func TestConsoleMistakes(t *testing.T) {
 		`there is no environment "staging"; use one of dev, prod, sandbox, e.g. /tfpilot new bucket env=dev`,
 		"which environment? add env=<environment>, one of dev, prod, sandbox, e.g. /tfpilot new bucket env=dev",
 		"Reply key=value to correct them (they go to request ",
-		"this plan is not approved yet\n",
+		"this plan is still awaiting approval; it can be applied once it is approved\n",
 		"is awaiting approval (0 of 1): an approver runs /tfpilot approve ",
 		"the last card has 5 button(s), not 7",
 		"type a /tfpilot command, key=value inputs, a button number, or help\n",

@@ -56,6 +56,14 @@ func newOpsMetrics(lister requestLister) *opsMetrics {
 	return m
 }
 
+// flowObserver counts the engine's effect retries and exhausted effects.
+func (m *opsMetrics) flowObserver() flow.Observer {
+	return flow.Observer{
+		EffectRetried:   func(k flow.EffectKind) { m.effectRetries.WithLabelValues(k.String()).Inc() },
+		EffectExhausted: func(k flow.EffectKind) { m.effectsFailed.WithLabelValues(k.String()).Inc() },
+	}
+}
+
 // watchGitHub makes /metrics report the GitHub adapter's counters.
 func (m *opsMetrics) watchGitHub(stats func() github.Stats) {
 	m.github.mu.Lock()

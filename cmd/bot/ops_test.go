@@ -32,7 +32,10 @@ func TestOpsEndpoints(t *testing.T) {
 	m := newOpsMetrics(fakeLister{{State: flow.Applied}, {State: flow.Applied}, {State: flow.AwaitingApproval}})
 	m.slackAcks.WithLabelValues("slash_commands").Inc()
 	m.watchGitHub(func() github.Stats { return github.Stats{Calls: 10, Writes: 4, RateLimitRemaining: 4321} })
-	m.effectRetries.WithLabelValues("open_change").Add(2)
+	obs := m.flowObserver()
+	obs.EffectRetried(flow.EffOpenChange)
+	obs.EffectRetried(flow.EffOpenChange)
+	obs.EffectExhausted(flow.EffDispatchPlan)
 	var ready readiness
 	storeErr := errors.New("store unreachable")
 	ready.add("store", func(context.Context) error { return storeErr })
@@ -62,6 +65,7 @@ func TestOpsEndpoints(t *testing.T) {
 		`tfpilot_github_calls_total{kind="read"} 6`,
 		`tfpilot_github_calls_total{kind="write"} 4`,
 		`tfpilot_effect_retries_total{effect="open_change"} 2`,
+		`tfpilot_effects_exhausted_total{effect="dispatch_plan"} 1`,
 		`tfpilot_slack_ack_seconds_bucket`,
 	} {
 		if !strings.Contains(body, want) {

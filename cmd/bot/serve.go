@@ -100,6 +100,7 @@ func serve(ctx context.Context, cfg serveConfig, log *zap.Logger) error {
 	eng, err := flow.New(flow.Config{
 		Store: store, Audit: audit, Repo: gh, Runs: gh, Chat: slackBot, Catalogs: gh, Policy: pol,
 		Logger: newSlog(log.Named("flow")), NewID: newRequestID, Owner: cfg.Replica,
+		Observer: metrics.flowObserver(),
 	})
 	if err != nil {
 		return err
