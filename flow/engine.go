@@ -280,3 +280,20 @@ func (k *keyedMutex) lock(key string) (unlock func()) {
 		k.mu.Unlock()
 	}
 }
+
+// logFor is the logger for lines about request id: every line carries the
+// request ID, its thread and its requester (DESIGN: one can follow a request
+// through the logs), as far as this engine has seen the request.
+func (e *Engine) logFor(id string) *slog.Logger {
+	e.mu.Lock()
+	r := e.records[id]
+	if r == nil {
+		r = e.latest[id]
+	}
+	var thread, user string
+	if r != nil {
+		thread, user = r.Thread.Channel+"/"+r.Thread.TS, r.Requester.ID
+	}
+	e.mu.Unlock()
+	return e.log.With("request_id", id, "thread", thread, "user", user)
+}

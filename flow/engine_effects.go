@@ -55,7 +55,7 @@ func (e *Engine) startHeavy(ctx, work context.Context, id string, eff Effect) {
 		}
 		ev.Key, ev.EffectID, ev.Actor, ev.At = eff.ID, eff.ID, System, e.cfg.Now()
 		if err := e.applySystem(work, id, ev); err != nil {
-			e.log.Error("step effect result", "request", id, "effect", eff.ID, "err", err)
+			e.logFor(id).Error("step effect result", "effect", eff.ID, "err", err)
 		}
 	}()
 }
@@ -77,7 +77,7 @@ func (e *Engine) userText(id string, eff Effect, err error) string {
 		return "the environment already has a file with this request's label"
 	}
 	ref := registry.Label(id) + "/" + eff.ID
-	e.log.Error("effect failed", "request", id, "effect", eff.ID, "ref", ref, "err", err)
+	e.logFor(id).Error("effect failed", "effect", eff.ID, "ref", ref, "err", err)
 	return "something went wrong (ref " + ref + ")"
 }
 
@@ -309,7 +309,7 @@ func (e *Engine) applySystem(ctx context.Context, id string, evs ...Event) error
 		for _, ev := range evs {
 			n, _, ch, err := step(next, ev, e.cfg.Policy)
 			if err != nil {
-				e.log.Warn("result does not fit; dropped", "request", id, "event", ev.Kind, "effect", ev.EffectID, "err", err)
+				e.logFor(id).Warn("result does not fit; dropped", "event", ev.Kind, "effect", ev.EffectID, "err", err)
 				continue
 			}
 			next, changed = n, changed || ch

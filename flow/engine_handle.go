@@ -227,17 +227,17 @@ func (e *Engine) recordDenial(ctx context.Context, r *Request, ev Event, reason 
 		err := e.write(ctx, cur, &next)
 		if errors.Is(err, ErrConflict) {
 			if cur, err = e.cfg.Store.Get(ctx, r.ID); err != nil {
-				e.log.Error("reload for denial", "request", r.ID, "err", err)
+				e.logFor(r.ID).Error("reload for denial", "err", err)
 				return
 			}
 			continue
 		}
 		if err != nil {
-			e.log.Error("reserve audit seq for denial", "request", r.ID, "err", err)
+			e.logFor(r.ID).Error("reserve audit seq for denial", "err", err)
 			return
 		}
 		if err := e.cfg.Audit.Record(ctx, rec); err != nil {
-			e.log.Warn("audit denial failed; keeping it owed", "request", r.ID, "err", err)
+			e.logFor(r.ID).Warn("audit denial failed; keeping it owed", "err", err)
 			e.oweAudit(ctx, r.ID, rec)
 		}
 		return
@@ -250,7 +250,7 @@ func (e *Engine) oweAudit(ctx context.Context, id string, rec AuditRecord) {
 	for range maxConflicts {
 		cur, err := e.cfg.Store.Get(ctx, id)
 		if err != nil {
-			e.log.Error("owe audit: load", "request", id, "err", err)
+			e.logFor(id).Error("owe audit: load", "err", err)
 			return
 		}
 		next := cloneRequest(*cur)
@@ -258,7 +258,7 @@ func (e *Engine) oweAudit(ctx context.Context, id string, rec AuditRecord) {
 		err = e.save(ctx, cur, &next)
 		if err == nil || !errors.Is(err, ErrConflict) {
 			if err != nil {
-				e.log.Error("owe audit: save", "request", id, "err", err)
+				e.logFor(id).Error("owe audit: save", "err", err)
 			}
 			return
 		}

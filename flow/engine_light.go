@@ -83,13 +83,13 @@ func (e *Engine) runLight(ctx, work context.Context, r *Request) (bool, time.Dur
 		case EffOpenModal:
 			err = e.try(ctx, work, eff.Kind, func(ctx context.Context) error { return e.cfg.Chat.OpenInputs(ctx, &cur, eff.TriggerID) })
 			if err != nil && ctx.Err() == nil {
-				e.log.Warn("input form not opened; the card offers it again", "request", r.ID, "err", err)
+				e.logFor(r.ID).Warn("input form not opened; the card offers it again", "err", err)
 				err = nil
 			}
 		}
 		if err != nil {
 			if ctx.Err() == nil && work.Err() == nil {
-				e.log.Warn("effect failed; kept owed", "request", r.ID, "effect", eff.ID, "err", err)
+				e.logFor(r.ID).Warn("effect failed; kept owed", "effect", eff.ID, "err", err)
 				e.setBackoff(eff.ID, e.cfg.Retry.Max)
 				wait = minPositive(wait, e.cfg.Retry.Max)
 			}
@@ -104,7 +104,7 @@ func (e *Engine) runLight(ctx, work context.Context, r *Request) (bool, time.Dur
 	e.parkAcks(r.ID, acks)
 	if slices.ContainsFunc(acks, func(ev Event) bool { return ev.Kind == EvThreadStarted }) {
 		if err := e.flushAcks(work, r.ID); err != nil {
-			e.log.Error("acknowledge effects", "request", r.ID, "err", err)
+			e.logFor(r.ID).Error("acknowledge effects", "err", err)
 			return true, minPositive(wait, e.cfg.Retry.Base)
 		}
 	}

@@ -65,7 +65,7 @@ func (e *Engine) Open(ctx context.Context, ev Event) (*Request, error) {
 			rec := AuditRecord{RequestID: r.ID, At: ev.At, Actor: ev.Actor, Event: ev.Kind.String(),
 				Project: ev.Project, Environment: ev.Environment, Module: ev.Module, Result: err.Error(), Denied: true}
 			if aerr := e.cfg.Audit.Record(ctx, rec); aerr != nil {
-				e.log.Error("audit denied open", "request", r.ID, "err", aerr)
+				e.logFor(r.ID).Error("audit denied open", "err", aerr)
 			}
 		}
 		return nil, err

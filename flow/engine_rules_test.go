@@ -3,6 +3,7 @@ package flow_test
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -307,4 +308,49 @@ func TestEngineReplanFromStalePlansTheCurrentCombination(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestEngineLogLinesNameTheRequest: a line about a request carries its ID,
+// its thread and its requester, so one request can be followed in the logs.
+func TestEngineLogLinesNameTheRequest(t *testing.T) {
+	ports := flowtest.NewPorts()
+	ports.Runs.Fail("Dispatch:plan", 3, flow.ErrTransient)
+	var mu sync.Mutex
+	var buf strings.Builder
+	h := newHarness(t, ports, "a", func(c *flow.Config) {
+		c.Logger = slog.New(slog.NewJSONHandler(lockedWriter{&mu, &buf}, nil))
+	})
+	r := h.open("dev")
+	h.handle(r.ID, flow.Event{Kind: flow.EvSetInputs, Actor: actor("U1"), Inputs: map[string]string{"name": "logs-1"}})
+	h.handle(r.ID, flow.Event{Kind: flow.EvConfirm, Actor: actor("U1")})
+	h.settle()
+	got := h.get(r.ID)
+	mu.Lock()
+	defer mu.Unlock()
+	var found bool
+	for _, line := range strings.Split(buf.String(), "\n") {
+		if !strings.Contains(line, `"msg":"effect failed"`) {
+			continue
+		}
+		found = true
+		for _, want := range []string{`"request_id":"` + r.ID + `"`, `"thread":"` + got.Thread.Channel + "/" + got.Thread.TS + `"`, `"user":"U1"`} {
+			if !strings.Contains(line, want) {
+				t.Errorf("log line lacks %s: %s", want, line)
+			}
+		}
+	}
+	if !found {
+		t.Fatalf("no 'effect failed' line in:\n%s", buf.String())
+	}
+}
+
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  *strings.Builder
+}
+
+func (l lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }

@@ -186,7 +186,7 @@ func (e *Engine) runRequest(ctx, work context.Context, id string, rn *runner) {
 // acknowledgements first so the next start does not run them again.
 func (e *Engine) stopRunner(work context.Context, id string) {
 	if err := e.flushAcks(work, id); err != nil {
-		e.log.Warn("acknowledge effects on shutdown; they run again on the next start", "request", id, "err", err)
+		e.logFor(id).Warn("acknowledge effects on shutdown; they run again on the next start", "err", err)
 	}
 	e.mu.Lock()
 	delete(e.runners, id)
@@ -217,7 +217,7 @@ func (e *Engine) runOnce(ctx, work context.Context, id string) (time.Duration, b
 	if r == nil {
 		var err error
 		if r, err = e.cfg.Store.Get(ctx, id); err != nil {
-			e.log.Error("runner load", "request", id, "err", err)
+			e.logFor(id).Error("runner load", "err", err)
 			return 0, false
 		}
 	}
@@ -227,7 +227,7 @@ func (e *Engine) runOnce(ctx, work context.Context, id string) (time.Duration, b
 	}
 	if due, ok := e.ackDue(id); ok && due <= 0 {
 		if err := e.flushAcks(work, id); err != nil {
-			e.log.Error("acknowledge effects", "request", id, "err", err)
+			e.logFor(id).Error("acknowledge effects", "err", err)
 			return e.cfg.Retry.Base, true
 		}
 		return 0, true
@@ -235,7 +235,7 @@ func (e *Engine) runOnce(ctx, work context.Context, id string) (time.Duration, b
 	var wait time.Duration
 	var err error
 	if r, err = e.holdLease(ctx, r); err != nil {
-		e.log.Debug("not running effects", "request", id, "reason", err)
+		e.logFor(id).Debug("not running effects", "reason", err)
 		e.cancelInflight(id)
 	} else {
 		for _, eff := range r.Owed {
