@@ -72,12 +72,12 @@ type Fake struct {
 	PingEvery time.Duration
 	// Groups maps user-group IDs to members for usergroups.users.list.
 	Groups map[string][]string
-	// OnAck, when set, is called with each envelope's ack latency: from the
-	// moment its frame starts going onto the socket to the moment its ack
-	// has been read off it (what Slack's 3-second timer measures). Both
-	// ends are stamped where the I/O happens, so the latency includes
-	// neither the fake's encoding nor its goroutines' wake-ups. Set it
-	// before sending.
+	// OnAck, when set, is called with each envelope's ack latency, what
+	// Slack's 3-second timer measures: from the moment the encoded frame is
+	// queued for the socket (behind the frames queued before it, so a
+	// client that reads slowly is charged for the wait) to the moment its
+	// ack has been read off the socket (stamped by the reader, so the
+	// sending goroutine's wake-up is not counted). Set it before sending.
 	OnAck func(envelopeType string, latency time.Duration)
 
 	mu        sync.Mutex
@@ -99,23 +99,64 @@ type Fake struct {
 
 type conn struct {
 	ws *websocket.Conn
-	mu sync.Mutex
+	mu sync.Mutex // one writer at a time: writeLoop, hello, pings
+	// out holds encoded frames waiting for the socket, in order: Slack's
+	// queue for this connection.
+	out    chan []byte
+	closed chan struct{} // closed when the connection ends
 }
 
-// write sends v as one text frame, encoding outside the lock so that
-// concurrent senders queue only for the socket itself. It returns when
-// the frame started going out: after the queueing for the socket, which is
-// the fake's, and before the write, which blocks when the client is not
-// reading, which is the client's.
-func (c *conn) write(v any) (time.Time, error) {
+func newConn(ws *websocket.Conn) *conn {
+	return &conn{ws: ws, out: make(chan []byte, 4096), closed: make(chan struct{})}
+}
+
+// write sends v as one text frame now, ahead of anything queued.
+func (c *conn) write(v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.ws.WriteMessage(websocket.TextMessage, b)
+}
+
+// queue encodes v (on the caller's goroutine, so concurrent senders encode
+// in parallel) and queues it behind the frames queued before it. It
+// returns the moment the frame was queued: when Slack's 3-second timer
+// starts, for Slack starts it when it hands an envelope to a connection,
+// not when the bytes reach a client that has fallen behind.
+func (c *conn) queue(v any) (time.Time, error) {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return time.Time{}, err
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
 	at := time.Now()
-	return at, c.ws.WriteMessage(websocket.TextMessage, b)
+	select {
+	case c.out <- b:
+		return at, nil
+	case <-c.closed:
+		return time.Time{}, ErrNotConnected
+	}
+}
+
+// writeLoop writes queued frames in order until the connection ends; a
+// failed write closes the socket, which ends the read loop too.
+func (c *conn) writeLoop() {
+	for {
+		select {
+		case b := <-c.out:
+			c.mu.Lock()
+			err := c.ws.WriteMessage(websocket.TextMessage, b)
+			c.mu.Unlock()
+			if err != nil {
+				_ = c.ws.Close()
+				return
+			}
+		case <-c.closed:
+			return
+		}
+	}
 }
 
 // New starts a fake Slack on 127.0.0.1.

@@ -24,14 +24,17 @@ func (f *Fake) serveSocket(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		return
 	}
-	c := &conn{ws: ws}
+	c := newConn(ws)
+	defer close(c.closed)
 	hello := map[string]any{"type": "hello", "num_connections": 1,
 		"connection_info": map[string]any{"app_id": "A0FAKE"},
 		"debug_info":      map[string]any{"host": "fake", "approximate_connection_time": 3600}}
-	if _, err := c.write(hello); err != nil {
+	if err := c.write(hello); err != nil {
 		_ = ws.Close()
 		return
 	}
+	go c.writeLoop()
+	go f.ping(c, c.closed)
 	f.mu.Lock()
 	f.conn = c
 	select {
@@ -41,9 +44,6 @@ func (f *Fake) serveSocket(w http.ResponseWriter, r *http.Request) {
 	}
 	f.mu.Unlock()
 
-	done := make(chan struct{})
-	go f.ping(c, done)
-	defer close(done)
 	// One buffer for every ack read: the acks are small and the reader is
 	// one goroutine. RawMessage copies what it keeps.
 	var buf bytes.Buffer
@@ -121,6 +121,10 @@ type envelopeFrame struct {
 // ErrNotConnected is returned when no client is connected.
 var ErrNotConnected = errors.New("slackfake: no socket client connected")
 
+// ErrConnClosed is returned by Send when the connection ends before the
+// envelope is acked.
+var ErrConnClosed = errors.New("slackfake: connection closed before the ack")
+
 // Send delivers an envelope and waits for its ack, returning the ack's
 // payload (nil for an empty ack).
 func (f *Fake) Send(ctx context.Context, e Envelope) (json.RawMessage, error) {
@@ -137,26 +141,42 @@ func (f *Fake) Send(ctx context.Context, e Envelope) (json.RawMessage, error) {
 	}
 	frame := envelopeFrame{ID: e.ID, Type: e.Type, Payload: e.Payload, AcceptsResponse: e.Type != "events_api",
 		RetryAttempt: e.RetryAttempt, RetryReason: e.RetryReason}
-	sent, err := c.write(frame)
+	sent, err := c.queue(frame)
 	if err != nil {
+		f.forget(e.ID)
 		return nil, err
 	}
 	select {
 	case a := <-ch:
-		if f.OnAck != nil {
-			f.OnAck(e.Type, a.at.Sub(sent))
+		return f.acked(e.Type, a, sent), nil
+	case <-c.closed:
+		select {
+		case a := <-ch: // read just before the connection ended
+			return f.acked(e.Type, a, sent), nil
+		default:
 		}
-		p := a.payload
-		if string(p) == "null" {
-			p = nil
-		}
-		return p, nil
+		f.forget(e.ID)
+		return nil, ErrConnClosed
 	case <-ctx.Done():
-		f.mu.Lock()
-		delete(f.waiters, e.ID)
-		f.mu.Unlock()
+		f.forget(e.ID)
 		return nil, ctx.Err()
 	}
+}
+
+func (f *Fake) acked(typ string, a ackFrame, sent time.Time) json.RawMessage {
+	if f.OnAck != nil {
+		f.OnAck(typ, a.at.Sub(sent))
+	}
+	if string(a.payload) == "null" {
+		return nil
+	}
+	return a.payload
+}
+
+func (f *Fake) forget(envelopeID string) {
+	f.mu.Lock()
+	delete(f.waiters, envelopeID)
+	f.mu.Unlock()
 }
 
 // Disconnect asks the client to reconnect ("refresh_requested", "warning",
@@ -168,7 +188,8 @@ func (f *Fake) Disconnect(reason string) error {
 	if c == nil {
 		return ErrNotConnected
 	}
-	_, err := c.write(map[string]any{"type": "disconnect", "reason": reason})
+	// Queued, so it arrives after the envelopes sent before it.
+	_, err := c.queue(map[string]any{"type": "disconnect", "reason": reason})
 	return err
 }
 
