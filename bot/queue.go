@@ -132,8 +132,8 @@ type seenKey struct {
 	at int64
 }
 
-func newDedupe(max int, ttl time.Duration) *dedupe {
-	return &dedupe{ttl: int64(ttl), max: max, seed: maphash.MakeSeed(), seen: map[uint64]int64{}, now: time.Now}
+func newDedupe(limit int, ttl time.Duration) *dedupe {
+	return &dedupe{ttl: int64(ttl), max: max(limit, 1), seed: maphash.MakeSeed(), seen: map[uint64]int64{}, now: time.Now}
 }
 
 // key hashes the concatenation of parts.
