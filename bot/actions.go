@@ -151,7 +151,7 @@ func (s *Slack) openForm(ctx context.Context, r *flow.Request, trigger, viewID s
 	}
 	if err != nil {
 		// An expired trigger is not worth a retry: the Edit button opens it again.
-		s.log.Info("input form not shown", zap.String("request", r.ID), zap.Error(err))
+		s.log.Info("input form not shown", append(requestFields(r), zap.Error(err))...)
 	}
 }
 
@@ -211,7 +211,7 @@ func (s *Slack) viewSubmission(ctx context.Context, req *socketmode.Request, cb 
 	}
 	if err != nil {
 		s.ack(req, nil)
-		s.log.Warn("modal validation", zap.String("request", meta.RequestID), zap.Error(err))
+		s.log.Warn("modal validation", append(submitFields(meta.RequestID, "", "", cb.User.ID), zap.Error(err))...)
 		return
 	}
 	form := card.ForModule(m, &flow.Request{})
@@ -224,7 +224,7 @@ func (s *Slack) viewSubmission(ctx context.Context, req *socketmode.Request, cb 
 	}
 	s.ack(req, nil)
 	if err != nil {
-		s.log.Error("resolve", zap.String("request", meta.RequestID), zap.Error(err))
+		s.log.Error("resolve", append(submitFields(meta.RequestID, "", "", cb.User.ID), zap.Error(err))...)
 		return
 	}
 	actor := s.actor(cb.User.ID, firstNonEmpty(cb.User.Name, cb.User.Username))
@@ -235,7 +235,7 @@ func (s *Slack) viewSubmission(ctx context.Context, req *socketmode.Request, cb 
 		if err != nil && r != nil {
 			s.tell(ctx, r.Thread.Channel, r.Thread.TS, actor.ID, s.userText(err, "set inputs"))
 		} else if err != nil {
-			s.log.Error("set inputs", zap.String("request", meta.RequestID), zap.Error(err))
+			s.log.Error("set inputs", append(submitFields(meta.RequestID, "", "", actor.ID), zap.Error(err))...)
 		}
 	})
 }

@@ -25,14 +25,14 @@ func (s *Slack) cardFor(ctx context.Context, r *flow.Request) card.Card {
 			if cat, err := s.catalogs.get(ctx, eng, p); err == nil {
 				opts.Catalog = cat
 			} else {
-				s.log.Warn("catalogue for card", zap.String("request", r.ID), zap.Error(err))
+				s.log.Warn("catalogue for card", append(requestFields(r), zap.Error(err))...)
 			}
 		}
 	case flow.Confirming:
 		if f, err := eng.Preview(ctx, r); err == nil {
 			opts.Preview = &f
 		} else {
-			s.log.Warn("preview for card", zap.String("request", r.ID), zap.Error(err))
+			s.log.Warn("preview for card", append(requestFields(r), zap.Error(err))...)
 		}
 		if cat, err := s.catalogs.get(ctx, eng, r.Project); err == nil {
 			if m, ok := cat.Module(r.Module); ok {
