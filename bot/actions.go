@@ -20,28 +20,33 @@ import (
 const validateTimeout = 2 * time.Second
 
 // blockAction routes one button press (already acked and deduplicated).
-func (s *Slack) blockAction(ctx context.Context, cb slack.InteractionCallback, a slack.BlockAction) {
+//
+// It takes the callback and the action by pointer and copies out only the
+// fields its jobs need: an InteractionCallback is about 4 KB, and a copy
+// captured by a queued job stays on the heap until the job runs.
+func (s *Slack) blockAction(ctx context.Context, cb *slack.InteractionCallback, a *slack.BlockAction) {
 	action := ParseActionID(a.ActionID)
 	channel := cb.Channel.ID
 	if channel == "" {
 		channel = cb.Container.ChannelID
 	}
 	msgTS, threadTS := cb.Container.MessageTs, cb.Container.ThreadTs
-	id, _ := card.ParseValue(a.Value)
+	value, actionID, trigger, userID := a.Value, a.ActionID, cb.TriggerID, cb.User.ID
+	id, _ := card.ParseValue(value)
 	if id == "" {
 		return
 	}
-	actor := s.actor(cb.User.ID, firstNonEmpty(cb.User.Name, cb.User.Username))
-	evKey := "slack:act:" + cb.User.ID + ":" + a.ActionTs
-	say := func(ctx context.Context, text string) { s.tell(ctx, channel, threadTS, cb.User.ID, text) }
+	actor := s.actor(userID, firstNonEmpty(cb.User.Name, cb.User.Username))
+	evKey := "slack:act:" + userID + ":" + a.ActionTs
+	say := func(ctx context.Context, text string) { s.tell(ctx, channel, threadTS, userID, text) }
 
 	switch action {
 	case card.ActEdit, card.ActChooseEnv:
 		// The trigger expires in 3 s: open a modal now, fill it in later.
-		_, project, module, env := card.ParseChoice(a.Value)
+		_, project, module, env := card.ParseChoice(value)
 		meta := inputMeta{RequestID: id, Project: project, Module: module, Environment: env}
 		view := make(chan string, 1)
-		s.goFast(func() { view <- s.openLoading(ctx, cb.TriggerID, meta) })
+		s.goFast(func() { view <- s.openLoading(ctx, trigger, meta) })
 		s.submit("req/"+id, func(ctx context.Context) {
 			var viewID string
 			select {
@@ -58,12 +63,12 @@ func (s *Slack) blockAction(ctx context.Context, cb slack.InteractionCallback, a
 		})
 	case card.ActChooseProject, card.ActChooseModule:
 		s.submit("req/"+id, func(ctx context.Context) {
-			s.nextChoice(ctx, a.Value, channel, msgTS, s.resolveGroups(ctx, actor), say)
+			s.nextChoice(ctx, value, channel, msgTS, s.resolveGroups(ctx, actor), say)
 		})
 	default:
 		kind, ok := personEvents[action]
 		if !ok {
-			s.log.Debug("unknown action", zap.String("action_id", a.ActionID))
+			s.log.Debug("unknown action", zap.String("action_id", actionID))
 			return
 		}
 		s.submit("req/"+id, func(ctx context.Context) {

@@ -138,7 +138,7 @@ func (s *Slack) interactive(ctx context.Context, req *socketmode.Request, cb *sl
 			if !s.firstDelivery(req, "act/", cb.User.ID, "/", a.ActionTs, "/", a.ActionID) {
 				continue
 			}
-			s.blockAction(ctx, *cb, *a)
+			s.blockAction(ctx, cb, a)
 		}
 	case slack.InteractionTypeViewSubmission:
 		if cb.View.CallbackID != CallbackInputs {
