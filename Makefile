@@ -15,7 +15,7 @@ export CHECKPOINT_DISABLE := 1
 .PHONY: test tools bench lint
 
 test: tools
-	go test -count=1 ./...
+	go test -race -count=1 ./...
 
 tools: $(TOOLS)
 
