@@ -1,9 +1,9 @@
 package slackfake
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
+	"hash/maphash"
 	"io"
 	"mime"
 	"net/http"
@@ -14,8 +14,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/gorilla/websocket"
 )
 
 // Call is one Web API call the fake received.
@@ -79,6 +77,9 @@ type Fake struct {
 	// ack has been read off the socket (stamped by the reader, so the
 	// sending goroutine's wake-up is not counted). Set it before sending.
 	OnAck func(envelopeType string, latency time.Duration)
+	// Spread picks the connection for each envelope when the client holds
+	// several (default SpreadThread). Set it before sending.
+	Spread Spread
 
 	mu        sync.Mutex
 	calls     []Call
@@ -89,74 +90,19 @@ type Fake struct {
 	views     map[string]json.RawMessage // view ID -> view
 	homes     map[string]json.RawMessage // user -> home view
 	lastView  string
-	conn      *conn
-	connected chan struct{}
-	waiters   map[string]chan ackFrame
 	opens     int
 
+	// Socket Mode connections (conn.go).
+	live      []*conn              // open and taking envelopes, oldest first
+	all       []*conn              // every connection accepted, oldest first
+	connected chan struct{}        // closed at the first connection
+	changed   chan struct{}        // closed and replaced when live changes
+	waiters   map[string][]*waiter // envelope ID -> Sends waiting for its ack, oldest first
+	acks      map[string]int       // envelope ID -> ack frames read
+	rr        int                  // round-robin cursor for envelopes without a thread
+	threads   maphash.Seed
+
 	seq atomic.Int64
-}
-
-type conn struct {
-	ws *websocket.Conn
-	mu sync.Mutex // one writer at a time: writeLoop, hello, pings
-	// out holds encoded frames waiting for the socket, in order: Slack's
-	// queue for this connection.
-	out    chan []byte
-	closed chan struct{} // closed when the connection ends
-}
-
-func newConn(ws *websocket.Conn) *conn {
-	return &conn{ws: ws, out: make(chan []byte, 4096), closed: make(chan struct{})}
-}
-
-// write sends v as one text frame now, ahead of anything queued.
-func (c *conn) write(v any) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.ws.WriteMessage(websocket.TextMessage, b)
-}
-
-// queue encodes v (on the caller's goroutine, so concurrent senders encode
-// in parallel) and queues it behind the frames queued before it. It
-// returns the moment the frame was queued: when Slack's 3-second timer
-// starts, for Slack starts it when it hands an envelope to a connection,
-// not when the bytes reach a client that has fallen behind.
-func (c *conn) queue(v any) (time.Time, error) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return time.Time{}, err
-	}
-	at := time.Now()
-	select {
-	case c.out <- b:
-		return at, nil
-	case <-c.closed:
-		return time.Time{}, ErrNotConnected
-	}
-}
-
-// writeLoop writes queued frames in order until the connection ends; a
-// failed write closes the socket, which ends the read loop too.
-func (c *conn) writeLoop() {
-	for {
-		select {
-		case b := <-c.out:
-			c.mu.Lock()
-			err := c.ws.WriteMessage(websocket.TextMessage, b)
-			c.mu.Unlock()
-			if err != nil {
-				_ = c.ws.Close()
-				return
-			}
-		case <-c.closed:
-			return
-		}
-	}
 }
 
 // New starts a fake Slack on 127.0.0.1.
@@ -168,18 +114,21 @@ func New() *Fake {
 		views:     map[string]json.RawMessage{},
 		homes:     map[string]json.RawMessage{},
 		connected: make(chan struct{}),
-		waiters:   map[string]chan ackFrame{},
+		changed:   make(chan struct{}),
+		waiters:   map[string][]*waiter{},
+		acks:      map[string]int{},
+		threads:   maphash.MakeSeed(),
 	}
 	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
 	return f
 }
 
-// Close stops the server and closes the socket.
+// Close stops the server and closes every socket.
 func (f *Fake) Close() {
 	f.mu.Lock()
-	c := f.conn
+	all := f.all
 	f.mu.Unlock()
-	if c != nil {
+	for _, c := range all {
 		_ = c.ws.Close()
 	}
 	f.srv.CloseClientConnections()
@@ -274,16 +223,6 @@ func (f *Fake) Opens() int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.opens
-}
-
-// WaitConnected blocks until a client has connected to the socket.
-func (f *Fake) WaitConnected(ctx context.Context) error {
-	select {
-	case <-f.connected:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
 
 func (f *Fake) next(prefix string) string {

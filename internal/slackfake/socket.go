@@ -2,9 +2,11 @@ package slackfake
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"time"
 
@@ -24,9 +26,12 @@ func (f *Fake) serveSocket(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		return
 	}
-	c := newConn(ws)
-	defer close(c.closed)
-	hello := map[string]any{"type": "hello", "num_connections": 1,
+	c := f.accept(ws)
+	defer f.end(c)
+	f.mu.Lock()
+	n := len(f.live) + 1
+	f.mu.Unlock()
+	hello := map[string]any{"type": "hello", "num_connections": n,
 		"connection_info": map[string]any{"app_id": "A0FAKE"},
 		"debug_info":      map[string]any{"host": "fake", "approximate_connection_time": 3600}}
 	if err := c.write(hello); err != nil {
@@ -35,14 +40,7 @@ func (f *Fake) serveSocket(w http.ResponseWriter, r *http.Request) {
 	}
 	go c.writeLoop()
 	go f.ping(c, c.closed)
-	f.mu.Lock()
-	f.conn = c
-	select {
-	case <-f.connected:
-	default:
-		close(f.connected)
-	}
-	f.mu.Unlock()
+	f.goLive(c)
 
 	// One buffer for every ack read: the acks are small and the reader is
 	// one goroutine. RawMessage copies what it keeps.
@@ -50,10 +48,12 @@ func (f *Fake) serveSocket(w http.ResponseWriter, r *http.Request) {
 	for {
 		_, r, err := ws.NextReader()
 		if err != nil {
+			_ = ws.Close()
 			return
 		}
 		buf.Reset()
 		if _, err := buf.ReadFrom(r); err != nil {
+			_ = ws.Close()
 			return
 		}
 		at := time.Now()
@@ -64,20 +64,8 @@ func (f *Fake) serveSocket(w http.ResponseWriter, r *http.Request) {
 		if json.Unmarshal(buf.Bytes(), &ack) != nil || ack.EnvelopeID == "" {
 			continue
 		}
-		f.mu.Lock()
-		ch := f.waiters[ack.EnvelopeID]
-		delete(f.waiters, ack.EnvelopeID)
-		f.mu.Unlock()
-		if ch != nil {
-			ch <- ackFrame{payload: ack.Payload, at: at}
-		}
+		f.ack(c, ack.EnvelopeID, ackFrame{payload: ack.Payload, at: at})
 	}
-}
-
-// ackFrame is an ack as read off the socket, with when it was read.
-type ackFrame struct {
-	payload json.RawMessage
-	at      time.Time
 }
 
 func (f *Fake) ping(c *conn, done <-chan struct{}) {
@@ -105,6 +93,10 @@ type Envelope struct {
 	Payload      any
 	RetryAttempt int
 	RetryReason  string
+	// Thread is the conversation the envelope belongs to (channel/thread
+	// ts, or a user for commands and the Home tab): under SpreadThread the
+	// envelopes of one thread go to one connection. Empty: round-robin.
+	Thread string
 }
 
 // envelopeFrame is the wire form of an envelope (a struct: encoding is
@@ -125,40 +117,56 @@ var ErrNotConnected = errors.New("slackfake: no socket client connected")
 // envelope is acked.
 var ErrConnClosed = errors.New("slackfake: connection closed before the ack")
 
-// Send delivers an envelope and waits for its ack, returning the ack's
-// payload (nil for an empty ack).
+// Send delivers an envelope on a live connection (picked by Spread) and
+// waits for its ack, read on any connection, returning the ack's payload
+// (nil for an empty ack).
 func (f *Fake) Send(ctx context.Context, e Envelope) (json.RawMessage, error) {
+	return f.send(ctx, e, 0)
+}
+
+// SendOn delivers an envelope on connection id (see Conns) and waits for
+// its ack, read on any connection. Sending one envelope ID on two
+// connections is a duplicate delivery: each Send takes one ack.
+func (f *Fake) SendOn(ctx context.Context, id int, e Envelope) (json.RawMessage, error) {
+	if id < 1 {
+		return nil, fmt.Errorf("slackfake: connection %d: IDs start at 1", id)
+	}
+	return f.send(ctx, e, id)
+}
+
+func (f *Fake) send(ctx context.Context, e Envelope, on int) (json.RawMessage, error) {
 	if e.ID == "" {
 		e.ID = f.next("env-")
 	}
-	ch := make(chan ackFrame, 1)
-	f.mu.Lock()
-	c := f.conn
-	f.waiters[e.ID] = ch
-	f.mu.Unlock()
-	if c == nil {
-		return nil, ErrNotConnected
-	}
-	frame := envelopeFrame{ID: e.ID, Type: e.Type, Payload: e.Payload, AcceptsResponse: e.Type != "events_api",
-		RetryAttempt: e.RetryAttempt, RetryReason: e.RetryReason}
-	sent, err := c.queue(frame)
+	// Encoded on the caller's goroutine, so concurrent senders encode in
+	// parallel (a struct: cheaper to encode than a map, which matters when
+	// a benchmark sends thousands).
+	b, err := json.Marshal(envelopeFrame{ID: e.ID, Type: e.Type, Payload: e.Payload, AcceptsResponse: e.Type != "events_api",
+		RetryAttempt: e.RetryAttempt, RetryReason: e.RetryReason})
 	if err != nil {
-		f.forget(e.ID)
+		return nil, err
+	}
+	w := &waiter{id: e.ID, ch: make(chan ackFrame, 1)}
+	f.mu.Lock()
+	f.waiters[e.ID] = append(f.waiters[e.ID], w)
+	f.mu.Unlock()
+	w.at, err = f.deliver(frame{b: b, w: w, thread: e.Thread}, on)
+	if err != nil {
+		f.forget(w)
 		return nil, err
 	}
 	select {
-	case a := <-ch:
-		return f.acked(e.Type, a, sent), nil
-	case <-c.closed:
-		select {
-		case a := <-ch: // read just before the connection ended
-			return f.acked(e.Type, a, sent), nil
-		default:
+	case a := <-w.ch:
+		if a.err != nil {
+			return nil, a.err
 		}
-		f.forget(e.ID)
-		return nil, ErrConnClosed
+		return f.acked(e.Type, a, w.at), nil
 	case <-ctx.Done():
-		f.forget(e.ID)
+		if !f.forget(w) { // acked (or failed) just now
+			if a := <-w.ch; a.err == nil {
+				return f.acked(e.Type, a, w.at), nil
+			}
+		}
 		return nil, ctx.Err()
 	}
 }
@@ -173,26 +181,6 @@ func (f *Fake) acked(typ string, a ackFrame, sent time.Time) json.RawMessage {
 	return a.payload
 }
 
-func (f *Fake) forget(envelopeID string) {
-	f.mu.Lock()
-	delete(f.waiters, envelopeID)
-	f.mu.Unlock()
-}
-
-// Disconnect asks the client to reconnect ("refresh_requested", "warning",
-// "link_disabled").
-func (f *Fake) Disconnect(reason string) error {
-	f.mu.Lock()
-	c := f.conn
-	f.mu.Unlock()
-	if c == nil {
-		return ErrNotConnected
-	}
-	// Queued, so it arrives after the envelopes sent before it.
-	_, err := c.queue(map[string]any{"type": "disconnect", "reason": reason})
-	return err
-}
-
 // SlashCommand runs /tfpilot text as user in channel and returns the ack.
 func (f *Fake) SlashCommand(ctx context.Context, user, channel, text string) (json.RawMessage, error) {
 	p := map[string]any{
@@ -200,7 +188,7 @@ func (f *Fake) SlashCommand(ctx context.Context, user, channel, text string) (js
 		"user_id": user, "user_name": userName(user), "command": "/tfpilot", "text": text,
 		"trigger_id": f.next("trig-"), "response_url": f.srv.URL + "/response", "api_app_id": "A0FAKE",
 	}
-	return f.Send(ctx, Envelope{Type: "slash_commands", Payload: p})
+	return f.Send(ctx, Envelope{Type: "slash_commands", Payload: p, Thread: "user/" + user})
 }
 
 // Click is a button press on a message (or a view when ViewID is set).
@@ -236,11 +224,13 @@ func (f *Fake) Click(ctx context.Context, c Click) (json.RawMessage, error) {
 		Actions: []action{{Type: "button", ActionID: c.ActionID, BlockID: c.BlockID, Value: c.Value, ActionTS: c.ActionTS,
 			Text: text{Type: "plain_text", Text: "x"}}},
 	}
+	thread := c.Channel + "/" + cmp.Or(c.ThreadTS, c.MessageTS)
 	if c.ViewID != "" {
 		p.Container = container{Type: "view", ViewID: c.ViewID}
 		p.Message, p.Channel = nil, nil
+		thread = "view/" + c.ViewID
 	}
-	return f.Send(ctx, Envelope{ID: c.EnvelopeID, Type: "interactive", Payload: p, RetryAttempt: c.RetryAttempt})
+	return f.Send(ctx, Envelope{ID: c.EnvelopeID, Type: "interactive", Payload: p, RetryAttempt: c.RetryAttempt, Thread: thread})
 }
 
 // Message posts a channel message event (a thread reply when threadTS is
@@ -259,17 +249,27 @@ func (f *Fake) HomeOpened(ctx context.Context, user string) (json.RawMessage, er
 }
 
 // Event delivers an Events API event with the given event ID (generated
-// when empty) and retry attempt.
+// when empty) and retry attempt. Its thread is the event's channel and
+// thread_ts (or ts), or its user when it has no channel.
 func (f *Fake) Event(ctx context.Context, inner map[string]any, retry int, eventID string) (json.RawMessage, error) {
 	if eventID == "" {
 		eventID = f.next("Ev")
 	}
 	p := map[string]any{"token": "x", "team_id": "T0FAKE", "api_app_id": "A0FAKE", "type": "event_callback",
 		"event_id": eventID, "event_time": time.Now().Unix(), "event": inner}
-	return f.Send(ctx, Envelope{Type: "events_api", Payload: p, RetryAttempt: retry})
+	return f.Send(ctx, Envelope{Type: "events_api", Payload: p, RetryAttempt: retry, Thread: eventThread(inner)})
 }
 
 func userName(id string) string { return "user-" + id }
+
+// eventThread is the thread an Events API event belongs to.
+func eventThread(inner map[string]any) string {
+	str := func(k string) string { v, _ := inner[k].(string); return v }
+	if inner["type"] == "app_home_opened" || str("channel") == "" {
+		return "user/" + str("user")
+	}
+	return str("channel") + "/" + cmp.Or(str("thread_ts"), str("ts"))
+}
 
 // Wire types of a block_actions payload.
 type (

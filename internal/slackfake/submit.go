@@ -42,7 +42,7 @@ func (f *Fake) Submit(ctx context.Context, user, viewID string, values map[strin
 		"view": map[string]any{"id": viewID, "type": "modal", "callback_id": view.CallbackID,
 			"private_metadata": view.PrivateMetadata, "hash": "h", "state": map[string]any{"values": state}},
 	}
-	return f.Send(ctx, Envelope{Type: "interactive", Payload: p})
+	return f.Send(ctx, Envelope{Type: "interactive", Payload: p, Thread: "view/" + viewID})
 }
 
 func elementState(el map[string]any, v string, given bool) map[string]any {
