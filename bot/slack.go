@@ -2,9 +2,11 @@ package bot
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -54,6 +56,13 @@ type Options struct {
 	Dialer        *websocket.Dialer
 	// PingInterval is the socket client's ping interval (default 30 s).
 	PingInterval time.Duration
+	// Connections is how many Socket Mode connections the bot holds
+	// (default 2, at most 10: Slack's limit per app). Slack sends each
+	// envelope to one of them, so while one is refreshed (a "disconnect"
+	// frame, every few hours) or reconnects after a failure the others
+	// still take envelopes; and slack-go parses each connection's frames
+	// on one goroutine, so two parse in parallel.
+	Connections int
 	// DrainTimeout bounds how long Run waits for queued work on shutdown
 	// (default 10 s).
 	DrainTimeout time.Duration
@@ -68,8 +77,8 @@ type Options struct {
 	// envelope's type ("interactive", "slash_commands", "events_api") and
 	// the time from when the bot took the envelope off the socket client's
 	// event channel to when its ack was handed to the client's writer. It
-	// runs on the ack path, sometimes from several goroutines at once
-	// (modal validation acks off the event loop): keep it cheap and safe
+	// runs on the ack path, from several goroutines at once (one per
+	// connection; modal validation acks off them): keep it cheap and safe
 	// for concurrent use, such as a Prometheus histogram's Observe. Acks
 	// that fail (an oversized payload) are logged and not reported. Nil:
 	// nothing is measured.
@@ -81,7 +90,9 @@ type Slack struct {
 	opts Options
 	log  *zap.Logger
 	api  *slack.Client
-	sm   *socketmode.Client
+	// conns are the Socket Mode connections, each its own socketmode
+	// client with its own reconnect loop and event channel.
+	conns []*socketConn
 
 	mu  sync.RWMutex
 	eng Engine
@@ -100,10 +111,20 @@ type Slack struct {
 	dispatching atomic.Int64 // envelopes between receipt and queueing
 
 	// received holds when each unacked envelope was taken off the event
-	// channel, for OnAck; used only when OnAck is set.
+	// channel, for OnAck; used only when OnAck is set. via holds the
+	// client each unacked envelope came from, which must carry its ack;
+	// used only with more than one connection.
 	recvMu   sync.Mutex
 	received map[*socketmode.Request]time.Time
+	via      map[*socketmode.Request]*socketmode.Client
 }
+
+// MaxConnections is Slack's limit of Socket Mode connections per app.
+const MaxConnections = 10
+
+// ErrNotConnected is wrapped by Ready's error when no Socket Mode
+// connection is up.
+var ErrNotConnected = errors.New("no Socket Mode connection")
 
 var _ flow.Chat = (*Slack)(nil)
 
@@ -116,6 +137,8 @@ func NewSlack(o Options) (*Slack, error) {
 		return nil, errors.New("slack: app-level token (SLACK_APP_TOKEN, xapp-… with connections:write) is required: Basic Information page of the app")
 	case !strings.HasPrefix(o.AppToken, "xapp-"):
 		return nil, errors.New("slack: SLACK_APP_TOKEN must be an app-level token starting with xapp-")
+	case o.Connections > MaxConnections:
+		return nil, fmt.Errorf("slack: %d Socket Mode connections asked for; Slack allows an app at most %d", o.Connections, MaxConnections)
 	}
 	if o.APIURL != "" && !strings.HasSuffix(o.APIURL, "/") {
 		o.APIURL += "/"
@@ -126,6 +149,7 @@ func NewSlack(o Options) (*Slack, error) {
 	o.Workers = orInt(o.Workers, 16)
 	o.QueueLimit = orInt(o.QueueLimit, 10000)
 	o.PingInterval = orDur(o.PingInterval, 30*time.Second)
+	o.Connections = orInt(o.Connections, 2)
 	o.DrainTimeout = orDur(o.DrainTimeout, 10*time.Second)
 	o.PostInterval = orDur(o.PostInterval, time.Second)
 	o.GroupTTL = orDur(o.GroupTTL, 5*time.Minute)
@@ -147,7 +171,6 @@ func NewSlack(o Options) (*Slack, error) {
 		opts:     o,
 		log:      o.Logger.Named("slack"),
 		api:      api,
-		sm:       socketmode.New(api, smOpts...),
 		eng:      o.Engine,
 		queue:    newQueue(o.QueueLimit),
 		seen:     newDedupe(100000, time.Hour),
@@ -155,8 +178,14 @@ func NewSlack(o Options) (*Slack, error) {
 		pace:     newPacer(o.PostInterval),
 		fast:     make(chan struct{}, max(o.Workers, 64)),
 	}
+	for n := range o.Connections {
+		s.conns = append(s.conns, newSocketConn(n+1, socketmode.New(api, smOpts...), s.log))
+	}
 	if o.OnAck != nil {
 		s.received = map[*socketmode.Request]time.Time{}
+	}
+	if o.Connections > 1 {
+		s.via = map[*socketmode.Request]*socketmode.Client{}
 	}
 	s.groups = newGroups(s.api, o.GroupTTL)
 	s.catalogs = newCatalogCache(o.CatalogTTL)
@@ -178,18 +207,25 @@ func (s *Slack) engine() Engine {
 }
 
 // Run connects over Socket Mode and processes events until ctx is done.
+// It holds Options.Connections connections, each read by its own
+// goroutine into the same dispatch: dedupe and the per-key queue are
+// shared, so an envelope delivered on two connections is handled once,
+// and the events of one thread run in the order they reached the queue.
 // On shutdown it stops reading envelopes (unacked ones are redelivered by
 // Slack, to another replica if there is one), lets queued work finish for
-// up to DrainTimeout, then closes the socket.
+// up to DrainTimeout, then closes every connection and waits for its
+// client to stop.
 func (s *Slack) Run(ctx context.Context) error {
 	if s.engine() == nil {
 		return errors.New("slack: no engine: call SetEngine before Run")
 	}
-	if res, err := s.api.AuthTestContext(ctx); err != nil {
+	res, err := s.api.AuthTestContext(ctx)
+	if err != nil {
+		s.setAll("auth.test failed")
 		return fmt.Errorf("slack auth.test: %w", err)
-	} else {
-		s.teamURL, s.botUserID = res.URL, res.UserID
 	}
+	s.teamURL, s.botUserID = res.URL, res.UserID
+	s.setAll("connecting")
 	// Work outlives ctx by the drain deadline, so in-flight events finish.
 	work, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelWork()
@@ -197,32 +233,31 @@ func (s *Slack) Run(ctx context.Context) error {
 	defer closeSock()
 	s.queue.start(work, s.opts.Workers)
 
-	sockErr := make(chan error, 1)
-	go func() { sockErr <- s.sm.RunContext(sock) }()
-
-	var err error
-loop:
-	for {
-		select {
-		case <-ctx.Done():
-			break loop
-		case err = <-sockErr:
-			if err != nil {
-				err = fmt.Errorf("slack socket mode: %w", err)
+	// A client's RunContext returns before sock is closed only on a fatal
+	// error (invalid_auth and the like), which every connection shares.
+	sockErr := make(chan error, len(s.conns))
+	var clients, readers sync.WaitGroup
+	defer clients.Wait()
+	stop := make(chan struct{})
+	for _, c := range s.conns {
+		clients.Go(func() {
+			if err := c.run(sock); sock.Err() == nil {
+				sockErr <- err
 			}
-			break loop
-		case evt := <-s.sm.Events:
-			// One consumer, on purpose: envelopes reach this channel one at
-			// a time from slack-go's single parsing goroutine, which costs
-			// ~10x what dispatch does (BenchmarkAckUnderLoad profile), so a
-			// second consumer would not ack sooner; and it could queue two
-			// envelopes of one thread out of order.
-			s.receive(evt.Request)
-			s.dispatching.Add(1)
-			s.dispatch(work, evt)
-			s.dispatching.Add(-1)
+		})
+		readers.Go(func() { s.read(work, c, stop) })
+	}
+
+	select {
+	case <-ctx.Done():
+	case err = <-sockErr:
+		if err != nil {
+			err = fmt.Errorf("slack socket mode: %w", err)
 		}
 	}
+	close(stop)
+	readers.Wait()
+	s.setAll("shutting down")
 	if left := s.queue.close(s.opts.DrainTimeout); left > 0 {
 		s.log.Warn("shutdown: events left unprocessed", zap.Int("events", left))
 	}
@@ -231,31 +266,168 @@ loop:
 	return err
 }
 
-// receive notes when an envelope arrived, for OnAck.
-func (s *Slack) receive(req *socketmode.Request) {
-	if s.received == nil || req == nil || req.EnvelopeID == "" {
+// read takes connection c's events into dispatch until stop. One reader
+// per connection, not more: slack-go puts a connection's envelopes on its
+// channel one at a time from a single parsing goroutine, which costs ~10x
+// what dispatch does (BenchmarkAckUnderLoad profile), so a second reader
+// would not ack sooner; and it could queue two envelopes of one thread
+// out of order.
+func (s *Slack) read(ctx context.Context, c *socketConn, stop <-chan struct{}) {
+	for {
+		select {
+		case <-stop:
+			return
+		case evt := <-c.sm.Events:
+			c.observe(evt)
+			s.receive(c.sm, evt.Request)
+			s.dispatching.Add(1)
+			s.dispatch(ctx, evt)
+			s.dispatching.Add(-1)
+		}
+	}
+}
+
+// Ready reports whether the bot can take envelopes: nil while at least one
+// Socket Mode connection is up (connected, and not lost since), otherwise
+// an error wrapping ErrNotConnected that says why ("connecting",
+// "invalid_auth", …), for a readiness probe.
+func (s *Slack) Ready() error {
+	var why []string
+	for _, c := range s.conns {
+		up, w := c.status()
+		if up {
+			return nil
+		}
+		if !slices.Contains(why, w) {
+			why = append(why, w)
+		}
+	}
+	return fmt.Errorf("%w: %s", ErrNotConnected, strings.Join(why, "; "))
+}
+
+func (s *Slack) setAll(why string) {
+	for _, c := range s.conns {
+		c.set(false, why)
+	}
+}
+
+// receive notes, for an envelope about to be dispatched, when it arrived
+// (for OnAck) and on which client (its ack must go back on it).
+func (s *Slack) receive(sm *socketmode.Client, req *socketmode.Request) {
+	if (s.received == nil && s.via == nil) || req == nil || req.EnvelopeID == "" {
 		return
 	}
-	now := time.Now()
+	var now time.Time
+	if s.received != nil {
+		now = time.Now()
+	}
 	s.recvMu.Lock()
-	s.received[req] = now
+	if s.received != nil {
+		s.received[req] = now
+	}
+	if s.via != nil {
+		s.via[req] = sm
+	}
 	s.recvMu.Unlock()
 }
 
-// acked reports an envelope's ack to OnAck (when ok) and forgets the
-// envelope. Every envelope with an ID is acked exactly once, whichever
-// path it takes, so nothing stays in received.
-func (s *Slack) acked(req *socketmode.Request, ok bool) {
-	if s.received == nil {
-		return
+// take forgets an envelope about to be acked, and returns the client to
+// ack it on and when it arrived (found is false when OnAck is off). Every
+// envelope with an ID is acked exactly once, whichever path it takes, so
+// nothing stays in received or via.
+func (s *Slack) take(req *socketmode.Request) (sm *socketmode.Client, at time.Time, found bool) {
+	sm = s.conns[0].sm
+	if s.received == nil && s.via == nil {
+		return sm, at, false
 	}
 	s.recvMu.Lock()
-	at, found := s.received[req]
-	delete(s.received, req)
-	s.recvMu.Unlock()
-	if ok && found {
-		s.opts.OnAck(req.Type, time.Since(at))
+	defer s.recvMu.Unlock()
+	if s.received != nil {
+		at, found = s.received[req]
+		delete(s.received, req)
 	}
+	if c, ok := s.via[req]; ok {
+		sm = c
+		delete(s.via, req)
+	}
+	return sm, at, found
+}
+
+// socketConn is one Socket Mode connection: a socketmode client, with its
+// own reconnect loop and event channel, and whether it is up, for Ready.
+type socketConn struct {
+	sm  *socketmode.Client
+	log *zap.Logger
+
+	mu  sync.Mutex
+	up  bool
+	why string // why it is not up
+}
+
+func newSocketConn(n int, sm *socketmode.Client, log *zap.Logger) *socketConn {
+	return &socketConn{sm: sm, log: log.With(zap.Int("connection", n)), why: "not started"}
+}
+
+// run runs the client until ctx is done or a fatal error.
+func (c *socketConn) run(ctx context.Context) error {
+	err := c.sm.RunContext(ctx)
+	if ctx.Err() != nil {
+		c.set(false, "closed")
+	} else if err != nil {
+		c.set(false, err.Error())
+	}
+	return err
+}
+
+// observe follows the connection's state from the client's events. A
+// "disconnect" frame is not surfaced by slack-go: the read error, then
+// "connecting", that follow it are.
+func (c *socketConn) observe(evt socketmode.Event) {
+	switch evt.Type {
+	case socketmode.EventTypeConnecting:
+		c.log.Debug("socket", zap.String("event", string(evt.Type)))
+		c.set(false, "connecting")
+	case socketmode.EventTypeConnected, socketmode.EventTypeHello:
+		c.log.Debug("socket", zap.String("event", string(evt.Type)))
+		c.set(true, "")
+	case socketmode.EventTypeConnectionError:
+		c.log.Warn("socket", zap.String("event", string(evt.Type)), zap.Any("data", evt.Data))
+		why := "connecting"
+		if e, ok := evt.Data.(*slack.ConnectionErrorEvent); ok && e.ErrorObj != nil {
+			why = "connecting (last attempt: " + e.ErrorObj.Error() + ")"
+		}
+		c.set(false, why)
+	case socketmode.EventTypeInvalidAuth:
+		c.log.Warn("socket", zap.String("event", string(evt.Type)), zap.Any("data", evt.Data))
+		c.set(false, "invalid_auth")
+	case socketmode.EventTypeIncomingError:
+		c.log.Warn("socket", zap.String("event", string(evt.Type)), zap.Any("data", evt.Data))
+		// A malformed frame leaves the connection up; any other read
+		// error means it is gone, and slack-go reconnects next.
+		if e, ok := evt.Data.(*slack.IncomingEventError); ok && !malformed(e.ErrorObj) {
+			c.set(false, "reconnecting")
+		}
+	case socketmode.EventTypeErrorBadMessage, socketmode.EventTypeErrorWriteFailed:
+		c.log.Warn("socket", zap.String("event", string(evt.Type)), zap.Any("data", evt.Data))
+	}
+}
+
+func malformed(err error) bool {
+	_, syntax := errors.AsType[*json.SyntaxError](err)
+	_, typ := errors.AsType[*json.UnmarshalTypeError](err)
+	return syntax || typ
+}
+
+func (c *socketConn) set(up bool, why string) {
+	c.mu.Lock()
+	c.up, c.why = up, why
+	c.mu.Unlock()
+}
+
+func (c *socketConn) status() (bool, string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.up, c.why
 }
 
 // submit queues work for key, telling the user when the bot is overloaded.

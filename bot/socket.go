@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"strings"
+	"time"
 
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/slackevents"
@@ -13,10 +14,11 @@ import (
 	"go.uber.org/zap"
 )
 
-// dispatch handles one socket event on the event loop. It must not block:
-// it acks, dedupes and queues; anything slow runs on the workers. It runs
-// once per envelope on one goroutine, so it avoids copying the (large)
-// parsed payloads to the heap and parsing anything twice.
+// dispatch handles one socket event on its connection's reader. It must
+// not block: it acks, dedupes and queues; anything slow runs on the
+// workers. It runs once per envelope, on the reader goroutine, so it
+// avoids copying the (large) parsed payloads to the heap and parsing
+// anything twice.
 func (s *Slack) dispatch(ctx context.Context, evt socketmode.Event) {
 	switch evt.Type {
 	case socketmode.EventTypeSlashCommand:
@@ -40,11 +42,10 @@ func (s *Slack) dispatch(ctx context.Context, evt socketmode.Event) {
 			return
 		}
 		s.eventsAPI(ev)
-	case socketmode.EventTypeConnecting, socketmode.EventTypeConnected, socketmode.EventTypeHello:
-		s.log.Debug("socket", zap.String("event", string(evt.Type)))
-	case socketmode.EventTypeConnectionError, socketmode.EventTypeIncomingError, socketmode.EventTypeErrorBadMessage,
+	case socketmode.EventTypeConnecting, socketmode.EventTypeConnected, socketmode.EventTypeHello,
+		socketmode.EventTypeConnectionError, socketmode.EventTypeIncomingError, socketmode.EventTypeErrorBadMessage,
 		socketmode.EventTypeErrorWriteFailed, socketmode.EventTypeInvalidAuth:
-		s.log.Warn("socket", zap.String("event", string(evt.Type)), zap.Any("data", evt.Data))
+		// The connection's own events: socketConn.observe logs them.
 	default:
 		if evt.Request != nil && evt.Request.EnvelopeID != "" {
 			s.ack(evt.Request, nil)
@@ -52,23 +53,28 @@ func (s *Slack) dispatch(ctx context.Context, evt socketmode.Event) {
 	}
 }
 
-// ack acknowledges an envelope, with payload for slash commands (a response
-// message) and view submissions (validation errors), and reports the ack to
-// Options.OnAck.
+// ack acknowledges an envelope on the connection it came on, with payload
+// for slash commands (a response message) and view submissions
+// (validation errors), and reports the ack to Options.OnAck. Acks that
+// fail (an oversized payload) are logged and not reported.
 func (s *Slack) ack(req *socketmode.Request, payload any) {
 	if req == nil || req.EnvelopeID == "" {
 		return
 	}
+	sm, at, found := s.take(req)
 	var err error
 	if payload == nil {
-		err = s.sm.Ack(*req)
+		err = sm.Ack(*req)
 	} else {
-		err = s.sm.Ack(*req, payload)
+		err = sm.Ack(*req, payload)
 	}
 	if err != nil {
 		s.log.Error("ack", zap.String("envelope", req.EnvelopeID), zap.Error(err))
+		return
 	}
-	s.acked(req, err == nil)
+	if found {
+		s.opts.OnAck(req.Type, time.Since(at))
+	}
 }
 
 // firstDelivery reports whether an envelope is seen for the first time,

@@ -116,6 +116,7 @@ func serve(ctx context.Context, cfg serveConfig, log *zap.Logger) error {
 		}
 		return err
 	})
+	ready.add("slack", func(context.Context) error { return slackBot.Ready() })
 
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return serveOps(gctx, cfg.Listen, opsHandler(metrics, &ready), log.Named("ops")) })
