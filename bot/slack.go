@@ -237,7 +237,6 @@ func (s *Slack) Run(ctx context.Context) error {
 	// error (invalid_auth and the like), which every connection shares.
 	sockErr := make(chan error, len(s.conns))
 	var clients, readers sync.WaitGroup
-	defer clients.Wait()
 	stop := make(chan struct{})
 	for _, c := range s.conns {
 		clients.Go(func() {
@@ -248,21 +247,25 @@ func (s *Slack) Run(ctx context.Context) error {
 		readers.Go(func() { s.read(work, c, stop) })
 	}
 
+	why := "shutting down"
 	select {
 	case <-ctx.Done():
 	case err = <-sockErr:
-		if err != nil {
-			err = fmt.Errorf("slack socket mode: %w", err)
-		}
+		why = err.Error() // every connection shares a fatal error
+		err = fmt.Errorf("slack socket mode: %w", err)
 	}
 	close(stop)
 	readers.Wait()
-	s.setAll("shutting down")
+	s.setAll(why)
 	if left := s.queue.close(s.opts.DrainTimeout); left > 0 {
 		s.log.Warn("shutdown: events left unprocessed", zap.Int("events", left))
 	}
 	cancelWork()
 	closeSock()
+	clients.Wait()
+	if err == nil {
+		s.setAll("stopped")
+	}
 	return err
 }
 
@@ -368,14 +371,17 @@ func newSocketConn(n int, sm *socketmode.Client, log *zap.Logger) *socketConn {
 	return &socketConn{sm: sm, log: log.With(zap.Int("connection", n)), why: "not started"}
 }
 
-// run runs the client until ctx is done or a fatal error.
+// run runs the client until ctx is done or a fatal error, which it
+// returns.
 func (c *socketConn) run(ctx context.Context) error {
 	err := c.sm.RunContext(ctx)
 	if ctx.Err() != nil {
-		c.set(false, "closed")
-	} else if err != nil {
-		c.set(false, err.Error())
+		return nil
 	}
+	if err == nil { // not documented: RunContext returns only on ctx or a fatal error
+		err = errors.New("socket mode client stopped")
+	}
+	c.set(false, err.Error())
 	return err
 }
 

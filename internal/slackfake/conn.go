@@ -51,6 +51,10 @@ type conn struct {
 	// queue for this connection.
 	out    chan frame
 	closed chan struct{} // closed when the connection ends
+	// unwritten is the frame writeLoop failed to write; read after wrote
+	// is closed.
+	unwritten frame
+	wrote     chan struct{} // closed when writeLoop returns
 
 	qmu      sync.Mutex // orders queue against disconnect and end
 	draining bool       // told to disconnect: takes no more envelopes
@@ -86,7 +90,7 @@ type ackFrame struct {
 var errDraining = errors.New("slackfake: connection takes no more envelopes")
 
 func newConn(id int, ws *websocket.Conn) *conn {
-	return &conn{id: id, ws: ws, out: make(chan frame, 4096), closed: make(chan struct{})}
+	return &conn{id: id, ws: ws, out: make(chan frame, 4096), closed: make(chan struct{}), wrote: make(chan struct{})}
 }
 
 // write sends v as one text frame now, ahead of anything queued.
@@ -124,6 +128,7 @@ func (c *conn) queue(fr frame) (time.Time, error) {
 // writeLoop writes queued frames in order until the connection ends; a
 // failed write closes the socket, which ends the read loop too.
 func (c *conn) writeLoop() {
+	defer close(c.wrote)
 	for {
 		select {
 		case fr := <-c.out:
@@ -131,6 +136,7 @@ func (c *conn) writeLoop() {
 			err := c.ws.WriteMessage(websocket.TextMessage, fr.b)
 			c.mu.Unlock()
 			if err != nil {
+				c.unwritten = fr
 				_ = c.ws.Close()
 				return
 			}
@@ -190,6 +196,12 @@ func (f *Fake) end(c *conn) {
 	c.qmu.Lock()
 	c.ended = true
 	c.qmu.Unlock()
+	<-c.wrote
+	if fr := c.unwritten; fr.w != nil {
+		if _, err := f.deliver(fr, 0); err != nil {
+			f.finish(fr.w, ackFrame{err: ErrConnClosed})
+		}
+	}
 	for {
 		select {
 		case fr := <-c.out:
@@ -414,10 +426,13 @@ func (f *Fake) DisconnectConn(id int, reason string) error {
 }
 
 // CloseConn closes connection id without a word, as a network failure
-// would.
+// would; envelopes go to the other connections from then on.
 func (f *Fake) CloseConn(id int) error {
 	f.mu.Lock()
 	c := f.connLocked(id)
+	if c != nil {
+		f.unrouteLocked(c)
+	}
 	f.mu.Unlock()
 	if c == nil {
 		return fmt.Errorf("connection %d: %w", id, ErrNotConnected)
@@ -430,6 +445,9 @@ func (f *Fake) CloseConn(id int) error {
 func (f *Fake) CloseConns() {
 	f.mu.Lock()
 	all := append([]*conn(nil), f.all...)
+	for _, c := range all {
+		f.unrouteLocked(c)
+	}
 	f.mu.Unlock()
 	for _, c := range all {
 		_ = c.ws.Close()

@@ -28,6 +28,7 @@ func (f *Fake) serveSocket(w http.ResponseWriter, r *http.Request) {
 	}
 	c := f.accept(ws)
 	defer f.end(c)
+	go c.writeLoop() // nothing is queued before goLive: hello goes first
 	f.mu.Lock()
 	n := len(f.live) + 1
 	f.mu.Unlock()
@@ -38,7 +39,6 @@ func (f *Fake) serveSocket(w http.ResponseWriter, r *http.Request) {
 		_ = ws.Close()
 		return
 	}
-	go c.writeLoop()
 	go f.ping(c, c.closed)
 	f.goLive(c)
 
@@ -208,6 +208,11 @@ type Click struct {
 
 // Click presses a button and returns the ack.
 func (f *Fake) Click(ctx context.Context, c Click) (json.RawMessage, error) {
+	return f.Send(ctx, f.ClickEnvelope(c))
+}
+
+// ClickEnvelope is the envelope Click would send, to send with SendOn.
+func (f *Fake) ClickEnvelope(c Click) Envelope {
 	if c.ActionTS == "" {
 		c.ActionTS = f.ts()
 	}
@@ -230,7 +235,7 @@ func (f *Fake) Click(ctx context.Context, c Click) (json.RawMessage, error) {
 		p.Message, p.Channel = nil, nil
 		thread = "view/" + c.ViewID
 	}
-	return f.Send(ctx, Envelope{ID: c.EnvelopeID, Type: "interactive", Payload: p, RetryAttempt: c.RetryAttempt, Thread: thread})
+	return Envelope{ID: c.EnvelopeID, Type: "interactive", Payload: p, RetryAttempt: c.RetryAttempt, Thread: thread}
 }
 
 // Message posts a channel message event (a thread reply when threadTS is
