@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"runtime"
 	"runtime/pprof"
@@ -76,6 +77,11 @@ func (e *slowEngine) Preview(ctx context.Context, r *flow.Request) (registry.Fil
 	return registry.File{}, nil
 }
 
+// benchConnections overrides Options.Connections in BenchmarkAckUnderLoad
+// (0: the default), to compare connection counts:
+// go test ./bot -run x -bench AckUnderLoad -args -connections=1
+var benchConnections = flag.Int("connections", 0, "Socket Mode connections in BenchmarkAckUnderLoad (0: the default)")
+
 // BenchmarkAckUnderLoad: 1,000 threads at once, each clicking three
 // buttons in a row over the socket, while the engine takes 500 ms per
 // event. Acks must not wait for the engine.
@@ -102,7 +108,7 @@ func BenchmarkAckUnderLoad(b *testing.B) {
 	defer fake.Close()
 	eng := &slowEngine{delay: 500 * time.Millisecond, seen: map[string][]flow.EventKind{}}
 	s, err := NewSlack(Options{BotToken: "xoxb-b", AppToken: "xapp-b", APIURL: fake.APIURL(), Engine: eng,
-		Logger: zap.NewNop(), Workers: 256, PostInterval: -1})
+		Logger: zap.NewNop(), Workers: 256, PostInterval: -1, Connections: *benchConnections})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -110,7 +116,7 @@ func BenchmarkAckUnderLoad(b *testing.B) {
 	done := make(chan error, 1)
 	go pprof.Do(ctx, botLabels, func(ctx context.Context) { done <- s.Run(ctx) })
 	defer func() { cancel(); <-done }()
-	if err := fake.WaitConnected(ctx); err != nil {
+	if err := fake.WaitConns(ctx, len(s.conns)); err != nil {
 		b.Fatal(err)
 	}
 
@@ -139,11 +145,13 @@ func BenchmarkAckUnderLoad(b *testing.B) {
 			wg.Add(1)
 			go pprof.Do(ctx, fakeLabels, func(ctx context.Context) {
 				defer wg.Done()
-				id := fmt.Sprintf("req-%d-%d", i, th)
+				// Each request is its own thread, so the fake spreads
+				// threads over the connections and keeps each in order.
+				id, ts := fmt.Sprintf("req-%d-%d", i, th), fmt.Sprintf("1.%d", th)
 				for _, action := range []string{"approve:0", "replan:1", "cancel:2"}[:perThread] {
 					// ActionTS is left to the fake (unique), so no click
 					// of a later iteration is a duplicate of an earlier one.
-					_, err := fake.Click(ctx, slackfake.Click{User: "U2", Channel: "C1", MessageTS: "1.0", ActionID: action, Value: id})
+					_, err := fake.Click(ctx, slackfake.Click{User: "U2", Channel: "C1", MessageTS: ts, ActionID: action, Value: id})
 					if err != nil {
 						b.Error(err)
 						return

@@ -98,7 +98,7 @@ type Fake struct {
 	connected chan struct{}        // closed at the first connection
 	changed   chan struct{}        // closed and replaced when live changes
 	waiters   map[string][]*waiter // envelope ID -> Sends waiting for its ack, oldest first
-	acks      map[string]int       // envelope ID -> ack frames read
+	acks      map[string]int       // chosen envelope ID -> ack frames read
 	rr        int                  // round-robin cursor for envelopes without a thread
 	threads   maphash.Seed
 

@@ -135,7 +135,8 @@ func (f *Fake) SendOn(ctx context.Context, id int, e Envelope) (json.RawMessage,
 }
 
 func (f *Fake) send(ctx context.Context, e Envelope, on int) (json.RawMessage, error) {
-	if e.ID == "" {
+	chosen := e.ID != ""
+	if !chosen {
 		e.ID = f.next("env-")
 	}
 	// Encoded on the caller's goroutine, so concurrent senders encode in
@@ -149,6 +150,9 @@ func (f *Fake) send(ctx context.Context, e Envelope, on int) (json.RawMessage, e
 	w := &waiter{id: e.ID, ch: make(chan ackFrame, 1)}
 	f.mu.Lock()
 	f.waiters[e.ID] = append(f.waiters[e.ID], w)
+	if _, counted := f.acks[e.ID]; chosen && !counted {
+		f.acks[e.ID] = 0
+	}
 	f.mu.Unlock()
 	w.at, err = f.deliver(frame{b: b, w: w, thread: e.Thread}, on)
 	if err != nil {
