@@ -61,6 +61,9 @@ type Message struct {
 	Text                  string
 	Blocks                json.RawMessage
 	User                  string // ephemeral: the one user who sees it
+	// Metadata is the message metadata ({"event_type":…,"event_payload":…})
+	// posted with chat.postMessage or set by chat.update; nil when none.
+	Metadata json.RawMessage
 }
 
 // Fake is a fake Slack. Create it with New; Close it when done.
@@ -102,7 +105,8 @@ type Fake struct {
 	rr        int                  // round-robin cursor for envelopes without a thread
 	threads   maphash.Seed
 
-	seq atomic.Int64
+	seq    atomic.Int64
+	lastTS atomic.Int64 // microseconds of the last ts handed out
 }
 
 // New starts a fake Slack on 127.0.0.1.
@@ -229,10 +233,34 @@ func (f *Fake) next(prefix string) string {
 	return prefix + strconv.FormatInt(f.seq.Add(1), 10)
 }
 
-// ts returns a message timestamp, unique and increasing.
+// ts returns a message timestamp the way Slack makes them: the current
+// time as seconds.microseconds, unique and increasing across the fake (so
+// conversations.history's oldest/latest compare them with real times).
 func (f *Fake) ts() string {
-	n := f.seq.Add(1)
-	return fmt.Sprintf("1700000000.%06d", n)
+	for {
+		last := f.lastTS.Load()
+		n := max(time.Now().UnixMicro(), last+1)
+		if f.lastTS.CompareAndSwap(last, n) {
+			return fmt.Sprintf("%d.%06d", n/1e6, n%1e6)
+		}
+	}
+}
+
+// tsMicros parses a Slack timestamp ("1700000000.000100", or whole seconds)
+// into microseconds.
+func tsMicros(ts string) (int64, bool) {
+	sec, frac, _ := strings.Cut(ts, ".")
+	s, err := strconv.ParseInt(sec, 10, 64)
+	if err != nil || len(frac) > 6 {
+		return 0, false
+	}
+	var us int64
+	if frac != "" {
+		if us, err = strconv.ParseInt(frac+strings.Repeat("0", 6-len(frac)), 10, 64); err != nil {
+			return 0, false
+		}
+	}
+	return s*1e6 + us, true
 }
 
 func (f *Fake) serve(w http.ResponseWriter, r *http.Request) {
