@@ -154,7 +154,11 @@ func (e *Engine) flushAcks(ctx context.Context, id string) error {
 		}
 		next := cloneRequest(*cur)
 		if !acknowledge(&next, acks) {
-			e.unpark(id, acks) // all moot
+			// All moot: the stored record no longer owes them. Keep it as
+			// the newest known record first, so a runner holding an older
+			// copy does not run them again once they are unparked.
+			e.keepWritten(cur)
+			e.unpark(id, acks)
 			return nil
 		}
 		err = e.write(ctx, cur, &next)

@@ -19,8 +19,17 @@ import (
 // whether any effect ran and, if some wait in backoff, how long until the
 // next one.
 func (e *Engine) runLight(ctx, work context.Context, r *Request) (bool, time.Duration) {
-	cur := cloneRequest(*r)
 	parked := e.parked(r.ID)
+	// r may have been read before a write that acknowledged some of its
+	// effects and unparked them (a person's event folding the parked
+	// acknowledgements): those effects would look owed and not parked, and
+	// run twice. The record this engine last wrote is taken before the
+	// acknowledgements are unparked (see write), so it is at least as new
+	// as what the parked list just said.
+	if w := e.written(r.ID); w != nil && w.Version > r.Version {
+		r = w
+	}
+	cur := cloneRequest(*r)
 	for _, ev := range parked {
 		if ev.Kind == EvThreadStarted && ev.Thread != nil && cur.Thread.TS == "" {
 			cur.Thread = *ev.Thread // its write failed; the thread exists all the same
