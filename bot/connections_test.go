@@ -360,6 +360,13 @@ func TestReady(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- s.Run(ctx) }()
 	waitFor("ready after hello", func() bool { return s.Ready() == nil })
+	// Both connections must be live on the fake's side before it closes
+	// them all: Ready turns true with the first one.
+	wctx, wcancel := context.WithTimeout(ctx, 10*time.Second)
+	if err := fake.WaitConns(wctx, 2); err != nil {
+		t.Fatal(err)
+	}
+	wcancel()
 
 	// Every connection lost; reopening fails a few times (with backoff).
 	fake.Fail("apps.connections.open", slackfake.Fault{Error: "internal_error"}, slackfake.Fault{Error: "internal_error"},
