@@ -150,3 +150,32 @@ func TestRealSQSQueueNameLimitFitsFIFODeadLetterQueue(t *testing.T) {
 		t.Errorf("longest dead-letter name is %d characters, want exactly 80", n)
 	}
 }
+
+// TestRealModulesKeyPrefixes: leading words name an input only when they name
+// exactly one; "container" could be container_image or container_port.
+func TestRealModulesKeyPrefixes(t *testing.T) {
+	cat := loadRealModules(t)
+	tests := []struct {
+		module, key, want, wantErr string
+	}{
+		{"sqs-queue", "visibilityTimeout", "visibility_timeout_seconds", ""},
+		{"sqs-queue", "fifo", "fifo_queue", ""},
+		{"s3-bucket", "versioning", "versioning_enabled", ""},
+		{"ecs-service", "container", "", "unknown input; did you mean"},
+	}
+	for _, tt := range tests {
+		m, ok := cat.Module(tt.module)
+		if !ok {
+			t.Fatalf("no module %s", tt.module)
+		}
+		in, found := m.lookup(tt.key)
+		switch {
+		case tt.want != "" && (!found || in.Name != tt.want):
+			t.Errorf("%s: %q names %v, want %s", tt.module, tt.key, in, tt.want)
+		case tt.want == "" && found:
+			t.Errorf("%s: %q names %s, want no input (ambiguous)", tt.module, tt.key, in.Name)
+		case tt.wantErr != "" && !strings.Contains(m.unknownKeyReason(tt.key), tt.wantErr):
+			t.Errorf("%s: %q: reason %q, want %q", tt.module, tt.key, m.unknownKeyReason(tt.key), tt.wantErr)
+		}
+	}
+}

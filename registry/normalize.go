@@ -66,13 +66,32 @@ func normalizeRunes(s string) string {
 // still finds versioning_enabled when that is unambiguous.
 func squashKey(s string) string { return strings.ReplaceAll(normalizeKey(s), "_", "") }
 
-// lookup finds the user input a raw key names.
+// lookup finds the user input a raw key names: by its normal form, without
+// separators, or as the leading whole words of exactly one user input's name
+// ("visibilityTimeout" → visibility_timeout_seconds, "fifo" → fifo_queue),
+// so people need not type units and suffixes. An ambiguous prefix names none.
 func (m *Module) lookup(raw string) (*Input, bool) {
-	if in, ok := m.byKey[normalizeKey(raw)]; ok {
+	key := normalizeKey(raw)
+	if in, ok := m.byKey[key]; ok {
 		return in, true
 	}
-	in, ok := m.squash[squashKey(raw)]
-	return in, ok
+	if in, ok := m.squash[squashKey(raw)]; ok {
+		return in, true
+	}
+	if key == "" {
+		return nil, false
+	}
+	var found *Input
+	for _, in := range m.Inputs {
+		if in.System || !strings.HasPrefix(in.Name, key+"_") {
+			continue
+		}
+		if found != nil {
+			return nil, false
+		}
+		found = in
+	}
+	return found, found != nil
 }
 
 // unknownKeyReason explains an unknown key, suggesting the closest input.

@@ -70,7 +70,11 @@ func TestResolve(t *testing.T) {
 		{"invalid UTF-8", map[string]string{"comment": "\xff"}, nil, InputErrors{{"comment", "is not valid UTF-8 text"}}},
 		{"too long", map[string]string{"comment": strings.Repeat("x", maxValueLen+1)}, nil, InputErrors{{"comment", "is too long (65537 bytes; at most 65536)"}}},
 
-		{"unknown key suggests", map[string]string{"visibility_timeout": "1"}, nil, InputErrors{{"visibility_timeout", "unknown input; did you mean visibility_timeout_seconds?"}}},
+		{"leading words of one input", map[string]string{"visibility_timeout": "1"}, map[string]string{"visibility_timeout_seconds": "1"}, nil},
+		{"leading words, camel", map[string]string{"visibilityTimeout": "2"}, map[string]string{"visibility_timeout_seconds": "2"}, nil},
+		{"leading words, spaced", map[string]string{"Visibility Timeout": "3"}, map[string]string{"visibility_timeout_seconds": "3"}, nil},
+		{"leading words, kebab", map[string]string{"visibility-timeout": "4"}, map[string]string{"visibility_timeout_seconds": "4"}, nil},
+		{"a part of a word is no prefix", map[string]string{"visib": "1"}, nil, InputErrors{{"visib", "unknown input; inputs are: name, fifo, visibility_timeout_seconds, mode, subnet_ids, ports, tags, kms_key_arn, comment, policy_json, retry, password"}}},
 		{"typo suggests", map[string]string{"nmae": "x"}, nil, InputErrors{{"nmae", "unknown input; did you mean name?"}}},
 		{"word suggests", map[string]string{"subnets": "x"}, nil, InputErrors{{"subnets", "unknown input; did you mean subnet_ids?"}}},
 		{"far key lists inputs", map[string]string{"colour": "red"}, nil, InputErrors{{"colour", "unknown input; inputs are: name, fifo, visibility_timeout_seconds, mode, subnet_ids, ports, tags, kms_key_arn, comment, policy_json, retry, password"}}},

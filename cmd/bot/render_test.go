@@ -89,8 +89,8 @@ func TestRenderProblems(t *testing.T) {
 		wantCode int
 		want     []string
 	}{
-		{"one line per problem", append(base, "--module", "sqs-queue", "--set", "visibility=5", "--set", "delay_seconds=-1"), 1, []string{
-			"visibility: unknown input; did you mean visibility_timeout_seconds?",
+		{"one line per problem", append(base, "--module", "sqs-queue", "--set", "visibility_timout_seconds=5", "--set", "delay_seconds=-1"), 1, []string{
+			"visibility_timout_seconds: unknown input; did you mean visibility_timeout_seconds?",
 			"delay_seconds: ",
 			"name: is required",
 		}},
