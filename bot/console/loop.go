@@ -249,7 +249,27 @@ func (c *Console) assign(ctx context.Context, inputs map[string]string) error {
 	}
 	ev := c.event(flow.EvSetInputs)
 	ev.Inputs = inputs
-	return c.handle(ctx, id, ev)
+	r, err := c.engine().Handle(ctx, id, ev)
+	if err != nil || r == nil || r.State != flow.CollectingInputs {
+		return err // a new state prints its own card
+	}
+	// Still collecting: say what was taken and what is still needed, so a
+	// key=value line never goes unanswered.
+	keys := make([]string, 0, len(inputs))
+	for k := range inputs {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	msg := fmt.Sprintf("[%s] set %s.", registry.Label(r.ID), strings.Join(keys, ", "))
+	if cat, cerr := c.engine().Catalog(ctx, r.Project); cerr == nil {
+		if m, ok := cat.Module(r.Module); ok {
+			if missing := m.Missing(r.Inputs); len(missing) > 0 {
+				msg += " Still needed: " + strings.Join(missing, ", ") + "."
+			}
+		}
+	}
+	c.printf("%s\n", msg)
+	return nil
 }
 
 func (c *Console) list(ctx context.Context, all bool) error {
@@ -374,9 +394,11 @@ func (c *Console) problem(err error) {
 		c.mu.Lock()
 		id := c.current
 		c.mu.Unlock()
-		fix := "Reply key=value to correct them"
+		// Inputs are taken all or nothing, so say so: the valid ones on the
+		// same line were not kept either.
+		fix := "Nothing on that line was set: send it again with these corrected"
 		if id != "" {
-			fix += " (they go to request " + registry.Label(id) + ")"
+			fix += " (it goes to request " + registry.Label(id) + ")"
 		}
 		b.WriteString(fix + "; Edit inputs on its card lists every input.\n")
 		c.printf("%s", b.String())

@@ -107,6 +107,7 @@ func TestConsoleMistakes(t *testing.T) {
 		"/tfpilot new bucket env=staging name=x",
 		"/tfpilot new bucket name=x",
 		"/tfpilot new bucket env=dev name=NOT_OK",
+		"versioning=yes",
 		"name=logs",
 		"1", // Submit
 		"/tfpilot apply last",
@@ -117,7 +118,8 @@ func TestConsoleMistakes(t *testing.T) {
 		`there is no module "nosuch" in demo; the modules are bucket`,
 		`there is no environment "staging"; use one of dev, prod, sandbox, e.g. /tfpilot new bucket env=dev`,
 		"which environment? add env=<environment>, one of dev, prod, sandbox, e.g. /tfpilot new bucket env=dev",
-		"Reply key=value to correct them (they go to request ",
+		"Nothing on that line was set: send it again with these corrected (it goes to request ",
+		"] set versioning. Still needed: name.\n",
 		"this plan is still awaiting approval; it can be applied once it is approved\n",
 		"is awaiting approval (0 of 1): an approver runs /tfpilot approve ",
 		"the last card has 5 button(s), not 7",
