@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/slack-go/slack"
@@ -264,10 +265,22 @@ func (s *Slack) threadInputs(ctx context.Context, msg *slackevents.MessageEvent,
 	}
 	r := rs[len(rs)-1]
 	actor := s.resolveGroups(ctx, s.actor(msg.User, ""))
-	_, err = eng.Handle(ctx, r.ID, flow.Event{Kind: flow.EvSetInputs, Key: "slack:msg:" + msg.Channel + ":" + msg.TimeStamp,
+	next, err := eng.Handle(ctx, r.ID, flow.Event{Kind: flow.EvSetInputs, Key: "slack:msg:" + msg.Channel + ":" + msg.TimeStamp,
 		Actor: actor, Inputs: kv})
 	if err != nil {
 		say(s.userText(err, "set inputs"))
+		return
+	}
+	if next != nil && next.State == flow.CollectingInputs {
+		// The card is updated in place; say what is still needed so a
+		// reply never goes unanswered.
+		if cat, cerr := s.catalogs.get(ctx, eng, next.Project); cerr == nil {
+			if m, ok := cat.Module(next.Module); ok {
+				if missing := m.Missing(next.Inputs); len(missing) > 0 {
+					say("Set. Still needed: " + strings.Join(missing, ", ") + ".")
+				}
+			}
+		}
 	}
 }
 

@@ -84,7 +84,8 @@ func TestSlackEndToEnd(t *testing.T) {
 	if r = h.request(t); r.Inputs["expiration_days"] != "30" {
 		t.Errorf("expiration_days = %q after thread reply, want 30", r.Inputs["expiration_days"])
 	}
-	if e := fake.Ephemeral("U1"); len(e) == 0 || !strings.Contains(e[len(e)-1].Text, "expiration_days") {
+	if e := fake.Ephemeral("U1"); len(e) == 0 || !strings.Contains(e[len(e)-1].Text, "expiration_days") ||
+		!strings.Contains(e[len(e)-1].Text, "none of that message was set") {
 		t.Errorf("no ephemeral explanation of expiration_days=0: %+v", e)
 	}
 

@@ -49,7 +49,7 @@ func (s *Slack) userText(err error, what string) string {
 		for _, e := range ie {
 			lines = append(lines, e.Field+": "+e.Reason)
 		}
-		return "Some inputs are not valid:\n" + strings.Join(lines, "\n")
+		return "Some inputs are not valid, so none of that message was set; send it again corrected:\n" + strings.Join(lines, "\n")
 	}
 	var se *command.SyntaxError
 	if errors.As(err, &se) {
