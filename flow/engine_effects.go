@@ -201,6 +201,11 @@ func (e *Engine) watch(ctx, work context.Context, r *Request, eff Effect) (Event
 			})
 			return Event{Kind: finished, Run: &st, Plan: &plan}, err
 		}
+		// While this replica follows the run it holds the request's lease,
+		// so effects another replica's write made owed (a Cancel's card and
+		// reply) wait for this runner: look at the stored record once per
+		// poll rather than at the next lease scan.
+		e.kick(r.ID)
 		if err := sleep(ctx, work, e.cfg.PollInterval); err != nil {
 			return Event{}, err
 		}

@@ -230,3 +230,48 @@ func TestEngineHandleRereadsAfterAnotherReplicaWrote(t *testing.T) {
 	}
 	a.settle()
 }
+
+// TestEngineLeaseHolderRunsOtherReplicasEffects: replica A holds the lease
+// while it follows a plan run; a Cancel handled by replica B owes a card, a
+// reply and closing the PR, which only the lease holder may run. A looks at
+// the stored record on every poll, so it runs them and stops following the
+// cancelled plan, long before its lease or its scan would let anyone notice
+// (the lease here lasts an hour).
+func TestEngineLeaseHolderRunsOtherReplicasEffects(t *testing.T) {
+	ports := flowtest.NewPorts()
+	ports.Runs.SetOutcome(flow.WorkflowPlan, flow.RunInProgress, "")
+	hour := func(c *flow.Config) { c.LeaseTTL = time.Hour }
+	a := newHarness(t, ports, "replica-a", hour)
+	r := a.open("dev")
+	a.handle(r.ID, flow.Event{Kind: flow.EvSetInputs, Actor: actor("U1"), Inputs: map[string]string{"name": "logs-1"}})
+	a.handle(r.ID, flow.Event{Kind: flow.EvConfirm, Actor: actor("U1")})
+	// Wait until all A still owes is following the run: its other
+	// effects ran and their acknowledgements were written, so nothing but
+	// the lease renewal (half an hour away) would make A's runner look at
+	// the record again.
+	waitUntil(t, "A only follows the plan run, under its lease", func() bool {
+		got := a.get(r.ID)
+		return got.PlanRun != nil && got.Lease.Owner == "replica-a" && len(got.Owed) == 1 && got.Owed[0].Kind == flow.EffWatchRun
+	})
+
+	b := newHarness(t, ports, "replica-b", hour)
+	b.handle(r.ID, flow.Event{Kind: flow.EvCancel, Key: "cancel-on-b", Actor: actor("U1")})
+	waitUntil(t, "the cancel's effects ran", func() bool {
+		got := a.get(r.ID)
+		card := ports.Chat.LastCard(r.ID)
+		return got.State == flow.Cancelled && len(got.Owed) == 0 && card != nil && card.State == flow.Cancelled
+	})
+	if got := a.get(r.ID); got.Change == nil || !got.Change.Closed {
+		t.Errorf("change after cancel = %+v, want closed", got.Change)
+	}
+}
+
+// waitUntil polls cond; the deadline only guards against a hang.
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(20 * time.Second); !cond(); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: still not so after 20 s", what)
+		}
+	}
+}

@@ -83,12 +83,8 @@ func (e *Engine) resume(ctx context.Context) error {
 // saved is called after every successful write of r: it cancels in-flight
 // effects r no longer owes and wakes r's runner.
 func (e *Engine) saved(r *Request) {
+	e.cancelNotOwed(r)
 	e.mu.Lock()
-	for id, cancel := range e.inflight[r.ID] {
-		if owedIndex(r.Owed, id) < 0 {
-			cancel()
-		}
-	}
 	if len(r.Owed) > 0 && r.Lease.Owner == e.cfg.Owner {
 		c := cloneRequest(*r)
 		e.latest[r.ID] = &c
@@ -220,6 +216,10 @@ func (e *Engine) runOnce(ctx, work context.Context, id string) (time.Duration, b
 			e.logFor(id).Error("runner load", "err", err)
 			return 0, false
 		}
+		// The stored record may have been written by another replica: an
+		// effect running here that it no longer owes (a cancel elsewhere
+		// dropped the watch of a plan) stops now.
+		e.cancelNotOwed(r)
 	}
 	if len(r.Owed) == 0 {
 		e.forgetAcks(id)
@@ -261,6 +261,18 @@ func (e *Engine) busy(id string) bool {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	return len(e.inflight[id]) > 0
+}
+
+// cancelNotOwed cancels the in-flight effects of r's request that r no
+// longer owes.
+func (e *Engine) cancelNotOwed(r *Request) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for id, cancel := range e.inflight[r.ID] {
+		if owedIndex(r.Owed, id) < 0 {
+			cancel()
+		}
+	}
 }
 
 func (e *Engine) cancelInflight(id string) {
