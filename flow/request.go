@@ -1,6 +1,10 @@
 package flow
 
-import "time"
+import (
+	"strconv"
+	"strings"
+	"time"
+)
 
 // Kind says what a request changes: it adds a module block, or it deletes the
 // file of an applied request (destroy).
@@ -176,6 +180,29 @@ type PlanSummary struct {
 	// the local runner: not a Terraform plan, and it must never be shown as one.
 	Preview bool   `json:"preview,omitempty"`
 	TextURL string `json:"text_url,omitempty"` // full plan.txt (link or file)
+}
+
+// Counts says what the plan changes in Terraform's words, in Terraform's
+// order: "2 to create, 1 to replace, 1 to destroy"; "no changes" when
+// nothing changes. Every surface (thread replies, cards, `bot summarize`)
+// uses it, so a plan reads the same everywhere.
+func (p PlanSummary) Counts() string {
+	var parts []string
+	add := func(n int, what string) {
+		if n > 0 {
+			parts = append(parts, strconv.Itoa(n)+" to "+what)
+		}
+	}
+	add(p.Create, "create")
+	add(p.Update, "update")
+	add(p.Replace, "replace")
+	add(p.Delete, "destroy")
+	add(p.Forget, "forget")
+	add(p.Read, "read")
+	if len(parts) == 0 {
+		return "no changes"
+	}
+	return strings.Join(parts, ", ")
 }
 
 // ResourceChange is one address in a plan and what happens to it.

@@ -182,7 +182,7 @@ func (s *stepper) planFinished() error {
 		s.commit(PlanFailed, "plan errored", s.problem, "Plan failed: "+s.summary())
 		return nil
 	}
-	counts := planCounts(s.ev.Plan)
+	counts := s.ev.Plan.Counts()
 	what := "Plan"
 	if s.ev.Plan.Preview {
 		// A static preview must never read as a Terraform plan.
@@ -197,25 +197,6 @@ func (s *stepper) planFinished() error {
 	s.commit(AwaitingApproval, strings.ToLower(what)+" "+counts, what+" ready ("+counts+"). Waiting for approval.",
 		what+" ready for approval ("+counts+"): "+s.summary())
 	return nil
-}
-
-// planCounts says what a plan changes in the words Terraform uses.
-func planCounts(p *PlanSummary) string {
-	var parts []string
-	add := func(n int, what string) {
-		if n > 0 {
-			parts = append(parts, fmt.Sprintf("%d to %s", n, what))
-		}
-	}
-	add(p.Create, "create")
-	add(p.Update, "update")
-	add(p.Replace, "replace")
-	add(p.Delete, "destroy")
-	add(p.Forget, "forget")
-	if len(parts) == 0 {
-		return "no changes"
-	}
-	return strings.Join(parts, ", ")
 }
 
 func (s *stepper) planFailed() error {

@@ -289,24 +289,11 @@ func requestLinks(r *flow.Request) []Link {
 	return ls
 }
 
-// PlanCounts is the one-line count of a plan: "2 to create, 1 to update, …".
+// PlanCounts is the one-line count of a plan as a card shows it:
+// "2 to create, 1 to destroy", or "No changes".
 func PlanCounts(p *flow.PlanSummary) string {
-	parts := []string{}
-	add := func(n int, what string) {
-		if n > 0 {
-			parts = append(parts, fmt.Sprintf("%d to %s", n, what))
-		}
-	}
-	add(p.Create, "create")
-	add(p.Update, "update")
-	add(p.Replace, "replace")
-	add(p.Delete, "delete")
-	add(p.Read, "read")
-	add(p.Forget, "forget")
-	if len(parts) == 0 {
-		return "No changes"
-	}
-	return strings.Join(parts, ", ")
+	c := p.Counts()
+	return strings.ToUpper(c[:1]) + c[1:]
 }
 
 // PlanSections describes a plan: counts and top addresses, then drift. A

@@ -174,7 +174,7 @@ func TestServeEndToEnd(t *testing.T) {
 
 	// The plan finishes with a real plan.json: the card shows its summary.
 	gh.CompleteRun(planRun.ID, "success")
-	counts := fmt.Sprintf("%d to create, %d to update, %d to replace, %d to delete", plan.Create, plan.Update, plan.Replace, plan.Delete)
+	counts := fmt.Sprintf("%d to create, %d to update, %d to replace, %d to destroy", plan.Create, plan.Update, plan.Replace, plan.Delete)
 	p.waitFor(t, "plan summary on the status card", func() bool {
 		m, _ := slack.Get(reqChan, root.TS)
 		return strings.Contains(string(m.Blocks), counts) && hasButton(m.Blocks, "approve", "Approve")

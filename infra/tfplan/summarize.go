@@ -170,26 +170,13 @@ func Text(s flow.PlanSummary, maxAddresses int) string {
 	return b.String()
 }
 
-// Counts is the one-line count summary, e.g. "2 to create, 1 to replace".
+// Counts is the one-line count summary as Terraform prints it, e.g.
+// "Plan: 2 to create, 1 to replace." or "No changes.".
 func Counts(s flow.PlanSummary) string {
-	var parts []string
-	add := func(n int, what string) {
-		if n > 0 {
-			parts = append(parts, fmt.Sprintf("%d to %s", n, what))
-		}
+	if c := s.Counts(); c != "no changes" {
+		return "Plan: " + c + "."
 	}
-	add(s.Create, "create")
-	add(s.Update, "update")
-	add(s.Replace, "replace")
-	add(s.Delete, "destroy")
-	add(s.Forget, "forget")
-	if s.Read > 0 {
-		parts = append(parts, fmt.Sprintf("%d to read", s.Read))
-	}
-	if len(parts) == 0 {
-		return "No changes."
-	}
-	return "Plan: " + strings.Join(parts, ", ") + "."
+	return "No changes."
 }
 
 func symbol(action string) string {
