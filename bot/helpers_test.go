@@ -108,43 +108,15 @@ func (h *harness) settle() {
 }
 
 // foundButton is a button found in rendered blocks.
-type foundButton struct {
-	ActionID, Value, Text string
-}
+type foundButton = slackfake.Button
 
 // buttons lists the buttons of Block Kit JSON (actions blocks and section
 // accessories).
 func buttons(t *testing.T, blocks json.RawMessage) []foundButton {
 	t.Helper()
-	var bs []struct {
-		Type      string            `json:"type"`
-		Elements  []json.RawMessage `json:"elements"`
-		Accessory json.RawMessage   `json:"accessory"`
-	}
-	if err := json.Unmarshal(blocks, &bs); err != nil {
-		t.Fatalf("blocks: %v", err)
-	}
-	var out []foundButton
-	add := func(raw json.RawMessage) {
-		var el struct {
-			Type     string `json:"type"`
-			ActionID string `json:"action_id"`
-			Value    string `json:"value"`
-			Text     struct {
-				Text string `json:"text"`
-			} `json:"text"`
-		}
-		if json.Unmarshal(raw, &el) == nil && el.Type == "button" {
-			out = append(out, foundButton{el.ActionID, el.Value, el.Text.Text})
-		}
-	}
-	for _, b := range bs {
-		for _, e := range b.Elements {
-			add(e)
-		}
-		if len(b.Accessory) > 0 {
-			add(b.Accessory)
-		}
+	out, err := slackfake.Buttons(blocks)
+	if err != nil {
+		t.Fatal(err)
 	}
 	return out
 }

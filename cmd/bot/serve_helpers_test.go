@@ -22,6 +22,7 @@ import (
 
 	"github.com/tfpilot/tfpilot/flow"
 	"github.com/tfpilot/tfpilot/internal/ghfake"
+	"github.com/tfpilot/tfpilot/internal/slackfake"
 )
 
 // Helpers of TestServeEndToEnd: the bot subprocess, the environment
@@ -243,40 +244,11 @@ func record(ctx context.Context, t *testing.T, c *awss3.Client, bucket string) *
 }
 
 // cardButton is a button of a rendered message.
-type cardButton struct{ ActionID, Value, Text string }
+type cardButton = slackfake.Button
 
-// buttons lists the buttons of Block Kit JSON (actions blocks and section
-// accessories).
+// buttons lists the buttons of Block Kit JSON (nil if it is not Block Kit).
 func buttons(blocks json.RawMessage) []cardButton {
-	var bs []struct {
-		Elements  []json.RawMessage `json:"elements"`
-		Accessory json.RawMessage   `json:"accessory"`
-	}
-	if json.Unmarshal(blocks, &bs) != nil {
-		return nil
-	}
-	var out []cardButton
-	add := func(raw json.RawMessage) {
-		var el struct {
-			Type     string `json:"type"`
-			ActionID string `json:"action_id"`
-			Value    string `json:"value"`
-			Text     struct {
-				Text string `json:"text"`
-			} `json:"text"`
-		}
-		if json.Unmarshal(raw, &el) == nil && el.Type == "button" {
-			out = append(out, cardButton{el.ActionID, el.Value, el.Text.Text})
-		}
-	}
-	for _, b := range bs {
-		for _, e := range b.Elements {
-			add(e)
-		}
-		if len(b.Accessory) > 0 {
-			add(b.Accessory)
-		}
-	}
+	out, _ := slackfake.Buttons(blocks)
 	return out
 }
 
