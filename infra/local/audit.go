@@ -24,40 +24,22 @@ import (
 // place, which fails if the name is taken: records are never overwritten,
 // and a crash never leaves a partial one.
 type FileAudit struct {
-	dir     string // <root>/audit
-	scratch *scratch
-	sync    syncer
+	durableWriter
+	dir string // <root>/audit
 }
 
 // NewFileAudit opens (creating if needed) the audit log under dir.
 func NewFileAudit(dir string, opts ...Option) (*FileAudit, error) {
-	var o options
-	for _, opt := range opts {
-		opt(&o)
-	}
 	a := &FileAudit{dir: filepath.Join(dir, "audit")}
 	if err := os.MkdirAll(a.dir, 0o700); err != nil {
 		return nil, fmt.Errorf("open audit log: %w", err)
 	}
-	var err error
-	if a.scratch, err = openScratch(dir); err != nil {
+	w, err := openWriter(dir, opts)
+	if err != nil {
 		return nil, fmt.Errorf("open audit log: %w", err)
 	}
-	if a.sync, err = newSyncer(dir, o.durability); err != nil {
-		a.scratch.close()
-		return nil, fmt.Errorf("open audit log: %w", err)
-	}
+	a.durableWriter = w
 	return a, nil
-}
-
-// Close releases the log's scratch directory. Pending calls must have
-// returned.
-func (a *FileAudit) Close() error {
-	err := a.scratch.close()
-	if sErr := a.sync.close(); err == nil {
-		err = sErr
-	}
-	return err
 }
 
 // Record appends rec. Writing the same (RequestID, Seq) again with the same

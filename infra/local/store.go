@@ -27,11 +27,45 @@ import (
 // the process and across processes sharing dir (flock on
 // <dir>/locks/<id>.lock), so two engines can never both advance a request.
 type FileStore struct {
-	dir     string // <root>/requests
-	locks   string // <root>/locks
+	durableWriter
+	dir   string // <root>/requests
+	locks string // <root>/locks
+	keys  keyLocks
+}
+
+// durableWriter is what the store and the audit log share: a private
+// scratch directory for temporary files under the root, and the flusher
+// that makes writes durable.
+type durableWriter struct {
 	scratch *scratch
 	sync    syncer
-	keys    keyLocks
+}
+
+// openWriter opens the scratch directory and flusher under root.
+func openWriter(root string, opts []Option) (durableWriter, error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
+	sc, err := openScratch(root)
+	if err != nil {
+		return durableWriter{}, err
+	}
+	sy, err := newSyncer(root, o.durability)
+	if err != nil {
+		sc.close()
+		return durableWriter{}, err
+	}
+	return durableWriter{scratch: sc, sync: sy}, nil
+}
+
+// Close releases the scratch directory. Pending calls must have returned.
+func (w durableWriter) Close() error {
+	err := w.scratch.close()
+	if sErr := w.sync.close(); err == nil {
+		err = sErr
+	}
+	return err
 }
 
 // Option configures a FileStore or FileAudit.
@@ -45,35 +79,18 @@ func WithDurability(d Durability) Option { return func(o *options) { o.durabilit
 // NewFileStore opens (creating if needed) the file store under dir and
 // removes the temporary files of writers that crashed.
 func NewFileStore(dir string, opts ...Option) (*FileStore, error) {
-	var o options
-	for _, opt := range opts {
-		opt(&o)
-	}
 	s := &FileStore{dir: filepath.Join(dir, "requests"), locks: filepath.Join(dir, "locks")}
 	for _, d := range []string{s.dir, s.locks} {
 		if err := os.MkdirAll(d, 0o700); err != nil {
 			return nil, fmt.Errorf("open file store: %w", err)
 		}
 	}
-	var err error
-	if s.scratch, err = openScratch(dir); err != nil {
+	w, err := openWriter(dir, opts)
+	if err != nil {
 		return nil, fmt.Errorf("open file store: %w", err)
 	}
-	if s.sync, err = newSyncer(dir, o.durability); err != nil {
-		s.scratch.close()
-		return nil, fmt.Errorf("open file store: %w", err)
-	}
+	s.durableWriter = w
 	return s, nil
-}
-
-// Close releases the store's scratch directory. Pending calls must have
-// returned.
-func (s *FileStore) Close() error {
-	err := s.scratch.close()
-	if sErr := s.sync.close(); err == nil {
-		err = sErr
-	}
-	return err
 }
 
 // Create stores a new request; flow.ErrExists if the ID is taken.
