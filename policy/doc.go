@@ -3,4 +3,9 @@
 // request, approve and apply in each. It turns the file into a flow.Policy
 // and rejects unknown keys and bad values with messages that name the key
 // and its line. It does no other I/O and holds no state.
+//
+// It is not in DESIGN.md's package table: flow may import only the
+// standard library and registry, so flow keeps the policy as plain data
+// (flow.Policy) and checks it, and this package, used only by cmd/bot,
+// owns the file format and its YAML dependency.
 package policy
