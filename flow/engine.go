@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -176,6 +177,12 @@ func (e *Engine) List(ctx context.Context, f Filter) ([]*Request, error) {
 // is its Label field, naming the file it deletes). An exact ID match wins
 // over a label match. Unknown refs wrap ErrNotFound.
 func (e *Engine) Find(ctx context.Context, ref string) (*Request, error) {
+	ref = strings.ToLower(strings.TrimSpace(ref))
+	if !plausibleRef(ref) {
+		// Not an ID or a label at all: say so, rather than pass text a
+		// person typed to the store as a key.
+		return nil, &UserError{Msg: fmt.Sprintf("there is no request %q; a request is named by its ID or its 12-character label, like 0a1b2c3d4e5f (/tfpilot list shows them)", ref), Err: ErrNotFound}
+	}
 	r, err := e.cfg.Store.Get(ctx, ref)
 	if err == nil {
 		return r, nil
@@ -296,4 +303,18 @@ func (e *Engine) logFor(id string) *slog.Logger {
 	}
 	e.mu.Unlock()
 	return e.log.With("request_id", id, "thread", thread, "user", user)
+}
+
+// plausibleRef reports whether ref could name a request: a UUID or a label,
+// lowercase hex digits and hyphens only.
+func plausibleRef(ref string) bool {
+	if ref == "" || len(ref) > 36 {
+		return false
+	}
+	for _, c := range ref {
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') && c != '-' {
+			return false
+		}
+	}
+	return true
 }

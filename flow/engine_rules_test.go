@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/tfpilot/tfpilot/flow"
 	"github.com/tfpilot/tfpilot/flow/flowtest"
+	"github.com/tfpilot/tfpilot/infra/local"
 	"github.com/tfpilot/tfpilot/registry"
 )
 
@@ -353,4 +354,29 @@ func (l lockedWriter) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.w.Write(p)
+}
+
+// TestEngineFindNonsense: text that cannot name a request gets a message
+// for the person who typed it, whatever the store thinks of it as a key (the
+// file store refuses keys that are not IDs).
+func TestEngineFindNonsense(t *testing.T) {
+	store, err := local.NewFileStore(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = store.Close() })
+	ports := flowtest.NewPorts()
+	cfg := ports.Config("a")
+	cfg.Store = store
+	eng, err := flow.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ref := range []string{"nosuch", "../etc/passwd", "", "0a1b 2c3d"} {
+		_, err := eng.Find(context.Background(), ref)
+		var ue *flow.UserError
+		if !errors.As(err, &ue) || !errors.Is(err, flow.ErrNotFound) || !strings.Contains(ue.Msg, "there is no request") {
+			t.Errorf("Find(%q) = %v, want a *UserError saying there is no such request", ref, err)
+		}
+	}
 }
