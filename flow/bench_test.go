@@ -43,7 +43,7 @@ func BenchmarkEngineStep(b *testing.B) {
 
 	var keys atomic.Int64
 	b.ReportAllocs()
-	b.SetParallelism(8)
+	b.SetParallelism(16)
 	b.ResetTimer()
 	start := time.Now()
 	b.RunParallel(func(pb *testing.PB) {

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 
 	"github.com/tfpilot/tfpilot/flow"
 )
@@ -20,12 +21,14 @@ import (
 // at <dir>/audit/<yyyy>/<mm>/<dd>/<request-id>/<seq>.json, dated by the
 // record's time in UTC. It implements flow.Audit.
 //
-// A record is written to a temporary file, flushed, and hard-linked into
-// place, which fails if the name is taken: records are never overwritten,
-// and a crash never leaves a partial one.
+// A record is written to a new file that has no name yet, flushed with its
+// name, and given its name with a hard link, which fails if the name is
+// taken: records are never overwritten, and a crash never leaves a partial
+// one.
 type FileAudit struct {
 	durableWriter
-	dir string // <root>/audit
+	dir     string      // <root>/audit
+	unnamed atomic.Bool // create records as unnamed files (see create)
 }
 
 // NewFileAudit opens (creating if needed) the audit log under dir.
@@ -39,6 +42,7 @@ func NewFileAudit(dir string, opts ...Option) (*FileAudit, error) {
 		return nil, fmt.Errorf("open audit log: %w", err)
 	}
 	a.durableWriter = w
+	a.unnamed.Store(haveUnnamed())
 	return a, nil
 }
 
@@ -70,19 +74,13 @@ func (a *FileAudit) Record(ctx context.Context, rec flow.AuditRecord) (err error
 	if err != nil {
 		return err
 	}
-	tmp, err := a.scratch.temp(data)
-	if err != nil {
-		return err
-	}
-	defer func() {
-		tmp.Close()
-		os.Remove(tmp.Name())
-	}()
+	dirs := append(newDirs, dir)
 	// Link first, flush after: one flush then covers the record's data and
 	// its name. A crash before the flush may leave a torn record under the
 	// name; Record was not acknowledged, so the engine writes it again and
 	// the retry repairs it below.
-	if err := os.Link(tmp.Name(), path); errors.Is(err, fs.ErrExist) {
+	f, err := a.create(dir, path, data)
+	if errors.Is(err, fs.ErrExist) {
 		old, err := os.ReadFile(path)
 		if err != nil {
 			return err
@@ -91,18 +89,73 @@ func (a *FileAudit) Record(ctx context.Context, rec flow.AuditRecord) (err error
 		case bytes.Equal(old, data):
 			// Same record (a retry, or a concurrent writer): flush anyway,
 			// its first writer may not have yet.
+			return a.sync.durable(nil, dirs...)
 		case !completeRecord(old):
-			if err := os.Rename(tmp.Name(), path); err != nil {
-				return err
-			}
+			return a.repair(path, data, dirs)
 		default:
 			return fmt.Errorf("a different record is already stored: %w", flow.ErrExists)
 		}
-	} else if err != nil {
+	}
+	if err != nil {
 		return err
 	}
-	return a.sync.durable(tmp, append(newDirs, dir)...)
+	defer f.Close()
+	return a.sync.durable(f, dirs...)
 }
+
+// create writes data to a new file at path that appears whole or not at
+// all: an unnamed file (O_TMPFILE) made in dir and then linked at path, or
+// where there are none, a temporary file in the scratch directory linked at
+// path and unlinked there. Unnamed files keep the many concurrent writers
+// out of one shared scratch directory, whose lock they would otherwise
+// contend for on every create and unlink, and leave nothing behind after a
+// crash. It fails with fs.ErrExist if path is taken. The file is returned
+// open, not yet flushed.
+func (a *FileAudit) create(dir, path string, data []byte) (*os.File, error) {
+	if a.unnamed.Load() {
+		f, err := openUnnamed(dir)
+		if err == nil {
+			if _, err = f.Write(data); err == nil {
+				if err = linkUnnamed(f, path); err == nil {
+					return f, nil
+				}
+			}
+			f.Close()
+			return nil, err
+		}
+		if !errors.Is(err, errNoTmpfile) {
+			return nil, err
+		}
+		a.unnamed.Store(false)
+	}
+	tmp, err := a.scratch.temp(data)
+	if err != nil {
+		return nil, err
+	}
+	defer os.Remove(tmp.Name())
+	if err := os.Link(tmp.Name(), path); err != nil {
+		tmp.Close()
+		return nil, err
+	}
+	return tmp, nil
+}
+
+// repair replaces a record torn by a crash with data.
+func (a *FileAudit) repair(path string, data []byte, dirs []string) error {
+	tmp, err := a.scratch.temp(data)
+	if err != nil {
+		return err
+	}
+	defer tmp.Close()
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	return a.sync.durable(tmp, dirs...)
+}
+
+// errNoTmpfile reports a system without unnamed temporary files.
+var errNoTmpfile = errors.New("unnamed temporary files are not supported")
 
 // completeRecord reports whether b is a whole audit record as Record writes
 // it, rather than one torn by a crash.

@@ -12,6 +12,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
+	"syscall"
 
 	"github.com/tfpilot/tfpilot/flow"
 )
@@ -19,18 +21,34 @@ import (
 // FileStore keeps one JSON file per request, <dir>/requests/<id>.json. It
 // implements flow.Store.
 //
-// Writes are atomic and durable: the record is written to a temporary file,
-// flushed, renamed over the old one, and the rename flushed before the call
-// returns (see [Durability]); a crash leaves the old record or the new one,
-// never a torn one. Every write is conditional on the revision read (Rev is
-// a hash of the stored bytes), and is serialised per request both within
-// the process and across processes sharing dir (flock on
-// <dir>/locks/<id>.lock), so two engines can never both advance a request.
+// Writes are atomic and durable: a record is never written in place. The
+// new version is written to a separate file, flushed, and renamed into
+// place, and the rename flushed before the call returns (see [Durability]);
+// a crash leaves the old record or the new one, never a torn one. Every
+// write is conditional on the revision read (Rev is a hash of the stored
+// bytes), and is serialised per request both within the process and across
+// processes sharing dir (flock on <dir>/locks/<id>.lock), so two engines can
+// never both advance a request.
+//
+// The separate file of an update is the request's spare,
+// <dir>/spare/<id>.json: the record's previous version, which the update
+// overwrites and then swaps with the record in one rename (renameat2
+// RENAME_EXCHANGE). Creating and freeing a file per write is what costs on
+// most file systems (about 0.5 ms of CPU per write on the ext4 of our CI
+// machine, against 15 µs to rewrite an existing file), and the swap does
+// neither. Because the next update rewrites what was the record, readers
+// take the request's lock shared while they read. Where the file system
+// cannot exchange names, updates fall back to a new temporary file renamed
+// over the record. A spare may hold a torn write after a crash; it is never
+// read, only overwritten.
 type FileStore struct {
 	durableWriter
-	dir   string // <root>/requests
-	locks string // <root>/locks
-	keys  keyLocks
+	dir    string // <root>/requests
+	locks  string // <root>/locks
+	spares string // <root>/spare
+	keys   keyLocks
+
+	noExchange atomic.Bool // the file system cannot exchange names
 }
 
 // durableWriter is what the store and the audit log share: a private
@@ -79,8 +97,8 @@ func WithDurability(d Durability) Option { return func(o *options) { o.durabilit
 // NewFileStore opens (creating if needed) the file store under dir and
 // removes the temporary files of writers that crashed.
 func NewFileStore(dir string, opts ...Option) (*FileStore, error) {
-	s := &FileStore{dir: filepath.Join(dir, "requests"), locks: filepath.Join(dir, "locks")}
-	for _, d := range []string{s.dir, s.locks} {
+	s := &FileStore{dir: filepath.Join(dir, "requests"), locks: filepath.Join(dir, "locks"), spares: filepath.Join(dir, "spare")}
+	for _, d := range []string{s.dir, s.locks, s.spares} {
 		if err := os.MkdirAll(d, 0o700); err != nil {
 			return nil, fmt.Errorf("open file store: %w", err)
 		}
@@ -110,7 +128,7 @@ func (s *FileStore) Create(ctx context.Context, r *flow.Request) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("create %s: %w", r.ID, err)
 	}
-	if err := s.put(r.ID, data, true); err != nil {
+	if err := s.put(r.ID, data); err != nil {
 		return fmt.Errorf("create %s: %w", r.ID, err)
 	}
 	r.Rev = revision(data)
@@ -125,7 +143,7 @@ func (s *FileStore) Get(ctx context.Context, id string) (*flow.Request, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("get %s: %w", id, err)
 	}
-	data, err := os.ReadFile(s.path(id))
+	data, err := s.read(id)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("get %s: %w", id, flow.ErrNotFound)
 	}
@@ -166,7 +184,7 @@ func (s *FileStore) Update(ctx context.Context, r *flow.Request) error {
 	if revision(old) != r.Rev {
 		return fmt.Errorf("update %s: %w", r.ID, flow.ErrConflict)
 	}
-	if err := s.put(r.ID, data, false); err != nil {
+	if err := s.replace(r.ID, data); err != nil {
 		return fmt.Errorf("update %s: %w", r.ID, err)
 	}
 	r.Rev = revision(data)
@@ -227,10 +245,36 @@ func (s *FileStore) lock(id string) (unlock func(), err error) {
 	return func() { closeLock(); release() }, nil
 }
 
-// put writes data as the record of id: temporary file, flush, then link
-// (create: fails if the record exists) or rename (update) into place, and
-// flush the directory. The caller holds the lock of id.
-func (s *FileStore) put(id string, data []byte, create bool) (err error) {
+// read returns the stored bytes of id, holding the request's lock shared:
+// an update may rewrite the file that was the record a moment ago (see
+// FileStore), so a reader must not be in the middle of reading it then.
+func (s *FileStore) read(id string) ([]byte, error) {
+	lock, err := os.Open(filepath.Join(s.locks, id+".lock"))
+	if errors.Is(err, fs.ErrNotExist) {
+		// Never written through a store (every write takes the lock
+		// first), so there is no record either, or one nobody updates.
+		return os.ReadFile(s.path(id))
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer lock.Close()
+	for {
+		err = syscall.Flock(int(lock.Fd()), syscall.LOCK_SH)
+		if !errors.Is(err, syscall.EINTR) {
+			break
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("lock %s: %w", lock.Name(), err)
+	}
+	return os.ReadFile(s.path(id))
+}
+
+// put writes the first record of id: temporary file, flush, link into
+// place (which fails if the record exists), flush the directory. The caller
+// holds the lock of id.
+func (s *FileStore) put(id string, data []byte) (err error) {
 	tmp, err := s.scratch.temp(data)
 	if err != nil {
 		return err
@@ -239,22 +283,82 @@ func (s *FileStore) put(id string, data []byte, create bool) (err error) {
 		if cErr := tmp.Close(); err == nil {
 			err = cErr
 		}
-		if create || err != nil {
+		os.Remove(tmp.Name())
+	}()
+	if err := s.sync.data(tmp); err != nil {
+		return err
+	}
+	err = os.Link(tmp.Name(), s.path(id))
+	if errors.Is(err, fs.ErrExist) {
+		return flow.ErrExists
+	}
+	if err != nil {
+		return err
+	}
+	return s.sync.durable(nil, s.dir)
+}
+
+// replace writes data over the existing record of id: into the spare,
+// swapped with the record (see FileStore), or, where the file system cannot
+// swap names, into a temporary file renamed over it. The caller holds the
+// lock of id.
+func (s *FileStore) replace(id string, data []byte) error {
+	if !s.noExchange.Load() {
+		err := s.swapSpare(id, data)
+		if !errors.Is(err, errNoExchange) {
+			return err
+		}
+		s.noExchange.Store(true)
+	}
+	return s.renameTemp(id, data)
+}
+
+// errNoExchange reports a file system that cannot exchange two names.
+var errNoExchange = errors.New("file system cannot exchange names")
+
+func (s *FileStore) swapSpare(id string, data []byte) (err error) {
+	spare := filepath.Join(s.spares, id+".json")
+	f, err := os.OpenFile(spare, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if cErr := f.Close(); err == nil {
+			err = cErr
+		}
+	}()
+	if _, err := f.WriteAt(data, 0); err != nil {
+		return err
+	}
+	if err := f.Truncate(int64(len(data))); err != nil {
+		return err
+	}
+	if err := s.sync.data(f); err != nil {
+		return err
+	}
+	if err := exchange(spare, s.path(id)); err != nil {
+		return err
+	}
+	return s.sync.durable(nil, s.dir, s.spares)
+}
+
+func (s *FileStore) renameTemp(id string, data []byte) (err error) {
+	tmp, err := s.scratch.temp(data)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if cErr := tmp.Close(); err == nil {
+			err = cErr
+		}
+		if err != nil {
 			os.Remove(tmp.Name())
 		}
 	}()
 	if err := s.sync.data(tmp); err != nil {
 		return err
 	}
-	if create {
-		err = os.Link(tmp.Name(), s.path(id))
-		if errors.Is(err, fs.ErrExist) {
-			return flow.ErrExists
-		}
-	} else {
-		err = os.Rename(tmp.Name(), s.path(id))
-	}
-	if err != nil {
+	if err := os.Rename(tmp.Name(), s.path(id)); err != nil {
 		return err
 	}
 	return s.sync.durable(nil, s.dir)

@@ -3,7 +3,6 @@ package local
 import (
 	"os"
 	"sync"
-	"syscall"
 )
 
 // Durability says how a store makes its writes durable. Every mode fsyncs
@@ -42,14 +41,8 @@ type syncer interface {
 }
 
 func newSyncer(root string, d Durability) (syncer, error) {
-	if d == GroupCommit && sysSyncfs >= 0 {
-		f, err := os.Open(root)
-		if err != nil {
-			return nil, err
-		}
-		g := &groupSyncer{root: f}
-		g.cond = sync.NewCond(&g.mu)
-		return g, nil
+	if d == GroupCommit && haveSyncfs {
+		return openGroup(root)
 	}
 	return fileSyncer{}, nil
 }
@@ -87,7 +80,14 @@ func (fileSyncer) close() error { return nil }
 // after the barrier was entered has finished, so it covers everything the
 // caller wrote before. While one syncfs runs, every writer arriving meanwhile
 // waits for the next one, which then covers them all.
+//
+// One syncfs flushes a whole file system, so the store and the audit log
+// (and any other writer in the process) on one file system share one
+// groupSyncer: a second, independent stream of syncfs calls would only
+// flush the same journal twice as often.
 type groupSyncer struct {
+	dev  uint64
+	refs int // guarded by groups.mu
 	root *os.File
 
 	mu      sync.Mutex
@@ -98,9 +98,50 @@ type groupSyncer struct {
 	errs    map[uint64]error // recently failed generations
 }
 
+// groups holds the open groupSyncers, one per file system.
+var groups struct {
+	mu sync.Mutex
+	m  map[uint64]*groupSyncer
+}
+
+// openGroup returns the groupSyncer of the file system root is on, opening
+// it if it is the first writer there.
+func openGroup(root string) (*groupSyncer, error) {
+	dev, err := fsID(root)
+	if err != nil {
+		return nil, err
+	}
+	groups.mu.Lock()
+	defer groups.mu.Unlock()
+	if g := groups.m[dev]; g != nil {
+		g.refs++
+		return g, nil
+	}
+	f, err := os.Open(root)
+	if err != nil {
+		return nil, err
+	}
+	g := &groupSyncer{dev: dev, refs: 1, root: f}
+	g.cond = sync.NewCond(&g.mu)
+	if groups.m == nil {
+		groups.m = make(map[uint64]*groupSyncer)
+	}
+	groups.m[dev] = g
+	return g, nil
+}
+
 func (g *groupSyncer) data(*os.File) error               { return g.barrier() }
 func (g *groupSyncer) durable(*os.File, ...string) error { return g.barrier() }
-func (g *groupSyncer) close() error                      { return g.root.Close() }
+
+func (g *groupSyncer) close() error {
+	groups.mu.Lock()
+	defer groups.mu.Unlock()
+	if g.refs--; g.refs > 0 {
+		return nil
+	}
+	delete(groups.m, g.dev)
+	return g.root.Close()
+}
 
 func (g *groupSyncer) barrier() error {
 	g.mu.Lock()
@@ -136,26 +177,4 @@ func (g *groupSyncer) barrier() error {
 		}
 	}
 	return g.errs[need]
-}
-
-func syncfs(f *os.File) error {
-	rc, err := f.SyscallConn()
-	if err != nil {
-		return err
-	}
-	var errno syscall.Errno
-	if err := rc.Control(func(fd uintptr) {
-		for {
-			_, _, errno = syscall.Syscall(uintptr(sysSyncfs), fd, 0, 0)
-			if errno != syscall.EINTR {
-				return
-			}
-		}
-	}); err != nil {
-		return err
-	}
-	if errno != 0 {
-		return os.NewSyscallError("syncfs", errno)
-	}
-	return nil
 }

@@ -1,7 +1,16 @@
-//go:build !linux || !(amd64 || arm64)
+//go:build !linux
 
 package local
 
-// sysSyncfs is negative where syncfs(2) is not wired up: GroupCommit falls
-// back to PerFileSync.
-const sysSyncfs = -1
+import (
+	"errors"
+	"os"
+)
+
+// haveSyncfs is false where syncfs(2) does not exist: GroupCommit falls back
+// to PerFileSync.
+const haveSyncfs = false
+
+func syncfs(*os.File) error { return errors.ErrUnsupported }
+
+func fsID(string) (uint64, error) { return 0, errors.ErrUnsupported }

@@ -34,29 +34,162 @@ func openStore(t testing.TB, dir string, opts ...Option) *FileStore {
 	return s
 }
 
+// TestFileStoreConformance runs the suite with each durability, and with
+// updates by temporary file and rename as on a file system that cannot
+// exchange names.
 func TestFileStoreConformance(t *testing.T) {
 	for _, d := range []Durability{GroupCommit, PerFileSync} {
-		t.Run(d.String(), func(t *testing.T) {
-			storetest.Run(t, func(t *testing.T) (flow.Store, flow.Store) {
-				dir := t.TempDir()
-				return openStore(t, dir, WithDurability(d)), openStore(t, dir, WithDurability(d))
+		for _, rename := range []bool{false, true} {
+			name := d.String()
+			if rename {
+				name += "/rename"
+			}
+			t.Run(name, func(t *testing.T) {
+				storetest.Run(t, func(t *testing.T) (flow.Store, flow.Store) {
+					dir := t.TempDir()
+					a, b := openStore(t, dir, WithDurability(d)), openStore(t, dir, WithDurability(d))
+					a.noExchange.Store(rename)
+					b.noExchange.Store(rename)
+					return a, b
+				})
 			})
-		})
+		}
 	}
 }
 
+// TestFileAuditConformance runs the suite with each durability, and with
+// records written through the scratch directory as where there are no
+// unnamed files.
 func TestFileAuditConformance(t *testing.T) {
 	for _, d := range []Durability{GroupCommit, PerFileSync} {
-		t.Run(d.String(), func(t *testing.T) {
-			storetest.RunAudit(t, func(t *testing.T) storetest.AuditLog {
-				a, err := NewFileAudit(t.TempDir(), WithDurability(d))
-				if err != nil {
-					t.Fatalf("NewFileAudit: %v", err)
-				}
-				t.Cleanup(func() { a.Close() })
-				return a
+		for _, named := range []bool{false, true} {
+			name := d.String()
+			if named {
+				name += "/named"
+			}
+			t.Run(name, func(t *testing.T) {
+				storetest.RunAudit(t, func(t *testing.T) storetest.AuditLog {
+					a, err := NewFileAudit(t.TempDir(), WithDurability(d))
+					if err != nil {
+						t.Fatalf("NewFileAudit: %v", err)
+					}
+					if named {
+						a.unnamed.Store(false)
+					}
+					t.Cleanup(func() { a.Close() })
+					return a
+				})
 			})
-		})
+		}
+	}
+}
+
+// TestFileStoreSpare checks the update path: the spare holds the previous
+// version after an update, and a spare torn by a crash mid-write is never
+// read and is overwritten by the next update.
+func TestFileStoreSpare(t *testing.T) {
+	if !haveExchange(t) {
+		t.Skip("this file system cannot exchange names; the rename variant of the conformance suite covers it")
+	}
+	dir := t.TempDir()
+	s := openStore(t, dir)
+	ctx := t.Context()
+	r := &flow.Request{ID: "0195a3c0-0000-7000-8000-000000000007", Kind: flow.KindCreate, State: flow.Planning, Version: 1}
+	if err := s.Create(ctx, r); err != nil {
+		t.Fatalf("Create: %v", err)
+	}
+	first, err := os.ReadFile(s.path(r.ID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Version = 2
+	if err := s.Update(ctx, r); err != nil {
+		t.Fatalf("Update: %v", err)
+	}
+	spare := filepath.Join(dir, "spare", r.ID+".json")
+	if got, err := os.ReadFile(spare); err != nil || string(got) != string(first) {
+		t.Errorf("spare after the first update = %q, %v; want the first version %q", got, err, first)
+	}
+	if s.noExchange.Load() {
+		t.Fatal("the store fell back to rename on a file system that can exchange names")
+	}
+
+	// A crash while the next update wrote the spare.
+	if err := os.WriteFile(spare, []byte(`{"id": "0195a3c0-0000-7000-8000-000000000007", "version": 3, "sta`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	reopened := openStore(t, dir)
+	got, err := reopened.Get(ctx, r.ID)
+	if err != nil {
+		t.Fatalf("Get with a torn spare: %v", err)
+	}
+	if diff := cmp.Diff(r, got); diff != "" {
+		t.Errorf("Get with a torn spare (-want +got):\n%s", diff)
+	}
+	if list, err := reopened.List(ctx, flow.Filter{}); err != nil || len(list) != 1 {
+		t.Errorf("List with a torn spare = %d requests, %v; want 1", len(list), err)
+	}
+	got.Version = 3
+	if err := reopened.Update(ctx, got); err != nil {
+		t.Fatalf("Update over a torn spare: %v", err)
+	}
+	if again, err := s.Get(ctx, r.ID); err != nil || again.Version != 3 {
+		t.Errorf("after the update: Version %v, %v; want 3", again, err)
+	}
+}
+
+// haveExchange reports whether the test's temporary directory is on a file
+// system that can exchange names.
+func haveExchange(t *testing.T) bool {
+	dir := t.TempDir()
+	a, b := filepath.Join(dir, "a"), filepath.Join(dir, "b")
+	for _, p := range []string{a, b} {
+		if err := os.WriteFile(p, nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	err := exchange(a, b)
+	if err != nil && !errors.Is(err, errNoExchange) {
+		t.Fatalf("exchange: %v", err)
+	}
+	return err == nil
+}
+
+// TestGroupCommitShared checks that the store and the audit log on one file
+// system share one group commit, and that closing one leaves the other's
+// working.
+func TestGroupCommitShared(t *testing.T) {
+	if !haveSyncfs {
+		t.Skip("no syncfs here: GroupCommit is PerFileSync")
+	}
+	dir := t.TempDir()
+	s, err := NewFileStore(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := NewFileAudit(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, ok := s.sync.(*groupSyncer)
+	if !ok || a.sync != s.sync {
+		t.Fatalf("store flushes with %T, audit with %T: want one shared *groupSyncer", s.sync, a.sync)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	rec := flow.AuditRecord{RequestID: "0195a3c0-0000-7000-8000-000000000001", Seq: 1, At: time.Date(2026, 1, 3, 0, 0, 0, 0, time.UTC)}
+	if err := a.Record(t.Context(), rec); err != nil {
+		t.Fatalf("Record after the store closed: %v", err)
+	}
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	groups.mu.Lock()
+	left := groups.m[g.dev]
+	groups.mu.Unlock()
+	if left != nil {
+		t.Errorf("group commit of the file system still open after its last writer closed")
 	}
 }
 

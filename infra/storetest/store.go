@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -27,6 +28,7 @@ func Run(t *testing.T, newStore NewStore) {
 	t.Run("ConcurrentCreate", func(t *testing.T) { testConcurrentCreate(t, newStore) })
 	t.Run("ConcurrentUpdate", func(t *testing.T) { testConcurrentUpdate(t, newStore) })
 	t.Run("NoLostUpdates", func(t *testing.T) { testNoLostUpdates(t, newStore) })
+	t.Run("ReadsWhileWriting", func(t *testing.T) { testReadsWhileWriting(t, newStore) })
 }
 
 func testRoundTrip(t *testing.T, newStore NewStore) {
@@ -319,5 +321,63 @@ func testNoLostUpdates(t *testing.T, newStore NewStore) {
 	}
 	if want := int64(1 + workers*increments); got.Version != want {
 		t.Errorf("Version = %d after %d increments from 1, want %d: an update was lost", got.Version, workers*increments, want)
+	}
+}
+
+// testReadsWhileWriting has readers Get a request on one handle while a
+// writer keeps replacing it, with records of very different sizes, on the
+// other: every read must return one whole version, never a mix of two.
+func testReadsWhileWriting(t *testing.T, newStore NewStore) {
+	s, other := newStore(t)
+	ctx := t.Context()
+	// Version v carries a pad of padLen(v) copies of one letter, so a read
+	// that mixes two versions shows as a pad of the wrong length or letters.
+	padLen := func(v int64) int { return 1 + int(v*7919%(96<<10)) }
+	pad := func(v int64) string { return strings.Repeat(string(rune('a'+v%26)), padLen(v)) }
+	r := minimal(1)
+	r.Inputs = map[string]string{"pad": pad(r.Version)}
+	if err := s.Create(ctx, r); err != nil {
+		t.Fatalf("Create: %v", err)
+	}
+	const updates, readers = 60, 3
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	errs := make(chan error, readers+1)
+	wg.Go(func() {
+		defer close(done)
+		for range updates {
+			r.Version++
+			r.Inputs = map[string]string{"pad": pad(r.Version)}
+			if err := s.Update(ctx, r); err != nil {
+				errs <- fmt.Errorf("Update to version %d: %w", r.Version, err)
+				return
+			}
+		}
+	})
+	for range readers {
+		wg.Go(func() {
+			for {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				got, err := other.Get(ctx, id(1))
+				if err != nil {
+					errs <- fmt.Errorf("Get while writing: %w", err)
+					return
+				}
+				if p := got.Inputs["pad"]; p != pad(got.Version) {
+					errs <- fmt.Errorf("Get returned version %d with a pad of %d bytes starting %q, want %d bytes of %q: a torn read",
+						got.Version, len(p), p[:min(len(p), 3)], padLen(got.Version), pad(got.Version)[:1])
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
 	}
 }
