@@ -75,9 +75,24 @@ type frame struct {
 type waiter struct {
 	id string
 	ch chan ackFrame // buffered: gets the ack, or the error ending the wait
-	at time.Time     // when first queued: when Slack's timer starts
-	c  *conn         // the connection it was queued on last; guarded by Fake.mu
+	// then, when set, takes the ack instead of ch, on the goroutine that
+	// read it (SendChains).
+	then   func(ackFrame)
+	queued atomic.Int64 // unix nanoseconds of the first queueing: when Slack's timer starts
+	c      *conn        // the connection it was queued on last; guarded by Fake.mu
 }
+
+// done ends w's wait with a.
+func (w *waiter) done(a ackFrame) {
+	if w.then != nil {
+		w.then(a)
+		return
+	}
+	w.ch <- a
+}
+
+// sentAt is when w's envelope was first queued.
+func (w *waiter) sentAt() time.Time { return time.Unix(0, w.queued.Load()) }
 
 // ackFrame is an ack as read off the socket, with when it was read, or
 // the error that ended the wait for it.
@@ -87,10 +102,13 @@ type ackFrame struct {
 	err     error
 }
 
+// outQueue is how many frames a connection holds before queueing blocks.
+const outQueue = 4096
+
 var errDraining = errors.New("slackfake: connection takes no more envelopes")
 
 func newConn(id int, ws *websocket.Conn) *conn {
-	return &conn{id: id, ws: ws, out: make(chan frame, 4096), closed: make(chan struct{}), wrote: make(chan struct{})}
+	return &conn{id: id, ws: ws, out: make(chan frame, outQueue), closed: make(chan struct{}), wrote: make(chan struct{})}
 }
 
 // write sends v as one text frame now, ahead of anything queued.
@@ -116,6 +134,9 @@ func (c *conn) queue(fr frame) (time.Time, error) {
 		return time.Time{}, errDraining
 	}
 	at := time.Now()
+	if fr.w != nil {
+		fr.w.queued.CompareAndSwap(0, at.UnixNano())
+	}
 	select {
 	case c.out <- fr:
 		return at, nil
@@ -305,14 +326,14 @@ func (f *Fake) ack(c *conn, id string, a ackFrame) {
 	}
 	f.mu.Unlock()
 	if w != nil {
-		w.ch <- a
+		w.done(a)
 	}
 }
 
 // finish ends w's wait with a unless it has ended already.
 func (f *Fake) finish(w *waiter, a ackFrame) {
 	if f.forget(w) {
-		w.ch <- a
+		w.done(a)
 	}
 }
 

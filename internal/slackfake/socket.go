@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -135,27 +137,14 @@ func (f *Fake) SendOn(ctx context.Context, id int, e Envelope) (json.RawMessage,
 }
 
 func (f *Fake) send(ctx context.Context, e Envelope, on int) (json.RawMessage, error) {
-	chosen := e.ID != ""
-	if !chosen {
-		e.ID = f.next("env-")
-	}
-	// Encoded on the caller's goroutine, so concurrent senders encode in
-	// parallel (a struct: cheaper to encode than a map, which matters when
-	// a benchmark sends thousands).
-	b, err := json.Marshal(envelopeFrame{ID: e.ID, Type: e.Type, Payload: e.Payload, AcceptsResponse: e.Type != "events_api",
-		RetryAttempt: e.RetryAttempt, RetryReason: e.RetryReason})
+	fr, err := f.encode(e)
 	if err != nil {
 		return nil, err
 	}
-	w := &waiter{id: e.ID, ch: make(chan ackFrame, 1)}
-	f.mu.Lock()
-	f.waiters[e.ID] = append(f.waiters[e.ID], w)
-	if _, counted := f.acks[e.ID]; chosen && !counted {
-		f.acks[e.ID] = 0
-	}
-	f.mu.Unlock()
-	w.at, err = f.deliver(frame{b: b, w: w, thread: e.Thread}, on)
-	if err != nil {
+	w := fr.w
+	w.ch = make(chan ackFrame, 1)
+	f.wait(w)
+	if _, err := f.deliver(fr, on); err != nil {
 		f.forget(w)
 		return nil, err
 	}
@@ -164,15 +153,138 @@ func (f *Fake) send(ctx context.Context, e Envelope, on int) (json.RawMessage, e
 		if a.err != nil {
 			return nil, a.err
 		}
-		return f.acked(e.Type, a, w.at), nil
+		return f.acked(e.Type, a, w.sentAt()), nil
 	case <-ctx.Done():
 		if !f.forget(w) { // acked (or failed) just now
 			if a := <-w.ch; a.err == nil {
-				return f.acked(e.Type, a, w.at), nil
+				return f.acked(e.Type, a, w.sentAt()), nil
 			}
 		}
 		return nil, ctx.Err()
 	}
+}
+
+// encode makes e's frame, with its waiter (not yet waiting), giving e an
+// ID if it has none. It runs on the caller's goroutine, so concurrent
+// senders encode in parallel (a struct: cheaper to encode than a map, which
+// matters when a benchmark sends thousands).
+func (f *Fake) encode(e Envelope) (frame, error) {
+	chosen := e.ID != ""
+	if !chosen {
+		e.ID = f.next("env-")
+	}
+	b, err := json.Marshal(envelopeFrame{ID: e.ID, Type: e.Type, Payload: e.Payload, AcceptsResponse: e.Type != "events_api",
+		RetryAttempt: e.RetryAttempt, RetryReason: e.RetryReason})
+	if err != nil {
+		return frame{}, err
+	}
+	if chosen {
+		f.mu.Lock()
+		if _, counted := f.acks[e.ID]; !counted {
+			f.acks[e.ID] = 0
+		}
+		f.mu.Unlock()
+	}
+	return frame{b: b, w: &waiter{id: e.ID}, thread: e.Thread}, nil
+}
+
+// wait registers w to take the next ack of its envelope ID.
+func (f *Fake) wait(w *waiter) {
+	f.mu.Lock()
+	f.waiters[w.id] = append(f.waiters[w.id], w)
+	f.mu.Unlock()
+}
+
+// SendChains sends len(chains) sequences of envelopes the way as many
+// concurrent senders calling Send in a loop would: each chain's envelopes
+// in order, each as soon as the one before it is acked. It returns once
+// every envelope is acked, or with the first error. Every envelope is
+// encoded before the first is sent, and the next envelope of a chain is
+// queued by the goroutine that read the previous one's ack, not by a
+// goroutine parked per chain: in a load test with a thousand senders,
+// their goroutines, wake-ups and encoding would otherwise take the machine
+// from the client under test about as much as the client itself uses.
+func (f *Fake) SendChains(ctx context.Context, chains [][]Envelope) error {
+	if len(chains) > outQueue {
+		return fmt.Errorf("slackfake: SendChains takes at most %d chains, got %d", outQueue, len(chains))
+	}
+	type link struct {
+		fr  frame
+		typ string
+	}
+	links := make([][]link, 0, len(chains))
+	for _, chain := range chains {
+		ls := make([]link, 0, len(chain))
+		for _, e := range chain {
+			fr, err := f.encode(e)
+			if err != nil {
+				return err
+			}
+			ls = append(ls, link{fr: fr, typ: e.Type})
+		}
+		if len(ls) > 0 {
+			links = append(links, ls)
+		}
+	}
+	if len(links) == 0 {
+		return nil
+	}
+	var (
+		left  atomic.Int64
+		mu    sync.Mutex
+		first error
+		all   = make(chan struct{})
+	)
+	left.Store(int64(len(links)))
+	end := func(err error) {
+		if err != nil {
+			mu.Lock()
+			if first == nil {
+				first = err
+			}
+			mu.Unlock()
+		}
+		if left.Add(-1) == 0 {
+			close(all)
+		}
+	}
+	var step func(ls []link)
+	step = func(ls []link) {
+		if len(ls) == 0 {
+			end(nil)
+			return
+		}
+		if err := ctx.Err(); err != nil {
+			end(err)
+			return
+		}
+		l := ls[0]
+		l.fr.w.then = func(a ackFrame) {
+			if a.err != nil {
+				end(a.err)
+				return
+			}
+			f.acked(l.typ, a, l.fr.w.sentAt())
+			step(ls[1:])
+		}
+		f.wait(l.fr.w)
+		if _, err := f.deliver(l.fr, 0); err != nil {
+			f.forget(l.fr.w)
+			end(err)
+		}
+	}
+	for _, ls := range links {
+		step(ls)
+	}
+	select {
+	case <-all:
+	case <-ctx.Done():
+		// Chains stop at their next ack; their ends are not waited for.
+		return ctx.Err()
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	return first
 }
 
 func (f *Fake) acked(typ string, a ackFrame, sent time.Time) json.RawMessage {

@@ -1,0 +1,75 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/tfpilot/tfpilot/flow"
+	"github.com/tfpilot/tfpilot/internal/slackfake"
+	"go.uber.org/zap"
+)
+
+// TestSendChains checks the fake Slack's load driver that
+// BenchmarkAckUnderLoad uses: every envelope of every chain is delivered
+// and acked once, each chain in order, with one OnAck per envelope.
+func TestSendChains(t *testing.T) {
+	fake := slackfake.New()
+	defer fake.Close()
+	var acks atomic.Int64
+	fake.OnAck = func(string, time.Duration) { acks.Add(1) }
+	eng := &slowEngine{seen: map[string][]flow.EventKind{}}
+	s, err := NewSlack(Options{BotToken: "xoxb-t", AppToken: "xapp-t", APIURL: fake.APIURL(), Engine: eng,
+		Logger: zap.NewNop(), PostInterval: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	if err := fake.WaitConns(ctx, len(s.conns)); err != nil {
+		t.Fatal(err)
+	}
+	const chains = 40
+	var in [][]slackfake.Envelope
+	for th := range chains {
+		var chain []slackfake.Envelope
+		for _, action := range []string{"approve:0", "replan:1", "cancel:2"} {
+			chain = append(chain, fake.ClickEnvelope(slackfake.Click{User: "U2", Channel: "C1",
+				MessageTS: fmt.Sprintf("1.%d", th), ActionID: action, Value: fmt.Sprintf("req-%d", th)}))
+		}
+		in = append(in, chain)
+	}
+	in = append(in, nil) // an empty chain is done at once
+	if err := fake.SendChains(ctx, in); err != nil {
+		t.Fatalf("SendChains: %v", err)
+	}
+	for !s.idle() {
+		time.Sleep(time.Millisecond)
+	}
+	eng.mu.Lock()
+	defer eng.mu.Unlock()
+	if len(eng.seen) != chains {
+		t.Fatalf("%d requests reached the engine, want %d", len(eng.seen), chains)
+	}
+	want := []flow.EventKind{flow.EvApprove, flow.EvReplan, flow.EvCancel}
+	for id, got := range eng.seen {
+		if !slices.Equal(got, want) {
+			t.Errorf("%s handled %v, want %v in order", id, got, want)
+		}
+	}
+	var total int
+	for _, c := range fake.Conns() {
+		total += c.Acks
+		if c.Acks != c.Envelopes {
+			t.Errorf("connection %d: %d envelopes, %d acks", c.ID, c.Envelopes, c.Acks)
+		}
+	}
+	if total != 3*chains || acks.Load() != 3*chains {
+		t.Errorf("%d acks read, OnAck called %d times; want %d", total, acks.Load(), 3*chains)
+	}
+}
