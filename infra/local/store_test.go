@@ -163,6 +163,21 @@ func TestGroupCommitShared(t *testing.T) {
 		t.Skip("no syncfs here: GroupCommit is PerFileSync")
 	}
 	dir := t.TempDir()
+	dev, err := fsID(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A store that "crashed" in another test was never closed and still
+	// holds its reference: count from what is there.
+	refs := func() int {
+		groups.mu.Lock()
+		defer groups.mu.Unlock()
+		if g := groups.m[dev]; g != nil {
+			return g.refs
+		}
+		return 0
+	}
+	before := refs()
 	s, err := NewFileStore(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -171,9 +186,11 @@ func TestGroupCommitShared(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	g, ok := s.sync.(*groupSyncer)
-	if !ok || a.sync != s.sync {
+	if _, ok := s.sync.(*groupSyncer); !ok || a.sync != s.sync {
 		t.Fatalf("store flushes with %T, audit with %T: want one shared *groupSyncer", s.sync, a.sync)
+	}
+	if got := refs(); got != before+2 {
+		t.Errorf("group commit references = %d with the store and the audit log open, want %d", got, before+2)
 	}
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
@@ -185,11 +202,8 @@ func TestGroupCommitShared(t *testing.T) {
 	if err := a.Close(); err != nil {
 		t.Fatal(err)
 	}
-	groups.mu.Lock()
-	left := groups.m[g.dev]
-	groups.mu.Unlock()
-	if left != nil {
-		t.Errorf("group commit of the file system still open after its last writer closed")
+	if got := refs(); got != before {
+		t.Errorf("group commit references = %d after both closed, want %d (the file system's flusher is released with its last writer)", got, before)
 	}
 }
 
@@ -247,6 +261,7 @@ func TestFileStoreCrashLeftovers(t *testing.T) {
 	}
 	torn.Close()
 	crashed.scratch.lock.Close() // the process died: its lock is gone, its files are not
+	crashed.sync.close()         // and so is its flusher
 
 	reopened := openStore(t, dir)
 	got, err := reopened.Get(t.Context(), r.ID)
