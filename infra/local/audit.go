@@ -21,10 +21,10 @@ import (
 // at <dir>/audit/<yyyy>/<mm>/<dd>/<request-id>/<seq>.json, dated by the
 // record's time in UTC. It implements flow.Audit.
 //
-// A record is written to a new file that has no name yet, flushed with its
-// name, and given its name with a hard link, which fails if the name is
-// taken: records are never overwritten, and a crash never leaves a partial
-// one.
+// A record is written to a new file that has no name yet, given its name
+// with a hard link, which fails if the name is taken, and then flushed with
+// its name: records are never overwritten, and a crash never leaves a
+// partial one that was acknowledged.
 type FileAudit struct {
 	durableWriter
 	dir     string      // <root>/audit
@@ -115,15 +115,22 @@ func (a *FileAudit) create(dir, path string, data []byte) (*os.File, error) {
 	if a.unnamed.Load() {
 		f, err := openUnnamed(dir)
 		if err == nil {
-			if _, err = f.Write(data); err == nil {
-				if err = linkUnnamed(f, path); err == nil {
-					return f, nil
-				}
+			if _, err = f.Write(data); err != nil {
+				f.Close()
+				return nil, err
+			}
+			err = link(f, path)
+			if err == nil {
+				return f, nil
 			}
 			f.Close()
-			return nil, err
-		}
-		if !errors.Is(err, errNoTmpfile) {
+			if errors.Is(err, fs.ErrExist) {
+				return nil, err
+			}
+			// Linking through /proc can be refused (a restricted /proc, a
+			// security module): write this record and later ones the
+			// other way.
+		} else if !errors.Is(err, errNoTmpfile) {
 			return nil, err
 		}
 		a.unnamed.Store(false)
@@ -153,6 +160,9 @@ func (a *FileAudit) repair(path string, data []byte, dirs []string) error {
 	}
 	return a.sync.durable(tmp, dirs...)
 }
+
+// link names an unnamed file; a variable so that a test can refuse it.
+var link = linkUnnamed
 
 // errNoTmpfile reports a system without unnamed temporary files.
 var errNoTmpfile = errors.New("unnamed temporary files are not supported")

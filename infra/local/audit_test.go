@@ -3,6 +3,7 @@ package local
 import (
 	"os"
 	"path/filepath"
+	"syscall"
 	"testing"
 	"time"
 
@@ -62,5 +63,42 @@ func TestAuditRepairsTornRecord(t *testing.T) {
 		if diff := cmp.Diff([]flow.AuditRecord{rec}, got); diff != "" {
 			t.Errorf("Records after the retry (-want +got):\n%s", diff)
 		}
+	}
+}
+
+// TestAuditLinkRefused checks that a record whose unnamed file cannot be
+// linked (a restricted /proc) is written the other way, and so are the
+// records after it.
+func TestAuditLinkRefused(t *testing.T) {
+	a, err := NewFileAudit(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	if !a.unnamed.Load() {
+		t.Skip("no unnamed files here: every record is written through the scratch directory already")
+	}
+	calls := 0
+	link = func(*os.File, string) error { calls++; return &os.LinkError{Op: "link", Err: syscall.EPERM} }
+	defer func() { link = linkUnnamed }()
+	at := time.Date(2026, 1, 3, 0, 0, 0, 0, time.UTC)
+	want := []flow.AuditRecord{
+		{RequestID: "0195a3c0-0000-7000-8000-000000000001", Seq: 1, At: at, Event: "confirm"},
+		{RequestID: "0195a3c0-0000-7000-8000-000000000001", Seq: 2, At: at, Event: "approve"},
+	}
+	for _, rec := range want {
+		if err := a.Record(t.Context(), rec); err != nil {
+			t.Fatalf("Record %d with linking refused: %v", rec.Seq, err)
+		}
+	}
+	if calls != 1 {
+		t.Errorf("link tried %d times, want once (then the other way for good)", calls)
+	}
+	got, err := a.Records(t.Context(), want[0].RequestID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("Records (-want +got):\n%s", diff)
 	}
 }
