@@ -1,7 +1,6 @@
 package bot
 
 import (
-	"context"
 	"fmt"
 	"slices"
 	"sync/atomic"
@@ -10,7 +9,6 @@ import (
 
 	"github.com/tfpilot/tfpilot/flow"
 	"github.com/tfpilot/tfpilot/internal/slackfake"
-	"go.uber.org/zap"
 )
 
 // TestSendChains checks the fake Slack's load driver that
@@ -21,19 +19,8 @@ func TestSendChains(t *testing.T) {
 	defer fake.Close()
 	var acks atomic.Int64
 	fake.OnAck = func(string, time.Duration) { acks.Add(1) }
-	eng := &slowEngine{seen: map[string][]flow.EventKind{}}
-	s, err := NewSlack(Options{BotToken: "xoxb-t", AppToken: "xapp-t", APIURL: fake.APIURL(), Engine: eng,
-		Logger: zap.NewNop(), PostInterval: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(t.Context())
-	done := make(chan error, 1)
-	go func() { done <- s.Run(ctx) }()
-	defer func() { cancel(); <-done }()
-	if err := fake.WaitConns(ctx, len(s.conns)); err != nil {
-		t.Fatal(err)
-	}
+	s, eng := runBot(t, fake, 2)
+	ctx := t.Context()
 	const chains = 40
 	var in [][]slackfake.Envelope
 	for th := range chains {
