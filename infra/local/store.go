@@ -37,11 +37,11 @@ import (
 // replaces is what costs: on the ext4 of our CI machine, eight writers
 // manage ~2,000 create-and-rename-over cycles a second, against ~300,000
 // rewrites of an existing file (neither flushed); the swap creates and
-// frees nothing. Because the next update rewrites what was the record, readers
-// take the request's lock shared while they read. Where the file system
-// cannot exchange names, updates fall back to a new temporary file renamed
-// over the record. A spare may hold a torn write after a crash; it is never
-// read, only overwritten.
+// frees nothing. Because the next update rewrites what was the record,
+// readers take the request's lock shared while they read. Where the file
+// system cannot exchange names, updates fall back to a new temporary file
+// renamed over the record. A spare may hold a torn write after a crash; it
+// is never read, only overwritten.
 type FileStore struct {
 	durableWriter
 	dir    string // <root>/requests
