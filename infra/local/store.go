@@ -260,14 +260,8 @@ func (s *FileStore) read(id string) ([]byte, error) {
 		return nil, err
 	}
 	defer lock.Close()
-	for {
-		err = syscall.Flock(int(lock.Fd()), syscall.LOCK_SH)
-		if !errors.Is(err, syscall.EINTR) {
-			break
-		}
-	}
-	if err != nil {
-		return nil, fmt.Errorf("lock %s: %w", lock.Name(), err)
+	if err := flock(lock, syscall.LOCK_SH); err != nil {
+		return nil, err
 	}
 	return os.ReadFile(s.path(id))
 }
