@@ -122,27 +122,28 @@ func (c *conn) write(v any) error {
 	return c.ws.WriteMessage(websocket.TextMessage, b)
 }
 
-// queue puts fr behind the frames queued before it and returns the moment
-// it did: when Slack's 3-second timer starts, for Slack starts it when it
-// hands an envelope to a connection, not when the bytes reach a client
-// that has fallen behind. A connection that is draining or has ended
-// refuses envelopes (errDraining), so the caller picks another.
-func (c *conn) queue(fr frame) (time.Time, error) {
+// queue puts fr behind the frames queued before it and stamps its waiter
+// with the moment it did, unless an earlier queueing already had: Slack's
+// 3-second timer starts when it first hands an envelope to a connection,
+// not when the bytes reach a client that has fallen behind. The stamp is
+// taken before the frame can be written, so whoever reads its ack sees it.
+// A connection that is draining or has ended refuses envelopes
+// (errDraining), so the caller picks another.
+func (c *conn) queue(fr frame) error {
 	c.qmu.Lock()
 	defer c.qmu.Unlock()
 	if c.ended || (c.draining && fr.w != nil) {
-		return time.Time{}, errDraining
+		return errDraining
 	}
-	at := time.Now()
 	if fr.w != nil {
-		fr.w.queued.CompareAndSwap(0, at.UnixNano())
+		fr.w.queued.CompareAndSwap(0, time.Now().UnixNano())
 	}
 	select {
 	case c.out <- fr:
-		return at, nil
+		return nil
 	case <-c.closed:
 		// end drains out only after taking qmu, so nothing is stranded.
-		return time.Time{}, errDraining
+		return errDraining
 	}
 }
 
@@ -219,7 +220,7 @@ func (f *Fake) end(c *conn) {
 	c.qmu.Unlock()
 	<-c.wrote
 	if fr := c.unwritten; fr.w != nil {
-		if _, err := f.deliver(fr, 0); err != nil {
+		if err := f.deliver(fr, 0); err != nil {
 			f.finish(fr.w, ackFrame{err: ErrConnClosed})
 		}
 	}
@@ -227,7 +228,7 @@ func (f *Fake) end(c *conn) {
 		select {
 		case fr := <-c.out:
 			if fr.w != nil {
-				if _, err := f.deliver(fr, 0); err != nil {
+				if err := f.deliver(fr, 0); err != nil {
 					f.finish(fr.w, ackFrame{err: ErrConnClosed})
 				}
 			}
@@ -257,20 +258,20 @@ func (f *Fake) end(c *conn) {
 
 // deliver queues an envelope frame on connection on (its ID), or on the
 // live connection Spread picks when on is 0.
-func (f *Fake) deliver(fr frame, on int) (time.Time, error) {
+func (f *Fake) deliver(fr frame, on int) error {
 	for {
 		f.mu.Lock()
 		c, err := f.pickLocked(fr.thread, on)
 		if err != nil {
 			f.mu.Unlock()
-			return time.Time{}, err
+			return err
 		}
 		fr.w.c = c
 		f.mu.Unlock()
-		at, err := c.queue(fr)
+		err = c.queue(fr)
 		if errors.Is(err, errDraining) {
 			if on != 0 {
-				return time.Time{}, ErrConnClosed
+				return ErrConnClosed
 			}
 			// c left the live set before it refused: pick again.
 			continue
@@ -278,7 +279,7 @@ func (f *Fake) deliver(fr frame, on int) (time.Time, error) {
 		if err == nil {
 			c.envelopes.Add(1)
 		}
-		return at, err
+		return err
 	}
 }
 
@@ -445,7 +446,7 @@ func (f *Fake) DisconnectConn(id int, reason string) error {
 	if err != nil {
 		return err
 	}
-	if _, err := c.queue(frame{b: b}); err != nil {
+	if err := c.queue(frame{b: b}); err != nil {
 		return fmt.Errorf("connection %d: %w", id, ErrConnClosed)
 	}
 	return nil

@@ -144,7 +144,7 @@ func (f *Fake) send(ctx context.Context, e Envelope, on int) (json.RawMessage, e
 	w := fr.w
 	w.ch = make(chan ackFrame, 1)
 	f.wait(w)
-	if _, err := f.deliver(fr, on); err != nil {
+	if err := f.deliver(fr, on); err != nil {
 		f.forget(w)
 		return nil, err
 	}
@@ -268,7 +268,7 @@ func (f *Fake) SendChains(ctx context.Context, chains [][]Envelope) error {
 			step(ls[1:])
 		}
 		f.wait(l.fr.w)
-		if _, err := f.deliver(l.fr, 0); err != nil {
+		if err := f.deliver(l.fr, 0); err != nil {
 			f.forget(l.fr.w)
 			end(err)
 		}
