@@ -60,3 +60,31 @@ func TestSendChains(t *testing.T) {
 		t.Errorf("%d acks read, OnAck called %d times; want %d", total, acks.Load(), 3*chains)
 	}
 }
+
+// TestChainsSendOnce: prepared chains go out once; sending them again is
+// an error, not a second round of envelopes whose acks nobody waits for.
+func TestChainsSendOnce(t *testing.T) {
+	fake := slackfake.New()
+	defer fake.Close()
+	s, _ := runBot(t, fake, 1)
+	click := fake.ClickEnvelope(slackfake.Click{User: "U2", Channel: "C1", MessageTS: "1.1", ActionID: "approve:0", Value: "req-1"})
+	prepared, err := fake.PrepareChains([][]slackfake.Envelope{{click}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := prepared.Send(t.Context()); err != nil {
+		t.Fatalf("first Send: %v", err)
+	}
+	if err := prepared.Send(t.Context()); err == nil {
+		t.Fatal("second Send of the same chains succeeded, want an error")
+	}
+	for !s.idle() {
+		time.Sleep(time.Millisecond)
+	}
+	if n := len(fake.Conns()); n != 1 {
+		t.Fatalf("%d connections, want 1", n)
+	}
+	if c := fake.Conns()[0]; c.Envelopes != 1 || c.Acks != 1 {
+		t.Fatalf("%d envelopes, %d acks; want 1 and 1", c.Envelopes, c.Acks)
+	}
+}

@@ -123,7 +123,15 @@ func New() *Fake {
 		acks:      map[string]int{},
 		threads:   maphash.MakeSeed(),
 	}
-	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
+	// httptest's server on a listener of our own: see listen.
+	f.srv = httptest.NewUnstartedServer(http.HandlerFunc(f.serve))
+	l, err := listen()
+	if err != nil {
+		panic("slackfake: " + err.Error()) // as httptest does when it cannot listen
+	}
+	_ = f.srv.Listener.Close()
+	f.srv.Listener = l
+	f.srv.Start()
 	return f
 }
 

@@ -196,21 +196,35 @@ func (f *Fake) wait(w *waiter) {
 }
 
 // SendChains sends len(chains) sequences of envelopes the way as many
-// concurrent senders calling Send in a loop would: each chain's envelopes
-// in order, each as soon as the one before it is acked. It returns once
-// every envelope is acked, or with the first error. Every envelope is
-// encoded before the first is sent, and the next envelope of a chain is
-// queued by the goroutine that read the previous one's ack, not by a
-// goroutine parked per chain: in a load test with a thousand senders,
-// their goroutines, wake-ups and encoding would otherwise take the machine
-// from the client under test about as much as the client itself uses.
+// concurrent senders calling Send in a loop would: PrepareChains, then
+// Chains.Send.
 func (f *Fake) SendChains(ctx context.Context, chains [][]Envelope) error {
-	if len(chains) > outQueue {
-		return fmt.Errorf("slackfake: SendChains takes at most %d chains, got %d", outQueue, len(chains))
+	c, err := f.PrepareChains(chains)
+	if err != nil {
+		return err
 	}
-	type link struct {
-		fr  frame
-		typ string
+	return c.Send(ctx)
+}
+
+// Chains are envelope chains encoded by PrepareChains, to be sent once.
+type Chains struct {
+	f     *Fake
+	links [][]link
+	sent  atomic.Bool
+}
+
+type link struct {
+	fr  frame
+	typ string
+}
+
+// PrepareChains encodes every envelope of chains, for Chains.Send. A load
+// test encodes before it starts its clock (and before it measures the
+// heap), so that neither the time nor the garbage of encoding is charged
+// to the client under test.
+func (f *Fake) PrepareChains(chains [][]Envelope) (*Chains, error) {
+	if len(chains) > outQueue {
+		return nil, fmt.Errorf("slackfake: SendChains takes at most %d chains, got %d", outQueue, len(chains))
 	}
 	links := make([][]link, 0, len(chains))
 	for _, chain := range chains {
@@ -218,7 +232,7 @@ func (f *Fake) SendChains(ctx context.Context, chains [][]Envelope) error {
 		for _, e := range chain {
 			fr, err := f.encode(e)
 			if err != nil {
-				return err
+				return nil, err
 			}
 			ls = append(ls, link{fr: fr, typ: e.Type})
 		}
@@ -226,7 +240,22 @@ func (f *Fake) SendChains(ctx context.Context, chains [][]Envelope) error {
 			links = append(links, ls)
 		}
 	}
-	if len(links) == 0 {
+	return &Chains{f: f, links: links}, nil
+}
+
+// Send sends the chains: each chain's envelopes in order, each as soon as
+// the one before it is acked. It returns once every envelope is acked, or
+// with the first error. The next envelope of a chain is queued by the
+// goroutine that read the previous one's ack, not by a goroutine parked per
+// chain: in a load test with a thousand senders, their goroutines and
+// wake-ups would otherwise take the machine from the client under test.
+// Chains are sent once; a second Send fails.
+func (c *Chains) Send(ctx context.Context) error {
+	if c.sent.Swap(true) {
+		return errors.New("slackfake: these chains were sent already")
+	}
+	f := c.f
+	if len(c.links) == 0 {
 		return nil
 	}
 	var (
@@ -235,7 +264,7 @@ func (f *Fake) SendChains(ctx context.Context, chains [][]Envelope) error {
 		first error
 		all   = make(chan struct{})
 	)
-	left.Store(int64(len(links)))
+	left.Store(int64(len(c.links)))
 	end := func(err error) {
 		if err != nil {
 			mu.Lock()
@@ -273,7 +302,7 @@ func (f *Fake) SendChains(ctx context.Context, chains [][]Envelope) error {
 			end(err)
 		}
 	}
-	for _, ls := range links {
+	for _, ls := range c.links {
 		step(ls)
 	}
 	select {
