@@ -1,7 +1,8 @@
 # syntax=docker/dockerfile:1
 
 # Build a static binary: no cgo, no build paths or symbol tables in it.
-FROM golang:1.26 AS build
+# The toolchain go.mod names.
+FROM golang:1.27.3 AS build
 WORKDIR /src
 COPY go.mod go.sum ./
 RUN --mount=type=cache,target=/go/pkg/mod \

@@ -2,6 +2,8 @@ module github.com/tfpilot/tfpilot
 
 go 1.26.0
 
+toolchain go1.27.3
+
 require (
 	github.com/agext/levenshtein v1.2.3
 	github.com/aws/aws-sdk-go-v2 v1.48.0

@@ -4,7 +4,9 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"os"
 	"runtime"
+	"runtime/debug"
 	"runtime/pprof"
 	"slices"
 	"sync"
@@ -115,6 +117,11 @@ func BenchmarkAckUnderLoad(b *testing.B) {
 	// the clicking threads) and the bot (everything Run starts):
 	// go tool pprof -tags, or -tagfocus side=bot.
 	fakeLabels, botLabels := pprof.Labels("side", "fake"), pprof.Labels("side", "bot")
+	// The collector's target of `bot serve` (GCPercent), unless GOGC is set
+	// to measure another.
+	if os.Getenv("GOGC") == "" {
+		defer debug.SetGCPercent(debug.SetGCPercent(GCPercent))
+	}
 	var (
 		botMu   sync.Mutex
 		botLats []time.Duration

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tfpilot/tfpilot/bot"
+
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -130,5 +132,29 @@ func TestServeConfigStoreNeedsNoHome(t *testing.T) {
 	delete(env, "TFPILOT_DATA")
 	if _, err := parseServeConfig(env); err == nil || !strings.Contains(err.Error(), "TFPILOT_DATA") {
 		t.Errorf("default store without HOME: %v, want an error naming TFPILOT_DATA", err)
+	}
+}
+
+// TestGCPercent: the service sets its own GOGC only when the environment
+// names none.
+func TestGCPercent(t *testing.T) {
+	for _, tc := range []struct {
+		gogc string
+		want int
+		set  bool
+	}{
+		{"", bot.GCPercent, true},
+		{"100", 0, false},
+		{"off", 0, false},
+	} {
+		getenv := func(k string) string {
+			if k == "GOGC" {
+				return tc.gogc
+			}
+			return ""
+		}
+		if got, set := gcPercent(getenv); got != tc.want || set != tc.set {
+			t.Errorf("GOGC=%q: gcPercent = %d, %v; want %d, %v", tc.gogc, got, set, tc.want, tc.set)
+		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -62,12 +63,25 @@ func runServe(ctx context.Context, env *environ, args []string) error {
 	}
 	defer func() { _ = log.Sync() }()
 	log = log.With(zap.String("replica", cfg.Replica))
+	if p, ok := gcPercent(env.getenv); ok {
+		debug.SetGCPercent(p)
+		log.Debug("garbage collector", zap.Int("gogc", p))
+	}
 	if err := serve(ctx, cfg, log); err != nil {
 		log.Error("stopped", zap.Error(err))
 		return err
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// gcPercent is the GOGC the service sets for itself: bot.GCPercent, unless
+// the environment names one (then the runtime has already applied it).
+func gcPercent(getenv func(string) string) (int, bool) {
+	if getenv("GOGC") != "" {
+		return 0, false
+	}
+	return bot.GCPercent, true
 }
 
 func serve(ctx context.Context, cfg serveConfig, log *zap.Logger) error {
