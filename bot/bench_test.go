@@ -102,7 +102,7 @@ var benchConnections = flag.Int("connections", 0, "Socket Mode connections in Be
 // slack-go handing over the envelope to the ack being queued (under 1 ms);
 // the rest is frames waiting in the socket's receive buffer for slack-go's
 // reader and its one parsing goroutine per connection, and the ack's way
-// back. p99 is about twice p50 because each iteration starts after the
+// back. p99 is up to twice p50 because each iteration starts after the
 // engine has drained (~6 s idle), and on the 2-vCPU CI machine the first
 // 20-60 ms of a burst after idle run on one vCPU: the process's threads
 // wait on a run queue as long as they run (/proc/self/task/*/schedstat)
