@@ -18,9 +18,10 @@ const wanMSS = 1448
 // loopback's ~64 KB. With 64 KB segments, a client that falls behind a
 // burst of frames (BenchmarkAckUnderLoad) stalled for 200 ms or more about
 // one run in three: its receive buffer filled, Linux advertised a zero
-// window (nstat's TcpExtTCPToZeroWindowAdv), and as it does not reopen a
-// window smaller than a segment until half the buffer is free, the sender
-// waited for its persist timer. No client sees that from Slack; with
+// window (nstat's TcpExtTCPToZeroWindowAdv), and the sender went on only
+// when its persist timer fired. Linux advertises a receive window in whole
+// segments, so a 64 KB segment keeps it at zero until 64 KB of a fresh
+// connection's small buffer is free. No client sees that from Slack; with
 // internet-sized segments the window reopens as the client reads.
 func listen() (net.Listener, error) {
 	lc := net.ListenConfig{Control: func(_, _ string, c syscall.RawConn) error {

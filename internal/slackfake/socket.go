@@ -224,7 +224,7 @@ type link struct {
 // to the client under test.
 func (f *Fake) PrepareChains(chains [][]Envelope) (*Chains, error) {
 	if len(chains) > outQueue {
-		return nil, fmt.Errorf("slackfake: SendChains takes at most %d chains, got %d", outQueue, len(chains))
+		return nil, fmt.Errorf("slackfake: at most %d chains at once, got %d", outQueue, len(chains))
 	}
 	links := make([][]link, 0, len(chains))
 	for _, chain := range chains {
