@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"syscall"
 
 	"github.com/tfpilot/tfpilot/flow"
 )
@@ -124,7 +125,9 @@ func (a *FileAudit) create(dir, path string, data []byte) (*os.File, error) {
 				return f, nil
 			}
 			f.Close()
-			if errors.Is(err, fs.ErrExist) {
+			if !linkRefused(err) {
+				// The name is taken, or the file system failed (full,
+				// I/O error): the other way would fare no better.
 				return nil, err
 			}
 			// Linking through /proc can be refused (a restricted /proc, a
@@ -159,6 +162,12 @@ func (a *FileAudit) repair(path string, data []byte, dirs []string) error {
 		return err
 	}
 	return a.sync.durable(tmp, dirs...)
+}
+
+// linkRefused reports a link through /proc that the system does not allow
+// (as opposed to one that failed for the file system's own reasons).
+func linkRefused(err error) bool {
+	return errors.Is(err, fs.ErrPermission) || errors.Is(err, syscall.EPERM) || errors.Is(err, syscall.ENOENT)
 }
 
 // link names an unnamed file; a variable so that a test can refuse it.

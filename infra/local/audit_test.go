@@ -1,6 +1,7 @@
 package local
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"syscall"
@@ -100,5 +101,33 @@ func TestAuditLinkRefused(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("Records (-want +got):\n%s", diff)
+	}
+}
+
+// TestAuditLinkFails: a link that fails for the file system's own reasons
+// (here, a full disk) fails the record, and the next record still tries
+// unnamed files: only a refused link makes the log give them up.
+func TestAuditLinkFails(t *testing.T) {
+	a, err := NewFileAudit(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	if !a.unnamed.Load() {
+		skipOutsideCI(t, "no unnamed files (O_TMPFILE and /proc) here")
+	}
+	link = func(*os.File, string) error { return &os.LinkError{Op: "link", Err: syscall.ENOSPC} }
+	defer func() { link = linkUnnamed }()
+	rec := flow.AuditRecord{RequestID: "0195a3c0-0000-7000-8000-000000000002", Seq: 1,
+		At: time.Date(2026, 1, 3, 0, 0, 0, 0, time.UTC), Event: "confirm"}
+	if err := a.Record(t.Context(), rec); !errors.Is(err, syscall.ENOSPC) {
+		t.Fatalf("Record with a full disk: %v, want ENOSPC", err)
+	}
+	if !a.unnamed.Load() {
+		t.Error("a full disk made the log give up unnamed files")
+	}
+	link = linkUnnamed
+	if err := a.Record(t.Context(), rec); err != nil {
+		t.Fatalf("Record once the disk has room: %v", err)
 	}
 }
