@@ -153,8 +153,28 @@ func TestGCPercent(t *testing.T) {
 			}
 			return ""
 		}
-		if got, set := gcPercent(getenv); got != tc.want || set != tc.set {
+		got, set, err := gcPercent(getenv)
+		if err != nil {
+			t.Errorf("GOGC=%q: %v", tc.gogc, err)
+		}
+		if got != tc.want || set != tc.set {
 			t.Errorf("GOGC=%q: gcPercent = %d, %v; want %d, %v", tc.gogc, got, set, tc.want, tc.set)
+		}
+	}
+}
+
+// TestGCPercentTypo: a GOGC the runtime would quietly read as 100 stops
+// the service with a message that names it.
+func TestGCPercentTypo(t *testing.T) {
+	for _, v := range []string{"4OO", "400%", "of"} {
+		_, set, err := gcPercent(func(k string) string {
+			if k == "GOGC" {
+				return v
+			}
+			return ""
+		})
+		if err == nil || set || !strings.Contains(err.Error(), "GOGC") || !strings.Contains(err.Error(), v) {
+			t.Errorf("GOGC=%q: set %v, error %v; want an error naming GOGC and %q", v, set, err, v)
 		}
 	}
 }

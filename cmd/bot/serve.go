@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"time"
 
@@ -63,7 +64,11 @@ func runServe(ctx context.Context, env *environ, args []string) error {
 	}
 	defer func() { _ = log.Sync() }()
 	log = log.With(zap.String("replica", cfg.Replica))
-	if p, ok := gcPercent(env.getenv); ok {
+	p, set, err := gcPercent(env.getenv)
+	if err != nil {
+		return err
+	}
+	if set {
 		debug.SetGCPercent(p)
 		log.Debug("garbage collector", zap.Int("gogc", p))
 	}
@@ -76,12 +81,21 @@ func runServe(ctx context.Context, env *environ, args []string) error {
 }
 
 // gcPercent is the GOGC the service sets for itself: bot.GCPercent, unless
-// the environment names one (then the runtime has already applied it).
-func gcPercent(getenv func(string) string) (int, bool) {
-	if getenv("GOGC") != "" {
-		return 0, false
+// the environment names one (then the runtime has already applied it). The
+// runtime quietly takes 100 for a GOGC it cannot read, so a mistyped one
+// is an error here.
+func gcPercent(getenv func(string) string) (int, bool, error) {
+	switch v := getenv("GOGC"); {
+	case v == "":
+		return bot.GCPercent, true, nil
+	case v == "off":
+		return 0, false, nil
+	default:
+		if _, err := strconv.Atoi(v); err != nil {
+			return 0, false, fmt.Errorf("GOGC: %q is not a percentage (e.g. %d) or off", v, bot.GCPercent)
+		}
+		return 0, false, nil
 	}
-	return bot.GCPercent, true
 }
 
 func serve(ctx context.Context, cfg serveConfig, log *zap.Logger) error {
