@@ -30,7 +30,10 @@ const MaxAssignments = 100
 // Spaces around "=" are allowed ("name = logs"); "key=" followed by a space
 // is the empty value. Keys are letters, digits,
 // "_", "-" and "."; they are returned as typed (the registry normalises
-// them). A key given twice is an error.
+// them). A key of a few words separated by spaces ("Visibility Timeout =
+// 60", the way a form labels it) is read only when that assignment has its
+// line to itself: on a shared line "a=1 b c=2" the words could as well be a
+// value that lost its quotes. A key given twice is an error.
 func ParseAssignments(text string) (map[string]string, error) {
 	p := &assignParser{s: text}
 	out := map[string]string{}
@@ -47,8 +50,18 @@ func ParseAssignments(text string) (map[string]string, error) {
 		spaced := p.i
 		p.skipBlank()
 		spaced = p.i - spaced
+		alone := false // a key of several words, which must have its line to itself
 		if !p.eat('=') {
-			return nil, p.errorf(p.i, "expected = after %q (write %s=value)", Clip(key, 40), Clip(key, 40))
+			at := p.i
+			words, ok := p.words(start)
+			switch {
+			case !ok:
+				return nil, p.errorf(at, "expected = after %q (write %s=value)", Clip(key, 40), Clip(key, 40))
+			case !p.lineStart(start):
+				return nil, p.errorf(at, "expected = after %q (write %s=value; a name with spaces like %q works only on a line of its own)",
+					Clip(key, 40), Clip(key, 40), Clip(words, 40))
+			}
+			key, alone, spaced = words, true, 1
 		}
 		if spaced > 0 {
 			p.skipBlank() // "key = value"; but "key= next=1" leaves key empty
@@ -56,6 +69,10 @@ func ParseAssignments(text string) (map[string]string, error) {
 		v, err := p.value()
 		if err != nil {
 			return nil, err
+		}
+		if alone && !p.lineEnds() {
+			return nil, p.errorf(p.i, "a name with spaces like %q must be on a line of its own; quote a value that has spaces, or write %s=value on a shared line",
+				Clip(key, 40), Clip(snake(key), 40))
 		}
 		if _, dup := out[key]; dup {
 			return nil, p.errorf(start, "%q is given twice", Clip(key, 40))
@@ -76,11 +93,81 @@ func ParseAssignments(text string) (map[string]string, error) {
 func IsAssignment(text string) bool {
 	p := &assignParser{s: text}
 	p.skipSpace()
+	start := p.i
 	if p.key() == "" {
 		return false
 	}
 	p.skipBlank()
-	return p.eat('=')
+	if p.eat('=') {
+		return true
+	}
+	// A key of several words counts only as a whole line that parses, so a
+	// sentence with an "=" in it is not taken for input.
+	if _, ok := p.words(start); !ok {
+		return false
+	}
+	p.skipBlank()
+	if _, err := p.value(); err != nil {
+		return false
+	}
+	return p.lineEnds()
+}
+
+// maxKeyWords bounds a key written as words: the longest input labels run
+// to four words, and a longer run before "=" is more likely a sentence.
+const maxKeyWords = 5
+
+// words reads, from start, a key of two to maxKeyWords words separated by
+// spaces or tabs and followed by "=" on the same line. It returns the key
+// as typed and leaves p.i after the "="; when there is none, p.i is left
+// unchanged.
+func (p *assignParser) words(start int) (string, bool) {
+	was := p.i
+	p.i = start
+	end := start
+	for n := 1; n <= maxKeyWords; n++ {
+		if p.key() == "" {
+			break
+		}
+		end = p.i
+		p.skipBlank()
+		if p.eat('=') {
+			if n > 1 {
+				return p.s[start:end], true
+			}
+			break
+		}
+	}
+	p.i = was
+	return "", false
+}
+
+// lineStart reports whether only spaces and tabs come before i on its line.
+func (p *assignParser) lineStart(i int) bool {
+	for j := i - 1; j >= 0; j-- {
+		switch p.s[j] {
+		case '\n':
+			return true
+		case ' ', '\t', '\r':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// lineEnds skips spaces and tabs and reports whether the line ends there.
+func (p *assignParser) lineEnds() bool {
+	for p.i < len(p.s) && (p.s[p.i] == ' ' || p.s[p.i] == '\t' || p.s[p.i] == '\r') {
+		p.i++
+	}
+	return p.i == len(p.s) || p.s[p.i] == '\n'
+}
+
+// snake is a key of words as one word, for suggesting how to write it on
+// a shared line ("Visibility Timeout" → visibility_timeout).
+func snake(words string) string {
+	return strings.ToLower(strings.Join(strings.Fields(words), "_"))
 }
 
 type assignParser struct {

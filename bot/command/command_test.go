@@ -70,6 +70,17 @@ func TestParseAssignments(t *testing.T) {
 		{`l=["a", "b c"] m={"k": "v}"}`, map[string]string{"l": `["a", "b c"]`, "m": `{"k": "v}"}`}, false},
 		{"subnets=a,b,c", map[string]string{"subnets": "a,b,c"}, false},
 		{"empty= next=1", map[string]string{"empty": "", "next": "1"}, false},
+		{"Visibility Timeout = 60", map[string]string{"Visibility Timeout": "60"}, false},
+		{"Visibility Timeout=60", map[string]string{"Visibility Timeout": "60"}, false},
+		{"  Receive Wait Time Seconds =\t20  ", map[string]string{"Receive Wait Time Seconds": "20"}, false},
+		{"name=logs\nVisibility Timeout = 60\r\nfifo=yes", map[string]string{"name": "logs", "Visibility Timeout": "60", "fifo": "yes"}, false},
+		{`Description = "two words"`, map[string]string{"Description": "two words"}, false},
+		{"Visibility Timeout =\nname=x", map[string]string{"Visibility Timeout": "", "name": "x"}, false},
+		{"a=1 b=2", map[string]string{"a": "1", "b": "2"}, false},
+		{"Visibility Timeout = 60 name=x", nil, true},
+		{"name=x Visibility Timeout = 60", nil, true},
+		{"name=my bucket", nil, true},
+		{"one two three four five six = x", nil, true},
 		{"a=1 a=2", nil, true},
 		{"just words", nil, true},
 		{`q="open`, nil, true},
@@ -90,8 +101,31 @@ func TestParseAssignments(t *testing.T) {
 	}
 }
 
+// TestParseAssignmentsErrors checks what the person is told.
+func TestParseAssignmentsErrors(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"name=my bucket", `expected = after "bucket" (write bucket=value)`},
+		{"env=dev Visibility Timeout = 60", `expected = after "Visibility" (write Visibility=value; a name with spaces like "Visibility Timeout" works only on a line of its own)`},
+		{"Visibility Timeout = 60 name=x", `a name with spaces like "Visibility Timeout" must be on a line of its own; quote a value that has spaces, or write visibility_timeout=value on a shared line`},
+		{"Visibility Timeout = my queue", `a name with spaces like "Visibility Timeout" must be on a line of its own; quote a value that has spaces, or write visibility_timeout=value on a shared line`},
+	}
+	for _, tt := range tests {
+		_, err := ParseAssignments(tt.in)
+		var se *SyntaxError
+		if !errors.As(err, &se) {
+			t.Errorf("ParseAssignments(%q) error = %v, want a syntax error", tt.in, err)
+			continue
+		}
+		if diff := cmp.Diff(tt.want, se.Msg); diff != "" {
+			t.Errorf("ParseAssignments(%q) message (-want +got):\n%s", tt.in, diff)
+		}
+	}
+}
+
 func TestIsAssignment(t *testing.T) {
-	tests := map[string]bool{"name=x": true, "  name = x": true, "thanks!": false, "a b=c": false, "": false, "=x": false}
+	tests := map[string]bool{"name=x": true, "  name = x": true, "thanks!": false, "a b=c": true, "": false, "=x": false,
+		"Visibility Timeout = 60": true, "Visibility Timeout = 60\nname=x": true, "I think a = b because": false,
+		"so a b=c d": false, "one two three four five six = x": false, `Some Note = "open`: false}
 	for in, want := range tests {
 		if got := IsAssignment(in); got != want {
 			t.Errorf("IsAssignment(%q) = %v, want %v", in, got, want)
