@@ -113,22 +113,31 @@ func numberText(bf *big.Float) string {
 	return bf.Text('f', -1)
 }
 
-// parseList reads "a, b, c"; an empty text is an empty list.
+// parseList reads "a, b, c", [a, b, c] or ["a", "b", "c"] (see
+// collection.go); an empty text is an empty list.
 func parseList(ty cty.Type, s string) (cty.Value, string, error) {
 	ety := ty.ElementType()
+	items, err := splitItems(s, '[', ']')
+	if err != nil {
+		return cty.NilVal, "", badValue("%v; expected a comma-separated list, like %s", err, listExample(ety))
+	}
 	var elems []cty.Value
-	if strings.TrimSpace(s) != "" {
-		for i, part := range strings.Split(s, ",") {
-			part = strings.TrimSpace(part)
-			if part == "" {
-				return cty.NilVal, "", badValue("item %d is empty; expected a comma-separated list, like %s", i+1, listExample(ety))
-			}
-			v, err := parsePrimitive(ety, part)
-			if err != nil {
-				return cty.NilVal, "", badValue("item %d: %v", i+1, err)
-			}
-			elems = append(elems, v)
+	for i, item := range items {
+		if item == "" {
+			return cty.NilVal, "", badValue("item %d is empty; expected a comma-separated list, like %s", i+1, listExample(ety))
 		}
+		text, err := unquote(item)
+		if err != nil {
+			return cty.NilVal, "", badValue("item %d: %v", i+1, err)
+		}
+		if ety != cty.String {
+			text = strings.TrimSpace(text)
+		}
+		v, err := parsePrimitive(ety, text)
+		if err != nil {
+			return cty.NilVal, "", badValue("item %d: %v", i+1, err)
+		}
+		elems = append(elems, v)
 	}
 	var v cty.Value
 	switch {
@@ -144,7 +153,7 @@ func parseList(ty cty.Type, s string) (cty.Value, string, error) {
 	texts := make([]string, 0, len(elems))
 	for it := v.ElementIterator(); it.Next(); {
 		_, e := it.Element()
-		texts = append(texts, primitiveText(e))
+		texts = append(texts, itemText(primitiveText(e), "", false))
 	}
 	return v, strings.Join(texts, ", "), nil
 }
@@ -156,26 +165,42 @@ func listExample(ety cty.Type) string {
 	return "a, b, c"
 }
 
-// parseMap reads "k=v, k2=v2"; an empty text is an empty map.
+// mapExample is how a map is written, for errors.
+const mapExample = "expected key=value pairs separated by commas, like team=payments, tier=gold"
+
+// parseMap reads "k=v, k2=v2", {k=v, k2="v 2"}, {"k": "v"} and the like (see
+// collection.go); an empty text is an empty map.
 func parseMap(ty cty.Type, s string) (cty.Value, string, error) {
 	ety := ty.ElementType()
+	items, err := splitItems(s, '{', '}')
+	if err != nil {
+		return cty.NilVal, "", badValue("%v; %s", err, mapExample)
+	}
 	elems := map[string]cty.Value{}
-	if strings.TrimSpace(s) != "" {
-		for i, part := range strings.Split(s, ",") {
-			k, val, ok := strings.Cut(part, "=")
-			k, val = strings.TrimSpace(k), strings.TrimSpace(val)
-			if !ok || k == "" {
-				return cty.NilVal, "", badValue("item %d (%q) is not key=value; expected key=value pairs separated by commas, like team=payments, tier=gold", i+1, strings.TrimSpace(part))
+	for i, item := range items {
+		k, val, ok := cutItem(item)
+		if ok {
+			if k, err = unquote(k); err == nil {
+				val, err = unquote(val)
 			}
-			if _, dup := elems[k]; dup {
-				return cty.NilVal, "", badValue("key %q is given twice", k)
-			}
-			v, err := parsePrimitive(ety, val)
 			if err != nil {
-				return cty.NilVal, "", badValue("key %q: %v", k, err)
+				return cty.NilVal, "", badValue("item %d: %v", i+1, err)
 			}
-			elems[k] = v
 		}
+		if !ok || k == "" {
+			return cty.NilVal, "", badValue("item %d (%q) is not key=value; %s", i+1, item, mapExample)
+		}
+		if _, dup := elems[k]; dup {
+			return cty.NilVal, "", badValue("key %q is given twice", k)
+		}
+		if ety != cty.String {
+			val = strings.TrimSpace(val)
+		}
+		v, err := parsePrimitive(ety, val)
+		if err != nil {
+			return cty.NilVal, "", badValue("key %q: %v", k, err)
+		}
+		elems[k] = v
 	}
 	if len(elems) == 0 {
 		return cty.MapValEmpty(ety), "", nil
@@ -187,7 +212,7 @@ func parseMap(ty cty.Type, s string) (cty.Value, string, error) {
 	slices.Sort(keys)
 	texts := make([]string, len(keys))
 	for i, k := range keys {
-		texts[i] = k + "=" + primitiveText(elems[k])
+		texts[i] = itemText(k, "=", false) + "=" + itemText(primitiveText(elems[k]), "", true)
 	}
 	return cty.MapVal(elems), strings.Join(texts, ", "), nil
 }
