@@ -1,0 +1,182 @@
+package console
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io/fs"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclwrite"
+
+	"github.com/tfpilot/tfpilot/flow"
+	"github.com/tfpilot/tfpilot/flow/flowtest"
+	"github.com/tfpilot/tfpilot/registry"
+)
+
+// sessionOn is session over the module catalogue fsys instead of the flow
+// fakes' one.
+func sessionOn(t *testing.T, fsys fs.FS, user, script string) (string, []*flow.Request) {
+	t.Helper()
+	ports := flowtest.NewPorts()
+	cats, err := flowtest.CatalogsFromFS(fsys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ports.Catalogs = cats
+	var out bytes.Buffer
+	c := New(Options{Out: &out, User: user})
+	cfg := ports.Config("test")
+	cfg.Chat = c
+	eng, err := flow.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Attach(eng)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- eng.Run(ctx) }()
+	defer func() {
+		cancel()
+		<-done
+	}()
+	if err := c.Run(context.Background(), strings.NewReader(script)); err != nil {
+		t.Fatal(err)
+	}
+	rs, err := eng.List(context.Background(), flow.Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out.String(), rs
+}
+
+// repoModules is the repository's own module catalogue, which `bot local`
+// serves.
+func repoModules() fs.FS { return os.DirFS("../../modules") }
+
+// TestTypedCollections checks every way a key=value line writes a list or
+// a map, from the typed text to the HCL value in the request's file, along
+// the console's path: parseLine, the module's Resolve (as the engine does)
+// and Render (the engine's preview). registry's TestCollectionSyntax covers
+// the same texts as a form sends them.
+func TestTypedCollections(t *testing.T) {
+	cat, err := registry.Load(os.DirFS("../../registry/testdata/catalog"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, ok := cat.Module("widget")
+	if !ok {
+		t.Fatal("no widget module in registry/testdata/catalog")
+	}
+	tests := []struct {
+		typed string
+		field string
+		want  string // rendered HCL, or the error
+	}{
+		{`tags={a=b, c="d e"}`, "tags", `{ a = "b" c = "d e" }`},
+		{`tags={"a"="b"}`, "tags", `{ a = "b" }`},
+		{`tags={a:b}`, "tags", `{ a = "b" }`},
+		{`tags={"a":"b"}`, "tags", `{ a = "b" }`},
+		{`tags={"team": "pay ments", "tier": "gold"}`, "tags", `{ team = "pay ments" tier = "gold" }`},
+		{`tags = { a = b, c = "d e" }`, "tags", `{ a = "b" c = "d e" }`},
+		{"tags={\n  a = b\n  c = \"d e\"\n}", "tags", `{ a = "b" c = "d e" }`},
+		{`tags="a=b, c=d e"`, "tags", `{ a = "b" c = "d e" }`},
+		{`tags='a=b, c="d, e"'`, "tags", `{ a = "b" c = "d, e" }`},
+		{`tags=a=b,c=d`, "tags", `{ a = "b" c = "d" }`},
+		{`tags=company:team=payments`, "tags", `{ "company:team" = "payments" }`},
+		{`Tags = {a = b}`, "tags", `{ a = "b" }`},
+		{`tags={}`, "tags", `{}`},
+		{`tags=`, "tags", `{}`},
+		{`subnet_ids=[subnet-a, subnet-b]`, "subnet_ids", `["subnet-a", "subnet-b"]`},
+		{`subnet_ids=["subnet-a","subnet-b"]`, "subnet_ids", `["subnet-a", "subnet-b"]`},
+		{`subnet_ids=subnet-a,subnet-b`, "subnet_ids", `["subnet-a", "subnet-b"]`},
+		{`subnet_ids="subnet-a, subnet-b"`, "subnet_ids", `["subnet-a", "subnet-b"]`},
+		{`Subnet Ids = [subnet-a, subnet-b]`, "subnet_ids", `["subnet-a", "subnet-b"]`},
+		{`subnetIds=[]`, "subnet_ids", `[]`},
+		{`ports=[443, 80]`, "ports", `[80, 443]`},
+		{`ports="443, 80"`, "ports", `[80, 443]`},
+		{`tags={a=b`, "tags", "unbalanced brackets in value"},
+		{`tags="{a=b"`, "tags", "tags: starts with { but does not end with }; expected key=value pairs separated by commas, like team=payments, tier=gold"},
+		{`subnet_ids=[subnet-a`, "subnet_ids", "unbalanced brackets in value"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.typed, func(t *testing.T) {
+			got, err := typedValue(t, m, tt.typed, tt.field)
+			if err != nil {
+				got = err.Error()
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("%s (-want +got):\n%s", tt.typed, diff)
+			}
+		})
+	}
+}
+
+// typedValue reads one typed line and returns the HCL of field's value in
+// the request file it leads to, on one line.
+func typedValue(t *testing.T, m *registry.Module, typed, field string) (string, error) {
+	t.Helper()
+	l, err := parseLine(typed)
+	if err != nil {
+		return "", err
+	}
+	if l.kind != lineAssign {
+		t.Fatalf("parseLine(%q) is kind %d, not key=value", typed, l.kind)
+	}
+	canon, err := m.Resolve(l.inputs)
+	if err != nil {
+		return "", err
+	}
+	canon["name"] = "orders"
+	f, err := registry.Render(m, registry.RenderSpec{
+		RequestID: "0190f5e4-8c2a-7b3d-9e4f-123456789abc", Project: "payments", Environment: "dev",
+		Requester: "U1", CreatedAt: time.Date(2025, 3, 4, 5, 6, 7, 0, time.UTC), Values: canon,
+	})
+	if err != nil {
+		return "", err
+	}
+	hf, diags := hclwrite.ParseConfig(f.Content, f.Path, hcl.InitialPos)
+	if diags.HasErrors() {
+		t.Fatalf("rendered file does not parse: %v\n%s", diags, f.Content)
+	}
+	a := hf.Body().Blocks()[0].Body().GetAttribute(field)
+	if a == nil {
+		return "", errors.New("the file has no " + field)
+	}
+	return strings.Join(strings.Fields(string(a.Expr().BuildTokens(nil).Bytes())), " "), nil
+}
+
+// TestConsoleTypedMapAndSpacedKey: the reported session. A map typed with
+// braces becomes those tags in the file, not a key "{a"; a key written as
+// words on a line of its own sets the input it names.
+func TestConsoleTypedMapAndSpacedKey(t *testing.T) {
+	out, rs := sessionOn(t, repoModules(), "U1", strings.Join([]string{
+		"/tfpilot new s3-bucket env=dev name=logs",
+		`tags={a=b, c="d e"}`,
+		"/tfpilot status last",
+		"/tfpilot new sqs-queue env=dev",
+		"Visibility Timeout = 60",
+	}, "\n"))
+	if len(rs) != 2 {
+		t.Fatalf("%d requests, want 2; output:\n%s", len(rs), out)
+	}
+	if diff := cmp.Diff(map[string]string{"name": "logs", "tags": `a=b, c=d e`}, rs[0].Inputs); diff != "" {
+		t.Errorf("s3-bucket inputs (-want +got):\n%s\noutput:\n%s", diff, out)
+	}
+	if diff := cmp.Diff(map[string]string{"visibility_timeout_seconds": "60"}, rs[1].Inputs); diff != "" {
+		t.Errorf("sqs-queue inputs (-want +got):\n%s\noutput:\n%s", diff, out)
+	}
+	for _, want := range []string{"      tags = {\n        a = \"b\"\n        c = \"d e\"\n      }\n"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q; output:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, `"{a"`) || strings.Contains(out, "input problems") || strings.Contains(out, "expected =") {
+		t.Errorf("output shows a misread line; output:\n%s", out)
+	}
+}
