@@ -117,7 +117,7 @@ func unquote(item string) (string, error) {
 		switch {
 		case isQuote(r):
 			if i != len(item) {
-				return "", badValue("%q has text after its closing quote; quote the whole item", item)
+				return "", badValue("%q has text after its closing quote; quote the whole item", clip(item))
 			}
 			return b.String(), nil
 		case r == '\\' && i < len(item):
@@ -132,11 +132,11 @@ func unquote(item string) (string, error) {
 				b.WriteByte('\r')
 			case 'u':
 				if i+4 > len(item) {
-					return "", badValue("%q has a \\u escape without four hex digits", item)
+					return "", badValue("%q has a \\u escape without four hex digits", clip(item))
 				}
 				c, err := strconv.ParseUint(item[i:i+4], 16, 32)
 				if err != nil {
-					return "", badValue("%q has a \\u escape without four hex digits", item)
+					return "", badValue("%q has a \\u escape without four hex digits", clip(item))
 				}
 				b.WriteRune(rune(c))
 				i += 4

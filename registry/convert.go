@@ -68,15 +68,15 @@ func parsePrimitive(ty cty.Type, s string) (cty.Value, error) {
 		case "false", "no", "off":
 			return cty.False, nil
 		}
-		return cty.NilVal, badValue("expected true or false (yes/no and on/off also work), got %q", s)
+		return cty.NilVal, badValue("expected true or false (yes/no and on/off also work), got %q", clip(s))
 	case cty.Number:
 		v, err := cty.ParseNumberVal(s)
 		if err != nil || s == "" {
-			return cty.NilVal, badValue("expected a number, like 30, got %q", s)
+			return cty.NilVal, badValue("expected a number, like 30, got %q", clip(s))
 		}
 		bf := v.AsBigFloat()
 		if bf.IsInf() || bf.MantExp(nil) > 256 || bf.MantExp(nil) < -256 {
-			return cty.NilVal, badValue("number %q is out of range", s)
+			return cty.NilVal, badValue("number %q is out of range", clip(s))
 		}
 		return v, nil
 	}
@@ -188,17 +188,17 @@ func parseMap(ty cty.Type, s string) (cty.Value, string, error) {
 			}
 		}
 		if !ok || k == "" {
-			return cty.NilVal, "", badValue("item %d (%q) is not key=value; %s", i+1, item, mapExample)
+			return cty.NilVal, "", badValue("item %d (%q) is not key=value; %s", i+1, clip(item), mapExample)
 		}
 		if _, dup := elems[k]; dup {
-			return cty.NilVal, "", badValue("key %q is given twice", k)
+			return cty.NilVal, "", badValue("key %q is given twice", clip(k))
 		}
 		if ety != cty.String {
 			val = strings.TrimSpace(val)
 		}
 		v, err := parsePrimitive(ety, val)
 		if err != nil {
-			return cty.NilVal, "", badValue("key %q: %v", k, err)
+			return cty.NilVal, "", badValue("key %q: %v", clip(k), err)
 		}
 		elems[k] = v
 	}

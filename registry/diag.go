@@ -43,8 +43,27 @@ func (ds Diagnostics) Err() error {
 }
 
 // InputError is one problem with a value a person gave for a field.
+// Field is the variable's name, or the key as typed when it names none
+// (clipped, like any typed text a Reason quotes).
 type InputError struct {
 	Field, Reason string
+}
+
+// clipLen is how many characters of typed text an InputError quotes back.
+const clipLen = 40
+
+// clip shortens typed text to clipLen characters for quoting it back, so a
+// pasted 100 KB key is not echoed whole. (bot/command.Clip does the same for
+// the chat surfaces; the registry sits below them and cannot use it.)
+func clip(s string) string {
+	if len(s) <= clipLen {
+		return s
+	}
+	r := []rune(s)
+	if len(r) <= clipLen {
+		return s
+	}
+	return string(r[:clipLen-1]) + "…"
 }
 
 // Error returns "field: reason".

@@ -69,6 +69,15 @@ func TestResolve(t *testing.T) {
 		{"bad JSON", map[string]string{"retry": "3"}, nil, InputErrors{{"retry", `expected JSON matching object({ attempts = number backoff = optional(string, "exponential") }): object required, but have number`}}},
 		{"invalid UTF-8", map[string]string{"comment": "\xff"}, nil, InputErrors{{"comment", "is not valid UTF-8 text"}}},
 		{"too long", map[string]string{"comment": strings.Repeat("x", maxValueLen+1)}, nil, InputErrors{{"comment", "is too long (65537 bytes; at most 65536)"}}},
+		{"too long for the module's own limit", map[string]string{"name": strings.Repeat("x", 100_000)}, nil, InputErrors{{"name", "name must be at most 40 characters (got 100000)."}}},
+		{"too long, and more wrong", map[string]string{"name": strings.Repeat("X", 100_000)}, nil, InputErrors{
+			{"name", "name must be lowercase letters, digits and hyphens, like orders."},
+			{"name", "name must be at most 40 characters (got 100000)."},
+		}},
+		{"long unknown key clipped", map[string]string{strings.Repeat("k", 100_000): "1"}, nil, InputErrors{{strings.Repeat("k", 39) + "…", "unknown input; inputs are: name, fifo, visibility_timeout_seconds, mode, subnet_ids, ports, tags, kms_key_arn, comment, policy_json, retry, password"}}},
+		{"long system key clipped", map[string]string{"project" + strings.Repeat("_", 100_000): "x"}, nil, InputErrors{{"project" + strings.Repeat("_", 32) + "…", "is set by TfPilot and cannot be given"}}},
+		{"long bad number clipped", map[string]string{"visibility_timeout_seconds": strings.Repeat("9x", 1000)}, nil, InputErrors{{"visibility_timeout_seconds", `expected a number, like 30, got "` + strings.Repeat("9x", 19) + `9…"`}}},
+		{"long bad map item clipped", map[string]string{"tags": strings.Repeat("t", 1000)}, nil, InputErrors{{"tags", `item 1 ("` + strings.Repeat("t", 39) + `…") is not key=value; expected key=value pairs separated by commas, like team=payments, tier=gold`}}},
 
 		{"leading words of one input", map[string]string{"visibility_timeout": "1"}, map[string]string{"visibility_timeout_seconds": "1"}, nil},
 		{"leading words, camel", map[string]string{"visibilityTimeout": "2"}, map[string]string{"visibility_timeout_seconds": "2"}, nil},

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
@@ -37,12 +38,12 @@ func (m *Module) resolve(raw map[string]string) (map[string]cty.Value, map[strin
 	var errs InputErrors
 	for _, k := range keys {
 		if sys := normalizeKey(k); isSystem(sys) {
-			errs = append(errs, InputError{Field: k, Reason: "is set by TfPilot and cannot be given"})
+			errs = append(errs, InputError{Field: clip(k), Reason: "is set by TfPilot and cannot be given"})
 			continue
 		}
 		in, ok := m.lookup(k)
 		if !ok {
-			errs = append(errs, InputError{Field: k, Reason: m.unknownKeyReason(k)})
+			errs = append(errs, InputError{Field: clip(k), Reason: m.unknownKeyReason(k)})
 			continue
 		}
 		if prev, dup := givenAs[in.Name]; dup {
@@ -50,6 +51,12 @@ func (m *Module) resolve(raw map[string]string) (map[string]cty.Value, map[strin
 			continue
 		}
 		givenAs[in.Name] = k
+		if msgs := in.checkOverlong(raw[k]); len(msgs) > 0 {
+			for _, msg := range msgs {
+				errs = append(errs, InputError{Field: in.Name, Reason: msg})
+			}
+			continue
+		}
 		v, text, err := parseValue(in, raw[k])
 		if err != nil {
 			var ce *conversionError
@@ -71,7 +78,19 @@ func (m *Module) resolve(raw map[string]string) (map[string]cty.Value, map[strin
 	return vals, canon, errs
 }
 
-func quoteKey(k string) string { return `"` + k + `"` }
+func quoteKey(k string) string { return `"` + clip(k) + `"` }
+
+// checkOverlong returns, for a string over maxValueLen, what the module's
+// validations say of it: a value that long is refused anyway, but "name
+// must be 2 to 40 characters" states the field's real limit where our own
+// "at most 65536 bytes" would not. Nil when the value is not that long, not
+// a string, or passes them.
+func (in *Input) checkOverlong(s string) []string {
+	if len(s) <= maxValueLen || in.Type != cty.String || !utf8.ValidString(s) {
+		return nil
+	}
+	return in.check(cty.StringVal(s))
+}
 
 // check evaluates the input's validation blocks on v and returns the error
 // message of every one that does not hold. A condition that errors or is
