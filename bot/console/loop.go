@@ -17,34 +17,42 @@ import (
 	"github.com/tfpilot/tfpilot/registry"
 )
 
-// maxLine is the longest input line read (a pasted JSON map, say).
+// maxLine is the longest input line acted on (a pasted JSON map, say); a
+// longer one is refused and the session goes on.
 const maxLine = 1 << 20
 
 // Run reads lines from in until end of input (or /quit), acting on each,
 // and after each waits for the engine to settle, so the cards and replies a
 // line causes are printed before the next line is read and a piped script
-// runs deterministically. At the end it waits for the engine to settle
-// once more and returns nil; it returns early only when ctx ends or in
-// cannot be read.
+// runs deterministically. A line over maxLine bytes is read to its end and
+// refused. At the end it waits for the engine to settle once more and
+// returns nil; it returns early only when ctx ends or in cannot be read.
 func (c *Console) Run(ctx context.Context, in io.Reader) error {
 	eng := c.engine()
 	if eng == nil {
 		return errors.New("console: no engine attached")
 	}
-	sc := bufio.NewScanner(in)
-	sc.Buffer(make([]byte, 0, 64*1024), maxLine)
+	r := bufio.NewReaderSize(in, 64*1024)
 	for {
 		if c.opts.Interactive {
 			c.prompt()
 		}
-		if !sc.Scan() {
+		text, size, err := readLine(r)
+		if errors.Is(err, io.EOF) {
 			break
 		}
-		text := sc.Text()
+		if err != nil {
+			return fmt.Errorf("console: read input: %w", err)
+		}
 		if !c.opts.Interactive && strings.TrimSpace(text) != "" {
 			c.printf("%s> %s\n", c.Actor().ID, text)
 		}
-		quit := c.Line(ctx, text)
+		quit := false
+		if size > maxLine {
+			c.printf("that line is %d bytes, more than the %d a line may have, so nothing on it was read; shorten it (no input takes a value that long)\n", size, maxLine)
+		} else {
+			quit = c.Line(ctx, text)
+		}
 		if err := c.settle(ctx, eng); err != nil {
 			return err
 		}
@@ -52,10 +60,43 @@ func (c *Console) Run(ctx context.Context, in io.Reader) error {
 			return nil
 		}
 	}
-	if err := sc.Err(); err != nil {
-		return fmt.Errorf("console: read input: %w", err)
-	}
 	return c.settle(ctx, eng)
+}
+
+// readLine reads one line and returns it without its line ending (\n or
+// \r\n), with its length in bytes. A line over maxLine bytes is read to its
+// end but only its start is kept, clipped, to echo it. At the end of input
+// it returns io.EOF; a last line without a line ending still counts.
+func readLine(r *bufio.Reader) (text string, size int, err error) {
+	var buf []byte
+	var last, beforeLast byte
+	for {
+		chunk, err := r.ReadSlice('\n')
+		size += len(chunk)
+		for _, b := range chunk[max(0, len(chunk)-2):] {
+			beforeLast, last = last, b
+		}
+		if len(buf) <= maxLine+2 { // a line this long is refused: keep no more
+			buf = append(buf, chunk...)
+		}
+		if errors.Is(err, bufio.ErrBufferFull) {
+			continue
+		}
+		if err != nil && (!errors.Is(err, io.EOF) || size == 0) {
+			return "", 0, err
+		}
+		break
+	}
+	if size > 0 && last == '\n' {
+		size, last = size-1, beforeLast
+	}
+	if size > 0 && last == '\r' {
+		size--
+	}
+	if size > maxLine {
+		return command.Clip(strings.ToValidUTF8(string(buf[:200]), ""), 40), size, nil
+	}
+	return string(buf[:size]), size, nil
 }
 
 func (c *Console) prompt() {

@@ -1,9 +1,12 @@
 package console
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"strings"
@@ -178,5 +181,80 @@ func TestConsoleTypedMapAndSpacedKey(t *testing.T) {
 	}
 	if strings.Contains(out, `"{a"`) || strings.Contains(out, "input problems") || strings.Contains(out, "expected =") {
 		t.Errorf("output shows a misread line; output:\n%s", out)
+	}
+}
+
+func TestReadLine(t *testing.T) {
+	long := strings.Repeat("x", maxLine+1)
+	tests := []struct {
+		in   string
+		want []string // text of each line, then "size N" for a refused one
+	}{
+		{"", nil},
+		{"a\nb\n", []string{"a", "b"}},
+		{"a\r\nb", []string{"a", "b"}},
+		{"\n\n", []string{"", ""}},
+		{"a\r", []string{"a"}},
+		{"a\rb\n", []string{"a\rb"}},
+		{strings.Repeat("y", maxLine) + "\r\nz", []string{strings.Repeat("y", maxLine), "z"}},
+		{long + "\nafter\n", []string{strings.Repeat("x", 39) + "…", "size 1048577", "after"}},
+		{"é" + long + "\r\n", []string{"é" + strings.Repeat("x", 38) + "…", "size 1048579"}},
+	}
+	for _, tt := range tests {
+		r := bufio.NewReaderSize(strings.NewReader(tt.in), 16)
+		var got []string
+		for {
+			text, size, err := readLine(r)
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, text)
+			if size > maxLine {
+				got = append(got, fmt.Sprintf("size %d", size))
+			} else if size != len(text) {
+				t.Errorf("size %d for a line of %d bytes", size, len(text))
+			}
+		}
+		if diff := cmp.Diff(tt.want, got); diff != "" {
+			t.Errorf("readLine over %.20q… (-want +got):\n%s", tt.in, diff)
+		}
+	}
+}
+
+// TestConsoleLongInput: a line of 2 MB is refused and the session goes on;
+// a 100 KB key is not echoed whole; a 100 KB name is told the name's own
+// limit, not the 64 KiB every value has.
+func TestConsoleLongInput(t *testing.T) {
+	out, rs := sessionOn(t, repoModules(), "U1", strings.Join([]string{
+		"/tfpilot new s3-bucket env=dev",
+		"tags=" + strings.Repeat("a", 2<<20),
+		strings.Repeat("k", 100_000) + "=1",
+		"name=" + strings.Repeat("n", 100_000),
+		"/whoami",
+	}, "\n"))
+	for _, want := range []string{
+		"that line is 2097157 bytes, more than the 1048576 a line may have, so nothing on it was read; shorten it (no input takes a value that long)\n",
+		"  " + strings.Repeat("k", 39) + "…: unknown input; inputs are: name, ",
+		"  name: name must be 2 to 40 characters: lowercase letters, digits and hyphens",
+		"You are U1.",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q; output:\n%.3000s", want, out)
+		}
+	}
+	if strings.Contains(out, "65536") {
+		t.Errorf("output names the 64 KiB bound of any value, not the name's own limit; output:\n%.3000s", out)
+	}
+	for _, l := range strings.Split(out, "\n") {
+		// The piped echo of a line is a transcript and stays whole.
+		if len(l) > 500 && !strings.HasPrefix(l, "U1> ") {
+			t.Errorf("output line of %d bytes: %.100q…", len(l), l)
+		}
+	}
+	if len(rs) != 1 || len(rs[0].Inputs) != 0 {
+		t.Errorf("requests = %d, want one with no inputs set", len(rs))
 	}
 }
