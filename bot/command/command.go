@@ -118,7 +118,10 @@ func Parse(text string) (Command, error) {
 				return Command{}, usagef("%s needs a request ID, e.g. /tfpilot %s 0a1b2c3d4e5f", name, name)
 			}
 			if extra != "" {
-				return Command{}, usagef("%s takes one request ID, not %q", name, rest)
+				return Command{}, usagef("%s takes one request ID, not %q", name, Clip(rest, 40))
+			}
+			if len(id) > maxID {
+				return Command{}, usagef("%q is not a request ID; an ID looks like 0a1b2c3d4e5f (/tfpilot list shows them)", Clip(id, 40))
 			}
 			return Command{Verb: v, ID: id}, nil
 		}
@@ -167,6 +170,9 @@ func parseNew(rest string) (Command, error) {
 	}
 	return c, nil
 }
+
+// maxID bounds a request reference: a UUID has 36 characters.
+const maxID = 64
 
 // cut splits off the first whitespace-separated word.
 func cut(s string) (string, string) {

@@ -38,6 +38,8 @@ func TestParse(t *testing.T) {
 		{"destroy abc", Command{Verb: VerbDestroy, ID: "abc"}, false},
 		{"approve", Command{}, true},
 		{"approve a b", Command{}, true},
+		{"status " + strings.Repeat("a", 65), Command{}, true},
+		{"status " + strings.Repeat("a", 64), Command{Verb: VerbStatus, ID: strings.Repeat("a", 64)}, false},
 		{"modules", Command{Verb: VerbModules}, false},
 		{"modules data", Command{Verb: VerbModules, Project: "data"}, false},
 		{"frobnicate", Command{}, true},
@@ -129,6 +131,18 @@ func TestIsAssignment(t *testing.T) {
 	for in, want := range tests {
 		if got := IsAssignment(in); got != want {
 			t.Errorf("IsAssignment(%q) = %v, want %v", in, got, want)
+		}
+	}
+}
+
+// TestParseClipsEchoes: text quoted back in an error is clipped, so a
+// pasted 100 KB word is not echoed whole.
+func TestParseClipsEchoes(t *testing.T) {
+	long := strings.Repeat("x", 100_000)
+	for _, in := range []string{"status " + long, "approve a " + long, "list " + long, long, "new m " + long, "new m a=1 " + long + "=2 " + long + "=3"} {
+		_, err := Parse(in)
+		if err == nil || len(err.Error()) > 200 {
+			t.Errorf("Parse(%.20q…) error = %.300q, want one of at most 200 bytes", in, err)
 		}
 	}
 }
