@@ -175,13 +175,15 @@ func (e *Engine) List(ctx context.Context, f Filter) ([]*Request, error) {
 // its ID, as shown in chat and file names), for every kind of request: a
 // destroy request is found by its own label, never by its target's (which
 // is its Label field, naming the file it deletes). An exact ID match wins
-// over a label match. Unknown refs wrap ErrNotFound.
+// over a label match, and either over the start of a label or ID
+// (minRefPrefix characters or more) that only one request has. Unknown and
+// ambiguous refs wrap ErrNotFound.
 func (e *Engine) Find(ctx context.Context, ref string) (*Request, error) {
 	ref = strings.ToLower(strings.TrimSpace(ref))
 	if !plausibleRef(ref) {
 		// Not an ID or a label at all: say so, rather than pass text a
 		// person typed to the store as a key.
-		return nil, &UserError{Msg: fmt.Sprintf("there is no request %q; a request is named by its ID or its 12-character label, like 0a1b2c3d4e5f (/tfpilot list shows them)", ref), Err: ErrNotFound}
+		return nil, noRequest(ref)
 	}
 	r, err := e.cfg.Store.Get(ctx, ref)
 	if err == nil {
@@ -208,7 +210,36 @@ func (e *Engine) Find(ctx context.Context, ref string) (*Request, error) {
 	if byLabel != nil {
 		return byLabel, nil
 	}
-	return nil, &UserError{Msg: fmt.Sprintf("there is no request %q", ref), Err: ErrNotFound}
+	if len(ref) < minRefPrefix {
+		return nil, noRequest(ref)
+	}
+	var found []string
+	for _, r := range all {
+		if strings.HasPrefix(r.ID, ref) || strings.HasPrefix(registry.Label(r.ID), ref) {
+			found = append(found, registry.Label(r.ID))
+			byLabel = r
+		}
+	}
+	switch {
+	case len(found) == 1:
+		return byLabel, nil
+	case len(found) > 1:
+		if len(found) > 5 {
+			found = append(found[:5], "…")
+		}
+		return nil, &UserError{Msg: fmt.Sprintf("%q is the start of more than one request (%s); type more of the label (/tfpilot list shows them)",
+			ref, strings.Join(found, ", ")), Err: ErrNotFound}
+	}
+	return nil, noRequest(ref)
+}
+
+// minRefPrefix is the shortest start of a label or ID that Find resolves.
+const minRefPrefix = 6
+
+// noRequest is Find's answer to a ref that names no request.
+func noRequest(ref string) error {
+	return &UserError{Msg: fmt.Sprintf("there is no request %q; a request is named by its ID or its 12-character label, like 0a1b2c3d4e5f, or their first %d or more characters (/tfpilot list shows them)",
+		ref, minRefPrefix), Err: ErrNotFound}
 }
 
 // Catalog returns the module catalogue of project.
