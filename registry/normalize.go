@@ -109,29 +109,53 @@ func (m *Module) unknownKeyReason(raw string) string {
 	return "unknown input; inputs are: " + strings.Join(names, ", ")
 }
 
-// suggest returns the user input closest to raw, or "" when none is close:
-// an edit distance of at most a third of the name (minimum 2), or the key
-// being a whole word of the name ("versioning" → "versioning_enabled").
+// suggest returns the user input closest to raw, or "" when none is close
+// (see Closest).
 func (m *Module) suggest(raw string) string {
-	key := normalizeKey(raw)
+	names := make([]string, 0, len(m.Inputs))
+	for _, in := range m.Inputs {
+		if !in.System {
+			names = append(names, in.Name)
+		}
+	}
+	return Closest(raw, names)
+}
+
+// Closest returns the name in names that typed most likely meant, for a
+// "did you mean": both compared in normal form (so case, "-", "_", spaces
+// and camelCase do not count: "Prod" is prod, "s3bucket" s3-bucket), at an
+// edit distance of at most a third of the name (minimum 2), or with typed a
+// whole word of the name ("versioning" → versioning_enabled, "bucket" →
+// s3-bucket). It returns "" when none is close; of equally close names, the
+// first.
+func Closest(typed string, names []string) string {
+	key := normalizeKey(typed)
 	if key == "" {
 		return ""
 	}
 	best, bestDist := "", 1<<30
-	for _, in := range m.Inputs {
-		if in.System {
-			continue
+	for _, name := range names {
+		norm := normalizeKey(name)
+		limit := max(2, len(norm)/3)
+		d := limit + 1
+		if abs(len(key)-len(norm)) <= limit { // else the distance is over the limit
+			d = levenshtein.Distance(key, norm, nil)
 		}
-		d := levenshtein.Distance(key, in.Name, nil)
-		limit := max(2, len(in.Name)/3)
-		if d > limit && len(key) >= 3 && containsWord(in.Name, key) {
+		if d > limit && len(key) >= 3 && containsWord(norm, key) {
 			d = limit // a whole word of the name is as good as a near miss
 		}
 		if d <= limit && d < bestDist {
-			best, bestDist = in.Name, d
+			best, bestDist = name, d
 		}
 	}
 	return best
+}
+
+func abs(n int) int {
+	if n < 0 {
+		return -n
+	}
+	return n
 }
 
 // containsWord reports whether key is a run of whole "_"-separated words of name.

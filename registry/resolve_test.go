@@ -214,3 +214,33 @@ func FuzzNormalizeKeyShortcut(f *testing.F) {
 		}
 	})
 }
+
+func TestClosest(t *testing.T) {
+	modules := []string{"ecs-service", "iam-role-app", "s3-bucket", "sqs-queue"}
+	envs := []string{"dev", "prod", "sandbox"}
+	tests := []struct {
+		typed string
+		names []string
+		want  string
+	}{
+		{"s3bucket", modules, "s3-bucket"},
+		{"S3_Bucket", modules, "s3-bucket"},
+		{"bucket", modules, "s3-bucket"},
+		{"sqs", modules, "sqs-queue"},
+		{"ecs-servce", modules, "ecs-service"},
+		{"lambda", modules, ""},
+		{"Prod", envs, "prod"},
+		{"PROD", envs, "prod"},
+		{"prd", envs, "prod"},
+		{"sand-box", envs, "sandbox"},
+		{"staging", envs, ""},
+		{"", envs, ""},
+		{"--", envs, ""},
+		{strings.Repeat("prod", 25_000), envs, ""},
+	}
+	for _, tt := range tests {
+		if got := Closest(tt.typed, tt.names); got != tt.want {
+			t.Errorf("Closest(%.20q, %v) = %q, want %q", tt.typed, tt.names, got, tt.want)
+		}
+	}
+}
