@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/tfpilot/tfpilot/bot/card"
 	"github.com/tfpilot/tfpilot/bot/command"
 	"github.com/tfpilot/tfpilot/flow"
+	"github.com/tfpilot/tfpilot/registry"
 )
 
 // hinted is an error followed by what to do next; problem prints both.
@@ -22,7 +24,8 @@ func (h *hinted) Unwrap() error { return h.err }
 
 // checkNew catches the mistakes of /tfpilot new the console can explain
 // better than the engine: an unknown module (list the catalogue) and a
-// missing or unknown environment (list the environments).
+// missing or unknown environment (list the environments), each with the
+// name it most likely meant.
 func (c *Console) checkNew(ctx context.Context, cmd command.Command) error {
 	eng := c.engine()
 	pol := eng.Policy()
@@ -37,8 +40,8 @@ func (c *Console) checkNew(ctx context.Context, cmd command.Command) error {
 				for _, m := range cat.Modules {
 					names = append(names, m.Name)
 				}
-				return flow.Userf(flow.ErrBadEvent, fmt.Sprintf("there is no module %q in %s; the modules are %s (/tfpilot modules describes them)",
-					command.Clip(cmd.Module, 60), project, strings.Join(names, ", ")))
+				return flow.Userf(flow.ErrBadEvent, fmt.Sprintf("there is no module %q in %s%s; the modules are %s (/tfpilot modules describes them)",
+					command.Clip(cmd.Module, 60), project, didYouMean(cmd.Module, names), strings.Join(names, ", ")))
 			}
 		}
 	}
@@ -52,10 +55,26 @@ func (c *Console) checkNew(ctx context.Context, cmd command.Command) error {
 			strings.Join(envs, ", "), example))
 	}
 	if _, ok := pol.Environment(cmd.Environment); !ok && cmd.Environment != "" {
-		return flow.Userf(flow.ErrBadEvent, fmt.Sprintf("there is no environment %q; use one of %s, e.g. %s",
-			command.Clip(cmd.Environment, 60), strings.Join(envs, ", "), example))
+		all := make([]string, 0, len(pol.Environments))
+		for _, e := range pol.Environments {
+			all = append(all, e.Name)
+		}
+		if s := registry.Closest(cmd.Environment, all); slices.Contains(envs, s) {
+			example = fmt.Sprintf("/tfpilot new %s env=%s", cmd.Module, s)
+		}
+		return flow.Userf(flow.ErrBadEvent, fmt.Sprintf("there is no environment %q%s; use one of %s, e.g. %s",
+			command.Clip(cmd.Environment, 60), didYouMean(cmd.Environment, all), strings.Join(envs, ", "), example))
 	}
 	return nil
+}
+
+// didYouMean is " (did you mean <name>?)" for the name in names that typed
+// most likely meant, or "" when none is close.
+func didYouMean(typed string, names []string) string {
+	if s := registry.Closest(typed, names); s != "" {
+		return " (did you mean " + s + "?)"
+	}
+	return ""
 }
 
 // withNextStep adds to an engine refusal of a command on request id what
@@ -111,4 +130,56 @@ func actorName(a flow.Actor) string {
 		return a.Name
 	}
 	return a.ID
+}
+
+// setReply tells what a key=value line did to a request whose state it did
+// not change (before and after it): the inputs set, by their own names
+// (Visibility Timeout is visibility_timeout_seconds), those that already
+// had the value given, and what is still needed. m is the request's
+// module, nil when the catalogue cannot be had (the keys are then told as
+// typed).
+func setReply(before, after *flow.Request, m *registry.Module, inputs map[string]string) string {
+	canon := inputs
+	if m != nil {
+		if c, err := m.Resolve(inputs); err == nil {
+			canon = c
+		}
+	}
+	var set, same []string
+	for name, v := range canon {
+		if old, ok := before.Inputs[name]; ok && old == v {
+			same = append(same, name)
+		} else {
+			set = append(set, name)
+		}
+	}
+	slices.Sort(set)
+	slices.Sort(same)
+	l := card.ShortID(after)
+	var b strings.Builder
+	fmt.Fprintf(&b, "[%s] ", l)
+	switch {
+	case len(set) > 0 && len(same) > 0:
+		fmt.Fprintf(&b, "set %s; %s already %s.", strings.Join(set, ", "), strings.Join(same, ", "), haveValue(same))
+	case len(set) > 0:
+		fmt.Fprintf(&b, "set %s.", strings.Join(set, ", "))
+	default:
+		fmt.Fprintf(&b, "%s already %s; nothing changed.", strings.Join(same, ", "), haveValue(same))
+	}
+	if m != nil {
+		if missing := m.Missing(after.Inputs); len(missing) > 0 {
+			b.WriteString(" Still needed: " + strings.Join(missing, ", ") + ".")
+		}
+	}
+	if after.State == flow.Confirming && len(set) > 0 {
+		fmt.Fprintf(&b, " /tfpilot status %s shows the updated request.", l)
+	}
+	return b.String()
+}
+
+func haveValue(names []string) string {
+	if len(names) == 1 {
+		return "has that value"
+	}
+	return "have those values"
 }

@@ -72,7 +72,10 @@ func parseLine(text string) (line, error) {
 		}
 		return line{kind: linePress, button: n}, nil
 	}
-	if command.IsAssignment(t) {
+	// Every line here is meant for TfPilot, so a line with an "=" that is
+	// not quite key=value gets the parser's word on it (a name with spaces
+	// on a shared line, say), not the generic answer below.
+	if command.IsAssignment(t) || strings.Contains(t, "=") {
 		kv, err := command.ParseAssignments(t)
 		if err != nil {
 			return line{}, err

@@ -35,6 +35,9 @@ func TestParseLine(t *testing.T) {
 		{in: "/quit", want: line{kind: lineQuit}},
 		{in: "/approve", wantErr: `unknown command "/approve"`},
 		{in: "hello there", wantErr: "type a /tfpilot command"},
+		{in: "Visibility Timeout = 60", want: line{kind: lineAssign, inputs: map[string]string{"Visibility Timeout": "60"}}},
+		{in: "Visibility Timeout = 60 name=x", wantErr: `a name with spaces like "Visibility Timeout" must be on a line of its own`},
+		{in: "name=my bucket", wantErr: `expected = after "bucket"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {

@@ -288,28 +288,24 @@ func (c *Console) assign(ctx context.Context, inputs map[string]string) error {
 	if id == "" {
 		return flow.Userf(flow.ErrBadEvent, "there is no current request for these inputs; start one with /tfpilot new <module> env=<env>")
 	}
+	eng := c.engine()
+	before, err := eng.Find(ctx, id)
+	if err != nil {
+		return err
+	}
 	ev := c.event(flow.EvSetInputs)
 	ev.Inputs = inputs
-	r, err := c.engine().Handle(ctx, id, ev)
-	if err != nil || r == nil || r.State != flow.CollectingInputs {
+	r, err := eng.Handle(ctx, id, ev)
+	if err != nil || r == nil || r.State != before.State {
 		return err // a new state prints its own card
 	}
-	// Still collecting: say what was taken and what is still needed, so a
+	// The state stays: say what was taken and what is still needed, so a
 	// key=value line never goes unanswered.
-	keys := make([]string, 0, len(inputs))
-	for k := range inputs {
-		keys = append(keys, k)
+	var m *registry.Module
+	if cat, cerr := eng.Catalog(ctx, r.Project); cerr == nil {
+		m, _ = cat.Module(r.Module)
 	}
-	slices.Sort(keys)
-	msg := fmt.Sprintf("[%s] set %s.", registry.Label(r.ID), strings.Join(keys, ", "))
-	if cat, cerr := c.engine().Catalog(ctx, r.Project); cerr == nil {
-		if m, ok := cat.Module(r.Module); ok {
-			if missing := m.Missing(r.Inputs); len(missing) > 0 {
-				msg += " Still needed: " + strings.Join(missing, ", ") + "."
-			}
-		}
-	}
-	c.printf("%s\n", msg)
+	c.printf("%s\n", setReply(before, r, m, inputs))
 	return nil
 }
 
@@ -329,12 +325,17 @@ func (c *Console) list(ctx context.Context, all bool) error {
 	return nil
 }
 
-// find resolves a request reference: an ID, a label, or last / last-N.
+// find resolves a request reference: an ID, a label, the start of one
+// (which it says it took as that request), or last / last-N.
 func (c *Console) find(ctx context.Context, ref string) (*flow.Request, error) {
 	eng := c.engine()
 	back, ok := lastRef(ref)
 	if !ok {
-		return eng.Find(ctx, ref)
+		r, err := eng.Find(ctx, ref)
+		if err == nil && registry.Label(ref) != registry.Label(r.ID) {
+			c.printf("%s is request %s.\n", ref, registry.Label(r.ID))
+		}
+		return r, err
 	}
 	rs, err := eng.List(ctx, flow.Filter{})
 	if err != nil {

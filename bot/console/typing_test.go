@@ -258,3 +258,51 @@ func TestConsoleLongInput(t *testing.T) {
 		t.Errorf("requests = %d, want one with no inputs set", len(rs))
 	}
 }
+
+// TestConsoleNamesAndReplies: the start of a label finds the request and
+// says which; a wrong module or environment gets "did you mean"; a
+// key=value line is answered with the inputs' own names, and a value that
+// is already set is said to be unchanged.
+func TestConsoleNamesAndReplies(t *testing.T) {
+	out, rs := sessionOn(t, repoModules(), "U1", strings.Join([]string{
+		"/tfpilot new sqs-queue env=dev",
+		"/tfpilot status 0000000000",
+		"/tfpilot status 0a1b2c3d",
+		"Visibility Timeout = 60",
+		"visibilityTimeout=60",
+		"visibility_timeout_seconds=60 fifo=yes",
+		"name=orders",
+		"name=orders",
+		"Max Receive Count = 7 name=orders",
+		"Max Receive Count = 7",
+		"/tfpilot new s3bucket env=dev",
+		"/tfpilot new s3-bucket env=Prod name=logs",
+		"/tfpilot new s3-bucket env=dev name=logs",
+		"/tfpilot status 0000000000",
+	}, "\n"))
+	if len(rs) != 2 {
+		t.Fatalf("%d requests, want 2; output:\n%s", len(rs), out)
+	}
+	l := registry.Label(rs[0].ID)
+	for _, want := range []string{
+		"0000000000 is request " + l + ".\n== Create sqs-queue in dev ==",
+		`there is no request "0a1b2c3d"; a request is named by its ID or its 12-character label, like 0a1b2c3d4e5f, or their first 6 or more characters (/tfpilot list shows them)`,
+		"[" + l + "] set visibility_timeout_seconds. Still needed: name.\n",
+		"[" + l + "] visibility_timeout_seconds already has that value; nothing changed. Still needed: name.\n",
+		"[" + l + "] set fifo_queue; visibility_timeout_seconds already has that value. Still needed: name.\n",
+		"[" + l + "] name already has that value; nothing changed.\n",
+		`a name with spaces like "Max Receive Count" must be on a line of its own; quote a value that has spaces, or write max_receive_count=value on a shared line (type help)`,
+		"[" + l + "] set max_receive_count. /tfpilot status " + l + " shows the updated request.\n",
+		`there is no module "s3bucket" in demo (did you mean s3-bucket?); the modules are ecs-service, iam-role-app, s3-bucket, sqs-queue`,
+		`there is no environment "Prod" (did you mean prod?); use one of dev, prod, sandbox, e.g. /tfpilot new s3-bucket env=prod`,
+		`"0000000000" is the start of more than one request (` + l + ", " + registry.Label(rs[1].ID) + "); type more of the label",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q; output:\n%s", want, out)
+		}
+	}
+	want := map[string]string{"name": "orders", "visibility_timeout_seconds": "60", "fifo_queue": "true", "max_receive_count": "7"}
+	if diff := cmp.Diff(want, rs[0].Inputs); diff != "" {
+		t.Errorf("inputs (-want +got):\n%s", diff)
+	}
+}
