@@ -21,6 +21,10 @@ import (
 // longer one is refused and the session goes on.
 const maxLine = 1 << 20
 
+// maxEcho is how much of a piped line the transcript repeats: enough for
+// any line a script holds, not a pasted 100 KB blob.
+const maxEcho = 500
+
 // Run reads lines from in until end of input (or /quit), acting on each,
 // and after each waits for the engine to settle, so the cards and replies a
 // line causes are printed before the next line is read and a piped script
@@ -45,7 +49,7 @@ func (c *Console) Run(ctx context.Context, in io.Reader) error {
 			return fmt.Errorf("console: read input: %w", err)
 		}
 		if !c.opts.Interactive && strings.TrimSpace(text) != "" {
-			c.printf("%s> %s\n", c.Actor().ID, text)
+			c.printf("%s> %s\n", c.Actor().ID, command.Clip(text, maxEcho))
 		}
 		quit := false
 		if size > maxLine {
