@@ -41,7 +41,7 @@ func (c *Console) checkNew(ctx context.Context, cmd command.Command) error {
 					names = append(names, m.Name)
 				}
 				return flow.Userf(flow.ErrBadEvent, fmt.Sprintf("there is no module %q in %s%s; the modules are %s (/tfpilot modules describes them)",
-					command.Clip(cmd.Module, 60), project, didYouMean(cmd.Module, names), strings.Join(names, ", ")))
+					command.Clip(cmd.Module, 60), project, didYouMean(registry.Closest(cmd.Module, names)), strings.Join(names, ", ")))
 			}
 		}
 	}
@@ -59,22 +59,23 @@ func (c *Console) checkNew(ctx context.Context, cmd command.Command) error {
 		for _, e := range pol.Environments {
 			all = append(all, e.Name)
 		}
-		if s := registry.Closest(cmd.Environment, all); slices.Contains(envs, s) {
-			example = fmt.Sprintf("/tfpilot new %s env=%s", cmd.Module, s)
+		meant := registry.Closest(cmd.Environment, all)
+		if slices.Contains(envs, meant) {
+			example = fmt.Sprintf("/tfpilot new %s env=%s", cmd.Module, meant)
 		}
 		return flow.Userf(flow.ErrBadEvent, fmt.Sprintf("there is no environment %q%s; use one of %s, e.g. %s",
-			command.Clip(cmd.Environment, 60), didYouMean(cmd.Environment, all), strings.Join(envs, ", "), example))
+			command.Clip(cmd.Environment, 60), didYouMean(meant), strings.Join(envs, ", "), example))
 	}
 	return nil
 }
 
-// didYouMean is " (did you mean <name>?)" for the name in names that typed
-// most likely meant, or "" when none is close.
-func didYouMean(typed string, names []string) string {
-	if s := registry.Closest(typed, names); s != "" {
-		return " (did you mean " + s + "?)"
+// didYouMean is " (did you mean <name>?)", or "" when there is no name to
+// suggest.
+func didYouMean(name string) string {
+	if name == "" {
+		return ""
 	}
-	return ""
+	return " (did you mean " + name + "?)"
 }
 
 // withNextStep adds to an engine refusal of a command on request id what
