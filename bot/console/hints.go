@@ -134,28 +134,18 @@ func actorName(a flow.Actor) string {
 }
 
 // setReply tells what a key=value line did to a request whose state it did
-// not change (before and after it): the inputs set, by their own names
-// (Visibility Timeout is visibility_timeout_seconds), those that already
-// had the value given, and what is still needed. m is the request's
-// module, nil when the catalogue cannot be had (the keys are then told as
-// typed).
-func setReply(before, after *flow.Request, m *registry.Module, inputs map[string]string) string {
-	canon := inputs
-	if m != nil {
-		if c, err := m.Resolve(inputs); err == nil {
-			canon = c
-		}
-	}
+// not change (before and after it): of the inputs it gave, by the module's
+// names (Visibility Timeout is visibility_timeout_seconds), those set and
+// those that already had the value given; then what is still needed.
+func setReply(before, after *flow.Request, given, missing []string) string {
 	var set, same []string
-	for name, v := range canon {
-		if old, ok := before.Inputs[name]; ok && old == v {
+	for _, name := range given {
+		if old, ok := before.Inputs[name]; ok && old == after.Inputs[name] {
 			same = append(same, name)
 		} else {
 			set = append(set, name)
 		}
 	}
-	slices.Sort(set)
-	slices.Sort(same)
 	l := card.ShortID(after)
 	var b strings.Builder
 	fmt.Fprintf(&b, "[%s] ", l)
@@ -167,10 +157,8 @@ func setReply(before, after *flow.Request, m *registry.Module, inputs map[string
 	default:
 		fmt.Fprintf(&b, "%s already %s; nothing changed.", strings.Join(same, ", "), haveValue(same))
 	}
-	if m != nil {
-		if missing := m.Missing(after.Inputs); len(missing) > 0 {
-			b.WriteString(" Still needed: " + strings.Join(missing, ", ") + ".")
-		}
+	if len(missing) > 0 {
+		b.WriteString(" Still needed: " + strings.Join(missing, ", ") + ".")
 	}
 	if after.State == flow.Confirming && len(set) > 0 {
 		fmt.Fprintf(&b, " /tfpilot status %s shows the updated request.", l)

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"strings"
 
@@ -303,13 +304,18 @@ func (c *Console) assign(ctx context.Context, inputs map[string]string) error {
 	if err != nil || r == nil || r.State != before.State {
 		return err // a new state prints its own card
 	}
-	// The state stays: say what was taken and what is still needed, so a
-	// key=value line never goes unanswered.
-	var m *registry.Module
+	// The state stays: say what was taken, under the inputs' own names, and
+	// what is still needed, so a key=value line never goes unanswered.
+	given, missing := slices.Sorted(maps.Keys(inputs)), []string(nil)
 	if cat, cerr := eng.Catalog(ctx, r.Project); cerr == nil {
-		m, _ = cat.Module(r.Module)
+		if m, ok := cat.Module(r.Module); ok {
+			if canon, err := m.Resolve(inputs); err == nil {
+				given = slices.Sorted(maps.Keys(canon))
+			}
+			missing = m.Missing(r.Inputs)
+		}
 	}
-	c.printf("%s\n", setReply(before, r, m, inputs))
+	c.printf("%s\n", setReply(before, r, given, missing))
 	return nil
 }
 
