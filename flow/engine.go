@@ -211,8 +211,13 @@ func (e *Engine) Find(ctx context.Context, ref string) (*Request, error) {
 	return nil, &UserError{Msg: fmt.Sprintf("there is no request %q", ref), Err: ErrNotFound}
 }
 
-// Catalog returns the module catalogue of project.
+// Catalog returns the module catalogue of project. A project the policy
+// does not name is a *UserError wrapping ErrNotFound that lists the
+// projects there are: no catalogue is served under a name that is not one.
 func (e *Engine) Catalog(ctx context.Context, project string) (*registry.Catalog, error) {
+	if _, ok := e.cfg.Policy.Project(project); !ok {
+		return nil, Userf(ErrNotFound, unknownProject(e.cfg.Policy, project))
+	}
 	c, err := e.cfg.Catalogs.Catalog(ctx, project)
 	if err != nil {
 		return nil, fmt.Errorf("catalogue of %s: %w", project, err)

@@ -88,7 +88,7 @@ func (s *stepper) choose() error {
 	ev := s.ev
 	project := s.defaultProject(ev.Project)
 	if _, ok := s.p.Project(project); !ok {
-		return Userf(ErrBadEvent, fmt.Sprintf("project %q is not configured; choose one of %s", project, strings.Join(projectNames(s.p), ", ")))
+		return Userf(ErrBadEvent, unknownProject(s.p, project))
 	}
 	if _, ok := s.p.Environment(ev.Environment); !ok {
 		return Userf(ErrBadEvent, fmt.Sprintf("environment %q is not configured; choose one of %s", ev.Environment, strings.Join(s.p.environmentNames(), ", ")))
@@ -110,6 +110,16 @@ func (s *stepper) defaultProject(name string) string {
 		return s.p.Projects[0].Name
 	}
 	return name
+}
+
+// unknownProject explains that the policy has no project name (or that
+// none was given) and lists the projects it has.
+func unknownProject(p Policy, name string) string {
+	names := strings.Join(projectNames(p), ", ")
+	if name == "" {
+		return "say which project: one of " + names
+	}
+	return fmt.Sprintf("project %q is not configured; choose one of %s", name, names)
 }
 
 func projectNames(p Policy) []string {
