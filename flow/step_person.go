@@ -274,6 +274,13 @@ func CurrentApprovers(r *Request) []string {
 	return ids
 }
 
+// NoApprovalNeeded reports whether r is approved without anyone having
+// approved it: its environment asked for no approval when the plan
+// finished, so it is ready to apply and must not read as "approved".
+func NoApprovalNeeded(r *Request) bool {
+	return r.State == Approved && len(CurrentApprovers(r)) == 0
+}
+
 func (s *stepper) approvedBy(id string) bool { return slices.Contains(s.currentApprovers(), id) }
 
 // required is how many approvals the environment asks for; an environment

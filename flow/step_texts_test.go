@@ -112,3 +112,26 @@ func TestPlanRefusalsNameTheVerb(t *testing.T) {
 		}
 	}
 }
+
+// TestNoApprovalNeeded tells a plan approved by people from one that
+// needed no approval.
+func TestNoApprovalNeeded(t *testing.T) {
+	noApprovals := with(fixture(flow.Approved), func(r *flow.Request) { r.Approvals = nil })
+	tests := []struct {
+		name string
+		r    flow.Request
+		want bool
+	}{
+		{"approved by an approver", fixture(flow.Approved), false},
+		{"approved with no approval", noApprovals, true},
+		{"awaiting approval", fixture(flow.AwaitingApproval), false},
+		{"applied", with(fixture(flow.Applied), func(r *flow.Request) { r.Approvals = nil }), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := flow.NoApprovalNeeded(&tt.r); got != tt.want {
+				t.Errorf("NoApprovalNeeded = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}

@@ -114,6 +114,9 @@ func StateText(r *flow.Request, pol *flow.Policy) string {
 	case flow.AwaitingApproval:
 		return fmt.Sprintf("Awaiting approval (%d of %d)", len(currentApprovals(r)), required(r, pol))
 	case flow.Approved:
+		if flow.NoApprovalNeeded(r) {
+			return "Ready to apply (no approval needed in " + r.Environment + ")"
+		}
 		return "Approved: ready to apply"
 	case flow.Applying:
 		return "Applying"

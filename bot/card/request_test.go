@@ -56,6 +56,10 @@ func TestStatusLine(t *testing.T) {
 			"applying · apply run 2 " + flow.RunInProgress.String() + " · /runs/apply"},
 		{"merged", flow.Request{State: flow.Applied, Change: &flow.Change{Number: 3, Merged: true}}, "applied · pull request #3 merged"},
 		{"problem", flow.Request{State: flow.Planning, Problem: "Could not start the plan: boom."}, "planning · Could not start the plan: boom."},
+		{"no approval needed", flow.Request{State: flow.Approved, Environment: "dev", PlanRun: run(flow.WorkflowPlan, 1, flow.RunSucceeded)},
+			"ready to apply (no approval needed in dev)"},
+		{"approved by someone", flow.Request{State: flow.Approved, Environment: "prod", PlanRun: run(flow.WorkflowPlan, 1, flow.RunSucceeded),
+			Approvals: []flow.Approval{{Actor: flow.Actor{ID: "U2"}, PlanRunID: 1}}}, "approved: ready to apply"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -82,5 +86,19 @@ func TestPreviewSaidOnce(t *testing.T) {
 	}
 	if !strings.Contains(text, "--plan=terraform") {
 		t.Errorf("the preview does not say how to get a real plan:\n%s", text)
+	}
+}
+
+// A request nobody approved, because its environment needs no approval,
+// never reads as approved.
+func TestNoApprovalNeededCard(t *testing.T) {
+	r := &flow.Request{ID: "01900000-0000-7000-8000-0000000000ab", Kind: flow.KindCreate, Module: "s3-bucket", Environment: "dev",
+		Requester: flow.Actor{ID: "U1"}, State: flow.Approved, PlanRun: &flow.Run{Workflow: flow.WorkflowPlan, ID: 1}}
+	c := Status(r, Options{Policy: testPolicy})
+	if diff := cmp.Diff("Ready to apply (no approval needed in dev)", c.Status); diff != "" {
+		t.Errorf("status (-want +got):\n%s", diff)
+	}
+	if !strings.HasSuffix(c.Fallback, ": Ready to apply (no approval needed in dev)") {
+		t.Errorf("fallback %q", c.Fallback)
 	}
 }

@@ -27,6 +27,9 @@ func TestConsoleNewUserMistakes(t *testing.T) {
 		{"cancel another person's request", []string{"/tfpilot new bucket env=sandbox", "/as U9", "/tfpilot cancel last"},
 			[]string{"refused: only U1, who requested it, or an approver or applier named in the sandbox policy can cancel this request\n"},
 			[]string{"Cancelled by U9"}},
+		{"a plan that needs no approval", []string{"/tfpilot new bucket env=sandbox name=logs", "1", "/tfpilot status last"},
+			[]string{"\nReady to apply (no approval needed in sandbox)\n"},
+			[]string{"Approved: ready to apply"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
