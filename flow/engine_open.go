@@ -128,6 +128,9 @@ func (e *Engine) destroyInProgress(ctx context.Context, t *Request) (string, err
 	if t.DestroyedBy == "" {
 		return "", nil
 	}
+	if !t.DestroyedAt.IsZero() {
+		return fmt.Sprintf("%s is already destroyed (by request %s)", t.Label, registry.Label(t.DestroyedBy)), nil
+	}
 	d, err := e.cfg.Store.Get(ctx, t.DestroyedBy)
 	if errors.Is(err, ErrNotFound) {
 		return "", nil // a claim whose destroy request was never created

@@ -188,6 +188,22 @@ var rules = []rule{
 	{"destroy needs the right to request", fixture(0), ev(flow.EvStartDestroy, "U9", func(e *flow.Event) {
 		e.Target, e.Project, e.Module, e.Environment, e.File = "t", "demo", "bucket", "dev", "envs/dev/tfpilot_t.tf"
 	}), outcome{Err: "you are not allowed to request changes in dev"}},
+	{"a destroy request's apply owes telling its target", with(fixture(flow.Applying), func(r *flow.Request) {
+		r.Kind, r.Target = flow.KindDestroy, "01900000-0000-7000-8000-0000000000bb"
+		r.Owed = []flow.Effect{{ID: "9-watch_run", Kind: flow.EffWatchRun, Workflow: flow.WorkflowApply}}
+	}), result(flow.EvApplyFinished, "9-watch_run"), outcome{State: flow.Applied, Approvers: []string{"U3"},
+		Effects: effs("11-record_audit", "12-show_card", "13-reply", "14-notify", "15-merge_change", "16-mark_destroyed")}},
+	{"the target records its destroy", fixture(flow.Applied), ev(flow.EvDestroyed, "", func(e *flow.Event) {
+		e.Actor, e.Target = flow.System, "01900000-0000-7000-8000-0000000000bb"
+	}), outcome{State: flow.Applied, Approvers: []string{"U3"}, Effects: card3, Seen: 1}},
+	{"a destroy recorded already is a no-op", with(fixture(flow.Applied), func(r *flow.Request) {
+		r.DestroyedBy, r.DestroyedAt = "01900000-0000-7000-8000-0000000000bb", t0
+	}), ev(flow.EvDestroyed, "", func(e *flow.Event) { e.Actor, e.Target = flow.System, "01900000-0000-7000-8000-0000000000bb" }),
+		outcome{State: flow.Applied, Approvers: []string{"U3"}, Noop: true}},
+	{"approve after the destroy says so", with(fixture(flow.Applied), func(r *flow.Request) {
+		r.DestroyedBy, r.DestroyedAt = "01900000-0000-7000-8000-0000000000bb", t0
+	}), ev(flow.EvApprove, "U3"), outcome{State: flow.Applied, Approvers: []string{"U3"},
+		Err: "this request was applied, then destroyed by request 0000000000bb"}},
 	{"seen keys are bounded", with(fixture(flow.Confirming), func(r *flow.Request) {
 		for i := range flow.SeenLimit {
 			r.Seen = append(r.Seen, fmt.Sprint("k", i))

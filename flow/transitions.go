@@ -1,5 +1,7 @@
 package flow
 
+import "github.com/tfpilot/tfpilot/registry"
+
 // Edge is one state-changing transition of the machine: an event of kind
 // Event moves a request from From to To. From is zero for the events that
 // open a request (the diagram's [*]).
@@ -89,6 +91,9 @@ func refusal(r *Request, ev EventKind) string {
 	case Applied:
 		if r.Kind == KindDestroy {
 			return "this destroy request is already applied"
+		}
+		if !r.DestroyedAt.IsZero() {
+			return "this request was applied, then destroyed by request " + registry.Label(r.DestroyedBy)
 		}
 		return "this request is already applied"
 	case Cancelled:

@@ -1,8 +1,10 @@
 package card
 
 import (
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/tfpilot/tfpilot/flow"
@@ -100,5 +102,27 @@ func TestNoApprovalNeededCard(t *testing.T) {
 	}
 	if !strings.HasSuffix(c.Fallback, ": Ready to apply (no approval needed in dev)") {
 		t.Errorf("fallback %q", c.Fallback)
+	}
+}
+
+// A request whose destroy request applied says so, with that request's
+// label, on its card, status line and list line.
+func TestDestroyedTarget(t *testing.T) {
+	r := &flow.Request{ID: "01900000-0000-7000-8000-0000000000ab", Kind: flow.KindCreate, Module: "s3-bucket", Environment: "dev",
+		Requester: flow.Actor{ID: "U1"}, State: flow.Applied, Change: &flow.Change{Number: 3, Merged: true},
+		DestroyedBy: "01900000-0000-7000-8000-0000000000cd"}
+	if got := Status(r, Options{}).Status; got != "Applied" {
+		t.Fatalf("claimed by a destroy request that has not applied: status %q, want Applied", got)
+	}
+	r.DestroyedAt = time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
+	c := Status(r, Options{})
+	got := []string{c.Status, StatusLine(r, nil), ListLine(r)}
+	want := []string{"Destroyed by request 0000000000cd", "destroyed by request 0000000000cd",
+		"0000000000ab · Create s3-bucket in dev · destroyed by 0000000000cd · U1"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("status, status line, list line (-want +got):\n%s", diff)
+	}
+	if !slices.Contains(c.Fields, Field{"Destroyed by", "0000000000cd"}) {
+		t.Errorf("fields %v lack Destroyed by", c.Fields)
 	}
 }

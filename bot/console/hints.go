@@ -101,6 +101,9 @@ func nextStep(r *flow.Request, pol *flow.Policy, actor flow.Actor) string {
 	case flow.PlanFailed, flow.ApplyFailed, flow.Stale:
 		return fmt.Sprintf("%s: /tfpilot replan %s plans again (/tfpilot status %s shows why)", l, l, l)
 	case flow.Applied:
+		if by := card.DestroyedBy(r); by != "" {
+			return fmt.Sprintf("%s was destroyed by request %s (/tfpilot status %s)", l, by, by)
+		}
 		if r.Kind == flow.KindCreate {
 			return fmt.Sprintf("%s is applied: /tfpilot destroy %s removes what it created", l, l)
 		}

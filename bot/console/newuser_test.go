@@ -30,6 +30,9 @@ func TestConsoleNewUserMistakes(t *testing.T) {
 		{"a plan that needs no approval", []string{"/tfpilot new bucket env=sandbox name=logs", "1", "/tfpilot status last"},
 			[]string{"\nReady to apply (no approval needed in sandbox)\n"},
 			[]string{"Approved: ready to apply"}},
+		{"status of a destroyed request", []string{"/tfpilot new bucket env=sandbox name=logs", "1", "/tfpilot apply last",
+			"/tfpilot destroy last", "/tfpilot apply last", "/tfpilot status last-1"},
+			[]string{"== Create bucket in sandbox ==\nDestroyed by request ", " | Destroyed by: "}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

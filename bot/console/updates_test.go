@@ -79,7 +79,8 @@ func TestConsoleUpdates(t *testing.T) {
 		"Request: " + destroy + " | Destroys: " + create,
 		"[" + destroy + "] Opening a pull request that deletes",
 		"[notifications] [" + destroy + "] ",
-		create + " · Create bucket in sandbox · applied · U1",
+		"[" + create + "] Destroyed by request " + destroy + ".",
+		create + " · Create bucket in sandbox · destroyed by " + destroy + " · U1",
 		destroy + " · Destroy " + create + " (bucket) in sandbox · applied · U1",
 	} {
 		if !strings.Contains(out, want) {

@@ -131,7 +131,8 @@ func TestLocalModeScript(t *testing.T) {
 		"Request: " + destroyLabel + " | Destroys: " + devLabel + " (" + devFile + ")",
 		"[" + destroyLabel + "] Opening a pull request that deletes " + devFile,
 		"[notifications] [" + destroyLabel + "] Applied: destroy " + devLabel,
-		devLabel + " · Create s3-bucket in dev · applied · alice",
+		"[" + devLabel + "] Destroyed by request " + destroyLabel + ".",
+		devLabel + " · Create s3-bucket in dev · destroyed by " + destroyLabel + " · alice",
 		destroyLabel + " · Destroy " + devLabel + " (s3-bucket) in dev · applied · alice",
 	} {
 		if !strings.Contains(out, want) {
