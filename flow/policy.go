@@ -12,10 +12,11 @@ type Action int
 // Actions checked against the policy.
 const (
 	ActRequest Action = iota + 1 // start a request (and edit, confirm, re-plan it)
-	ActApprove                   // approve or reject a plan
+	ActApprove                   // approve a plan
 	ActApply                     // apply an approved plan
 	ActCancel                    // cancel a request (its requester, or an approver or applier the environment names)
 	ActDestroy                   // request destruction of an applied request
+	ActReject                    // reject a plan: the approvers, under the rules of approve
 )
 
 func (a Action) String() string {
@@ -30,6 +31,8 @@ func (a Action) String() string {
 		return "cancel"
 	case ActDestroy:
 		return "destroy"
+	case ActReject:
+		return "reject"
 	}
 	return "unknown"
 }
@@ -131,6 +134,13 @@ func (p Policy) Authorize(action Action, r *Request, a Actor) error {
 		}
 		if a.ID == r.Requester.ID && !e.AllowSelfApproval {
 			return Userf(ErrDenied, fmt.Sprintf("you cannot approve your own request in %s; ask another approver", e.Name))
+		}
+	case ActReject:
+		if !matches(e.Approvers, a) {
+			return Userf(ErrDenied, fmt.Sprintf("you are not an approver for %s, so you cannot reject its plans", e.Name))
+		}
+		if a.ID == r.Requester.ID && !e.AllowSelfApproval {
+			return Userf(ErrDenied, fmt.Sprintf("you cannot reject the plan of your own request in %s; cancel the request instead", e.Name))
 		}
 	case ActApply:
 		allowed := e.Appliers

@@ -297,7 +297,7 @@ func (s *stepper) reject() error {
 	if !s.in(AwaitingApproval, Approved) {
 		return s.refuse()
 	}
-	if err := s.authorize(ActApprove); err != nil {
+	if err := s.authorize(ActReject); err != nil {
 		return err
 	}
 	who := displayName(s.ev.Actor)
