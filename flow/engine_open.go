@@ -47,8 +47,10 @@ func (e *Engine) Open(ctx context.Context, ev Event) (*Request, error) {
 		}
 	}
 	r := &Request{ID: e.cfg.NewID(), Kind: KindCreate, Requester: ev.Actor, CreatedAt: ev.At}
-	inputs := ev.Inputs
-	ev.Inputs = nil
+	var inputs map[string]string // a destroy request's inputs are its target's
+	if ev.Kind == EvStart {
+		inputs, ev.Inputs = ev.Inputs, nil
+	}
 	var m *registry.Module
 	if ev.Kind == EvStart && ev.Module != "" {
 		var err error
