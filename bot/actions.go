@@ -267,20 +267,33 @@ func (s *Slack) threadInputs(ctx context.Context, msg *slackevents.MessageEvent,
 	actor := s.resolveGroups(ctx, s.actor(msg.User, ""))
 	next, err := eng.Handle(ctx, r.ID, flow.Event{Kind: flow.EvSetInputs, Key: "slack:msg:" + msg.Channel + ":" + msg.TimeStamp,
 		Actor: actor, Inputs: kv})
-	if err != nil {
+	var notSet *flow.InputsNotSet
+	if err != nil && (!errors.As(err, &notSet) || len(notSet.Set) == 0) {
 		say(s.userText(err, "set inputs"))
 		return
 	}
+	// The good inputs were set (the card is updated in place): say which
+	// were not, and what is still needed, so a reply never goes unanswered.
+	answer, still := "Set.", ""
+	if err != nil {
+		answer = s.userText(err, "set inputs")
+	}
 	if next != nil && next.State == flow.CollectingInputs {
-		// The card is updated in place; say what is still needed so a
-		// reply never goes unanswered.
 		if cat, cerr := s.catalogs.get(ctx, eng, next.Project); cerr == nil {
 			if m, ok := cat.Module(next.Module); ok {
 				if missing := m.Missing(next.Inputs); len(missing) > 0 {
-					say("Set. Still needed: " + strings.Join(missing, ", ") + ".")
+					still = "Still needed: " + strings.Join(missing, ", ") + "."
 				}
 			}
 		}
+	}
+	switch {
+	case err != nil && still != "":
+		say(answer + "\n" + still)
+	case err != nil:
+		say(answer)
+	case still != "":
+		say(answer + " " + still)
 	}
 }
 

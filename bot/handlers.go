@@ -49,6 +49,13 @@ func (s *Slack) userText(err error, what string) string {
 		for _, e := range ie {
 			lines = append(lines, e.Field+": "+e.Reason)
 		}
+		var notSet *flow.InputsNotSet
+		switch {
+		case errors.As(err, &notSet) && notSet.Request == "":
+			return "Some inputs are not valid, so nothing was created; send the command again with them corrected:\n" + strings.Join(lines, "\n")
+		case errors.As(err, &notSet) && len(notSet.Set) > 0:
+			return "Set " + strings.Join(notSet.Set, ", ") + ". These were not set; send them again corrected:\n" + strings.Join(lines, "\n")
+		}
 		return "Some inputs are not valid, so none of that message was set; send it again corrected:\n" + strings.Join(lines, "\n")
 	}
 	var se *command.SyntaxError
@@ -132,8 +139,10 @@ func (s *Slack) runCommand(ctx context.Context, c command.Command, cmd slack.Sla
 	key := "slack:cmd:" + cmd.TriggerID
 	switch c.Verb {
 	case command.VerbStart, command.VerbNew:
+		// Inputs go with the start: the engine checks them before it
+		// creates anything, so a bad one creates no request.
 		ev := flow.Event{Kind: flow.EvStart, Key: key, Actor: actor, Thread: &flow.Thread{Channel: cmd.ChannelID},
-			Project: c.Project, Module: c.Module, Environment: c.Environment}
+			Project: c.Project, Module: c.Module, Environment: c.Environment, Inputs: c.Inputs}
 		if ev.Module != "" && ev.Environment == "" {
 			pol := eng.Policy()
 			var envs []string
@@ -152,12 +161,6 @@ func (s *Slack) runCommand(ctx context.Context, c command.Command, cmd slack.Sla
 		if err != nil {
 			say(s.userText(err, "open request"))
 			return
-		}
-		if len(c.Inputs) > 0 {
-			if r, err = eng.Handle(ctx, r.ID, flow.Event{Kind: flow.EvSetInputs, Key: key + ":inputs", Actor: actor, Inputs: c.Inputs}); err != nil {
-				say(s.userText(err, "set inputs") + "\nFix them with key=value replies in the request's thread.")
-				return
-			}
 		}
 		if r.State == flow.CollectingInputs {
 			s.openForm(ctx, r, cmd.TriggerID, "")

@@ -19,12 +19,14 @@ const (
 	EffMergeChange                         // squash-merge the PR and delete the branch
 	EffCloseChange                         // close the PR and delete the branch
 	EffRecordAudit                         // append Audit to the audit log
+	EffMarkDestroyed                       // destroy request applied: step EvDestroyed on its Target
 )
 
 var effectNames = map[EffectKind]string{
 	EffShowCard: "show_card", EffReply: "reply", EffNotify: "notify", EffOpenModal: "open_modal",
 	EffOpenChange: "open_change", EffDispatchPlan: "dispatch_plan", EffDispatchApply: "dispatch_apply", EffWatchRun: "watch_run",
 	EffMergeChange: "merge_change", EffCloseChange: "close_change", EffRecordAudit: "record_audit",
+	EffMarkDestroyed: "mark_destroyed",
 }
 
 func (k EffectKind) String() string {

@@ -242,8 +242,13 @@ func noRequest(ref string) error {
 		ref, minRefPrefix), Err: ErrNotFound}
 }
 
-// Catalog returns the module catalogue of project.
+// Catalog returns the module catalogue of project. A project the policy
+// does not name is a *UserError wrapping ErrNotFound that lists the
+// projects there are: no catalogue is served under a name that is not one.
 func (e *Engine) Catalog(ctx context.Context, project string) (*registry.Catalog, error) {
+	if _, ok := e.cfg.Policy.Project(project); !ok {
+		return nil, Userf(ErrNotFound, unknownProject(e.cfg.Policy, project))
+	}
 	c, err := e.cfg.Catalogs.Catalog(ctx, project)
 	if err != nil {
 		return nil, fmt.Errorf("catalogue of %s: %w", project, err)

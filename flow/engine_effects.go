@@ -145,6 +145,16 @@ func (e *Engine) perform(ctx, work context.Context, id string, eff Effect) (Even
 			return Event{Kind: EvChangeMoved, Change: &c}, nil
 		}
 		return Event{Kind: EvMerged, Change: &c}, err
+	case EffMarkDestroyed:
+		// Stepped on the target like any event: its history, audit, card
+		// and a reply in its thread say it is destroyed. The key makes a
+		// resumed effect a no-op there.
+		ev := Event{Kind: EvDestroyed, Key: r.ID + "/destroyed", Actor: System, Target: r.ID}
+		err := e.try(ctx, work, eff.Kind, func(ctx context.Context) error {
+			_, err := e.Handle(ctx, r.Target, ev)
+			return err
+		})
+		return Event{Kind: EvEffectDone}, err
 	}
 	return Event{}, fmt.Errorf("perform %s: not a heavy effect", eff.Kind)
 }

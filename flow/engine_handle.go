@@ -5,16 +5,21 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"slices"
 
 	"github.com/tfpilot/tfpilot/registry"
 )
 
 // Handle applies a person's event to request id: it loads the request,
-// prepares the event (EvSetInputs: resolves ev.Inputs through the catalogue,
-// returning registry.InputErrors unchanged; EvApprove/EvApply: checks first
-// whether the change moved after the plan), steps, saves with the owed
-// effects and hands them to the effect runners. A lost race is retried by
-// re-loading and re-stepping.
+// prepares the event (EvSetInputs: resolves ev.Inputs through the catalogue;
+// EvApprove/EvApply: checks first whether the change moved after the plan),
+// steps, saves with the owed effects and hands them to the effect runners.
+// A lost race is retried by re-loading and re-stepping.
+//
+// Inputs that are not valid are an *InputsNotSet (unwrapping to
+// registry.InputErrors). The valid inputs of the same event are set all the
+// same: the request is returned as saved with them, with the error naming
+// them in Set.
 //
 // A refusal (*UserError wrapping ErrBadEvent, ErrDenied or ErrDuplicate) is
 // returned together with the request as it stands; a denial is also written
@@ -38,7 +43,7 @@ func (e *Engine) Handle(ctx context.Context, id string, ev Event) (*Request, err
 				return nil, fmt.Errorf("handle %s on %s: %w", ev.Kind, id, err)
 			}
 		}
-		evs, err := e.prepare(ctx, cur, ev)
+		evs, notSet, err := e.prepare(ctx, cur, ev)
 		if err != nil {
 			if !fresh {
 				fresh = true
@@ -66,6 +71,9 @@ func (e *Engine) Handle(ctx context.Context, id string, ev Event) (*Request, err
 			}
 			return cur, stepErr
 		}
+		if notSet != nil {
+			return cur, notSet
+		}
 		return cur, nil
 	}
 	return nil, fmt.Errorf("handle %s on %s: %w", ev.Kind, id, ErrConflict)
@@ -88,19 +96,28 @@ func (e *Engine) stepAll(r *Request, evs []Event) (Request, bool, error) {
 
 // prepare turns a person's event into the events to step: it resolves
 // inputs and, before an approval or apply, checks whether the change moved.
-func (e *Engine) prepare(ctx context.Context, r *Request, ev Event) ([]Event, error) {
+// Inputs of which only some are valid give the event with the valid ones
+// and, to return once it is saved, the *InputsNotSet naming the others.
+func (e *Engine) prepare(ctx context.Context, r *Request, ev Event) ([]Event, *InputsNotSet, error) {
+	var notSet *InputsNotSet
 	switch ev.Kind {
 	case EvSetInputs:
 		if r.Kind != KindCreate || (r.State != CollectingInputs && r.State != Confirming) || noop(r, ev) {
-			return []Event{ev}, nil // Step refuses or ignores it
+			return []Event{ev}, nil, nil // Step refuses or ignores it
 		}
 		m, err := e.module(ctx, r.Project, r.Module)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		canon, err := m.Resolve(ev.Inputs)
+		canon, problems, err := resolveEach(m, ev.Inputs)
 		if err != nil {
-			return nil, err // registry.InputErrors, unchanged for per-field display
+			return nil, nil, err
+		}
+		if len(problems) > 0 {
+			notSet = &InputsNotSet{Request: r.ID, Set: slices.Sorted(maps.Keys(canon)), Problems: problems}
+			if len(canon) == 0 {
+				return nil, nil, notSet
+			}
 		}
 		merged := maps.Clone(r.Inputs)
 		if merged == nil {
@@ -115,18 +132,50 @@ func (e *Engine) prepare(ctx context.Context, r *Request, ev Event) ([]Event, er
 		if ev.Module != "" && !noop(r, ev) {
 			m, err := e.module(ctx, orProject(e.cfg.Policy, ev.Project, r.Project), ev.Module)
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			ev.Sensitive = sensitiveInputs(m)
 		}
 	case EvApprove, EvApply:
 		if moved, ok, err := e.changeMoved(ctx, r, ev); err != nil {
-			return nil, err
+			return nil, nil, err
 		} else if ok {
-			return []Event{moved, ev}, nil
+			return []Event{moved, ev}, nil, nil
 		}
 	}
-	return []Event{ev}, nil
+	return []Event{ev}, notSet, nil
+}
+
+// resolveEach resolves raw through m. When some inputs are not valid it
+// returns, with the problems of all, the canonical values of the valid ones:
+// each input is checked on its own (validations see one input at a time),
+// and an input given twice under two keys is left out, as its problem says.
+func resolveEach(m *registry.Module, raw map[string]string) (map[string]string, registry.InputErrors, error) {
+	canon, err := m.Resolve(raw)
+	if err == nil {
+		return canon, nil, nil
+	}
+	var problems registry.InputErrors
+	if !errors.As(err, &problems) {
+		return nil, nil, err
+	}
+	good, twice := map[string]string{}, map[string]bool{}
+	for k, v := range raw {
+		one, err := m.Resolve(map[string]string{k: v})
+		if err != nil {
+			continue
+		}
+		for name, text := range one {
+			if _, dup := good[name]; dup {
+				twice[name] = true
+			}
+			good[name] = text
+		}
+	}
+	for name := range twice {
+		delete(good, name)
+	}
+	return good, problems, nil
 }
 
 func orProject(p Policy, project, current string) string {

@@ -19,6 +19,12 @@ const openMemory = 1024
 // inputs from it). The same ev.Key opened twice on this engine returns the
 // first request.
 //
+// EvStart may carry ev.Inputs for its ev.Module: they are checked against
+// the module before anything is created, and any problem is an
+// *InputsNotSet with no Request (nothing was created). Valid inputs are set
+// in the same write as the start (a set_inputs step after it), so the new
+// request is already confirming when none is missing.
+//
 // Only an applied create request whose change merged can be destroyed, and
 // only by one destroy request at a time: the target records the destroy
 // request's ID (Request.DestroyedBy) with a conditional write before the
@@ -41,12 +47,20 @@ func (e *Engine) Open(ctx context.Context, ev Event) (*Request, error) {
 		}
 	}
 	r := &Request{ID: e.cfg.NewID(), Kind: KindCreate, Requester: ev.Actor, CreatedAt: ev.At}
+	var inputs map[string]string // a destroy request's inputs are its target's
+	if ev.Kind == EvStart {
+		inputs, ev.Inputs = ev.Inputs, nil
+	}
+	var m *registry.Module
 	if ev.Kind == EvStart && ev.Module != "" {
-		m, err := e.module(ctx, orProject(e.cfg.Policy, ev.Project, ""), ev.Module)
-		if err != nil {
+		var err error
+		if m, err = e.module(ctx, orProject(e.cfg.Policy, ev.Project, ""), ev.Module); err != nil {
 			return nil, err
 		}
 		ev.Sensitive = sensitiveInputs(m)
+	}
+	if len(inputs) > 0 && m == nil {
+		return nil, Userf(ErrBadEvent, "inputs need a module: say which, e.g. /tfpilot new <module> env=<environment> key=value")
 	}
 	var target *Request
 	if ev.Kind == EvStartDestroy {
@@ -70,6 +84,11 @@ func (e *Engine) Open(ctx context.Context, ev Event) (*Request, error) {
 		}
 		return nil, err
 	}
+	if len(inputs) > 0 {
+		if next, err = e.startInputs(next, ev, m, inputs); err != nil {
+			return nil, err
+		}
+	}
 	if target != nil {
 		if err := e.claimTarget(ctx, target.ID, next.ID); err != nil {
 			return nil, err
@@ -87,6 +106,28 @@ func (e *Engine) Open(ctx context.Context, ev Event) (*Request, error) {
 	}
 	e.saved(&next)
 	return &next, nil
+}
+
+// startInputs steps the inputs given with a start onto the started request
+// r: all of them valid, or none set.
+func (e *Engine) startInputs(r Request, start Event, m *registry.Module, inputs map[string]string) (Request, error) {
+	canon, err := m.Resolve(inputs)
+	if err != nil {
+		var problems registry.InputErrors
+		if errors.As(err, &problems) {
+			return r, &InputsNotSet{Problems: problems}
+		}
+		return r, fmt.Errorf("resolve inputs of %s: %w", m.Name, err)
+	}
+	ev := Event{Kind: EvSetInputs, Actor: start.Actor, At: start.At, Inputs: canon, Sensitive: sensitiveInputs(m), Missing: m.Missing(canon)}
+	if start.Key != "" {
+		ev.Key = start.Key + "/inputs"
+	}
+	if ev.Missing == nil {
+		ev.Missing = []string{}
+	}
+	next, _, _, err := step(r, ev, e.cfg.Policy)
+	return next, err
 }
 
 func (e *Engine) remember(key, id string) {
@@ -127,6 +168,9 @@ func (e *Engine) destroyTarget(ctx context.Context, ref string) (*Request, error
 func (e *Engine) destroyInProgress(ctx context.Context, t *Request) (string, error) {
 	if t.DestroyedBy == "" {
 		return "", nil
+	}
+	if !t.DestroyedAt.IsZero() {
+		return fmt.Sprintf("%s is already destroyed (by request %s)", t.Label, registry.Label(t.DestroyedBy)), nil
 	}
 	d, err := e.cfg.Store.Get(ctx, t.DestroyedBy)
 	if errors.Is(err, ErrNotFound) {

@@ -315,11 +315,11 @@ func (e *Engine) holdLease(ctx context.Context, r *Request) (*Request, error) {
 	return nil, fmt.Errorf("lease %s: %w", r.ID, ErrConflict)
 }
 
-// heavy reports whether an effect talks to the repository or the runs (it
-// may take long and produces a state-changing result).
+// heavy reports whether an effect talks to the repository or the runs, or
+// changes another request (it may take long and produces a result to step).
 func heavy(k EffectKind) bool {
 	switch k {
-	case EffOpenChange, EffDispatchPlan, EffDispatchApply, EffWatchRun, EffMergeChange, EffCloseChange:
+	case EffOpenChange, EffDispatchPlan, EffDispatchApply, EffWatchRun, EffMergeChange, EffCloseChange, EffMarkDestroyed:
 		return true
 	}
 	return false

@@ -1,6 +1,10 @@
 package flow
 
-import "errors"
+import (
+	"errors"
+
+	"github.com/tfpilot/tfpilot/registry"
+)
 
 // Sentinels for matchable conditions. Adapters translate their SDK errors to
 // these; callers match with errors.Is.
@@ -26,3 +30,18 @@ func (e *UserError) Unwrap() error { return e.Err }
 
 // Userf builds a UserError wrapping sentinel.
 func Userf(sentinel error, msg string) *UserError { return &UserError{Msg: msg, Err: sentinel} }
+
+// InputsNotSet reports inputs a person gave that were not set: Problems has
+// one entry per problem, for display field by field. Request is the request
+// they were for, or "" when Open refused them and nothing was created. Set
+// names the inputs of the same event that were valid and were set all the
+// same (a request being filled in keeps the good values of a line that also
+// has a bad one). It unwraps to Problems.
+type InputsNotSet struct {
+	Request  string
+	Set      []string
+	Problems registry.InputErrors
+}
+
+func (e *InputsNotSet) Error() string { return e.Problems.Error() }
+func (e *InputsNotSet) Unwrap() error { return e.Problems }

@@ -35,6 +35,11 @@ const (
 	EvEffectFailed  // Effect out of retries; EffectID and Error set
 	EvEffectDone    // an effect with no state change finished (card shown, notification sent, audit written)
 	EvThreadStarted // the status card was posted: Thread set
+
+	// EvDestroyed tells an applied create request that the destroy request
+	// Target destroyed it (its apply finished). Actor is System; it answers
+	// no effect of this request (the destroy request owes it).
+	EvDestroyed
 )
 
 var eventNames = map[EventKind]string{
@@ -45,12 +50,13 @@ var eventNames = map[EventKind]string{
 	EvPlanFailed: "plan_failed", EvApplyDispatched: "apply_dispatched", EvApplyFinished: "apply_finished",
 	EvApplyFailed: "apply_failed", EvMerged: "merged", EvChangeMoved: "change_moved",
 	EvEffectFailed: "effect_failed", EvEffectDone: "effect_done", EvThreadStarted: "thread_started",
+	EvDestroyed: "destroyed",
 }
 
 // EventKinds lists every event kind in declaration order.
 func EventKinds() []EventKind {
 	out := make([]EventKind, 0, len(eventNames))
-	for k := EvStart; k <= EvThreadStarted; k++ {
+	for k := EvStart; k <= EvDestroyed; k++ {
 		out = append(out, k)
 	}
 	return out
@@ -106,7 +112,7 @@ type Event struct {
 	// engine fills it from the catalogue): empty moves the request to
 	// Confirming.
 	Missing   []string `json:"missing,omitempty"`
-	Target    string   `json:"target,omitempty"`
+	Target    string   `json:"target,omitempty"` // start_destroy: the request to destroy; destroyed: the destroy request
 	Label     string   `json:"label,omitempty"`
 	File      string   `json:"file,omitempty"`
 	Thread    *Thread  `json:"thread,omitempty"`

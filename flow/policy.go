@@ -12,10 +12,11 @@ type Action int
 // Actions checked against the policy.
 const (
 	ActRequest Action = iota + 1 // start a request (and edit, confirm, re-plan it)
-	ActApprove                   // approve or reject a plan
+	ActApprove                   // approve a plan
 	ActApply                     // apply an approved plan
-	ActCancel                    // cancel a request
+	ActCancel                    // cancel a request (its requester, or an approver or applier the environment names)
 	ActDestroy                   // request destruction of an applied request
+	ActReject                    // reject a plan: the approvers, under the rules of approve
 )
 
 func (a Action) String() string {
@@ -30,6 +31,8 @@ func (a Action) String() string {
 		return "cancel"
 	case ActDestroy:
 		return "destroy"
+	case ActReject:
+		return "reject"
 	}
 	return "unknown"
 }
@@ -107,6 +110,9 @@ func (p Policy) ModuleAllowed(env, module string) bool {
 // Authorize decides whether actor may do action on r now. A refusal is a
 // *UserError wrapping ErrDenied whose text says why and who can.
 func (p Policy) Authorize(action Action, r *Request, a Actor) error {
+	if action == ActCancel {
+		return p.authorizeCancel(r, a)
+	}
 	e, ok := p.Environment(r.Environment)
 	if !ok {
 		if r.Environment == "" && action == ActRequest {
@@ -129,6 +135,13 @@ func (p Policy) Authorize(action Action, r *Request, a Actor) error {
 		if a.ID == r.Requester.ID && !e.AllowSelfApproval {
 			return Userf(ErrDenied, fmt.Sprintf("you cannot approve your own request in %s; ask another approver", e.Name))
 		}
+	case ActReject:
+		if !matches(e.Approvers, a) {
+			return Userf(ErrDenied, fmt.Sprintf("you are not an approver for %s, so you cannot reject its plans", e.Name))
+		}
+		if a.ID == r.Requester.ID && !e.AllowSelfApproval {
+			return Userf(ErrDenied, fmt.Sprintf("you cannot reject the plan of your own request in %s; cancel the request instead", e.Name))
+		}
 	case ActApply:
 		allowed := e.Appliers
 		if len(allowed) == 0 {
@@ -136,10 +149,6 @@ func (p Policy) Authorize(action Action, r *Request, a Actor) error {
 		}
 		if !matches(allowed, a) {
 			return Userf(ErrDenied, fmt.Sprintf("you are not allowed to apply in %s", e.Name))
-		}
-	case ActCancel:
-		if a.ID != r.Requester.ID && !matches(e.Approvers, a) {
-			return Userf(ErrDenied, "only the requester or an approver can cancel this request")
 		}
 	case ActDestroy:
 		if !matches(e.Requesters, a) {
@@ -151,12 +160,41 @@ func (p Policy) Authorize(action Action, r *Request, a Actor) error {
 	return nil
 }
 
+// authorizeCancel lets the requester cancel their request, and people the
+// environment names as approvers or appliers (directly or through a group).
+// "*" does not count here: it would let anyone cancel anyone's request.
+func (p Policy) authorizeCancel(r *Request, a Actor) error {
+	if a.ID == r.Requester.ID {
+		return nil
+	}
+	e, ok := p.Environment(r.Environment)
+	if !ok {
+		return Userf(ErrDenied, fmt.Sprintf("only %s, who requested it, can cancel this request", displayName(r.Requester)))
+	}
+	if named(e.Approvers, a) || named(e.Appliers, a) {
+		return nil
+	}
+	return Userf(ErrDenied, fmt.Sprintf("only %s, who requested it, or an approver or applier named in the %s policy can cancel this request",
+		displayName(r.Requester), e.Name))
+}
+
 func (p Policy) environmentNames() []string {
 	out := make([]string, 0, len(p.Environments))
 	for _, e := range p.Environments {
 		out = append(out, e.Name)
 	}
 	return out
+}
+
+// named reports whether the actor is named in ids, directly or through one
+// of their groups; "*" names nobody.
+func named(ids []string, a Actor) bool {
+	for _, id := range ids {
+		if id != "*" && (id == a.ID || slices.Contains(a.Groups, id)) {
+			return true
+		}
+	}
+	return false
 }
 
 // matches reports whether the actor is named in ids, directly, through one of

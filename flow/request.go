@@ -70,6 +70,10 @@ type Request struct {
 	// DestroyedBy is, on an applied create request, the ID of the destroy
 	// request that claimed it (only one at a time; see Engine.Open).
 	DestroyedBy string `json:"destroyed_by,omitempty"`
+	// DestroyedAt is when the destroy request DestroyedBy applied (zero
+	// until it has): what this request created is gone. The engine steps
+	// EvDestroyed on this request when the destroy request's apply finishes.
+	DestroyedAt time.Time `json:"destroyed_at,omitzero"`
 
 	Lease     Lease     `json:"lease,omitzero"`
 	CreatedAt time.Time `json:"created_at"`

@@ -79,6 +79,9 @@ func noop(r *Request, ev Event) bool {
 	if isResult(ev) {
 		return ev.EffectID != "" && owedIndex(r.Owed, ev.EffectID) < 0
 	}
+	if ev.Kind == EvDestroyed && ev.Target != "" && ev.Target == r.DestroyedBy && !r.DestroyedAt.IsZero() {
+		return true // recorded already (the Key may have left Seen)
+	}
 	return ev.Key != "" && slices.Contains(r.Seen, ev.Key)
 }
 
@@ -131,6 +134,8 @@ func (s *stepper) dispatch() error {
 		return s.retry()
 	case EvChangeMoved:
 		return s.changeMoved()
+	case EvDestroyed:
+		return s.destroyed()
 	}
 	return fmt.Errorf("step %s: unknown event kind: %w", s.ev.Kind, ErrBadEvent)
 }

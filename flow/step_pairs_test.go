@@ -64,6 +64,7 @@ var accepts = map[flow.EventKind]map[flow.State]flow.State{
 	flow.EvEffectFailed:    resultOK(0),
 	flow.EvEffectDone:      resultOK(0),
 	flow.EvThreadStarted:   resultOK(0),
+	flow.EvDestroyed:       {flow.Applied: flow.Applied},
 }
 
 // TestStepEveryPair steps every event kind in every state.

@@ -88,7 +88,7 @@ func (s *stepper) choose() error {
 	ev := s.ev
 	project := s.defaultProject(ev.Project)
 	if _, ok := s.p.Project(project); !ok {
-		return Userf(ErrBadEvent, fmt.Sprintf("project %q is not configured; choose one of %s", project, strings.Join(projectNames(s.p), ", ")))
+		return Userf(ErrBadEvent, unknownProject(s.p, project))
 	}
 	if _, ok := s.p.Environment(ev.Environment); !ok {
 		return Userf(ErrBadEvent, fmt.Sprintf("environment %q is not configured; choose one of %s", ev.Environment, strings.Join(s.p.environmentNames(), ", ")))
@@ -110,6 +110,16 @@ func (s *stepper) defaultProject(name string) string {
 		return s.p.Projects[0].Name
 	}
 	return name
+}
+
+// unknownProject explains that the policy has no project name (or that
+// none was given) and lists the projects it has.
+func unknownProject(p Policy, name string) string {
+	names := strings.Join(projectNames(p), ", ")
+	if name == "" {
+		return "say which project: one of " + names
+	}
+	return fmt.Sprintf("project %q is not configured; choose one of %s", name, names)
 }
 
 func projectNames(p Policy) []string {
@@ -264,6 +274,13 @@ func CurrentApprovers(r *Request) []string {
 	return ids
 }
 
+// NoApprovalNeeded reports whether r is approved without anyone having
+// approved it: its environment asked for no approval when the plan
+// finished, so it is ready to apply and must not read as "approved".
+func NoApprovalNeeded(r *Request) bool {
+	return r.State == Approved && len(CurrentApprovers(r)) == 0
+}
+
 func (s *stepper) approvedBy(id string) bool { return slices.Contains(s.currentApprovers(), id) }
 
 // required is how many approvals the environment asks for; an environment
@@ -280,7 +297,7 @@ func (s *stepper) reject() error {
 	if !s.in(AwaitingApproval, Approved) {
 		return s.refuse()
 	}
-	if err := s.authorize(ActApprove); err != nil {
+	if err := s.authorize(ActReject); err != nil {
 		return err
 	}
 	who := displayName(s.ev.Actor)

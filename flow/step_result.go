@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/tfpilot/tfpilot/registry"
 )
 
 // answers lists which effect kinds each result event may answer.
@@ -121,6 +123,8 @@ func effectVerb(k EffectKind) string {
 		return "merge the pull request"
 	case EffCloseChange:
 		return "close the pull request"
+	case EffMarkDestroyed:
+		return "record the destroy on the request it destroyed"
 	}
 	return k.String()
 }
@@ -235,6 +239,21 @@ func (s *stepper) applyFinished() error {
 	if s.r.Change != nil {
 		s.owe(Effect{Kind: EffMergeChange})
 	}
+	if s.r.Kind == KindDestroy && s.r.Target != "" {
+		s.owe(Effect{Kind: EffMarkDestroyed})
+	}
+	return nil
+}
+
+// destroyed records on an applied create request that the destroy request
+// ev.Target applied, so its card, status and list line say it is gone.
+func (s *stepper) destroyed() error {
+	if s.from != Applied || s.r.Kind != KindCreate || s.ev.Target == "" || !s.r.DestroyedAt.IsZero() {
+		return s.refuse()
+	}
+	s.r.DestroyedBy, s.r.DestroyedAt = s.ev.Target, s.ev.At
+	label := registry.Label(s.ev.Target)
+	s.commit(Applied, "destroyed by request "+label, "Destroyed by request "+label+".", "")
 	return nil
 }
 

@@ -154,7 +154,22 @@ var rules = []rule{
 	{"a running apply cannot be cancelled", fixture(flow.Applying), ev(flow.EvCancel, "U1"),
 		outcome{State: flow.Applying, Approvers: []string{"U3"}, Err: "an apply is running and cannot be cancelled; wait for it to finish"}},
 	{"a stranger cannot cancel", fixture(flow.Confirming), ev(flow.EvCancel, "U9"),
-		outcome{State: flow.Confirming, Err: "only the requester or an approver can cancel this request"}},
+		outcome{State: flow.Confirming, Err: "only user U1, who requested it, or an approver or applier named in the dev policy can cancel this request"}},
+	{"an approver named in the policy may cancel", fixture(flow.AwaitingApproval), ev(flow.EvCancel, "U3"),
+		outcome{State: flow.Cancelled, Effects: effs("11-record_audit", "12-show_card", "13-reply", "14-close_change"), Seen: 1}},
+	{"an approver through a user group may cancel", fixture(flow.Confirming), ev(flow.EvCancel, "U9", func(e *flow.Event) { e.Actor.Groups = []string{"S1"} }),
+		outcome{State: flow.Cancelled, Effects: card3, Seen: 1}},
+	{"approvers \"*\" do not let anyone cancel", with(fixture(flow.Confirming), func(r *flow.Request) { r.Environment = "sandbox" }),
+		ev(flow.EvCancel, "U2"),
+		outcome{State: flow.Confirming, Err: "only user U1, who requested it, or an approver or applier named in the sandbox policy can cancel this request"}},
+	{"before an environment is chosen only the requester may cancel", fixture(flow.ChoosingModule), ev(flow.EvCancel, "U3"),
+		outcome{State: flow.ChoosingModule, Err: "only user U1, who requested it, can cancel this request"}},
+	{"the requester may cancel before choosing", fixture(flow.ChoosingModule), ev(flow.EvCancel, "U1"),
+		outcome{State: flow.Cancelled, Effects: card3, Seen: 1}},
+	{"requester cannot reject their own plan in prod", with(fixture(flow.AwaitingApproval), func(r *flow.Request) { inProd(r); r.Requester = actor("U2") }),
+		ev(flow.EvReject, "U2"), outcome{State: flow.AwaitingApproval, Err: "you cannot reject the plan of your own request in prod; cancel the request instead"}},
+	{"non-approver cannot reject", fixture(flow.AwaitingApproval), ev(flow.EvReject, "U1"),
+		outcome{State: flow.AwaitingApproval, Err: "you are not an approver for dev, so you cannot reject its plans"}},
 	{"reject closes the change", fixture(flow.Approved), ev(flow.EvReject, "U3"),
 		outcome{State: flow.Rejected, Effects: effs("11-record_audit", "12-show_card", "13-reply", "14-close_change"), Seen: 1}},
 	{"effect out of retries shows the problem", fixture(flow.Planning), result(flow.EvEffectFailed, "9-dispatch_plan", func(e *flow.Event) { e.Error = "boom" }),
@@ -177,6 +192,22 @@ var rules = []rule{
 	{"destroy needs the right to request", fixture(0), ev(flow.EvStartDestroy, "U9", func(e *flow.Event) {
 		e.Target, e.Project, e.Module, e.Environment, e.File = "t", "demo", "bucket", "dev", "envs/dev/tfpilot_t.tf"
 	}), outcome{Err: "you are not allowed to request changes in dev"}},
+	{"a destroy request's apply owes telling its target", with(fixture(flow.Applying), func(r *flow.Request) {
+		r.Kind, r.Target = flow.KindDestroy, "01900000-0000-7000-8000-0000000000bb"
+		r.Owed = []flow.Effect{{ID: "9-watch_run", Kind: flow.EffWatchRun, Workflow: flow.WorkflowApply}}
+	}), result(flow.EvApplyFinished, "9-watch_run"), outcome{State: flow.Applied, Approvers: []string{"U3"},
+		Effects: effs("11-record_audit", "12-show_card", "13-reply", "14-notify", "15-merge_change", "16-mark_destroyed")}},
+	{"the target records its destroy", fixture(flow.Applied), ev(flow.EvDestroyed, "", func(e *flow.Event) {
+		e.Actor, e.Target = flow.System, "01900000-0000-7000-8000-0000000000bb"
+	}), outcome{State: flow.Applied, Approvers: []string{"U3"}, Effects: card3, Seen: 1}},
+	{"a destroy recorded already is a no-op", with(fixture(flow.Applied), func(r *flow.Request) {
+		r.DestroyedBy, r.DestroyedAt = "01900000-0000-7000-8000-0000000000bb", t0
+	}), ev(flow.EvDestroyed, "", func(e *flow.Event) { e.Actor, e.Target = flow.System, "01900000-0000-7000-8000-0000000000bb" }),
+		outcome{State: flow.Applied, Approvers: []string{"U3"}, Noop: true}},
+	{"approve after the destroy says so", with(fixture(flow.Applied), func(r *flow.Request) {
+		r.DestroyedBy, r.DestroyedAt = "01900000-0000-7000-8000-0000000000bb", t0
+	}), ev(flow.EvApprove, "U3"), outcome{State: flow.Applied, Approvers: []string{"U3"},
+		Err: "this request was applied, then destroyed by request 0000000000bb"}},
 	{"seen keys are bounded", with(fixture(flow.Confirming), func(r *flow.Request) {
 		for i := range flow.SeenLimit {
 			r.Seen = append(r.Seen, fmt.Sprint("k", i))

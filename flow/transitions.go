@@ -1,5 +1,7 @@
 package flow
 
+import "github.com/tfpilot/tfpilot/registry"
+
 // Edge is one state-changing transition of the machine: an event of kind
 // Event moves a request from From to To. From is zero for the events that
 // open a request (the diagram's [*]).
@@ -90,6 +92,9 @@ func refusal(r *Request, ev EventKind) string {
 		if r.Kind == KindDestroy {
 			return "this destroy request is already applied"
 		}
+		if !r.DestroyedAt.IsZero() {
+			return "this request was applied, then destroyed by request " + registry.Label(r.DestroyedBy)
+		}
 		return "this request is already applied"
 	case Cancelled:
 		return "this request was cancelled; start a new one"
@@ -105,17 +110,7 @@ func refusal(r *Request, ev EventKind) string {
 	case EvStart, EvStartDestroy:
 		return "this thread already has a request; cancel it or start a new thread"
 	case EvApprove, EvReject:
-		switch r.State {
-		case Stale:
-			return "the branch or its base moved after the plan; press Re-plan, then approve the new plan"
-		case Applying:
-			return "this plan is being applied"
-		case PlanFailed:
-			return "the plan failed, so there is nothing to approve; edit the inputs or re-plan"
-		case ApplyFailed:
-			return "the apply failed; re-plan to approve a new plan"
-		}
-		return "there is no plan to approve yet — wait for the plan to finish"
+		return planRefusal(r.State, ev)
 	case EvApply:
 		switch r.State {
 		case AwaitingApproval:
@@ -126,6 +121,12 @@ func refusal(r *Request, ev EventKind) string {
 			return "the apply is already running"
 		case ApplyFailed:
 			return "the apply failed; re-plan, get the new plan approved, then apply"
+		case ChoosingModule, CollectingInputs, Confirming:
+			return "there is no plan to apply yet: " + notSubmitted(r.State) + "; submit it, and apply once its plan is approved"
+		case OpeningPR, Planning:
+			return "there is no plan to apply yet — wait for the plan to finish"
+		case PlanFailed:
+			return "the plan failed, so there is nothing to apply; edit the inputs or re-plan"
 		}
 		return "there is no approved plan to apply yet"
 	case EvCancel:
@@ -167,6 +168,47 @@ func refusal(r *Request, ev EventKind) string {
 		return "there is no plan that could be stale"
 	}
 	return ev.String() + " is not possible while the request is " + stateText(r.State)
+}
+
+// planRefusal explains why there is no plan to approve or reject in state
+// st, naming the verb the person tried.
+func planRefusal(st State, ev EventKind) string {
+	verb, done, instead := "approve", "approved", ""
+	if ev == EvReject {
+		verb, done, instead = "reject", "rejected", ", or cancel the request"
+	}
+	switch st {
+	case ChoosingModule, CollectingInputs, Confirming:
+		if ev == EvReject {
+			return "there is no plan to reject yet: " + notSubmitted(st) + "; cancel it instead"
+		}
+		return "there is no plan to approve yet: " + notSubmitted(st) + "; it is planned once it is submitted"
+	case OpeningPR, Planning:
+		return "there is no plan to " + verb + " yet — wait for the plan to finish" + instead
+	case Stale:
+		if ev == EvReject {
+			return "the branch or its base moved after the plan, so there is no current plan to reject; press Re-plan, or cancel the request"
+		}
+		return "the branch or its base moved after the plan; press Re-plan, then approve the new plan"
+	case Applying:
+		return "this plan is being applied; it can no longer be " + done
+	case PlanFailed:
+		return "the plan failed, so there is nothing to " + verb + "; edit the inputs or re-plan" + instead
+	case ApplyFailed:
+		return "the apply failed, so there is no plan to " + verb + "; re-plan to get a new plan" + instead
+	}
+	return "there is no plan to " + verb + " while the request is " + stateText(st)
+}
+
+// notSubmitted says where a request that has no change yet is.
+func notSubmitted(st State) string {
+	switch st {
+	case ChoosingModule:
+		return "the request is still choosing a module"
+	case CollectingInputs:
+		return "the request is still collecting inputs"
+	}
+	return "the request has not been submitted yet"
 }
 
 // stateText is a state as people read it.

@@ -23,7 +23,7 @@ var buttonSpecs = []buttonSpec{
 	{ActApply, "Apply", StylePrimary, flow.ActApply, []flow.State{flow.Approved}, "Apply the approved plan now?"},
 	{ActEdit, "Edit inputs", StyleDefault, flow.ActRequest, append([]flow.State{flow.CollectingInputs, flow.Confirming}, postPlan...), ""},
 	{ActReplan, "Re-plan", StyleDefault, flow.ActRequest, postPlan, ""},
-	{ActReject, "Reject", StyleDanger, flow.ActApprove, []flow.State{flow.AwaitingApproval, flow.Approved}, "Reject this plan and close the pull request?"},
+	{ActReject, "Reject", StyleDanger, flow.ActReject, []flow.State{flow.AwaitingApproval, flow.Approved}, "Reject this plan and close the pull request?"},
 	{ActCancel, "Cancel", StyleDanger, flow.ActCancel, []flow.State{flow.ChoosingModule, flow.CollectingInputs, flow.Confirming,
 		flow.OpeningPR, flow.Planning, flow.AwaitingApproval, flow.Approved, flow.Stale, flow.PlanFailed, flow.ApplyFailed},
 		"Cancel this request and close its pull request?"},

@@ -33,6 +33,8 @@ func TestButtons(t *testing.T) {
 		return &flow.Request{ID: "r1", Kind: flow.KindCreate, Environment: "prod", Module: "s3-bucket",
 			Requester: alice, State: s, Change: &flow.Change{Branch: "tfpilot/r1"}, PlanRun: &flow.Run{ID: 7}}
 	}
+	dev := base(flow.Confirming)
+	dev.Environment = "dev"
 	failed := base(flow.PlanFailed)
 	failed.FailedEffect = &flow.Effect{Kind: flow.EffDispatchPlan}
 	tests := []struct {
@@ -55,6 +57,10 @@ func TestButtons(t *testing.T) {
 		{"stale", base(flow.Stale), nil, []Action{ActEdit, ActReplan, ActCancel}},
 		{"plan failed with retry", failed, nil, []Action{ActRetry, ActEdit, ActReplan, ActCancel}},
 		{"cancelled", base(flow.Cancelled), nil, nil},
+		// dev's approvers are "*": that lets anyone approve, not cancel
+		// another person's request.
+		{"dev bystander cannot cancel", dev, &carol, nil},
+		{"dev requester", dev, &alice, []Action{ActSubmit, ActEdit, ActCancel}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -8,9 +8,14 @@ import (
 	"github.com/tfpilot/tfpilot/registry"
 )
 
-// ListLine is one request on one line: "label · Create s3-bucket in dev · state · requester".
+// ListLine is one request on one line: "label · Create s3-bucket in dev · state · requester";
+// a destroyed request's state is "destroyed by <label of the destroy request>".
 func ListLine(r *flow.Request) string {
-	return fmt.Sprintf("%s · %s · %s · %s", ShortID(r), Title(r), r.State, actorName(r.Requester))
+	state := r.State.String()
+	if by := DestroyedBy(r); by != "" {
+		state = "destroyed by " + by
+	}
+	return fmt.Sprintf("%s · %s · %s · %s", ShortID(r), Title(r), state, actorName(r.Requester))
 }
 
 // List builds a card listing requests, newest last, each linking to its

@@ -98,6 +98,15 @@ func TargetLabel(r *flow.Request) string {
 	return registry.Label(r.Target)
 }
 
+// DestroyedBy is the label of the destroy request that destroyed r (its
+// apply finished), or "" while r is not destroyed.
+func DestroyedBy(r *flow.Request) string {
+	if r.DestroyedAt.IsZero() {
+		return ""
+	}
+	return registry.Label(r.DestroyedBy)
+}
+
 // StateText says in words where a request is.
 func StateText(r *flow.Request, pol *flow.Policy) string {
 	switch r.State {
@@ -114,10 +123,16 @@ func StateText(r *flow.Request, pol *flow.Policy) string {
 	case flow.AwaitingApproval:
 		return fmt.Sprintf("Awaiting approval (%d of %d)", len(currentApprovals(r)), required(r, pol))
 	case flow.Approved:
+		if flow.NoApprovalNeeded(r) {
+			return "Ready to apply (no approval needed in " + r.Environment + ")"
+		}
 		return "Approved: ready to apply"
 	case flow.Applying:
 		return "Applying"
 	case flow.Applied:
+		if by := DestroyedBy(r); by != "" {
+			return "Destroyed by request " + by
+		}
 		return "Applied"
 	case flow.PlanFailed:
 		return "Plan failed"
@@ -176,6 +191,9 @@ func StatusLine(r *flow.Request, pol *flow.Policy) string {
 			parts = append(parts, runText(r.ApplyRun))
 		}
 	case flow.Applied:
+		if DestroyedBy(r) != "" {
+			break // the state text says it all
+		}
 		if r.Change != nil && r.Change.Merged {
 			parts = append(parts, changeText(r.Change)+" merged")
 		} else if r.ApplyRun != nil {
@@ -225,6 +243,9 @@ func requestFields(r *flow.Request) []Field {
 			t += " (" + r.File + ")"
 		}
 		fs = append(fs, Field{"Destroys", t})
+	}
+	if by := DestroyedBy(r); by != "" {
+		fs = append(fs, Field{"Destroyed by", by})
 	}
 	fs = append(fs, Field{"Requested by", actorName(r.Requester)})
 	if r.Project != "" {

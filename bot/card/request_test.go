@@ -1,8 +1,10 @@
 package card
 
 import (
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/tfpilot/tfpilot/flow"
@@ -56,6 +58,10 @@ func TestStatusLine(t *testing.T) {
 			"applying · apply run 2 " + flow.RunInProgress.String() + " · /runs/apply"},
 		{"merged", flow.Request{State: flow.Applied, Change: &flow.Change{Number: 3, Merged: true}}, "applied · pull request #3 merged"},
 		{"problem", flow.Request{State: flow.Planning, Problem: "Could not start the plan: boom."}, "planning · Could not start the plan: boom."},
+		{"no approval needed", flow.Request{State: flow.Approved, Environment: "dev", PlanRun: run(flow.WorkflowPlan, 1, flow.RunSucceeded)},
+			"ready to apply (no approval needed in dev)"},
+		{"approved by someone", flow.Request{State: flow.Approved, Environment: "prod", PlanRun: run(flow.WorkflowPlan, 1, flow.RunSucceeded),
+			Approvals: []flow.Approval{{Actor: flow.Actor{ID: "U2"}, PlanRunID: 1}}}, "approved: ready to apply"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -82,5 +88,41 @@ func TestPreviewSaidOnce(t *testing.T) {
 	}
 	if !strings.Contains(text, "--plan=terraform") {
 		t.Errorf("the preview does not say how to get a real plan:\n%s", text)
+	}
+}
+
+// A request nobody approved, because its environment needs no approval,
+// never reads as approved.
+func TestNoApprovalNeededCard(t *testing.T) {
+	r := &flow.Request{ID: "01900000-0000-7000-8000-0000000000ab", Kind: flow.KindCreate, Module: "s3-bucket", Environment: "dev",
+		Requester: flow.Actor{ID: "U1"}, State: flow.Approved, PlanRun: &flow.Run{Workflow: flow.WorkflowPlan, ID: 1}}
+	c := Status(r, Options{Policy: testPolicy})
+	if diff := cmp.Diff("Ready to apply (no approval needed in dev)", c.Status); diff != "" {
+		t.Errorf("status (-want +got):\n%s", diff)
+	}
+	if !strings.HasSuffix(c.Fallback, ": Ready to apply (no approval needed in dev)") {
+		t.Errorf("fallback %q", c.Fallback)
+	}
+}
+
+// A request whose destroy request applied says so, with that request's
+// label, on its card, status line and list line.
+func TestDestroyedTarget(t *testing.T) {
+	r := &flow.Request{ID: "01900000-0000-7000-8000-0000000000ab", Kind: flow.KindCreate, Module: "s3-bucket", Environment: "dev",
+		Requester: flow.Actor{ID: "U1"}, State: flow.Applied, Change: &flow.Change{Number: 3, Merged: true},
+		DestroyedBy: "01900000-0000-7000-8000-0000000000cd"}
+	if got := Status(r, Options{}).Status; got != "Applied" {
+		t.Fatalf("claimed by a destroy request that has not applied: status %q, want Applied", got)
+	}
+	r.DestroyedAt = time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
+	c := Status(r, Options{})
+	got := []string{c.Status, StatusLine(r, nil), ListLine(r)}
+	want := []string{"Destroyed by request 0000000000cd", "destroyed by request 0000000000cd",
+		"0000000000ab · Create s3-bucket in dev · destroyed by 0000000000cd · U1"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("status, status line, list line (-want +got):\n%s", diff)
+	}
+	if !slices.Contains(c.Fields, Field{"Destroyed by", "0000000000cd"}) {
+		t.Errorf("fields %v lack Destroyed by", c.Fields)
 	}
 }

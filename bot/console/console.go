@@ -66,8 +66,6 @@ type Console struct {
 	current   string        // request of the last card shown
 	seq       int
 	views     map[string]*view // what was last printed per request
-	holding   bool             // hold the first card of the request being opened
-	held      *flow.Request    // that card's request, while held
 }
 
 var _ flow.Chat = (*Console)(nil)
@@ -121,11 +119,6 @@ func (c *Console) ShowCard(ctx context.Context, r *flow.Request) (flow.Thread, e
 	prev := c.views[r.ID]
 	if prev != nil && r.Version != 0 && r.Version < prev.version {
 		return th, nil // an older record than one already shown
-	}
-	if prev == nil && c.holding && r.State == flow.CollectingInputs {
-		held := *r
-		c.held = &held
-		return th, nil
 	}
 	v := view{version: r.Version, line: statusLine(r, opts.Policy)}
 	if prev != nil {

@@ -114,10 +114,16 @@ func nextStep(r *flow.Request, pol *flow.Policy, actor flow.Actor) string {
 		}
 		return fmt.Sprintf("%s is %s: %s runs /tfpilot approve %s (here /as <user> acts as someone else)", l, state, who, l)
 	case flow.Approved:
+		if flow.NoApprovalNeeded(r) {
+			return fmt.Sprintf("%s is %s: /tfpilot apply %s applies it", l, state, l)
+		}
 		return fmt.Sprintf("%s is approved: /tfpilot apply %s applies it", l, l)
 	case flow.PlanFailed, flow.ApplyFailed, flow.Stale:
 		return fmt.Sprintf("%s: /tfpilot replan %s plans again (/tfpilot status %s shows why)", l, l, l)
 	case flow.Applied:
+		if by := card.DestroyedBy(r); by != "" {
+			return fmt.Sprintf("%s was destroyed by request %s (/tfpilot status %s)", l, by, by)
+		}
 		if r.Kind == flow.KindCreate {
 			return fmt.Sprintf("%s is applied: /tfpilot destroy %s removes what it created", l, l)
 		}

@@ -172,12 +172,13 @@ func (c *Console) command(ctx context.Context, cmd command.Command) error {
 			return err
 		}
 		ev := c.event(flow.EvStart)
-		ev.Module, ev.Environment, ev.Project = cmd.Module, cmd.Environment, cmd.Project
+		ev.Module, ev.Environment, ev.Project, ev.Inputs = cmd.Module, cmd.Environment, cmd.Project, cmd.Inputs
 		if len(cmd.Inputs) == 0 {
 			ev.TriggerID = triggerID
-			return c.open(ctx, ev)
 		}
-		return c.openWithInputs(ctx, ev, cmd.Inputs)
+		// Inputs are checked before anything is created: a bad one
+		// creates nothing, and the problems say so.
+		return c.open(ctx, ev)
 	case command.VerbList:
 		return c.list(ctx, cmd.All)
 	case command.VerbStatus:
@@ -221,54 +222,6 @@ var verbEvents = map[command.Verb]flow.EventKind{
 	command.VerbReplan: flow.EvReplan, command.VerbCancel: flow.EvCancel,
 }
 
-// openWithInputs opens a request and sets its inputs at once. The request's
-// first card ("waiting for inputs") is held back: when the inputs are good
-// the confirm card follows and says it all; when they are not, the held card
-// is shown first and the problems after it, so they read in order.
-func (c *Console) openWithInputs(ctx context.Context, ev flow.Event, inputs map[string]string) error {
-	c.mu.Lock()
-	c.holding, c.held = true, nil
-	c.mu.Unlock()
-	release := func() *flow.Request {
-		c.mu.Lock()
-		defer c.mu.Unlock()
-		h := c.held
-		c.holding, c.held = false, nil
-		return h
-	}
-	r, err := c.engine().Open(ctx, ev)
-	if err != nil {
-		release()
-		return err
-	}
-	c.mu.Lock()
-	c.current = r.ID
-	c.mu.Unlock()
-	ev = c.event(flow.EvSetInputs)
-	ev.Inputs = inputs
-	next, err := c.engine().Handle(ctx, r.ID, ev)
-	if err == nil {
-		c.mu.Lock()
-		if c.views[r.ID] == nil && next != nil {
-			// The held card may still be on its way: records older than
-			// the one with the inputs are not shown.
-			c.views[r.ID] = &view{version: next.Version}
-		}
-		c.mu.Unlock()
-		release()
-		return nil
-	}
-	// Let the held card arrive, then show it before the problems.
-	_ = c.engine().Settle(ctx)
-	if h := release(); h != nil {
-		if r, ferr := c.engine().Find(ctx, h.ID); ferr == nil {
-			h = r
-		}
-		c.showRequest(ctx, h)
-	}
-	return err
-}
-
 func (c *Console) open(ctx context.Context, ev flow.Event) error {
 	r, err := c.engine().Open(ctx, ev)
 	if err != nil {
@@ -301,15 +254,27 @@ func (c *Console) assign(ctx context.Context, inputs map[string]string) error {
 	ev := c.event(flow.EvSetInputs)
 	ev.Inputs = inputs
 	r, err := eng.Handle(ctx, id, ev)
+	var given []string
+	var notSet *flow.InputsNotSet
+	if errors.As(err, &notSet) && len(notSet.Set) > 0 {
+		// The good inputs of the line were set: their card first (it may
+		// be the confirm card), then the problems and what is still needed.
+		_ = eng.Settle(ctx)
+		c.problem(err)
+		given, err = notSet.Set, nil
+	}
 	if err != nil || r == nil || r.State != before.State {
 		return err // a new state prints its own card
 	}
 	// The state stays: say what was taken, under the inputs' own names, and
 	// what is still needed, so a key=value line never goes unanswered.
-	given, missing := slices.Sorted(maps.Keys(inputs)), []string(nil)
+	var missing []string
+	if given == nil {
+		given = slices.Sorted(maps.Keys(inputs))
+	}
 	if cat, cerr := eng.Catalog(ctx, r.Project); cerr == nil {
 		if m, ok := cat.Module(r.Module); ok {
-			if canon, err := m.Resolve(inputs); err == nil {
+			if canon, err := m.Resolve(inputs); err == nil && notSet == nil {
 				given = slices.Sorted(maps.Keys(canon))
 			}
 			missing = m.Missing(r.Inputs)
@@ -443,16 +408,7 @@ func (c *Console) problem(err error) {
 		for _, ie := range ies {
 			fmt.Fprintf(&b, "  %s: %s\n", ie.Field, ie.Reason)
 		}
-		c.mu.Lock()
-		id := c.current
-		c.mu.Unlock()
-		// Inputs are taken all or nothing, so say so: the valid ones on the
-		// same line were not kept either.
-		fix := "Nothing on that line was set: send it again with these corrected"
-		if id != "" {
-			fix += " (it goes to request " + registry.Label(id) + ")"
-		}
-		b.WriteString(fix + "; Edit inputs on its card lists every input.\n")
+		b.WriteString(c.inputsFix(err) + "\n")
 		c.printf("%s", b.String())
 	case errors.As(err, &usage):
 		c.printf("%s\n", withHelp(usage.Msg))
@@ -465,6 +421,29 @@ func (c *Console) problem(err error) {
 		c.opts.Logger.Error("console command failed", "ref", id, "err", err)
 		c.printf("%s something went wrong (ref %s); details are in the log.\n", c.style.red("error:"), id)
 	}
+}
+
+// inputsFix says what became of a line with input problems and what to do.
+func (c *Console) inputsFix(err error) string {
+	c.mu.Lock()
+	id := c.current
+	c.mu.Unlock()
+	var notSet *flow.InputsNotSet
+	if errors.As(err, &notSet) {
+		if notSet.Request == "" {
+			return "Nothing was created: send the /tfpilot new line again with these corrected; /tfpilot modules lists every input."
+		}
+		id = notSet.Request
+		if len(notSet.Set) > 0 {
+			return fmt.Sprintf("The rest of that line was set (%s); send these again corrected (they go to request %s).",
+				strings.Join(notSet.Set, ", "), registry.Label(id))
+		}
+	}
+	fix := "Nothing on that line was set: send it again with these corrected"
+	if id != "" {
+		fix += " (it goes to request " + registry.Label(id) + ")"
+	}
+	return fix + "; Edit inputs on its card lists every input."
 }
 
 // withHelp ends a usage message with a pointer to help unless it already

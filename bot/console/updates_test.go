@@ -79,7 +79,8 @@ func TestConsoleUpdates(t *testing.T) {
 		"Request: " + destroy + " | Destroys: " + create,
 		"[" + destroy + "] Opening a pull request that deletes",
 		"[notifications] [" + destroy + "] ",
-		create + " · Create bucket in sandbox · applied · U1",
+		"[" + create + "] Destroyed by request " + destroy + ".",
+		create + " · Create bucket in sandbox · destroyed by " + destroy + " · U1",
 		destroy + " · Destroy " + create + " (bucket) in sandbox · applied · U1",
 	} {
 		if !strings.Contains(out, want) {
@@ -100,15 +101,18 @@ func TestConsoleUpdates(t *testing.T) {
 	}
 }
 
-// TestConsoleMistakes checks that wrong commands say what to do.
+// TestConsoleMistakes checks that wrong commands say what to do, and that
+// a bad input creates nothing and spoils no good input on its line.
 func TestConsoleMistakes(t *testing.T) {
-	out, _ := session(t, "U1", strings.Join([]string{
+	out, rs := session(t, "U1", strings.Join([]string{
 		"/tfpilot new nosuch env=dev",
 		"/tfpilot new bucket env=staging name=x",
 		"/tfpilot new bucket name=x",
 		"/tfpilot new bucket env=dev name=NOT_OK",
+		"/tfpilot new bucket env=dev nosuch=1 versioning=yes",
+		"/tfpilot new bucket env=dev",
 		"versioning=yes",
-		"name=logs",
+		"name=logs nosuch=1",
 		"1", // Submit
 		"/tfpilot apply last",
 		"7",
@@ -118,8 +122,10 @@ func TestConsoleMistakes(t *testing.T) {
 		`there is no module "nosuch" in demo; the modules are bucket`,
 		`there is no environment "staging"; use one of dev, prod, sandbox, e.g. /tfpilot new bucket env=dev`,
 		"which environment? add env=<environment>, one of dev, prod, sandbox, e.g. /tfpilot new bucket env=dev",
-		"Nothing on that line was set: send it again with these corrected (it goes to request ",
+		"input problems:\n  name: Use 3-40 lowercase letters, digits or dashes.\nNothing was created: send the /tfpilot new line again with these corrected",
+		"input problems:\n  nosuch: unknown input; inputs are: name, versioning, secret\nNothing was created",
 		"] set versioning. Still needed: name.\n",
+		"input problems:\n  nosuch: unknown input; inputs are: name, versioning, secret\nThe rest of that line was set (name); send these again corrected (they go to request ",
 		"this plan is still awaiting approval; it can be applied once it is approved\n",
 		"is awaiting approval (0 of 1): an approver runs /tfpilot approve ",
 		"the last card has 5 button(s), not 7",
@@ -129,10 +135,14 @@ func TestConsoleMistakes(t *testing.T) {
 			t.Errorf("output lacks %q; output:\n%s", want, out)
 		}
 	}
-	// The card of a request opened with bad inputs comes before the problems.
-	card, problems := strings.Index(out, "Waiting for inputs"), strings.Index(out, "input problems:")
-	if card < 0 || problems < 0 || card > problems {
-		t.Errorf("want the new request's card before its input problems; output:\n%s", out)
+	// The confirm card the good input led to comes before the problems.
+	if card, problems := strings.Index(out, "Review and submit"), strings.LastIndex(out, "input problems:"); card < 0 || card > problems {
+		t.Errorf("want the confirm card before the problems of its line; output:\n%s", out)
+	}
+	// Only the request opened without inputs exists, and it kept name=logs
+	// from the line that also had a bad key.
+	if len(rs) != 1 || rs[0].Inputs["name"] != "logs" || rs[0].State != flow.AwaitingApproval {
+		t.Errorf("requests: %d, want one awaiting approval with name=logs; output:\n%s", len(rs), out)
 	}
 	if strings.Contains(out, "(type help) (type help)") || strings.Contains(out, "help (type help)") {
 		t.Errorf("help pointer doubled; output:\n%s", out)

@@ -131,7 +131,11 @@ func TestLocalModeScript(t *testing.T) {
 		"Request: " + destroyLabel + " | Destroys: " + devLabel + " (" + devFile + ")",
 		"[" + destroyLabel + "] Opening a pull request that deletes " + devFile,
 		"[notifications] [" + destroyLabel + "] Applied: destroy " + devLabel,
-		devLabel + " · Create s3-bucket in dev · applied · alice",
+		"[" + devLabel + "] Destroyed by request " + destroyLabel + ".",
+		"== Create s3-bucket in dev ==\nDestroyed by request " + destroyLabel + "\nRequest: " + devLabel + " | Destroyed by: " + destroyLabel,
+		"  nosuch: unknown input; inputs are: name, versioning_enabled, kms_key_arn, expiration_days, force_destroy, tags\nNothing was created",
+		`project "nosuchproject" is not configured; choose one of local`,
+		devLabel + " · Create s3-bucket in dev · destroyed by " + destroyLabel + " · alice",
 		destroyLabel + " · Destroy " + devLabel + " (s3-bucket) in dev · applied · alice",
 	} {
 		if !strings.Contains(out, want) {
@@ -139,7 +143,7 @@ func TestLocalModeScript(t *testing.T) {
 		}
 	}
 	for title, n := range map[string]int{
-		"== Create s3-bucket in dev ==":                     2, // review, plan ready
+		"== Create s3-bucket in dev ==":                     3, // review, plan ready, status after its destroy
 		"== Create s3-bucket in prod ==":                    3, // review, plan ready, approved
 		"== Destroy " + devLabel + " (s3-bucket) in dev ==": 2, // appears, plan ready
 	} {
