@@ -120,9 +120,8 @@ func CurrentApprovals(r *Request) []Approval {
 // CurrentApprovers returns the IDs of the distinct people who approved r's
 // current plan (same run, same commit), in approval order.
 func CurrentApprovers(r *Request) []string {
-	as := CurrentApprovals(r)
-	ids := make([]string, 0, len(as))
-	for _, a := range as {
+	var ids []string
+	for _, a := range CurrentApprovals(r) {
 		ids = append(ids, a.Actor.ID)
 	}
 	return ids

@@ -46,7 +46,11 @@ func Buttons(r *flow.Request, o flow.Outlook) []Button {
 		if !ok {
 			continue
 		}
-		out = append(out, Button{Text: s.text, Action: s.action, Value: Value(r.ID), Style: s.style, Confirm: s.confirm})
+		confirm := s.confirm
+		if m.Event == flow.EvCancel && r.Change == nil {
+			confirm = "Cancel this request?" // no pull request to close yet
+		}
+		out = append(out, Button{Text: s.text, Action: s.action, Value: Value(r.ID), Style: s.style, Confirm: confirm})
 	}
 	return out
 }
