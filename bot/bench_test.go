@@ -84,6 +84,11 @@ func (e *slowEngine) Preview(ctx context.Context, r *flow.Request) (registry.Fil
 // go test ./bot -run x -bench AckUnderLoad -args -connections=1
 var benchConnections = flag.Int("connections", 0, "Socket Mode connections in BenchmarkAckUnderLoad (0: the default)")
 
+// benchGCPercent is the garbage collector target `bot serve` runs with
+// (cmd/bot's serveGCPercent, which says why); cmd/bot's TestBenchGCPercent
+// keeps the two equal.
+const benchGCPercent = 400
+
 // BenchmarkAckUnderLoad: 1,000 threads at once, each clicking three
 // buttons in a row over the socket, while the engine takes 500 ms per
 // event. Acks must not wait for the engine.
@@ -117,10 +122,10 @@ func BenchmarkAckUnderLoad(b *testing.B) {
 	// the clicking threads) and the bot (everything Run starts):
 	// go tool pprof -tags, or -tagfocus side=bot.
 	fakeLabels, botLabels := pprof.Labels("side", "fake"), pprof.Labels("side", "bot")
-	// The collector's target of `bot serve` (GCPercent), unless GOGC is set
-	// to measure another.
+	// The collector's target of `bot serve`, unless GOGC is set to measure
+	// another.
 	if os.Getenv("GOGC") == "" {
-		defer debug.SetGCPercent(debug.SetGCPercent(GCPercent))
+		defer debug.SetGCPercent(debug.SetGCPercent(benchGCPercent))
 	}
 	var (
 		botMu   sync.Mutex

@@ -73,8 +73,6 @@ func (e *Engine) userText(id string, eff Effect, err error) string {
 		return ue.Msg
 	case errors.As(err, &ie):
 		return ie.Error()
-	case errors.Is(err, registry.ErrLabelTaken):
-		return "the environment already has a file with this request's label"
 	}
 	ref := registry.Label(id) + "/" + eff.ID
 	e.logFor(id).Error("effect failed", "effect", eff.ID, "ref", ref, "err", err)
@@ -251,8 +249,7 @@ func (e *Engine) changeSpec(ctx context.Context, r *Request) (ChangeSpec, string
 func permanent(err error) bool {
 	var ie registry.InputErrors
 	var ue *UserError
-	return errors.As(err, &ie) || errors.As(err, &ue) || errors.Is(err, registry.ErrLabelTaken) ||
-		errors.Is(err, ErrDenied) || errors.Is(err, ErrBadEvent) || errors.Is(err, ErrStale) || errors.Is(err, ErrExists)
+	return errors.As(err, &ie) || errors.As(err, &ue) || errors.Is(err, ErrDenied) || errors.Is(err, ErrBadEvent) || errors.Is(err, ErrStale) || errors.Is(err, ErrExists)
 }
 
 // try calls fn until it succeeds, fails permanently or the retry budget is

@@ -4,65 +4,15 @@ import (
 	"time"
 
 	"github.com/tfpilot/tfpilot/flow"
+	"github.com/tfpilot/tfpilot/flow/flowtest"
 )
 
-var t0 = time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
+var t0 = flowtest.T0
 
-const reqID = "01900000-0000-7000-8000-0000000000aa"
+const reqID = flowtest.RequestID
 
 // fixture is a realistic dev request in state s (zero: not started).
-func fixture(s flow.State) flow.Request {
-	r := flow.Request{ID: reqID, Kind: flow.KindCreate, Requester: actor("U1"), CreatedAt: t0, Seq: 10,
-		Thread: flow.Thread{Channel: "C1", TS: "1.1"}}
-	if s == 0 {
-		return r
-	}
-	r.State = s
-	r.Label = "0000000000aa"
-	if s == flow.ChoosingModule {
-		return r
-	}
-	r.Project, r.Environment, r.Module = "demo", "dev", "bucket"
-	r.Sensitive = []string{"secret"}
-	if s == flow.CollectingInputs {
-		return r
-	}
-	r.Inputs = map[string]string{"name": "logs-1", "secret": "hunter2"}
-	switch s {
-	case flow.Confirming:
-		return r
-	case flow.OpeningPR:
-		r.Owed = []flow.Effect{{ID: "9-open_change", Kind: flow.EffOpenChange}}
-		return r
-	case flow.Cancelled, flow.Rejected:
-		r.Change = &flow.Change{Branch: "tfpilot/" + reqID, Number: 7, HeadSHA: "h1", BaseSHA: "b1", Closed: true}
-		return r
-	}
-	r.File = "envs/dev/tfpilot_0000000000aa.tf"
-	r.Change = &flow.Change{Branch: "tfpilot/" + reqID, Number: 7, HeadSHA: "h1", BaseSHA: "b1"}
-	if s == flow.Planning {
-		r.Owed = []flow.Effect{{ID: "9-dispatch_plan", Kind: flow.EffDispatchPlan}}
-		return r
-	}
-	r.PlanRun = &flow.Run{Workflow: flow.WorkflowPlan, ID: 101, HeadSHA: "h1", Status: flow.RunSucceeded}
-	r.Plan = &flow.PlanSummary{Create: 1}
-	if s == flow.PlanFailed {
-		r.Plan.Errored = true
-		return r
-	}
-	if s == flow.AwaitingApproval || s == flow.Stale {
-		return r
-	}
-	r.Approvals = []flow.Approval{{Actor: actor("U3"), PlanRunID: 101, HeadSHA: "h1", At: t0}}
-	if s == flow.Approved {
-		return r
-	}
-	r.ApplyRun = &flow.Run{Workflow: flow.WorkflowApply, ID: 201, HeadSHA: "h1"}
-	if s == flow.Applied {
-		r.Change.Merged = true
-	}
-	return r
-}
+func fixture(s flow.State) flow.Request { return flowtest.RequestIn(s) }
 
 // answered is the effect each result event answers in the pair table.
 var answered = map[flow.EventKind]flow.Effect{

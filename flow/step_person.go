@@ -259,21 +259,6 @@ func (s *stepper) currentApprovers() []string {
 	return CurrentApprovers(&s.r)
 }
 
-// CurrentApprovers returns the IDs of the distinct people who approved r's
-// current plan (same run, same commit), in approval order.
-func CurrentApprovers(r *Request) []string {
-	if r.PlanRun == nil {
-		return nil
-	}
-	var ids []string
-	for _, a := range r.Approvals {
-		if a.PlanRunID == r.PlanRun.ID && a.HeadSHA == r.PlanRun.HeadSHA && !slices.Contains(ids, a.Actor.ID) {
-			ids = append(ids, a.Actor.ID)
-		}
-	}
-	return ids
-}
-
 // NoApprovalNeeded reports whether r is approved without anyone having
 // approved it: its environment asked for no approval when the plan
 // finished, so it is ready to apply and must not read as "approved".
@@ -283,15 +268,8 @@ func NoApprovalNeeded(r *Request) bool {
 
 func (s *stepper) approvedBy(id string) bool { return slices.Contains(s.currentApprovers(), id) }
 
-// required is how many approvals the environment asks for; an environment
-// missing from the policy asks for one (and nobody can give it).
-func (s *stepper) required() int {
-	e, ok := s.p.Environment(s.r.Environment)
-	if !ok {
-		return 1
-	}
-	return max(e.ApprovalsRequired, 0)
-}
+// required is how many approvals the environment asks for.
+func (s *stepper) required() int { return required(&s.r, s.p) }
 
 func (s *stepper) reject() error {
 	if !s.in(AwaitingApproval, Approved) {

@@ -12,6 +12,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/tfpilot/tfpilot/flow"
+	"github.com/tfpilot/tfpilot/registry"
 )
 
 // file is the YAML document. Pointers tell "unset" from zero values so the
@@ -44,7 +45,6 @@ var (
 	repoRE   = regexp.MustCompile(`^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$`)
 	branchRE = regexp.MustCompile(`^[A-Za-z0-9._/-]+$`)
 	idRE     = regexp.MustCompile(`^(\*|[A-Za-z0-9._@-]+)$`)
-	moduleRE = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`)
 )
 
 // Load reads and validates the policy file at path.
@@ -145,8 +145,8 @@ func Parse(data []byte) (flow.Policy, error) {
 			self = *e.AllowSelfApproval
 		}
 		for _, m := range e.Modules {
-			if !moduleRE.MatchString(m) {
-				bad("%s.modules: %q is not a module folder name", key, m)
+			if !registry.ValidModuleName(m) {
+				bad("%s.modules: %q is not a module folder name (%s)", key, m, registry.ModuleNameRule)
 			}
 		}
 		out.Environments = append(out.Environments, flow.Environment{

@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/tfpilot/tfpilot/flow"
+	"github.com/tfpilot/tfpilot/registry"
 )
 
 func TestParseExample(t *testing.T) {
@@ -104,5 +106,17 @@ func unwrapAll(err error) error {
 			return err
 		}
 		err = u.Unwrap()
+	}
+}
+
+// TestModuleNamesAgreeWithRegistry: the policy accepts exactly the module
+// names the catalogue loader accepts (one rule, registry.ValidModuleName).
+func TestModuleNamesAgreeWithRegistry(t *testing.T) {
+	base := "projects:\n  - {name: p, repo: o/r}\nenvironments:\n  - name: dev\n    requesters: [\"*\"]\n    approvers: [\"*\"]\n"
+	for _, name := range []string{"s3-bucket", "my_module", "a", "9lives", "_hidden", "-x", "S3", "a b", "a.b", ""} {
+		_, err := Parse([]byte(base + fmt.Sprintf("    modules: [%q]\n", name)))
+		if got, want := err == nil, registry.ValidModuleName(name); got != want {
+			t.Errorf("module %q: policy accepts = %v, registry accepts = %v (err %v)", name, got, want, err)
+		}
 	}
 }

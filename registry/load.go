@@ -22,6 +22,14 @@ import (
 // path and in chat, so keep it boring.
 var moduleName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
 
+// ModuleNameRule says in words what ValidModuleName accepts.
+const ModuleNameRule = "lowercase letters, digits, hyphens and underscores, starting with a letter or digit"
+
+// ValidModuleName reports whether name may name a module (its folder under
+// modules/). It is the one rule for module names: the catalogue loader and
+// the policy file both use it.
+func ValidModuleName(name string) bool { return moduleName.MatchString(name) }
+
 // Load reads every module folder at the root of fsys (for example
 // os.DirFS("modules")). It returns the catalogue of the modules that loaded
 // cleanly and, when any did not, the same Diagnostics as the error. Hidden
@@ -197,8 +205,8 @@ func readModule(fsys fs.FS, dir string) moduleSource {
 func (ms moduleSource) load() loaded {
 	dir := ms.dir
 	l := &moduleLoader{mod: &Module{Name: dir}}
-	if !moduleName.MatchString(dir) {
-		l.add(dir, 0, "module folder name must be lowercase letters, digits, hyphens and underscores")
+	if !ValidModuleName(dir) {
+		l.add(dir, 0, "module folder name must be "+ModuleNameRule)
 	}
 	if ms.readErr != nil {
 		l.add(dir, 0, "read module: %v", ms.readErr)

@@ -135,7 +135,7 @@ func TestLoadEdgeCases(t *testing.T) {
 	}{
 		{"empty root", fstest.MapFS{}, nil},
 		{"no tf files", fstest.MapFS{"m/README.md": {Data: []byte("x")}}, []string{"m: module has no .tf files"}},
-		{"bad folder name", fstest.MapFS{"Big/main.tf": {Data: []byte("")}}, []string{"Big: module folder name must be lowercase letters, digits, hyphens and underscores"}},
+		{"bad folder name", fstest.MapFS{"Big/main.tf": {Data: []byte("")}}, []string{"Big: module folder name must be lowercase letters, digits, hyphens and underscores, starting with a letter or digit"}},
 		{"duplicate variable", fstest.MapFS{"m/a.tf": {Data: []byte("variable \"x\" {}\nvariable \"x\" {}\n")}}, []string{`m/a.tf:2: variable "x" is declared twice`}},
 		{"unsupported argument", fstest.MapFS{"m/a.tf": {Data: []byte("variable \"x\" {\n  colour = 1\n}\n")}}, []string{`m/a.tf:2: Unsupported argument: An argument named "colour" is not expected here.`}},
 		{"non-literal description", fstest.MapFS{"m/a.tf": {Data: []byte("variable \"x\" {\n  description = var.y\n}\n")}}, []string{`m/a.tf:2: Variables not allowed: Variables may not be used here.`}},

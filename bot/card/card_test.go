@@ -35,6 +35,12 @@ func TestButtons(t *testing.T) {
 	}
 	dev := base(flow.Confirming)
 	dev.Environment = "dev"
+	approved := base(flow.Approved)
+	approved.Approvals = []flow.Approval{{Actor: bob, PlanRunID: 7}}
+	oldCommit := base(flow.Approved)
+	oldCommit.Approvals = []flow.Approval{{Actor: bob, PlanRunID: 7, HeadSHA: "older"}}
+	awaitingOld := base(flow.AwaitingApproval)
+	awaitingOld.Approvals = []flow.Approval{{Actor: bob, PlanRunID: 7, HeadSHA: "older"}}
 	failed := base(flow.PlanFailed)
 	failed.FailedEffect = &flow.Effect{Kind: flow.EffDispatchPlan}
 	tests := []struct {
@@ -51,7 +57,12 @@ func TestButtons(t *testing.T) {
 		{"awaiting requester prod", base(flow.AwaitingApproval), &alice, []Action{ActEdit, ActReplan, ActCancel}},
 		{"awaiting approver", base(flow.AwaitingApproval), &bob, []Action{ActApprove, ActReplan, ActReject, ActCancel}},
 		{"awaiting bystander", base(flow.AwaitingApproval), &carol, nil},
-		{"approved", base(flow.Approved), nil, []Action{ActApply, ActEdit, ActReplan, ActReject, ActCancel}},
+		{"approved", approved, nil, []Action{ActApply, ActEdit, ActReplan, ActReject, ActCancel}},
+		// Approvals given at an older commit do not count: no Apply, and
+		// the approver may approve the current commit (the card used to
+		// count them and hide Approve from them).
+		{"approved at an older commit", oldCommit, nil, []Action{ActEdit, ActReplan, ActReject, ActCancel}},
+		{"awaiting, approved at an older commit", awaitingOld, &bob, []Action{ActApprove, ActReplan, ActReject, ActCancel}},
 		{"applying", base(flow.Applying), nil, nil},
 		{"applied", base(flow.Applied), nil, nil},
 		{"stale", base(flow.Stale), nil, []Action{ActEdit, ActReplan, ActCancel}},
@@ -64,7 +75,7 @@ func TestButtons(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := actions(Buttons(tt.r, tt.viewer, testPolicy))
+			got := actions(Buttons(tt.r, flow.OutlookOf(tt.r, *testPolicy, tt.viewer)))
 			if diff := cmp.Diff(tt.want, got); diff != "" {
 				t.Errorf("Buttons (-want +got):\n%s", diff)
 			}

@@ -19,6 +19,9 @@ type Choice struct {
 	Policy  *flow.Policy
 	Catalog *registry.Catalog // catalogue of Project; nil until a project is chosen
 	Actor   *flow.Actor       // who chooses: environments are those they may request in
+	// Viewer, when set, shows only the moves flow lets them make on the
+	// request (Cancel, Retry); see Options.Viewer.
+	Viewer *flow.Actor
 	// Project and Module are what was chosen so far (empty: not yet).
 	Project, Module string
 }
@@ -40,7 +43,8 @@ func ParseChoice(v string) (id, project, module, env string) {
 // when the policy has more than one and none is chosen, then the module (one
 // button per catalogue module, with its one-line description), then the
 // environment (only those ch.Actor may request in, and that allow the
-// module). A Cancel button ends every step.
+// module). The moves flow offers on the request (Cancel, and Retry after a
+// failure) end every step.
 func ModuleChoice(r *flow.Request, ch Choice) Card {
 	project := ch.Project
 	if project == "" {
@@ -54,7 +58,7 @@ func ModuleChoice(r *flow.Request, ch Choice) Card {
 		project = pol.Projects[0].Name
 	}
 	c := Card{Title: "New request", Fields: []Field{{"Request", ShortID(r)}, {"Requested by", actorName(r.Requester)}}}
-	cancel := Group{Buttons: []Button{{Text: "Cancel", Action: ActCancel, Value: Value(r.ID), Style: StyleDanger}}}
+	moves := Group{Buttons: Buttons(r, flow.OutlookOf(r, pol, ch.Viewer))}
 	switch {
 	case project == "":
 		c.Status = "Which project? Each project is its own environment repository."
@@ -64,7 +68,7 @@ func ModuleChoice(r *flow.Request, ch Choice) Card {
 		}
 		g.Buttons, c.Notes = capChoices(g.Buttons, "/tfpilot new <module> project=<name>")
 		g.Title = "Project"
-		c.Groups = []Group{g, cancel}
+		c.Groups = withMoves(g, moves)
 	case ch.Module == "":
 		c.Status = "Which module?"
 		c.Fields = append(c.Fields, Field{"Project", project})
@@ -81,7 +85,7 @@ func ModuleChoice(r *flow.Request, ch Choice) Card {
 		g.Buttons, notes = capChoices(g.Buttons, "/tfpilot new <module>")
 		c.Notes = append(c.Notes, notes...)
 		g.Title = "Module"
-		c.Groups = []Group{g, cancel}
+		c.Groups = withMoves(g, moves)
 	default:
 		c.Status = "Which environment for " + ch.Module + "?"
 		c.Fields = append(c.Fields, Field{"Project", project}, Field{"Module", ch.Module})
@@ -100,7 +104,7 @@ func ModuleChoice(r *flow.Request, ch Choice) Card {
 			c.Notes = append(c.Notes, fmt.Sprintf("You may not request %s in any environment; ask a platform admin.", ch.Module))
 		}
 		g.Title = "Environment"
-		c.Groups = []Group{g, cancel}
+		c.Groups = withMoves(g, moves)
 	}
 	c.Fallback = "New request: " + c.Status
 	return c
@@ -111,4 +115,12 @@ func capChoices(bs []Button, hint string) ([]Button, []string) {
 		return bs, nil
 	}
 	return bs[:MaxChoices], []string{More(len(bs)-MaxChoices) + "; use " + hint}
+}
+
+// withMoves is the choice's group followed by the request's moves, if any.
+func withMoves(choice, moves Group) []Group {
+	if len(moves.Buttons) == 0 {
+		return []Group{choice}
+	}
+	return []Group{choice, moves}
 }

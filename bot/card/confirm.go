@@ -7,7 +7,7 @@ import (
 
 // Confirm builds the confirm card: module, environment, the names the
 // request will create, its inputs and the rendered file (clipped at a line
-// boundary), with Submit / Edit / Cancel.
+// boundary). ForRequest adds the buttons flow offers (Submit, Edit, Cancel).
 func Confirm(r *flow.Request, preview registry.File, derived []registry.DerivedName) Card {
 	c := Card{
 		Title:  Title(r),
@@ -36,7 +36,6 @@ func Confirm(r *flow.Request, preview registry.File, derived []registry.DerivedN
 			c.Notes = append(c.Notes, More(cut)+" lines of the file; the pull request shows it all.")
 		}
 	}
-	c.Groups = []Group{{Buttons: Buttons(r, nil, nil)}}
 	c.Fallback = Title(r) + " (" + ShortID(r) + "): review and submit"
 	return c
 }

@@ -1,15 +1,11 @@
 package card
 
 import (
-	"encoding/json"
-	"fmt"
 	"slices"
 	"strings"
 
 	"github.com/tfpilot/tfpilot/flow"
 	"github.com/tfpilot/tfpilot/registry"
-	"github.com/zclconf/go-cty/cty"
-	ctyjson "github.com/zclconf/go-cty/cty/json"
 )
 
 // FieldKind is the kind of form element an input gets.
@@ -62,9 +58,7 @@ func ForModule(m *registry.Module, r *flow.Request) Form {
 			Options:   slices.Clone(in.Options),
 			Hint:      hintOf(in),
 		}
-		if in.HasDefault {
-			ff.Default = ValueText(in.Default)
-		}
+		ff.Default = in.DefaultText()
 		ff.Initial = ff.Default
 		if v, ok := r.Inputs[in.Name]; ok {
 			ff.Initial = v
@@ -72,9 +66,9 @@ func ForModule(m *registry.Module, r *flow.Request) Form {
 		if in.Sensitive {
 			ff.Initial = ""
 		}
-		ty := in.Type
-		ff.Multiline = !ty.IsPrimitiveType() && ty != cty.DynamicPseudoType
-		ff.Decimal = ty == cty.Number
+		kind := in.Kind()
+		ff.Multiline = kind == registry.KindList || kind == registry.KindMap
+		ff.Decimal = kind == registry.KindNumber
 		f.Fields = append(f.Fields, ff)
 	}
 	return f
@@ -84,9 +78,9 @@ func kindOf(in *registry.Input) FieldKind {
 	switch {
 	case len(in.Options) > 0:
 		return FieldSelect
-	case in.Type == cty.Bool:
+	case in.Kind() == registry.KindBool:
 		return FieldBool
-	case in.Type == cty.Number:
+	case in.Kind() == registry.KindNumber:
 		return FieldNumber
 	}
 	return FieldText
@@ -94,11 +88,10 @@ func kindOf(in *registry.Input) FieldKind {
 
 func hintOf(in *registry.Input) string {
 	h := oneLine(in.Description)
-	ty := in.Type
-	switch {
-	case ty.IsListType() || ty.IsSetType() || ty.IsTupleType():
+	switch in.Kind() {
+	case registry.KindList:
 		h = strings.TrimSpace(h + ` Comma-separated, or JSON like ["a","b"].`)
-	case ty.IsMapType() || ty.IsObjectType():
+	case registry.KindMap:
 		h = strings.TrimSpace(h + ` key=value pairs separated by commas, or JSON like {"k":"v"}.`)
 	}
 	if in.Sensitive {
@@ -115,35 +108,4 @@ func label(name string) string {
 		return s
 	}
 	return strings.ToUpper(s[:1]) + s[1:]
-}
-
-// ValueText is the text form of a default value as a person would type it:
-// strings bare, numbers and bools as written, null as "", collections as
-// JSON.
-func ValueText(v cty.Value) string {
-	if v.IsNull() || !v.IsKnown() {
-		return ""
-	}
-	ty := v.Type()
-	switch ty {
-	case cty.String:
-		return v.AsString()
-	case cty.Number:
-		return v.AsBigFloat().Text('f', -1)
-	case cty.Bool:
-		return fmt.Sprint(v.True())
-	}
-	if v.LengthInt() == 0 && (ty.IsMapType() || ty.IsListType() || ty.IsSetType()) {
-		return ""
-	}
-	b, err := ctyjson.Marshal(v, ty)
-	if err != nil {
-		return ""
-	}
-	var out any
-	if json.Unmarshal(b, &out) != nil {
-		return string(b)
-	}
-	b, _ = json.Marshal(out)
-	return string(b)
 }

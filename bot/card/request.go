@@ -29,11 +29,15 @@ const (
 type Options struct {
 	// Policy gives approvals required and, with Viewer, who may press what.
 	Policy *flow.Policy
+	// Outlook, when set, is flow's answer for this card (moves and
+	// approvals); otherwise the card asks flow with Policy and Viewer.
+	Outlook *flow.Outlook
 	// Catalog is the project's catalogue; it names the module choice.
 	Catalog *registry.Catalog
-	// Viewer, when set, hides buttons the policy would refuse them (a
-	// personal surface: console, App Home, an ephemeral message). A shared
-	// channel card leaves it nil and shows every button that fits the state.
+	// Viewer, when set, shows only the moves flow lets them make (a personal
+	// surface: App Home, an ephemeral message). A shared channel card leaves
+	// it nil and shows each move someone may make; flow refuses a click by
+	// anyone else with its own text.
 	Viewer *flow.Actor
 	// Preview and Derived feed the confirm card (state Confirming).
 	Preview *registry.File
@@ -45,14 +49,14 @@ type Options struct {
 func ForRequest(r *flow.Request, opts Options) Card {
 	switch r.State {
 	case flow.ChoosingModule:
-		return ModuleChoice(r, Choice{Policy: opts.Policy, Catalog: opts.Catalog, Actor: &r.Requester})
+		return ModuleChoice(r, Choice{Policy: opts.Policy, Catalog: opts.Catalog, Actor: &r.Requester, Viewer: opts.Viewer})
 	case flow.Confirming:
 		var f registry.File
 		if opts.Preview != nil {
 			f = *opts.Preview
 		}
 		c := Confirm(r, f, opts.Derived)
-		c.Groups = []Group{{Buttons: Buttons(r, opts.Viewer, opts.Policy)}}
+		c.Groups = []Group{{Buttons: Buttons(r, outlook(r, opts))}}
 		return c
 	}
 	return Status(r, opts)
@@ -121,7 +125,8 @@ func StateText(r *flow.Request, pol *flow.Policy) string {
 	case flow.Planning:
 		return "Planning"
 	case flow.AwaitingApproval:
-		return fmt.Sprintf("Awaiting approval (%d of %d)", len(currentApprovals(r)), required(r, pol))
+		a := flow.Approvals(r, policyOf(pol))
+		return fmt.Sprintf("Awaiting approval (%d of %d)", len(a.Given), a.Need)
 	case flow.Approved:
 		if flow.NoApprovalNeeded(r) {
 			return "Ready to apply (no approval needed in " + r.Environment + ")"
@@ -167,7 +172,7 @@ func Status(r *flow.Request, opts Options) Card {
 		c.Sections = append(c.Sections, s)
 	}
 	c.Notes = problemNotes(r)
-	if bs := Buttons(r, opts.Viewer, opts.Policy); len(bs) > 0 {
+	if bs := Buttons(r, outlook(r, opts)); len(bs) > 0 {
 		c.Groups = []Group{{Buttons: bs}}
 	}
 	c.Fallback = fmt.Sprintf("%s (%s): %s", c.Title, ShortID(r), c.Status)
@@ -362,32 +367,18 @@ func actionMark(action string) string {
 	return "·"
 }
 
-func currentApprovals(r *flow.Request) []flow.Approval {
-	if r.PlanRun == nil {
-		return nil
-	}
-	var out []flow.Approval
-	for _, a := range r.Approvals {
-		if a.PlanRunID == r.PlanRun.ID && !slices.ContainsFunc(out, func(b flow.Approval) bool { return b.Actor.ID == a.Actor.ID }) {
-			out = append(out, a)
-		}
-	}
-	return out
-}
-
-func required(r *flow.Request, pol *flow.Policy) int {
+// policyOf is the policy a card was given, or none (nobody may do
+// anything a policy would have to allow).
+func policyOf(pol *flow.Policy) flow.Policy {
 	if pol == nil {
-		return 1
+		return flow.Policy{}
 	}
-	e, ok := pol.Environment(r.Environment)
-	if !ok {
-		return 1
-	}
-	return max(e.ApprovalsRequired, 0)
+	return *pol
 }
 
 func approvalsSection(r *flow.Request, pol *flow.Policy) (Section, bool) {
-	as := currentApprovals(r)
+	count := flow.Approvals(r, policyOf(pol))
+	as := count.Given
 	if len(as) == 0 && r.State != flow.AwaitingApproval {
 		return Section{}, false
 	}
@@ -399,7 +390,7 @@ func approvalsSection(r *flow.Request, pol *flow.Policy) (Section, bool) {
 		lines = []string{"No approvals yet"}
 	}
 	lines, more := Head(lines, 10)
-	return Section{Title: fmt.Sprintf("Approvals (%d of %d)", len(as), required(r, pol)), Lines: lines, More: more}, true
+	return Section{Title: fmt.Sprintf("Approvals (%d of %d)", len(as), count.Need), Lines: lines, More: more}, true
 }
 
 func problemNotes(r *flow.Request) []string {

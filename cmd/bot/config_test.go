@@ -1,13 +1,15 @@
 package main
 
 import (
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
-
-	"github.com/tfpilot/tfpilot/bot"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -143,7 +145,7 @@ func TestGCPercent(t *testing.T) {
 		want int
 		set  bool
 	}{
-		{"", bot.GCPercent, true},
+		{"", serveGCPercent, true},
 		{"100", 0, false},
 		{"off", 0, false},
 	} {
@@ -176,5 +178,28 @@ func TestGCPercentTypo(t *testing.T) {
 		if err == nil || set || !strings.Contains(err.Error(), "GOGC") || !strings.Contains(err.Error(), v) {
 			t.Errorf("GOGC=%q: set %v, error %v; want an error naming GOGC and %q", v, set, err, v)
 		}
+	}
+}
+
+// TestBenchGCPercent: bot's BenchmarkAckUnderLoad measures at the GOGC `bot
+// serve` runs with. The benchmark cannot import package main, so this reads
+// its constant from the source.
+func TestBenchGCPercent(t *testing.T) {
+	fset := token.NewFileSet()
+	f, err := parser.ParseFile(fset, filepath.Join("..", "..", "bot", "bench_test.go"), nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got string
+	ast.Inspect(f, func(n ast.Node) bool {
+		if vs, ok := n.(*ast.ValueSpec); ok && len(vs.Names) == 1 && vs.Names[0].Name == "benchGCPercent" && len(vs.Values) == 1 {
+			if lit, ok := vs.Values[0].(*ast.BasicLit); ok {
+				got = lit.Value
+			}
+		}
+		return true
+	})
+	if want := strconv.Itoa(serveGCPercent); got != want {
+		t.Errorf("bot/bench_test.go: benchGCPercent = %q, want %s (serveGCPercent)", got, want)
 	}
 }

@@ -80,19 +80,19 @@ func runServe(ctx context.Context, env *environ, args []string) error {
 	return nil
 }
 
-// gcPercent is the GOGC the service sets for itself: bot.GCPercent, unless
+// gcPercent is the GOGC the service sets for itself: serveGCPercent, unless
 // the environment names one (then the runtime has already applied it). The
 // runtime quietly takes 100 for a GOGC it cannot read, so a mistyped one
 // is an error here.
 func gcPercent(getenv func(string) string) (int, bool, error) {
 	switch v := getenv("GOGC"); {
 	case v == "":
-		return bot.GCPercent, true, nil
+		return serveGCPercent, true, nil
 	case v == "off":
 		return 0, false, nil
 	default:
 		if _, err := strconv.Atoi(v); err != nil {
-			return 0, false, fmt.Errorf("GOGC: %q is not a percentage (e.g. %d) or off", v, bot.GCPercent)
+			return 0, false, fmt.Errorf("GOGC: %q is not a percentage (e.g. %d) or off", v, serveGCPercent)
 		}
 		return 0, false, nil
 	}

@@ -1,0 +1,175 @@
+package flow
+
+import (
+	"errors"
+	"slices"
+)
+
+// Surfaces ask flow one question about a request: what can happen to it now,
+// who may do it, and why not. Flow answers by dry-running the pure Step, so
+// a card, an App Home entry or a command reply can never offer what Step
+// would refuse, nor hide what it would accept. Surfaces render the answer and
+// hold no rule of their own.
+
+// Move is something a person can do to a request now: the event a surface
+// sends when they do it.
+type Move struct {
+	Event EventKind
+}
+
+// moveOrder is every person event a request's card can offer, in the order
+// surfaces show them (Retry first: it unblocks everything else).
+var moveOrder = []EventKind{EvRetry, EvConfirm, EvApprove, EvApply, EvEdit, EvReplan, EvReject, EvCancel}
+
+// MoveEvents lists the events Moves can offer, in display order.
+func MoveEvents() []EventKind { return slices.Clone(moveOrder) }
+
+// ApprovalCount is where a request's current plan stands with its approvals.
+type ApprovalCount struct {
+	// Given are the approvals of the current plan (same run, same commit),
+	// one per person, in approval order.
+	Given []Approval
+	// Need is how many the environment asks for.
+	Need int
+}
+
+// NoneNeeded reports that the environment asks for no approval.
+func (a ApprovalCount) NoneNeeded() bool { return a.Need == 0 }
+
+// Outlook is flow's answer about one request, for one viewer or for
+// everyone: everything a surface needs to draw its actions and approval
+// state. Later rules (a run queue, an environment held by another request,
+// findings that need an acknowledgement) add fields here, not rules in the
+// surfaces.
+type Outlook struct {
+	// Moves are the things the viewer (or, without one, anyone) may do now,
+	// in display order.
+	Moves     []Move
+	Approvals ApprovalCount
+}
+
+// Offers reports whether ev is among the moves.
+func (o Outlook) Offers(ev EventKind) bool {
+	return slices.ContainsFunc(o.Moves, func(m Move) bool { return m.Event == ev })
+}
+
+// OutlookOf answers for request r under policy p. With a viewer, Moves are
+// what that person may do (per-viewer surfaces: App Home, ephemeral replies);
+// without one, what anyone may do (a thread card is one message for
+// everyone: it offers a move when someone may take it, and a click by
+// someone else is refused by Step with its own text).
+func OutlookOf(r *Request, p Policy, viewer *Actor) Outlook {
+	o := Outlook{Approvals: Approvals(r, p)}
+	actors := []Actor{}
+	if viewer != nil {
+		actors = append(actors, *viewer)
+	} else {
+		actors = candidates(r, p)
+	}
+	for _, ev := range moveOrder {
+		for _, a := range actors {
+			if Allows(r, p, ev, a) == nil {
+				o.Moves = append(o.Moves, Move{Event: ev})
+				break
+			}
+		}
+	}
+	return o
+}
+
+// Allows dry-runs Step: nil when actor may send an event of kind ev to r
+// now, else the error Step would return (its *UserError text is the refusal
+// to show). An event that would change nothing (a second approval by the
+// same person) is refused too.
+func Allows(r *Request, p Policy, ev EventKind, actor Actor) error {
+	if r.State == 0 {
+		return Userf(ErrBadEvent, refusal(r, ev))
+	}
+	e := Event{Kind: ev, Actor: actor, At: r.UpdatedAt}
+	_, _, changed, err := step(*r, e, p)
+	if err != nil {
+		return err
+	}
+	if !changed {
+		return Userf(ErrDuplicate, "this was already done")
+	}
+	return nil
+}
+
+// Approvals returns where r's current plan stands with its approvals.
+func Approvals(r *Request, p Policy) ApprovalCount {
+	return ApprovalCount{Given: CurrentApprovals(r), Need: required(r, p)}
+}
+
+// CurrentApprovals returns the approvals of r's current plan (same run, same
+// commit), one per person, in approval order.
+func CurrentApprovals(r *Request) []Approval {
+	if r.PlanRun == nil {
+		return nil
+	}
+	var out []Approval
+	for _, a := range r.Approvals {
+		if a.PlanRunID == r.PlanRun.ID && a.HeadSHA == r.PlanRun.HeadSHA &&
+			!slices.ContainsFunc(out, func(b Approval) bool { return b.Actor.ID == a.Actor.ID }) {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// CurrentApprovers returns the IDs of the distinct people who approved r's
+// current plan (same run, same commit), in approval order.
+func CurrentApprovers(r *Request) []string {
+	var ids []string
+	for _, a := range CurrentApprovals(r) {
+		ids = append(ids, a.Actor.ID)
+	}
+	return ids
+}
+
+// required is how many approvals r's environment asks for; an environment
+// missing from the policy asks for one (and nobody can give it).
+func required(r *Request, p Policy) int {
+	e, ok := p.Environment(r.Environment)
+	if !ok {
+		return 1
+	}
+	return max(e.ApprovalsRequired, 0)
+}
+
+// anyone stands for a person the policy names only through "*".
+const anyone = "\x00anyone"
+
+// candidates are actors that stand for everyone the policy could let act on
+// r: the requester, a stranger (for "*"), and an actor for each ID the
+// environment names. An actor whose ID is a group's ID passes the policy as
+// a member of that group would, and is not the requester, so as far as the
+// policy can tell whoever else acts is one of these.
+func candidates(r *Request, p Policy) []Actor {
+	out := []Actor{r.Requester, {ID: anyone}}
+	e, ok := p.Environment(r.Environment)
+	if !ok {
+		return out
+	}
+	var ids []string
+	for _, list := range [][]string{e.Requesters, e.Approvers, e.Appliers} {
+		for _, id := range list {
+			if id != "*" && !slices.Contains(ids, id) {
+				ids = append(ids, id)
+			}
+		}
+	}
+	for _, id := range ids {
+		if id != r.Requester.ID {
+			out = append(out, Actor{ID: id})
+		}
+	}
+	return out
+}
+
+// IsRefusal reports whether err is a refusal a person should read (the
+// event does not fit, the policy denies it, or it was already done) rather
+// than a failure.
+func IsRefusal(err error) bool {
+	return errors.Is(err, ErrBadEvent) || errors.Is(err, ErrDenied) || errors.Is(err, ErrDuplicate)
+}

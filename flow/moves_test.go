@@ -1,0 +1,110 @@
+package flow_test
+
+import (
+	"errors"
+	"fmt"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/tfpilot/tfpilot/flow"
+	"github.com/tfpilot/tfpilot/flow/flowtest"
+)
+
+// people is a wide universe of actors: everyone the test policy names, group
+// members, and strangers, so that "someone may" can be checked by brute
+// force against the outlook's own short list of candidates.
+func people() []flow.Actor {
+	out := []flow.Actor{}
+	for _, id := range []string{"U1", "U2", "U3", "U4", "U5", "U9", "S1"} {
+		out = append(out, actor(id))
+	}
+	out = append(out, flow.Actor{ID: "U7", Groups: []string{"S1"}}, flow.Actor{ID: "U8", Groups: []string{"S2"}})
+	return out
+}
+
+// outlookCases are requests in every state, in each environment of the test
+// policy, with and without a failed effect, and with approvals at an older
+// commit.
+func outlookCases() []flow.Request {
+	var out []flow.Request
+	for _, s := range flow.States() {
+		for _, env := range []string{"dev", "prod", "sandbox", "group", "open", "nowhere"} {
+			r := fixture(s)
+			if r.Environment != "" {
+				r.Environment = env
+			}
+			out = append(out, r)
+			failed := r
+			failed.FailedEffect = &flow.Effect{ID: "9-dispatch_plan", Kind: flow.EffDispatchPlan}
+			out = append(out, failed)
+		}
+	}
+	old := fixture(flow.AwaitingApproval)
+	old.Environment = "prod"
+	old.Approvals = []flow.Approval{{Actor: actor("U3"), PlanRunID: 101, HeadSHA: "h0", At: t0}}
+	out = append(out, old)
+	destroy := fixture(flow.AwaitingApproval)
+	destroy.Kind, destroy.Target = flow.KindDestroy, "01900000-0000-7000-8000-0000000000bb"
+	return append(out, destroy)
+}
+
+// TestOutlookIsStep: a viewer's moves are exactly the person events Step
+// accepts from them (and changes something for), and the shared outlook
+// offers a move exactly when someone in a wide universe of people may take
+// it; a refusal carries Step's own text.
+func TestOutlookIsStep(t *testing.T) {
+	pol := flowtest.Policy()
+	// Environments where only a group's members, or only people the policy
+	// names through "*" (not the requester), may approve or apply.
+	pol.Environments = append(pol.Environments,
+		flow.Environment{Name: "group", Requesters: []string{"U1"}, Approvers: []string{"S1"}, Appliers: []string{"S1"}, ApprovalsRequired: 1},
+		flow.Environment{Name: "open", Requesters: []string{"U1"}, Approvers: []string{"*"}, Appliers: []string{"*"}, ApprovalsRequired: 1})
+	for i, r := range outlookCases() {
+		name := fmt.Sprintf("%d-%s-%s", i, r.State, r.Environment)
+		anyone := map[flow.EventKind]bool{}
+		for _, a := range people() {
+			o := flow.OutlookOf(&r, pol, &a)
+			for _, k := range flow.MoveEvents() {
+				next, _, err := flow.Step(r, flow.Event{Kind: k, Actor: a, At: t0}, pol)
+				accepted := err == nil && cmp.Diff(r, next) != ""
+				if accepted {
+					anyone[k] = true
+				}
+				if o.Offers(k) != accepted {
+					t.Errorf("%s: %s by %s: outlook offers %v, Step accepts %v (err %v)", name, k, a.ID, o.Offers(k), accepted, err)
+				}
+				refusal := flow.Allows(&r, pol, k, a)
+				if (refusal == nil) != accepted {
+					t.Errorf("%s: %s by %s: Allows = %v, Step accepts %v", name, k, a.ID, refusal, accepted)
+				}
+				var ue *flow.UserError
+				if err != nil && errors.As(err, &ue) && (refusal == nil || refusal.Error() != err.Error()) {
+					t.Errorf("%s: %s by %s: refusal %q, Step says %q", name, k, a.ID, refusal, err)
+				}
+			}
+		}
+		shared := flow.OutlookOf(&r, pol, nil)
+		for _, k := range flow.MoveEvents() {
+			if shared.Offers(k) != anyone[k] {
+				t.Errorf("%s: shared outlook offers %s = %v, someone may = %v", name, k, shared.Offers(k), anyone[k])
+			}
+		}
+	}
+}
+
+// TestApprovalsAtOlderCommit: an approval given at an older commit of the
+// same plan run does not count, and the next approver may still approve
+// (the card used to count it and hide their button).
+func TestApprovalsAtOlderCommit(t *testing.T) {
+	r := fixture(flow.AwaitingApproval)
+	r.Environment = "prod"
+	r.Approvals = []flow.Approval{{Actor: actor("U3"), PlanRunID: 101, HeadSHA: "h0", At: t0}}
+	o := flow.OutlookOf(&r, flowtest.Policy(), nil)
+	if got := len(o.Approvals.Given); got != 0 || o.Approvals.Need != 2 {
+		t.Errorf("approvals = %d of %d, want 0 of 2", got, o.Approvals.Need)
+	}
+	u3 := actor("U3")
+	if !flow.OutlookOf(&r, flowtest.Policy(), &u3).Offers(flow.EvApprove) {
+		t.Error("U3's approval was at an older commit, but U3 is not offered Approve")
+	}
+}
