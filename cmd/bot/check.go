@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
 
 	"github.com/tfpilot/tfpilot/registry"
 )
@@ -16,9 +15,13 @@ func runCheck(_ context.Context, env *environ, args []string) error {
 	if help, err := parseFlags(fs, args); help || err != nil {
 		return err
 	}
-	problems := registry.Check(os.DirFS(*dir))
+	fsys, err := moduleFolder(*dir)
+	if err != nil {
+		return err
+	}
+	problems := registry.Check(fsys)
 	for _, p := range problems {
-		fmt.Fprintln(env.stderr, p.Error())
+		fmt.Fprintln(env.stderr, diagLine(*dir, p))
 	}
 	if len(problems) > 0 {
 		fmt.Fprintf(env.stderr, "%d problem(s) in %s\n", len(problems), *dir)

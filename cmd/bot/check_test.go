@@ -20,8 +20,8 @@ func TestCheck(t *testing.T) {
 			`sloppy/main.tf:6: variable "request_id" has no description`,
 		}},
 		{"load diagnostics", []string{"check", "--modules", "../../registry/testdata/broken"}, 1, []string{"crossref/variables.tf:10: validation of max may only refer to var.max"}},
-		{"missing folder", []string{"check", "--modules", "does-not-exist"}, 1, []string{"read module folder"}},
-		{"bad flag", []string{"check", "--json"}, 2, []string{"usage: bot check"}},
+		{"missing folder", []string{"check", "--modules", "does-not-exist"}, 1, []string{"module folder does-not-exist does not exist"}},
+		{"bad flag", []string{"check", "--json"}, 2, []string{"bot check: flag provided but not defined: -json\nrun 'bot check -h' for its usage"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

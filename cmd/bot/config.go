@@ -75,14 +75,15 @@ var configVars = []struct{ env, flag, help string }{
 
 // loadServeConfig reads the environment, applies flags, and validates
 // everything, reporting every problem at once with the variable it concerns.
-func loadServeConfig(getenv func(string) string, args []string, stderr io.Writer) (serveConfig, error) {
+// The usage (for -h) goes to usageOut.
+func loadServeConfig(getenv func(string) string, args []string, usageOut io.Writer) (serveConfig, error) {
 	values := map[string]string{}
 	for _, v := range configVars {
 		values[v.env] = strings.TrimSpace(getenv(v.env))
 	}
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	if stderr != nil {
-		fs.SetOutput(stderr)
+	if usageOut != nil {
+		fs.SetOutput(usageOut)
 	}
 	for _, v := range configVars {
 		v := v
@@ -92,15 +93,11 @@ func loadServeConfig(getenv func(string) string, args []string, stderr io.Writer
 		fmt.Fprintln(fs.Output(), "usage: bot serve [flags]\n\nEvery flag may instead be set by its environment variable.\n\nflags:")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
+	if help, err := parseFlags(fs, args); help || err != nil {
+		if help {
 			return serveConfig{}, flag.ErrHelp
 		}
-		return serveConfig{}, errUsage
-	}
-	if fs.NArg() > 0 {
-		fs.Usage()
-		return serveConfig{}, fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
+		return serveConfig{}, err
 	}
 	return parseServeConfig(values)
 }

@@ -203,7 +203,14 @@ func (cfg localConfig) run(ctx context.Context, env *environ) (err error) {
 		return err
 	}
 	defer func() { err = errors.Join(err, store.Close()) }()
-	audit, err := local.NewFileAudit(filepath.Join(cfg.DataDir, "audit"))
+	if moved, err := migrateAudit(cfg.DataDir); err != nil {
+		return err
+	} else if moved {
+		zlog.Info("moved the audit log from audit/audit/ to audit/", zap.String("data", cfg.DataDir))
+	}
+	// The audit log's root is the data folder: it keeps its records in
+	// DATA/audit/ and its temporary files in DATA/tmp/.
+	audit, err := local.NewFileAudit(cfg.DataDir)
 	if err != nil {
 		return err
 	}

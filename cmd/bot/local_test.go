@@ -181,8 +181,12 @@ func TestLocalModeScript(t *testing.T) {
 		t.Errorf("working tree of the environment repository is not clean:\n%s", st)
 	}
 
-	// Audit: every state change of every request, and the refused approval.
-	audit, err := local.NewFileAudit(filepath.Join(data, "audit"))
+	// Audit: every state change of every request, and the refused approval,
+	// under DATA/audit/<yyyy>/ (not DATA/audit/audit/).
+	if _, err := os.Stat(filepath.Join(data, "audit", "audit")); !os.IsNotExist(err) {
+		t.Errorf("%s exists (err %v); the audit log belongs in DATA/audit/", filepath.Join(data, "audit", "audit"), err)
+	}
+	audit, err := local.NewFileAudit(data)
 	if err != nil {
 		t.Fatal(err)
 	}

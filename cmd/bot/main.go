@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"sort"
+	"strings"
 	"syscall"
 )
 
@@ -29,7 +30,9 @@ type environ struct {
 	getenv func(string) string
 }
 
-// errUsage marks a command-line mistake: the usage is printed and bot exits 2.
+// errUsage marks a command-line mistake: bot prints the mistake and a pointer
+// to the command's -h (not the whole usage, which would bury the mistake) and
+// exits 2. Wrap it with the mistake: fmt.Errorf("%w: --x is required", errUsage).
 var errUsage = errors.New("usage")
 
 // exitError carries a specific exit status for a failure that has already been
@@ -46,6 +49,7 @@ func commands() map[string]command {
 		"summarize": {"summarise a Terraform plan (terraform show -json output)", runSummarize},
 		"serve":     {"run the Slack bot (Socket Mode) against GitHub and the store", runServe},
 		"local":     {"run TfPilot locally with a terminal chat", runLocal},
+		"version":   {"print bot's version, VCS revision and Go version", runVersion},
 	}
 }
 
@@ -73,9 +77,12 @@ func run(ctx context.Context, env *environ, args []string) int {
 		return 2
 	}
 	name := args[0]
-	if name == "help" || name == "-h" || name == "--help" {
+	switch name {
+	case "help", "-h", "--help":
 		usage(env.stdout, cmds)
 		return 0
+	case "-v", "--version":
+		name = "version"
 	}
 	cmd, ok := cmds[name]
 	if !ok {
@@ -89,9 +96,10 @@ func run(ctx context.Context, env *environ, args []string) int {
 	case err == nil:
 		return 0
 	case errors.Is(err, errUsage):
-		if msg := err.Error(); msg != errUsage.Error() {
+		if msg := strings.TrimPrefix(err.Error(), errUsage.Error()+": "); msg != errUsage.Error() {
 			fmt.Fprintf(env.stderr, "bot %s: %s\n", name, msg)
 		}
+		fmt.Fprintf(env.stderr, "run 'bot %s -h' for its usage\n", name)
 		return 2
 	case errors.As(err, &ee):
 		return ee.code

@@ -3,9 +3,11 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"strings"
 	"text/tabwriter"
@@ -14,29 +16,47 @@ import (
 	ctyjson "github.com/zclconf/go-cty/cty/json"
 )
 
-// newFlagSet returns a flag set that reports to env.stderr and never exits.
+// newFlagSet returns a flag set that never exits; its usage (shown for -h)
+// goes to env.stdout, since asking for it is not a mistake.
 func newFlagSet(env *environ, name, synopsis string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(env.stderr)
+	fs.SetOutput(env.stdout)
 	fs.Usage = func() {
-		fmt.Fprintf(env.stderr, "usage: bot %s %s\n\nflags:\n", name, synopsis)
+		fmt.Fprintf(fs.Output(), "usage: %s\n\nflags:\n", strings.TrimSpace("bot "+name+" "+synopsis))
 		fs.PrintDefaults()
 	}
 	return fs
 }
 
-// parseFlags parses args; -h is a success, any other mistake is errUsage (the
-// flag package has already printed the problem and the usage).
+// parseFlags parses the flags of a command that takes no arguments; -h is a
+// success, any other mistake is errUsage.
 func parseFlags(fs *flag.FlagSet, args []string) (help bool, err error) {
-	if err := fs.Parse(args); err != nil {
-		if err == flag.ErrHelp {
-			return true, nil
-		}
-		return false, errUsage
+	if help, err := parseOnly(fs, args); help || err != nil {
+		return help, err
 	}
 	if fs.NArg() > 0 {
-		fs.Usage()
 		return false, fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
+	}
+	return false, nil
+}
+
+// parseOnly parses args and prints the usage for -h only: on a mistake the
+// flag package would print the error and then the whole usage, burying the
+// error, so it is silenced and the error returned as errUsage for run to
+// print with a pointer to -h.
+func parseOnly(fs *flag.FlagSet, args []string) (help bool, err error) {
+	out, usage := fs.Output(), fs.Usage
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	err = fs.Parse(args)
+	fs.SetOutput(out)
+	fs.Usage = usage
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		fs.Usage()
+		return true, nil
+	case err != nil:
+		return false, fmt.Errorf("%w: %v", errUsage, err)
 	}
 	return false, nil
 }
@@ -49,11 +69,17 @@ func runModules(_ context.Context, env *environ, args []string) error {
 	if help, err := parseFlags(fs, args); help || err != nil {
 		return err
 	}
-	cat, loadErr := registry.Load(os.DirFS(*dir))
-	for _, d := range cat.Diagnostics {
-		fmt.Fprintln(env.stderr, d.Error())
+	fsys, err := moduleFolder(*dir)
+	if err != nil {
+		return err
 	}
-	var err error
+	cat, loadErr := registry.Load(fsys)
+	for _, d := range cat.Diagnostics {
+		fmt.Fprintln(env.stderr, diagLine(*dir, d))
+	}
+	if len(cat.Modules) == 0 && loadErr == nil {
+		return noModules(*dir)
+	}
 	if *asJSON {
 		err = writeCatalogJSON(env.stdout, cat)
 	} else {
@@ -66,6 +92,42 @@ func runModules(_ context.Context, env *environ, args []string) error {
 		return exitError{code: 1}
 	}
 	return nil
+}
+
+// moduleHint says what --modules wants, for the errors that follow.
+const moduleHint = "pass --modules DIR, a folder holding one folder per module, each with its .tf files " +
+	"(variables.tf, main.tf, outputs.tf) and a README.md, like modules/s3-bucket at the repository root"
+
+// moduleFolder opens the --modules folder dir. The registry sees only an
+// fs.FS, whose root it calls ".", so a wrong path is reported here, by the
+// name the user gave.
+func moduleFolder(dir string) (fs.FS, error) {
+	fi, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, fmt.Errorf("module folder %s does not exist; %s", dir, moduleHint)
+	case err != nil:
+		return nil, fmt.Errorf("module folder: %w", err)
+	case !fi.IsDir():
+		return nil, fmt.Errorf("module folder %s is a file, not a folder; %s", dir, moduleHint)
+	}
+	return os.DirFS(dir), nil
+}
+
+// noModules is the error for a module folder with no module in it.
+func noModules(dir string) error {
+	return fmt.Errorf("module folder %s has no modules; %s", dir, moduleHint)
+}
+
+// diagLine is d as one line. A problem with the module folder itself (the
+// registry's ".", such as having no modules) names it as the user gave it
+// and says what it should hold.
+func diagLine(dir string, d registry.Diagnostic) string {
+	if d.File != "." {
+		return d.Error()
+	}
+	d.File = dir
+	return d.Error() + "; " + moduleHint
 }
 
 // catalogJSON is the stable JSON form of the catalogue: field names and order

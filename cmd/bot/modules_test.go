@@ -4,8 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 // runCmdForTest runs bot with args against buffers and returns exit code, stdout, stderr.
@@ -83,8 +87,48 @@ func TestModulesBrokenStillListsTheOthers(t *testing.T) {
 	}
 }
 
+// TestModuleFolderProblems: a --modules folder that is missing, a file or
+// empty is named as given, with what a module folder holds, and exits 1.
+func TestModuleFolderProblems(t *testing.T) {
+	dir := t.TempDir()
+	missing := filepath.Join(dir, "nonexistent")
+	empty := filepath.Join(dir, "empty")
+	file := filepath.Join(dir, "file")
+	if err := os.Mkdir(empty, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	type result struct {
+		Code           int
+		Stdout, Stderr string // Stderr: its first line
+	}
+	tests := []struct {
+		name string
+		args []string
+		want string // the first line of stderr
+	}{
+		{"modules: missing", []string{"modules", "--modules", missing}, "bot modules: module folder " + missing + " does not exist; " + moduleHint},
+		{"modules: a file", []string{"modules", "--modules", file}, "bot modules: module folder " + file + " is a file, not a folder; " + moduleHint},
+		{"modules: empty", []string{"modules", "--modules", empty}, "bot modules: module folder " + empty + " has no modules; " + moduleHint},
+		{"modules --json: empty", []string{"modules", "--json", "--modules", empty}, "bot modules: module folder " + empty + " has no modules; " + moduleHint},
+		{"check: missing", []string{"check", "--modules", missing}, "bot check: module folder " + missing + " does not exist; " + moduleHint},
+		{"check: empty", []string{"check", "--modules", empty}, empty + ": no module folders found; " + moduleHint},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, errOut := runCmdForTest(t, tt.args...)
+			got := result{code, out, strings.SplitN(errOut, "\n", 2)[0]}
+			if diff := cmp.Diff(result{1, "", tt.want}, got); diff != "" {
+				t.Errorf("(-want +got):\n%s\nstderr:\n%s", diff, errOut)
+			}
+		})
+	}
+}
+
 func TestModulesUsage(t *testing.T) {
-	if code, _, errOut := runCmdForTest(t, "modules", "--nope"); code != 2 || !strings.Contains(errOut, "usage: bot modules") {
+	if code, _, errOut := runCmdForTest(t, "modules", "--nope"); code != 2 || !strings.Contains(errOut, "flag provided but not defined: -nope") {
 		t.Errorf("bad flag: exit %d, stderr %q", code, errOut)
 	}
 	if code, _, errOut := runCmdForTest(t, "modules", "extra"); code != 2 || !strings.Contains(errOut, `unexpected argument "extra"`) {

@@ -47,7 +47,6 @@ func runRender(_ context.Context, env *environ, args []string) error {
 	}
 	for _, f := range []struct{ name, v string }{{"module", *module}, {"env", *envName}, {"project", *project}} {
 		if f.v == "" {
-			fs.Usage()
 			return fmt.Errorf("%w: --%s is required", errUsage, f.name)
 		}
 	}
@@ -86,7 +85,8 @@ func runRender(_ context.Context, env *environ, args []string) error {
 		existing = append(existing, e.Name())
 	}
 
-	cat, _ := registry.Load(os.DirFS(filepath.Join(*root, "modules")))
+	modulesDir := filepath.Join(*root, "modules")
+	cat, _ := registry.Load(os.DirFS(modulesDir))
 	m, ok := cat.Module(*module)
 	if !ok {
 		var names []string
@@ -94,6 +94,9 @@ func runRender(_ context.Context, env *environ, args []string) error {
 			names = append(names, m.Name)
 		}
 		msg := fmt.Sprintf("module: unknown module %q; modules are: %s", *module, strings.Join(names, ", "))
+		if len(names) == 0 {
+			msg = fmt.Sprintf("module: %s has no modules; --root must be the repository root holding modules/ and envs/", modulesDir)
+		}
 		for _, d := range cat.Diagnostics {
 			if d.Module == *module {
 				msg = fmt.Sprintf("module: %q does not load: %s", *module, d.Error())

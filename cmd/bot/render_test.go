@@ -122,6 +122,20 @@ func TestRenderProblems(t *testing.T) {
 	}
 }
 
+// TestRenderRootWithoutModules: a --root that is not the repository root is
+// named, rather than listing no modules.
+func TestRenderRootWithoutModules(t *testing.T) {
+	root := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(root, "envs", "dev"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := runCmdForTest(t, "render", "--root", root, "--module", "s3-bucket", "--env", "dev", "--project", "p", "--set", "name=x")
+	want := "module: " + filepath.Join(root, "modules") + " has no modules; --root must be the repository root holding modules/ and envs/\n"
+	if code != 1 || out != "" || errOut != want {
+		t.Errorf("exit %d, stdout %q, stderr %q; want exit 1 and stderr %q", code, out, errOut, want)
+	}
+}
+
 func TestRenderDefaultRequestIDIsV7(t *testing.T) {
 	code, out, errOut := runCmdForTest(t, "render", "--root", testRoot(t), "--module", "s3-bucket", "--env", "dev", "--project", "payments", "--set", "name=invoices")
 	if code != 0 {

@@ -51,7 +51,7 @@ const (
 // runServe runs TfPilot against Slack (Socket Mode), GitHub and the
 // configured store until it is told to stop.
 func runServe(ctx context.Context, env *environ, args []string) error {
-	cfg, err := loadServeConfig(env.getenv, args, env.stderr)
+	cfg, err := loadServeConfig(env.getenv, args, env.stdout)
 	if errors.Is(err, flag.ErrHelp) {
 		return nil
 	}

@@ -3,40 +3,73 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
+	"io"
 	"os"
 
+	"github.com/tfpilot/tfpilot/flow"
 	"github.com/tfpilot/tfpilot/infra/tfplan"
 )
 
+// summarizeErrored is the exit status of a plan that ERRORED, so a script
+// can tell it from a file that is not a plan (1) and a usage mistake (2).
+const summarizeErrored = 3
+
 // runSummarize prints the summary TfPilot shows for a plan, for operators and
-// scripts: `bot summarize PLAN.json [--json] [--max N]`.
+// scripts: `bot summarize [--json] [--max N] PLAN.json|-`.
 func runSummarize(_ context.Context, env *environ, args []string) error {
-	fs := flag.NewFlagSet("summarize", flag.ContinueOnError)
-	fs.SetOutput(env.stderr)
+	fs := newFlagSet(env, "summarize", "[--json] [--max N] PLAN.json")
 	asJSON := fs.Bool("json", false, "print machine-readable JSON: counts per action, addresses, drift, errored")
 	limit := fs.Int("max", 20, "addresses to list before '…and N more' (-1: all)")
 	fs.Usage = func() {
-		fmt.Fprintln(env.stderr, "usage: bot summarize [--json] [--max N] PLAN.json\n\nPLAN.json is the output of `terraform show -json PLANFILE`.")
+		fmt.Fprintf(fs.Output(), `usage: bot summarize [--json] [--max N] PLAN.json
+
+PLAN.json is the output of `+"`terraform show -json PLANFILE`"+`; - reads it from standard input.
+
+exit status:
+  0  the plan is summarised
+  1  the file cannot be read or is not a Terraform plan
+  2  a usage mistake
+  %d  the plan ERRORED (Terraform reported errors; it cannot be applied); the summary is printed
+
+flags:
+`, summarizeErrored)
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(reorderFlags(args)); err != nil {
-		return errUsage
+	if help, err := parseOnly(fs, reorderFlags(args)); help || err != nil {
+		return err
 	}
 	if fs.NArg() != 1 {
-		fs.Usage()
-		return errUsage
+		return fmt.Errorf("%w: want one plan file (PLAN.json, or - for standard input), got %d arguments", errUsage, fs.NArg())
 	}
-	data, err := os.ReadFile(fs.Arg(0))
+	name := fs.Arg(0)
+	var data []byte
+	var err error
+	if name == "-" {
+		name = "standard input"
+		data, err = io.ReadAll(env.stdin)
+	} else {
+		data, err = os.ReadFile(name)
+	}
 	if err != nil {
 		return fmt.Errorf("read plan: %w", err)
 	}
 	s, err := tfplan.Summarize(data)
 	if err != nil {
-		return fmt.Errorf("%s: %w", fs.Arg(0), err)
+		return fmt.Errorf("%s: %w", name, err)
 	}
-	if *asJSON {
+	if err := writeSummary(env.stdout, s, *asJSON, *limit); err != nil {
+		return err
+	}
+	if s.Errored {
+		return exitError{code: summarizeErrored}
+	}
+	return nil
+}
+
+// writeSummary prints s as text or, with asJSON, as the stable JSON form.
+func writeSummary(w io.Writer, s flow.PlanSummary, asJSON bool, limit int) error {
+	if asJSON {
 		out := struct {
 			Counts    map[string]int `json:"counts"`
 			Addresses any            `json:"addresses"`
@@ -51,12 +84,12 @@ func runSummarize(_ context.Context, env *environ, args []string) error {
 			Drift:     nonNil(s.Drift),
 			Errored:   s.Errored,
 		}
-		enc := json.NewEncoder(env.stdout)
+		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
 		return enc.Encode(out)
 	}
-	fmt.Fprint(env.stdout, tfplan.Text(s, *limit))
-	return nil
+	_, err := fmt.Fprint(w, tfplan.Text(s, limit))
+	return err
 }
 
 func nonNil[T any](s []T) []T {

@@ -6,14 +6,21 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
 
 func runBot(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
+	return runBotStdin(t, "", args...)
+}
+
+// runBotStdin is runBot with stdin.
+func runBotStdin(t *testing.T, stdin string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
 	var out, errb bytes.Buffer
-	env := &environ{stdin: strings.NewReader(""), stdout: &out, stderr: &errb, getenv: func(string) string { return "" }}
+	env := &environ{stdin: strings.NewReader(stdin), stdout: &out, stderr: &errb, getenv: func(string) string { return "" }}
 	code = run(context.Background(), env, args)
 	return code, out.String(), errb.String()
 }
@@ -58,5 +65,48 @@ func TestSummarizeCommand(t *testing.T) {
 	code, _, _ = runBot(t, "summarize", "--bogus", plan)
 	if code != 2 {
 		t.Errorf("unknown flag: code %d, want 2", code)
+	}
+}
+
+// TestSummarizeExitStatus: an ERRORED plan is summarised and exits 3, so a
+// script cannot mistake it for a plan to apply; - reads standard input.
+func TestSummarizeExitStatus(t *testing.T) {
+	testdata := filepath.Join("..", "..", "infra", "tfplan", "testdata")
+	errored := filepath.Join(testdata, "tf1114_errored_plan.json")
+	mixed, err := os.ReadFile(filepath.Join(testdata, "tf157_mixed_plan.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	erroredJSON, err := os.ReadFile(errored)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name     string
+		stdin    string
+		args     []string
+		wantCode int
+		wantOut  string // a line of stdout
+		wantErr  string // a line of stderr ("": stderr is empty)
+	}{
+		{"errored plan", "", []string{"summarize", errored}, 3, "The plan ERRORED: it cannot be applied. See the plan output.", ""},
+		{"errored plan as JSON", "", []string{"summarize", "--json", errored}, 3, `  "errored": true`, ""},
+		{"plan on stdin", string(mixed), []string{"summarize", "-"}, 0, "Plan: 2 to create, 1 to update, 1 to replace, 1 to destroy.", ""},
+		{"errored plan on stdin", string(erroredJSON), []string{"summarize", "-", "--json"}, 3, `  "errored": true`, ""},
+		{"not a plan on stdin", `{"version":4}`, []string{"summarize", "-"}, 1, "", "bot summarize: standard input: not a Terraform plan"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, errOut := runBotStdin(t, tt.stdin, tt.args...)
+			if code != tt.wantCode {
+				t.Errorf("exit %d, want %d; stderr:\n%s", code, tt.wantCode, errOut)
+			}
+			if tt.wantOut != "" && !slices.Contains(strings.Split(out, "\n"), tt.wantOut) {
+				t.Errorf("stdout lacks the line %q:\n%s", tt.wantOut, out)
+			}
+			if tt.wantErr == "" && errOut != "" || !strings.HasPrefix(errOut, tt.wantErr) {
+				t.Errorf("stderr = %q, want it to start with %q", errOut, tt.wantErr)
+			}
+		})
 	}
 }

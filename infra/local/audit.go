@@ -32,7 +32,9 @@ type FileAudit struct {
 	unnamed atomic.Bool // create records as unnamed files (see create)
 }
 
-// NewFileAudit opens (creating if needed) the audit log under dir.
+// NewFileAudit opens (creating if needed) the audit log whose root is dir:
+// records go under <dir>/audit/ (the "audit" is added here; pass the data
+// folder, not its audit/ folder) and temporary files under <dir>/tmp/.
 func NewFileAudit(dir string, opts ...Option) (*FileAudit, error) {
 	a := &FileAudit{dir: filepath.Join(dir, "audit")}
 	if err := os.MkdirAll(a.dir, 0o700); err != nil {
