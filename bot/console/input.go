@@ -88,7 +88,6 @@ func parseLine(text string) (line, error) {
 	return line{}, &command.UsageError{Msg: "type a /tfpilot command, key=value inputs, a button number, or help"}
 }
 
-
 // consoleHelp is the console's own lines, after the /tfpilot commands.
 const consoleHelp = `In this console:
   key=value …          set inputs of the current request (the one last shown)

@@ -56,7 +56,6 @@ func TestParseLine(t *testing.T) {
 	}
 }
 
-
 func TestRenderCard(t *testing.T) {
 	c := card.Card{
 		Title:    "Create s3-bucket in prod",

@@ -259,8 +259,6 @@ func (c *Console) assign(ctx context.Context, inputs map[string]string) error {
 	return nil
 }
 
-
-
 // press acts on button n of the last card shown.
 func (c *Console) press(ctx context.Context, n int) error {
 	c.mu.Lock()
