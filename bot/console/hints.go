@@ -50,7 +50,7 @@ func nextStep(r *flow.Request, pol *flow.Policy, actor flow.Actor) string {
 		return fmt.Sprintf("%s is %s; wait for it to finish (/tfpilot status %s)", l, strings.ToLower(state), l)
 	case flow.AwaitingApproval:
 		who := "an approver"
-		if e, ok := pol.Environment(r.Environment); ok && !e.AllowSelfApproval {
+		if flow.Allows(r, *pol, flow.EvApprove, r.Requester) != nil {
 			who = "an approver other than " + actorName(r.Requester)
 		}
 		return fmt.Sprintf("%s is %s: %s runs /tfpilot approve %s (here /as <user> acts as someone else)", l, state, who, l)
