@@ -121,10 +121,13 @@ func (s *Slack) chooseEnv(ctx context.Context, id string, meta inputMeta, actor 
 func (s *Slack) edit(ctx context.Context, id string, actor flow.Actor, key, viewID string, say func(context.Context, string)) {
 	eng := s.engine()
 	r, err := eng.Get(ctx, id)
-	if err == nil && r.Requester.ID != actor.ID {
-		err = flow.Userf(flow.ErrDenied, "only the requester can change this request")
-	}
-	if err == nil && r.State != flow.CollectingInputs {
+	switch {
+	case err != nil:
+	case r.State == flow.CollectingInputs:
+		// Already editing: the form opens if flow would take its inputs
+		// from this person.
+		err = flow.Allows(r, eng.Policy(), flow.EvSetInputs, actor)
+	default:
 		r, err = eng.Handle(ctx, id, flow.Event{Kind: flow.EvEdit, Key: key, Actor: actor})
 	}
 	if err != nil {
@@ -170,12 +173,8 @@ func (s *Slack) nextChoice(ctx context.Context, value, channel, msgTS string, ac
 		say(ctx, s.userText(err, "choice"))
 		return
 	}
-	if r.Requester.ID != actor.ID {
-		say(ctx, "Only the requester can choose for this request.")
-		return
-	}
-	if r.State != flow.ChoosingModule && r.State != flow.CollectingInputs && r.State != flow.Confirming {
-		say(ctx, "This request is past choosing a module.")
+	if err := flow.MayChoose(r, actor); err != nil {
+		say(ctx, s.userText(err, "choice"))
 		return
 	}
 	pol := eng.Policy()

@@ -131,109 +131,54 @@ var commandEvents = map[command.Verb]flow.EventKind{
 	command.VerbReplan: flow.EvReplan, command.VerbCancel: flow.EvCancel,
 }
 
-// runCommand carries out a parsed /tfpilot command on a worker.
+// runCommand carries out a parsed /tfpilot command on a worker: the
+// interpreter (package command) decides what it asks for, this renders it.
 func (s *Slack) runCommand(ctx context.Context, c command.Command, cmd slack.SlashCommand, actor flow.Actor) {
 	eng := s.engine()
 	actor = s.resolveGroups(ctx, actor)
 	say := func(text string) { s.tell(ctx, cmd.ChannelID, "", cmd.UserID, text) }
-	key := "slack:cmd:" + cmd.TriggerID
-	switch c.Verb {
-	case command.VerbStart, command.VerbNew:
+	in, err := command.Interpret(ctx, eng, c, actor)
+	if err != nil {
+		say(s.userText(err, c.Verb.String()))
+		return
+	}
+	taken := func(text string) string {
+		if in.Taken == "" {
+			return text
+		}
+		return in.Taken + " " + text
+	}
+	ev := in.Event
+	ev.Key = "slack:cmd:" + cmd.TriggerID
+	switch in.Do {
+	case command.DoHelp:
+		s.ephemeral(ctx, cmd.ChannelID, "", cmd.UserID, card.Help())
+	case command.DoOpen:
 		// Inputs go with the start: the engine checks them before it
 		// creates anything, so a bad one creates no request.
-		ev := flow.Event{Kind: flow.EvStart, Key: key, Actor: actor, Thread: &flow.Thread{Channel: cmd.ChannelID},
-			Project: c.Project, Module: c.Module, Environment: c.Environment, Inputs: c.Inputs}
-		if ev.Module != "" && ev.Environment == "" {
-			pol := eng.Policy()
-			var envs []string
-			for _, e := range pol.RequestableEnvironments(actor) {
-				if pol.ModuleAllowed(e, ev.Module) {
-					envs = append(envs, e)
-				}
-			}
-			if len(envs) != 1 {
-				say("Which environment? Add env=<name>: you may request " + ev.Module + " in " + orNone(envs) + ".")
-				return
-			}
-			ev.Environment = envs[0]
-		}
+		ev.Thread = &flow.Thread{Channel: cmd.ChannelID}
 		r, err := eng.Open(ctx, ev)
 		if err != nil {
-			say(s.userText(err, "open request"))
+			say(taken(s.userText(err, "open request")))
 			return
 		}
 		if r.State == flow.CollectingInputs {
 			s.openForm(ctx, r, cmd.TriggerID, "")
 		}
-	case command.VerbList:
-		f := flow.Filter{States: openStates}
-		title := "Open requests"
-		if !c.All {
-			f.Requester, title = actor.ID, "Your open requests"
-		}
-		rs, err := eng.List(ctx, f)
+	case command.DoList:
+		s.ephemeral(ctx, cmd.ChannelID, "", cmd.UserID, card.List(in.Title, in.Requests))
+	case command.DoStatus:
+		pol := eng.Policy()
+		s.ephemeral(ctx, cmd.ChannelID, "", cmd.UserID, card.Status(in.Request, card.Options{Policy: &pol, Viewer: &actor}))
+	case command.DoModules:
+		s.ephemeral(ctx, cmd.ChannelID, "", cmd.UserID, card.Modules(in.Project, in.Catalog))
+	case command.DoHandle:
+		r, err := eng.Handle(ctx, in.Request.ID, ev)
 		if err != nil {
-			say(s.userText(err, "list"))
-			return
-		}
-		s.ephemeral(ctx, cmd.ChannelID, "", cmd.UserID, card.List(title, rs))
-	case command.VerbStatus:
-		r, err := eng.Find(ctx, c.ID)
-		if err != nil {
-			say(s.userText(err, "status"))
+			say(taken(s.userText(err, c.Verb.String())))
 			return
 		}
 		pol := eng.Policy()
-		s.ephemeral(ctx, cmd.ChannelID, "", cmd.UserID, card.Status(r, card.Options{Policy: &pol, Viewer: &actor}))
-	case command.VerbDestroy:
-		_, err := eng.Open(ctx, flow.Event{Kind: flow.EvStartDestroy, Key: key, Actor: actor, Target: c.ID,
-			Thread: &flow.Thread{Channel: cmd.ChannelID}})
-		if err != nil {
-			say(s.userText(err, "destroy"))
-		}
-	case command.VerbModules:
-		project := s.defaultProject(c.Project)
-		if project == "" {
-			say("Which project? /tfpilot modules <project>; projects: " + orNone(projectNames(eng.Policy())))
-			return
-		}
-		cat, err := eng.Catalog(ctx, project)
-		if err != nil {
-			say(s.userText(err, "catalogue"))
-			return
-		}
-		s.ephemeral(ctx, cmd.ChannelID, "", cmd.UserID, card.Modules(project, cat))
-	default:
-		kind, ok := commandEvents[c.Verb]
-		if !ok {
-			return
-		}
-		r, err := eng.Find(ctx, c.ID)
-		if err != nil {
-			say(s.userText(err, "find"))
-			return
-		}
-		r, err = eng.Handle(ctx, r.ID, flow.Event{Kind: kind, Key: key, Actor: actor})
-		if err != nil {
-			say(s.userText(err, c.Verb.String()))
-			return
-		}
-		pol := eng.Policy()
-		say(card.Title(r) + " (" + card.ShortID(r) + "): " + card.StateText(r, &pol))
+		say(taken(card.Title(r) + " (" + card.ShortID(r) + "): " + card.StateText(r, &pol)))
 	}
-}
-
-func projectNames(p flow.Policy) []string {
-	out := make([]string, 0, len(p.Projects))
-	for _, pr := range p.Projects {
-		out = append(out, pr.Name)
-	}
-	return out
-}
-
-func orNone(ss []string) string {
-	if len(ss) == 0 {
-		return "none"
-	}
-	return strings.Join(ss, ", ")
 }

@@ -2,7 +2,6 @@ package bot
 
 import (
 	"context"
-	"slices"
 
 	"github.com/slack-go/slack"
 	"github.com/tfpilot/tfpilot/bot/card"
@@ -40,7 +39,7 @@ func (s *Slack) publishHome(ctx context.Context, user string) {
 	pol := eng.Policy()
 	var awaiting []*flow.Request
 	for _, r := range waiting {
-		if pol.Authorize(flow.ActApprove, r, actor) == nil && !slices.Contains(flow.CurrentApprovers(r), user) {
+		if flow.OutlookOf(r, pol, &actor).Offers(flow.EvApprove) {
 			awaiting = append(awaiting, r)
 		}
 	}

@@ -137,11 +137,24 @@ func (s *stepper) openForm() {
 	}
 }
 
-func (s *stepper) chooseModule() error {
+// MayChoose reports whether actor may choose (or choose again) the
+// project, module and environment of r now: nil, or the refusal Step gives
+// a choose_module event. Surfaces ask it before showing the next step of a
+// choice, which is not an event of its own.
+func MayChoose(r *Request, actor Actor) error {
+	s := &stepper{r: *r, ev: Event{Kind: EvChooseModule, Actor: actor}, from: r.State}
+	return s.mayChoose()
+}
+
+func (s *stepper) mayChoose() error {
 	if !s.in(ChoosingModule, CollectingInputs, Confirming) || s.r.Kind != KindCreate {
 		return s.refuse()
 	}
-	if err := s.requesterOnly(); err != nil {
+	return s.requesterOnly()
+}
+
+func (s *stepper) chooseModule() error {
+	if err := s.mayChoose(); err != nil {
 		return err
 	}
 	if err := s.choose(); err != nil {

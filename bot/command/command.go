@@ -56,7 +56,7 @@ type Command struct {
 var Usage = [][2]string{
 	{"/tfpilot", "start a request: choose project, module and environment, then fill in a form"},
 	{"/tfpilot new <module> [env=<env>] [project=<project>] [key=value …]", "start a request with the module (and inputs) given"},
-	{"/tfpilot list [mine|all]", "list your open requests, or everyone's"},
+	{"/tfpilot list [mine|all]", "list your open requests, or every request in any state"},
 	{"/tfpilot status <id>", "show a request's status card"},
 	{"/tfpilot approve <id>", "approve a request's current plan"},
 	{"/tfpilot reject <id>", "reject a request's current plan"},

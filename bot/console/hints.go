@@ -4,13 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/tfpilot/tfpilot/bot/card"
-	"github.com/tfpilot/tfpilot/bot/command"
 	"github.com/tfpilot/tfpilot/flow"
-	"github.com/tfpilot/tfpilot/registry"
 )
 
 // hinted is an error followed by what to do next; problem prints both.
@@ -21,62 +18,6 @@ type hinted struct {
 
 func (h *hinted) Error() string { return h.err.Error() + "; " + h.hint }
 func (h *hinted) Unwrap() error { return h.err }
-
-// checkNew catches the mistakes of /tfpilot new the console can explain
-// better than the engine: an unknown module (list the catalogue) and a
-// missing or unknown environment (list the environments), each with the
-// name it most likely meant.
-func (c *Console) checkNew(ctx context.Context, cmd command.Command) error {
-	eng := c.engine()
-	pol := eng.Policy()
-	project := projectOf(pol, cmd.Project)
-	if project != "" {
-		if _, ok := pol.Project(project); !ok {
-			return nil // the engine explains an unknown project
-		}
-		if cat, err := eng.Catalog(ctx, project); err == nil && cmd.Module != "" {
-			if _, ok := cat.Module(cmd.Module); !ok {
-				names := make([]string, 0, len(cat.Modules))
-				for _, m := range cat.Modules {
-					names = append(names, m.Name)
-				}
-				return flow.Userf(flow.ErrBadEvent, fmt.Sprintf("there is no module %q in %s%s; the modules are %s (/tfpilot modules describes them)",
-					command.Clip(cmd.Module, 60), project, didYouMean(registry.Closest(cmd.Module, names)), strings.Join(names, ", ")))
-			}
-		}
-	}
-	envs := pol.RequestableEnvironments(c.Actor())
-	if len(envs) == 0 {
-		return nil // the engine explains the refusal
-	}
-	example := fmt.Sprintf("/tfpilot new %s env=%s", cmd.Module, envs[0])
-	if cmd.Environment == "" && cmd.Module != "" {
-		return flow.Userf(flow.ErrBadEvent, fmt.Sprintf("which environment? add env=<environment>, one of %s, e.g. %s",
-			strings.Join(envs, ", "), example))
-	}
-	if _, ok := pol.Environment(cmd.Environment); !ok && cmd.Environment != "" {
-		all := make([]string, 0, len(pol.Environments))
-		for _, e := range pol.Environments {
-			all = append(all, e.Name)
-		}
-		meant := registry.Closest(cmd.Environment, all)
-		if slices.Contains(envs, meant) {
-			example = fmt.Sprintf("/tfpilot new %s env=%s", cmd.Module, meant)
-		}
-		return flow.Userf(flow.ErrBadEvent, fmt.Sprintf("there is no environment %q%s; use one of %s, e.g. %s",
-			command.Clip(cmd.Environment, 60), didYouMean(meant), strings.Join(envs, ", "), example))
-	}
-	return nil
-}
-
-// didYouMean is " (did you mean <name>?)", or "" when there is no name to
-// suggest.
-func didYouMean(name string) string {
-	if name == "" {
-		return ""
-	}
-	return " (did you mean " + name + "?)"
-}
 
 // withNextStep adds to an engine refusal of a command on request id what
 // can be done with the request in its state now.
@@ -109,7 +50,7 @@ func nextStep(r *flow.Request, pol *flow.Policy, actor flow.Actor) string {
 		return fmt.Sprintf("%s is %s; wait for it to finish (/tfpilot status %s)", l, strings.ToLower(state), l)
 	case flow.AwaitingApproval:
 		who := "an approver"
-		if e, ok := pol.Environment(r.Environment); ok && !e.AllowSelfApproval {
+		if flow.Allows(r, *pol, flow.EvApprove, r.Requester) != nil {
 			who = "an approver other than " + actorName(r.Requester)
 		}
 		return fmt.Sprintf("%s is %s: %s runs /tfpilot approve %s (here /as <user> acts as someone else)", l, state, who, l)

@@ -88,24 +88,6 @@ func parseLine(text string) (line, error) {
 	return line{}, &command.UsageError{Msg: "type a /tfpilot command, key=value inputs, a button number, or help"}
 }
 
-// lastRef parses "last" (0) and "last-N" (N): the most recent request and
-// the ones before it.
-func lastRef(ref string) (back int, ok bool) {
-	r := strings.ToLower(ref)
-	if r == "last" {
-		return 0, true
-	}
-	n, found := strings.CutPrefix(r, "last-")
-	if !found {
-		return 0, false
-	}
-	back, err := strconv.Atoi(n)
-	if err != nil || back < 0 {
-		return 0, false
-	}
-	return back, true
-}
-
 // consoleHelp is the console's own lines, after the /tfpilot commands.
 const consoleHelp = `In this console:
   key=value …          set inputs of the current request (the one last shown)

@@ -56,29 +56,6 @@ func TestParseLine(t *testing.T) {
 	}
 }
 
-func TestLastRef(t *testing.T) {
-	tests := []struct {
-		ref    string
-		back   int
-		wantOK bool
-	}{
-		{"last", 0, true},
-		{"LAST", 0, true},
-		{"last-1", 1, true},
-		{"last-12", 12, true},
-		{"last-", 0, false},
-		{"last--1", 0, false},
-		{"lastly", 0, false},
-		{"0a1b2c3d4e5f", 0, false},
-	}
-	for _, tt := range tests {
-		back, ok := lastRef(tt.ref)
-		if back != tt.back || ok != tt.wantOK {
-			t.Errorf("lastRef(%q) = %d, %v; want %d, %v", tt.ref, back, ok, tt.back, tt.wantOK)
-		}
-	}
-}
-
 func TestRenderCard(t *testing.T) {
 	c := card.Card{
 		Title:    "Create s3-bucket in prod",

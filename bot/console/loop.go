@@ -158,68 +158,43 @@ func (c *Console) event(kind flow.EventKind) flow.Event {
 	return flow.Event{Kind: kind, Key: fmt.Sprintf("console-%s-%d", c.session, c.seq), Actor: c.actor}
 }
 
+// command carries out a /tfpilot command: the interpreter (package
+// command) decides what it asks for, as it does for Slack; this renders it.
 func (c *Console) command(ctx context.Context, cmd command.Command) error {
-	eng := c.engine()
-	switch cmd.Verb {
-	case command.VerbHelp:
+	if cmd.Verb == command.VerbHelp {
 		c.printf("%s\n%s\n", command.Help(), consoleHelp)
-	case command.VerbStart:
-		ev := c.event(flow.EvStart)
-		ev.TriggerID = triggerID
-		return c.open(ctx, ev)
-	case command.VerbNew:
-		if err := c.checkNew(ctx, cmd); err != nil {
-			return err
-		}
-		ev := c.event(flow.EvStart)
-		ev.Module, ev.Environment, ev.Project, ev.Inputs = cmd.Module, cmd.Environment, cmd.Project, cmd.Inputs
-		if len(cmd.Inputs) == 0 {
-			ev.TriggerID = triggerID
+		return nil
+	}
+	in, err := command.Interpret(ctx, c.engine(), cmd, c.Actor())
+	if err != nil {
+		return err
+	}
+	if in.Taken != "" {
+		c.printf("%s\n", in.Taken)
+	}
+	ev := c.event(in.Event.Kind)
+	ev.Actor, ev.Project, ev.Module, ev.Environment, ev.Inputs, ev.Target =
+		in.Event.Actor, in.Event.Project, in.Event.Module, in.Event.Environment, in.Event.Inputs, in.Event.Target
+	switch in.Do {
+	case command.DoOpen:
+		if ev.Kind == flow.EvStart && len(ev.Inputs) == 0 {
+			ev.TriggerID = triggerID // the form: the console prints it
 		}
 		// Inputs are checked before anything is created: a bad one
 		// creates nothing, and the problems say so.
 		return c.open(ctx, ev)
-	case command.VerbList:
-		return c.list(ctx, cmd.All)
-	case command.VerbStatus:
-		r, err := c.find(ctx, cmd.ID)
-		if err != nil {
-			return err
+	case command.DoHandle:
+		if err := c.handle(ctx, in.Request.ID, ev); err != nil {
+			return c.withNextStep(ctx, err, in.Request.ID)
 		}
-		c.showRequest(ctx, r)
-	case command.VerbApprove, command.VerbReject, command.VerbApply, command.VerbReplan, command.VerbCancel:
-		r, err := c.find(ctx, cmd.ID)
-		if err != nil {
-			return err
-		}
-		if err := c.handle(ctx, r.ID, c.event(verbEvents[cmd.Verb])); err != nil {
-			return c.withNextStep(ctx, err, r.ID)
-		}
-		return nil
-	case command.VerbDestroy:
-		r, err := c.find(ctx, cmd.ID)
-		if err != nil {
-			return err
-		}
-		ev := c.event(flow.EvStartDestroy)
-		ev.Target = r.ID
-		return c.open(ctx, ev)
-	case command.VerbModules:
-		project := projectOf(eng.Policy(), cmd.Project)
-		cat, err := eng.Catalog(ctx, project)
-		if err != nil {
-			return err
-		}
-		c.show(card.Modules(project, cat), "")
-	default:
-		return &command.UsageError{Msg: fmt.Sprintf("%s is not available in the console", cmd.Verb)}
+	case command.DoList:
+		c.show(card.List(in.Title, in.Requests), "")
+	case command.DoStatus:
+		c.showRequest(ctx, in.Request)
+	case command.DoModules:
+		c.show(card.Modules(in.Project, in.Catalog), "")
 	}
 	return nil
-}
-
-var verbEvents = map[command.Verb]flow.EventKind{
-	command.VerbApprove: flow.EvApprove, command.VerbReject: flow.EvReject, command.VerbApply: flow.EvApply,
-	command.VerbReplan: flow.EvReplan, command.VerbCancel: flow.EvCancel,
 }
 
 func (c *Console) open(ctx context.Context, ev flow.Event) error {
@@ -282,44 +257,6 @@ func (c *Console) assign(ctx context.Context, inputs map[string]string) error {
 	}
 	c.printf("%s\n", setReply(before, r, given, missing))
 	return nil
-}
-
-func (c *Console) list(ctx context.Context, all bool) error {
-	f, title := flow.Filter{Requester: c.Actor().ID}, "Your open requests"
-	if all {
-		f, title = flow.Filter{}, "All requests"
-	}
-	rs, err := c.engine().List(ctx, f)
-	if err != nil {
-		return err
-	}
-	if !all {
-		rs = slices.DeleteFunc(rs, func(r *flow.Request) bool { return r.State.Terminal() })
-	}
-	c.show(card.List(title, rs), "")
-	return nil
-}
-
-// find resolves a request reference: an ID, a label, the start of one
-// (which it says it took as that request), or last / last-N.
-func (c *Console) find(ctx context.Context, ref string) (*flow.Request, error) {
-	eng := c.engine()
-	back, ok := lastRef(ref)
-	if !ok {
-		r, err := eng.Find(ctx, ref)
-		if err == nil && registry.Label(ref) != registry.Label(r.ID) {
-			c.printf("%s is request %s.\n", ref, registry.Label(r.ID))
-		}
-		return r, err
-	}
-	rs, err := eng.List(ctx, flow.Filter{})
-	if err != nil {
-		return nil, err
-	}
-	if back >= len(rs) {
-		return nil, flow.Userf(flow.ErrNotFound, fmt.Sprintf("there are only %d request(s), so %q is none of them", len(rs), ref))
-	}
-	return rs[len(rs)-1-back], nil
 }
 
 // press acts on button n of the last card shown.

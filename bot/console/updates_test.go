@@ -127,7 +127,7 @@ func TestConsoleMistakes(t *testing.T) {
 		"] set versioning. Still needed: name.\n",
 		"input problems:\n  nosuch: unknown input; inputs are: name, versioning, secret\nThe rest of that line was set (name); send these again corrected (they go to request ",
 		"this plan is still awaiting approval; it can be applied once it is approved\n",
-		"is awaiting approval (0 of 1): an approver runs /tfpilot approve ",
+		"is awaiting approval (0 of 1): an approver other than U1 runs /tfpilot approve ",
 		"the last card has 5 button(s), not 7",
 		"type a /tfpilot command, key=value inputs, a button number, or help\n",
 	} {
