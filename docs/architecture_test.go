@@ -143,10 +143,11 @@ var (
 // so a typo cannot hide an arrow.
 func parseDrawing(doc string) (drawing, error) {
 	d := drawing{nodes: map[string]bool{}, edges: map[string]bool{}, testSupport: map[string]bool{}, mayImport: map[string]map[string]bool{}}
-	_, rest, ok := strings.Cut(doc, "```mermaid\ngraph TD\n")
+	before, rest, ok := strings.Cut(doc, "```mermaid\ngraph TD\n")
 	if !ok {
 		return d, fmt.Errorf("no ```mermaid block starting with graph TD")
 	}
+	first := strings.Count(before, "\n") + 3 // line number of the block's first line
 	block, _, _ := strings.Cut(rest, "```")
 	ids := map[string]string{} // node ID → package path
 	type arrow struct {
@@ -156,15 +157,16 @@ func parseDrawing(doc string) (drawing, error) {
 	var arrows []arrow
 	subgraph := ""
 	for i, line := range strings.Split(block, "\n") {
+		n := first + i // line number in the file
 		line = strings.TrimSpace(line)
 		switch m := nodeLine.FindStringSubmatch(line); {
 		case line == "" || strings.HasPrefix(line, "%%"):
 		case m != nil:
 			if _, dup := ids[m[1]]; dup {
-				return d, fmt.Errorf("graph line %d: node %s declared twice", i+1, m[1])
+				return d, fmt.Errorf("line %d: node %s declared twice", n, m[1])
 			}
 			if d.nodes[m[2]] {
-				return d, fmt.Errorf("graph line %d: package %s drawn twice", i+1, m[2])
+				return d, fmt.Errorf("line %d: package %s drawn twice", n, m[2])
 			}
 			ids[m[1]] = m[2]
 			d.nodes[m[2]] = true
@@ -173,23 +175,23 @@ func parseDrawing(doc string) (drawing, error) {
 			}
 		case edgeLine.MatchString(line):
 			e := edgeLine.FindStringSubmatch(line)
-			arrows = append(arrows, arrow{e[1], e[2], i + 1})
+			arrows = append(arrows, arrow{e[1], e[2], n})
 		case subgraphLine.MatchString(line):
 			if subgraph != "" {
-				return d, fmt.Errorf("graph line %d: nested subgraph", i+1)
+				return d, fmt.Errorf("line %d: nested subgraph", n)
 			}
 			subgraph = subgraphLine.FindStringSubmatch(line)[1]
 		case line == "end" && subgraph != "":
 			subgraph = ""
 		default:
-			return d, fmt.Errorf("graph line %d not understood: %q (write nodes as id[\"path\"] and arrows as \"a --> b\", one per line)", i+1, line)
+			return d, fmt.Errorf("line %d not understood: %q (write nodes as id[\"path\"] and arrows as \"a --> b\", one per line)", n, line)
 		}
 	}
 	for _, a := range arrows {
 		from, ok1 := ids[a.from]
 		to, ok2 := ids[a.to]
 		if !ok1 || !ok2 {
-			return d, fmt.Errorf("graph line %d: arrow %s --> %s names an undeclared node", a.line, a.from, a.to)
+			return d, fmt.Errorf("line %d: arrow %s --> %s names an undeclared node", a.line, a.from, a.to)
 		}
 		d.edges[from+" --> "+to] = true
 	}
