@@ -5,8 +5,9 @@ import "time"
 // EffectKind says what I/O a transition owes.
 type EffectKind int
 
-// Effect kinds. Every effect is idempotent by construction (DESIGN.md):
-// running one twice has the effect of running it once.
+// Effect kinds. Every effect is idempotent by construction (see the outbox
+// row of docs/ARCHITECTURE.md#invariants): running one twice has the effect
+// of running it once.
 const (
 	EffShowCard      EffectKind = iota + 1 // post the status card (if Thread.TS is empty) or update it in place
 	EffReply                               // short reply in the thread (Text)

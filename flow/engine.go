@@ -325,8 +325,9 @@ func (k *keyedMutex) lock(key string) (unlock func()) {
 }
 
 // logFor is the logger for lines about request id: every line carries the
-// request ID, its thread and its requester (DESIGN: one can follow a request
-// through the logs), as far as this engine has seen the request.
+// request ID, its thread and its requester (one can follow a request through
+// the logs; docs/ARCHITECTURE.md#invariants), as far as this engine has seen
+// the request.
 func (e *Engine) logFor(id string) *slog.Logger {
 	e.mu.Lock()
 	r := e.records[id]

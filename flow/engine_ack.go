@@ -21,7 +21,7 @@ import (
 //
 // Until it is written, an acknowledgement can be lost with the process; the
 // effect is then run again, which every effect tolerates (idempotent by
-// construction; DESIGN.md).
+// construction; docs/ARCHITECTURE.md#invariants).
 
 // ackBatch is the parked acknowledgements of one request.
 type ackBatch struct {

@@ -14,7 +14,8 @@ import (
 )
 
 // serveConfig is the validated configuration of `bot serve`, read from the
-// environment (DESIGN.md's Configuration table) with flags overriding it.
+// environment (the variables of README.md's Configuration table; only
+// cmd/bot reads it, docs/ARCHITECTURE.md#packages) with flags overriding it.
 type serveConfig struct {
 	SlackAppToken string
 	SlackBotToken string

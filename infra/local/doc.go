@@ -6,8 +6,8 @@
 // Everything here is durable on its own terms: a record is on disk (fsynced)
 // before a call returns, and a crash mid-write never leaves a torn record.
 // The package implements ports declared by flow and depends only on the
-// standard library, flow's value types and registry (DESIGN.md lists only
-// the first two, but the flow.Catalogs port returns a *registry.Catalog,
-// and the preview reads a module's resources with it); it must not import
-// the AWS SDK, go-github or slack-go.
+// standard library, flow's value types and registry (the flow.Catalogs
+// port returns a *registry.Catalog, and the preview reads a module's
+// resources with it; see docs/ARCHITECTURE.md#packages); it must not import
+// the AWS SDK, go-github, slack-go or another infra package.
 package local
