@@ -48,8 +48,9 @@ func session(t *testing.T, user, script string) (string, []*flow.Request) {
 // runsWait is the console as the engine's chat, holding the first plan run
 // and the first apply run until the console has been shown a request in
 // the state that waits on that run. The engine shows a card from the latest
-// record, so a run that finished first would skip that state on screen: a
-// person watching would see it, a busy test machine would not.
+// record, so a run that finished before the card was shown skips that state
+// on screen: a real run takes minutes, the fake's finishes at once and,
+// when the engine's runner is slow to get the CPU, first.
 type runsWait struct {
 	*Console
 	plan, apply *flowtest.Gate
