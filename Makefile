@@ -19,7 +19,7 @@ export GOTOOLCHAIN := $(shell sed -n 's/^toolchain //p' go.mod)
 export PATH := $(BIN):$(PATH)
 export CHECKPOINT_DISABLE := 1
 
-.PHONY: test tools bench lint
+.PHONY: test tools bench lint stress
 
 test: tools
 	go test -race -count=1 ./...
@@ -46,3 +46,18 @@ lint: tools
 
 bench:
 	go test -run '^$$' -bench . -benchmem ./...
+
+# stress runs one package's tests COUNT times under the race detector, to
+# catch tests that depend on timing: `make stress PKG=./bot/console`.
+# LOAD=N keeps N busy loops spinning meanwhile, as on a shared CI machine;
+# they are killed when the tests end, fail or are interrupted. TIMEOUT
+# bounds the whole run: go test's default of 10m is too short for some
+# packages at COUNT=20 under load.
+COUNT   ?= 20
+LOAD    ?= 0
+TIMEOUT ?= 60m
+stress: tools
+	@test -n "$(PKG)" || { echo 'make stress needs a package: make stress PKG=./bot/console [COUNT=20] [LOAD=2]'; exit 2; }
+	@pids=(); trap 'kill "$${pids[@]}" 2>/dev/null; wait' EXIT; trap 'exit 130' INT TERM; \
+	for ((i = 0; i < $(LOAD); i++)); do (while :; do :; done) & pids+=($$!); done; \
+	go test -race -count=$(COUNT) -timeout=$(TIMEOUT) $(PKG)

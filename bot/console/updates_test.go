@@ -12,14 +12,17 @@ import (
 )
 
 // session runs script through a console over the flow fakes and returns
-// the output and the requests made, oldest first.
+// the output and the requests made, oldest first. A plan or apply run does
+// not finish until the console has been shown its request running it (see
+// runsWait), so the "planning · plan run …" and "applying · apply run …"
+// lines are there to check however the goroutines are scheduled.
 func session(t *testing.T, user, script string) (string, []*flow.Request) {
 	t.Helper()
 	ports := flowtest.NewPorts()
 	var out bytes.Buffer
 	c := New(Options{Out: &out, User: user})
 	cfg := ports.Config("test")
-	cfg.Chat = c
+	cfg.Chat = runsWait{c, ports.Runs.Block("Status:plan"), ports.Runs.Block("Status:apply")}
 	eng, err := flow.New(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -40,6 +43,31 @@ func session(t *testing.T, user, script string) (string, []*flow.Request) {
 		t.Fatal(err)
 	}
 	return out.String(), rs
+}
+
+// runsWait is the console as the engine's chat, holding the first plan run
+// and the first apply run until the console has been shown a request in
+// the state that waits on that run. The engine shows a card from the latest
+// record, so a run that finished before the card was shown skips that state
+// on screen: a real run takes minutes, the fake's finishes at once and,
+// when the engine's runner is slow to get the CPU, first.
+type runsWait struct {
+	*Console
+	plan, apply *flowtest.Gate
+}
+
+// ShowCard implements flow.Chat: the console shows r, then the run r is
+// waiting on may finish.
+func (w runsWait) ShowCard(ctx context.Context, r *flow.Request) (flow.Thread, error) {
+	th, err := w.Console.ShowCard(ctx, r)
+	switch {
+	case err != nil:
+	case r.State == flow.Planning && r.PlanRun != nil:
+		w.plan.Release()
+	case r.State == flow.Applying && r.ApplyRun != nil:
+		w.apply.Release()
+	}
+	return th, err
 }
 
 // TestConsoleUpdates checks what a person sees as a request moves: the full
