@@ -117,6 +117,9 @@ func TestInterpret(t *testing.T) {
 		{"list all is every request", rd, "list all", alice, want{Do: DoList, Title: "All requests", Requests: 3}},
 		{"modules of the only project", rd, "modules", alice, want{Do: DoModules}},
 		{"modules asks which project", twoProjects, "modules", alice, want{Err: "which project? /tfpilot modules <project>; the projects are local, other"}},
+		{"modules of a typo'd project", rd, "modules locl", alice, want{Err: `project "locl" is not configured (did you mean local?); choose one of local`}},
+		{"new in a typo'd project", twoProjects, "new s3-bucket project=othr env=dev", alice, want{Err: `project "othr" is not configured (did you mean other?); choose one of local, other`}},
+		{"an unknown project is quoted back clipped", rd, "modules " + strings.Repeat("p", 5000), alice, want{Err: `project "` + strings.Repeat("p", 59) + `…" is not configured; choose one of local`}},
 		{"help", rd, "help", alice, want{Do: DoHelp}},
 	}
 	for _, tt := range tests {
