@@ -3,6 +3,7 @@ package command
 import (
 	"context"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -236,20 +237,21 @@ func resolve(ctx context.Context, rd Reader, ref string) (r *flow.Request, taken
 	return r, fmt.Sprintf("%s is request %s.", strings.ToLower(ref), registry.Label(r.ID)), nil
 }
 
-// LastRef parses "last" (0) and "last-N" (N): the most recent request and
-// the ones before it.
+// LastRef parses "last" (0) and "last-N" (N, digits only): the most recent
+// request and the ones before it. An N too large for an int is still
+// last-N, one further back than there are requests (math.MaxInt).
 func LastRef(ref string) (back int, ok bool) {
 	r := strings.ToLower(ref)
 	if r == "last" {
 		return 0, true
 	}
 	n, found := strings.CutPrefix(r, "last-")
-	if !found {
+	if !found || n == "" || strings.Trim(n, "0123456789") != "" {
 		return 0, false
 	}
 	back, err := strconv.Atoi(n)
-	if err != nil || back < 0 {
-		return 0, false
+	if err != nil {
+		return math.MaxInt, true // only digits: out of range
 	}
 	return back, true
 }
