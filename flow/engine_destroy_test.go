@@ -2,6 +2,7 @@ package flow_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -119,5 +120,19 @@ func TestEngineDestroyRecordSurvivesRestart(t *testing.T) {
 				t.Errorf("target written %d time(s) after the restart, want %d", got-writes, wantWrites-writes)
 			}
 		})
+	}
+}
+
+// TestEngineDestroyOfADestroyRequest: a destroy request created nothing to
+// destroy. The refusal names it by its own label and says what it is, not
+// "only an applied request can be destroyed; <its target> is applied".
+func TestEngineDestroyOfADestroyRequest(t *testing.T) {
+	h := newHarness(t, flowtest.NewPorts(), "a")
+	_, destroyID := destroyApplied(t, h)
+	h.settle()
+	_, err := h.eng.Open(context.Background(), flow.Event{Kind: flow.EvStartDestroy, Key: "d2", Actor: actor("U1"), Target: destroyID})
+	want := registry.Label(destroyID) + " is a destroy request, so there is nothing of its own to destroy"
+	if err == nil || !flow.IsRefusal(err) || !strings.HasPrefix(err.Error(), want) {
+		t.Errorf("destroying a destroy request: %v; want a refusal starting %q", err, want)
 	}
 }

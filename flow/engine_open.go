@@ -150,7 +150,12 @@ func (e *Engine) destroyTarget(ctx context.Context, ref string) (*Request, error
 	if err != nil {
 		return nil, err
 	}
-	if t.Kind != KindCreate || t.State != Applied {
+	if t.Kind != KindCreate {
+		// A destroy request's Label is its target's: name it by its own.
+		return nil, Userf(ErrBadEvent, fmt.Sprintf("%s is a destroy request, so there is nothing of its own to destroy; it destroys %s",
+			registry.Label(t.ID), t.Label))
+	}
+	if t.State != Applied {
 		return nil, Userf(ErrBadEvent, fmt.Sprintf("only an applied request can be destroyed; %s is %s", t.Label, stateText(t.State)))
 	}
 	if t.Change != nil && !t.Change.Merged {

@@ -2,6 +2,8 @@ package command
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 )
 
@@ -155,9 +157,23 @@ func parseNew(rest string) (Command, error) {
 	if err != nil {
 		return Command{}, &UsageError{Msg: err.Error()}
 	}
-	for k, v := range kv {
-		switch strings.ToLower(k) {
-		case "env", "environment":
+	// env=dev environment=prod (or ENV=dev env=prod) names one setting
+	// twice; taking either would leave the environment to map order.
+	givenAs := map[string]string{}
+	for _, k := range slices.Sorted(maps.Keys(kv)) {
+		v := kv[k]
+		setting := strings.ToLower(k)
+		if setting == "environment" {
+			setting = "env"
+		}
+		if setting == "env" || setting == "project" {
+			if prev, dup := givenAs[setting]; dup {
+				return Command{}, usagef("%s is given twice (as %s and %s); give it once", setting, prev, k)
+			}
+			givenAs[setting] = k
+		}
+		switch setting {
+		case "env":
 			c.Environment = v
 		case "project":
 			c.Project = v

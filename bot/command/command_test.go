@@ -25,6 +25,11 @@ func TestParse(t *testing.T) {
 		{"new", Command{}, true},
 		{"new name=x", Command{}, true},
 		{"new s3-bucket name", Command{}, true},
+		// Two spellings of one setting: map order must not pick the environment.
+		{"new s3-bucket env=dev environment=prod name=x", Command{}, true},
+		{"new s3-bucket ENV=dev env=prod", Command{}, true},
+		{"new s3-bucket Project=a project=b", Command{}, true},
+		{"new s3-bucket ENV=dev Project=a", Command{Verb: VerbNew, Module: "s3-bucket", Environment: "dev", Project: "a"}, false},
 		{"list", Command{Verb: VerbList}, false},
 		{"list mine", Command{Verb: VerbList}, false},
 		{"LIST all", Command{Verb: VerbList, All: true}, false},

@@ -3,6 +3,7 @@ package command
 import (
 	"context"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -134,20 +135,18 @@ func interpretNew(ctx context.Context, rd Reader, c Command, actor flow.Actor) (
 	if err != nil {
 		return Intent{}, err
 	}
-	if _, ok := pol.Project(project); ok {
-		cat, err := rd.Catalog(ctx, project)
-		if err != nil {
-			return Intent{}, err
+	cat, err := rd.Catalog(ctx, project)
+	if err != nil {
+		return Intent{}, err
+	}
+	if _, ok := cat.Module(c.Module); !ok {
+		names := make([]string, 0, len(cat.Modules))
+		for _, m := range cat.Modules {
+			names = append(names, m.Name)
 		}
-		if _, ok := cat.Module(c.Module); !ok {
-			names := make([]string, 0, len(cat.Modules))
-			for _, m := range cat.Modules {
-				names = append(names, m.Name)
-			}
-			return Intent{}, flow.Userf(flow.ErrBadEvent, fmt.Sprintf("there is no module %q in %s%s; the modules are %s (/tfpilot modules describes them)",
-				Clip(c.Module, 60), project, didYouMean(registry.Closest(c.Module, names)), orNone(names)))
-		}
-	} // else the engine explains the unknown project
+		return Intent{}, flow.Userf(flow.ErrBadEvent, fmt.Sprintf("there is no module %q in %s%s; the modules are %s (/tfpilot modules describes them)",
+			Clip(c.Module, 60), project, didYouMean(registry.Closest(c.Module, names)), orNone(names)))
+	}
 	env, err := environmentFor(pol, c, actor)
 	if err != nil {
 		return Intent{}, err
@@ -192,17 +191,21 @@ func environmentFor(pol flow.Policy, c Command, actor flow.Actor) (string, error
 }
 
 // projectFor is the project named, or the only one the policy has. With
-// several and none named it asks which, showing how.
+// several and none named it asks which, showing how; a project the policy
+// does not have is quoted back clipped, with the name most likely meant.
 func projectFor(pol flow.Policy, project, how string) (string, error) {
-	if project != "" {
-		return project, nil
-	}
-	if len(pol.Projects) == 1 {
-		return pol.Projects[0].Name, nil
-	}
 	names := make([]string, 0, len(pol.Projects))
 	for _, p := range pol.Projects {
 		names = append(names, p.Name)
+	}
+	switch {
+	case project != "" && slices.Contains(names, project):
+		return project, nil
+	case project != "":
+		return "", flow.Userf(flow.ErrNotFound, fmt.Sprintf("project %q is not configured%s; choose one of %s",
+			Clip(project, 60), didYouMean(registry.Closest(project, names)), orNone(names)))
+	case len(names) == 1:
+		return names[0], nil
 	}
 	return "", flow.Userf(flow.ErrBadEvent, fmt.Sprintf("which project? %s; the projects are %s", how, orNone(names)))
 }
@@ -234,20 +237,21 @@ func resolve(ctx context.Context, rd Reader, ref string) (r *flow.Request, taken
 	return r, fmt.Sprintf("%s is request %s.", strings.ToLower(ref), registry.Label(r.ID)), nil
 }
 
-// LastRef parses "last" (0) and "last-N" (N): the most recent request and
-// the ones before it.
+// LastRef parses "last" (0) and "last-N" (N, digits only): the most recent
+// request and the ones before it. An N too large for an int is still
+// last-N, one further back than there are requests (math.MaxInt).
 func LastRef(ref string) (back int, ok bool) {
 	r := strings.ToLower(ref)
 	if r == "last" {
 		return 0, true
 	}
 	n, found := strings.CutPrefix(r, "last-")
-	if !found {
+	if !found || n == "" || strings.Trim(n, "0123456789") != "" {
 		return 0, false
 	}
 	back, err := strconv.Atoi(n)
-	if err != nil || back < 0 {
-		return 0, false
+	if err != nil {
+		return math.MaxInt, true // only digits: out of range
 	}
 	return back, true
 }

@@ -2,6 +2,7 @@ package command
 
 import (
 	"context"
+	"math"
 	"strings"
 	"testing"
 
@@ -22,6 +23,9 @@ func TestLastRef(t *testing.T) {
 		{"last-12", 12, true},
 		{"last-", 0, false},
 		{"last--1", 0, false},
+		{"last-+1", 0, false},
+		{"last- 1", 0, false},
+		{"last-99999999999999999999", math.MaxInt, true}, // more than there are, not "no such ID"
 		{"lastly", 0, false},
 		{"0a1b2c3d4e5f", 0, false},
 	}
@@ -110,6 +114,7 @@ func TestInterpret(t *testing.T) {
 		{"approve last", rd, "approve last", bob, want{Do: DoHandle, Kind: flow.EvApprove, Request: theirs.ID, Taken: "last is request 00000000cccc."}},
 		{"reject last-1", rd, "reject last-1", bob, want{Do: DoHandle, Kind: flow.EvReject, Request: mine.ID, Taken: "last-1 is request 00000000bbbb."}},
 		{"last beyond the requests", rd, "cancel last-3", bob, want{Err: `there are only 3 request(s), so "last-3" is none of them`}},
+		{"last far beyond the requests", rd, "cancel last-99999999999999999999", bob, want{Err: `there are only 3 request(s), so "last-99999999999999999999" is none of them`}},
 		{"a prefix says what it was taken as", rd, "status 0000000", alice, want{Do: DoStatus, Request: old.ID, Taken: "0000000 is request 00000000aaaa."}},
 		{"destroy targets the full ID", rd, "destroy 00000000aaaa", alice, want{Do: DoOpen, Kind: flow.EvStartDestroy, Target: old.ID, Request: old.ID}},
 		{"unknown request", rd, "apply 0123456789ab", alice, want{Err: "there is no request 0123456789ab"}},
@@ -117,6 +122,9 @@ func TestInterpret(t *testing.T) {
 		{"list all is every request", rd, "list all", alice, want{Do: DoList, Title: "All requests", Requests: 3}},
 		{"modules of the only project", rd, "modules", alice, want{Do: DoModules}},
 		{"modules asks which project", twoProjects, "modules", alice, want{Err: "which project? /tfpilot modules <project>; the projects are local, other"}},
+		{"modules of a typo'd project", rd, "modules locl", alice, want{Err: `project "locl" is not configured (did you mean local?); choose one of local`}},
+		{"new in a typo'd project", twoProjects, "new s3-bucket project=othr env=dev", alice, want{Err: `project "othr" is not configured (did you mean other?); choose one of local, other`}},
+		{"an unknown project is quoted back clipped", rd, "modules " + strings.Repeat("p", 5000), alice, want{Err: `project "` + strings.Repeat("p", 59) + `…" is not configured; choose one of local`}},
 		{"help", rd, "help", alice, want{Do: DoHelp}},
 	}
 	for _, tt := range tests {
