@@ -279,14 +279,7 @@ func (e *Engine) Preview(ctx context.Context, r *Request) (registry.File, error)
 	if err != nil {
 		return registry.File{}, err
 	}
-	f, err := registry.Render(m, registry.RenderSpec{
-		RequestID: r.ID, Project: r.Project, Environment: r.Environment, Requester: r.Requester.ID,
-		CreatedAt: r.CreatedAt, Values: r.Inputs,
-	})
-	if err != nil {
-		return registry.File{}, fmt.Errorf("render %s: %w", r.ID, err)
-	}
-	return f, nil
+	return render(m, r)
 }
 
 // keyedMutex serialises work per key.

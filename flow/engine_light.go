@@ -66,8 +66,9 @@ func (e *Engine) runLight(ctx, work context.Context, r *Request) (bool, time.Dur
 				continue
 			}
 			var th Thread
+			v := e.View(work, &cur)
 			err = e.try(ctx, work, eff.Kind, func(ctx context.Context) (err error) {
-				th, err = e.cfg.Chat.ShowCard(ctx, &cur)
+				th, err = e.cfg.Chat.ShowCard(ctx, v)
 				return err
 			})
 			if err == nil {
@@ -86,11 +87,20 @@ func (e *Engine) runLight(ctx, work context.Context, r *Request) (bool, time.Dur
 			}
 			send := e.cfg.Chat.Reply
 			if eff.Kind == EffNotify {
-				send = e.cfg.Chat.Notify
+				channel := e.cfg.Policy.NotifyChannelFor(cur.Environment)
+				send = func(ctx context.Context, r *Request, text string) error {
+					return e.cfg.Chat.Notify(ctx, r, channel, text)
+				}
 			}
 			err = e.try(ctx, work, eff.Kind, func(ctx context.Context) error { return send(ctx, &cur, eff.Text) })
 		case EffOpenModal:
-			err = e.try(ctx, work, eff.Kind, func(ctx context.Context) error { return e.cfg.Chat.OpenInputs(ctx, &cur, eff.TriggerID) })
+			err = e.try(ctx, work, eff.Kind, func(ctx context.Context) error {
+				m, err := e.module(ctx, orProject(e.cfg.Policy, "", cur.Project), cur.Module)
+				if err != nil {
+					return err
+				}
+				return e.cfg.Chat.OpenInputs(ctx, &cur, m, eff.TriggerID)
+			})
 			if err != nil && ctx.Err() == nil {
 				e.logFor(r.ID).Warn("input form not opened; the card offers it again", "err", err)
 				err = nil
