@@ -140,7 +140,7 @@ func (s *Slack) edit(ctx context.Context, id string, actor flow.Actor, key, view
 // openForm shows r's input form: in the modal viewID when there is one,
 // else with views.open on trigger.
 func (s *Slack) openForm(ctx context.Context, r *flow.Request, trigger, viewID string) {
-	meta := inputMeta{RequestID: r.ID, Project: r.Project, Module: r.Module, Environment: r.Environment}
+	meta := metaOf(r)
 	cat, err := s.catalogs.get(ctx, s.engine(), s.defaultProject(r.Project))
 	var view slack.ModalViewRequest
 	if err != nil {
@@ -150,18 +150,7 @@ func (s *Slack) openForm(ctx context.Context, r *flow.Request, trigger, viewID s
 	} else {
 		view = formModal(card.ForModule(m, r), meta)
 	}
-	switch {
-	case viewID != "":
-		_, err = s.api.UpdateViewContext(ctx, view, "", "", viewID)
-	case trigger != "" && s.triggers.first(trigger):
-		_, err = s.api.OpenViewContext(ctx, trigger, view)
-	default:
-		return
-	}
-	if err != nil {
-		// An expired trigger is not worth a retry: the Edit button opens it again.
-		s.log.Info("input form not shown", append(requestFields(r), zap.Error(err))...)
-	}
+	s.chat.showForm(ctx, r, view, trigger, viewID)
 }
 
 // nextChoice replaces the choice message with its next step.

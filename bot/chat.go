@@ -5,43 +5,74 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/slack-go/slack"
 	"github.com/tfpilot/tfpilot/bot/card"
 	"github.com/tfpilot/tfpilot/flow"
+	"github.com/tfpilot/tfpilot/registry"
 	"go.uber.org/zap"
 )
 
-// cardFor builds r's channel card, loading what its state needs: the
-// catalogue while choosing, the rendered file and derived names while
-// confirming. A missing extra degrades the card instead of failing it.
-func (s *Slack) cardFor(ctx context.Context, r *flow.Request) card.Card {
-	eng := s.engine()
-	pol := eng.Policy()
-	opts := card.Options{Policy: &pol}
-	switch r.State {
-	case flow.ChoosingModule:
-		if p := s.defaultProject(r.Project); p != "" {
-			if cat, err := s.catalogs.get(ctx, eng, p); err == nil {
-				opts.Catalog = cat
-			} else {
-				s.log.Warn("catalogue for card", append(requestFields(r), zap.Error(err))...)
-			}
-		}
-	case flow.Confirming:
-		if f, err := eng.Preview(ctx, r); err == nil {
-			opts.Preview = &f
-		} else {
-			s.log.Warn("preview for card", append(requestFields(r), zap.Error(err))...)
-		}
-		if cat, err := s.catalogs.get(ctx, eng, r.Project); err == nil {
-			if m, ok := cat.Module(r.Module); ok {
-				opts.Derived, _ = m.DerivedNames(r.Project, r.Environment, r.Inputs)
-			}
-		}
+// Chat is the Slack output port: it implements flow.Chat, posting cards,
+// replies, notifications and input forms from what each call carries, and
+// needs no engine. The inbound surface (Slack) shares its Web API client,
+// its per-channel pacing and its record of used triggers.
+type Chat struct {
+	log      *zap.Logger
+	api      *slack.Client
+	pace     *pacer
+	triggers *dedupe // trigger IDs already used for views.open
+	notify   string  // fallback notifications channel (Options.NotifyChannel)
+
+	mu      sync.Mutex
+	teamURL string // from auth.test, for permalinks when chat.getPermalink fails
+}
+
+var _ flow.Chat = (*Chat)(nil)
+
+var errNoBotToken = errors.New("slack: bot token (SLACK_BOT_TOKEN, xoxb-…) is required: OAuth & Permissions page of the app")
+
+// NewChat builds the Slack output port from o (BotToken is required; the
+// client carries AppToken too, for the Socket Mode connections of a Slack
+// built from the same options).
+func NewChat(o Options) (*Chat, error) {
+	if o.BotToken == "" {
+		return nil, errNoBotToken
 	}
-	return card.ForRequest(r, opts)
+	o = o.withDefaults()
+	var apiOpts []slack.Option
+	if o.AppToken != "" {
+		apiOpts = append(apiOpts, slack.OptionAppLevelToken(o.AppToken))
+	}
+	if o.APIURL != "" {
+		apiOpts = append(apiOpts, slack.OptionAPIURL(o.APIURL))
+	}
+	if o.HTTPClient != nil {
+		apiOpts = append(apiOpts, slack.OptionHTTPClient(o.HTTPClient))
+	}
+	return &Chat{
+		log:      o.Logger.Named("slack"),
+		api:      slack.New(o.BotToken, apiOpts...),
+		pace:     newPacer(o.PostInterval),
+		triggers: newDedupe(10000, 10*time.Minute),
+		notify:   o.NotifyChannel,
+	}, nil
+}
+
+// setTeamURL records the workspace URL (auth.test) for permalinks.
+func (c *Chat) setTeamURL(url string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.teamURL = url
+}
+
+// cardOf is the channel card of v: one message for everyone in the
+// thread, so it carries flow's outlook for anyone (no viewer).
+func cardOf(v flow.View) card.Card {
+	return card.ForRequest(v.Request, card.Options{Policy: &v.Policy, Outlook: &v.Outlook,
+		Catalog: v.Catalog, Preview: v.Preview, Derived: v.Derived})
 }
 
 // cardEventType tags every status card with the request it shows (message
@@ -64,7 +95,7 @@ func cardMetadata(r *flow.Request) slack.SlackMetadata {
 	return slack.SlackMetadata{EventType: cardEventType, EventPayload: map[string]any{"request_id": r.ID}}
 }
 
-// ShowCard posts r's card as a new thread root when r has no thread yet,
+// ShowCard posts the card of v's request r as a new thread root when r has no thread yet,
 // and otherwise updates it in place.
 //
 // The engine runs this effect again if it crashed after the post but
@@ -72,8 +103,9 @@ func cardMetadata(r *flow.Request) slack.SlackMetadata {
 // before posting, ShowCard looks for a card it already posted for r (see
 // findCard) and, if there is one, updates and returns that one. If the
 // lookup fails, it posts anyway: a duplicate card beats no card.
-func (s *Slack) ShowCard(ctx context.Context, r *flow.Request) (flow.Thread, error) {
-	m := Render(s.cardFor(ctx, r))
+func (s *Chat) ShowCard(ctx context.Context, v flow.View) (flow.Thread, error) {
+	r := v.Request
+	m := Render(cardOf(v))
 	// The metadata goes on updates too: chat.update keeps a message's
 	// metadata when given none, but sending it costs nothing and tags cards
 	// posted before cards carried it.
@@ -115,7 +147,7 @@ func (s *Slack) ShowCard(ctx context.Context, r *flow.Request) (flow.Thread, err
 }
 
 // updateCard replaces the card at th with opts.
-func (s *Slack) updateCard(ctx context.Context, r *flow.Request, th flow.Thread, opts []slack.MsgOption) error {
+func (s *Chat) updateCard(ctx context.Context, r *flow.Request, th flow.Thread, opts []slack.MsgOption) error {
 	err := retry(ctx, func() error {
 		_, _, _, err := s.api.UpdateMessageContext(ctx, th.Channel, th.TS, opts...)
 		return err
@@ -137,7 +169,7 @@ func (s *Slack) updateCard(ctx context.Context, r *flow.Request, th flow.Thread,
 // it is called only when a card is first posted, once per request in the
 // usual case, and retried after Retry-After like every call. Metadata is
 // returned only with include_all_metadata.
-func (s *Slack) findCard(ctx context.Context, r *flow.Request) (string, error) {
+func (s *Chat) findCard(ctx context.Context, r *flow.Request) (string, error) {
 	p := &slack.GetConversationHistoryParameters{ChannelID: r.Thread.Channel, Limit: cardLookupLimit, IncludeAllMetadata: true}
 	if !r.CreatedAt.IsZero() {
 		p.Oldest = slackTS(r.CreatedAt.Add(-cardLookupSkew))
@@ -173,7 +205,7 @@ func slackTS(t time.Time) string {
 
 // permalink asks Slack for a message's link, falling back to the
 // workspace URL pattern.
-func (s *Slack) permalink(ctx context.Context, channel, ts string) string {
+func (s *Chat) permalink(ctx context.Context, channel, ts string) string {
 	var url string
 	err := retry(ctx, func() (err error) {
 		url, err = s.api.GetPermalinkContext(ctx, &slack.PermalinkParameters{Channel: channel, Ts: ts})
@@ -182,7 +214,9 @@ func (s *Slack) permalink(ctx context.Context, channel, ts string) string {
 	if err == nil && url != "" {
 		return url
 	}
+	s.mu.Lock()
 	base := s.teamURL
+	s.mu.Unlock()
 	if base == "" {
 		base = "https://slack.com/"
 	}
@@ -190,7 +224,7 @@ func (s *Slack) permalink(ctx context.Context, channel, ts string) string {
 }
 
 // Reply posts text in r's thread.
-func (s *Slack) Reply(ctx context.Context, r *flow.Request, text string) error {
+func (s *Chat) Reply(ctx context.Context, r *flow.Request, text string) error {
 	if r.Thread.Channel == "" {
 		return errors.New("reply: the request has no channel")
 	}
@@ -211,24 +245,15 @@ func (s *Slack) Reply(ctx context.Context, r *flow.Request, text string) error {
 	return nil
 }
 
-// notifyChannel is the environment's channel, else the policy's, else the
-// configured fallback.
-func (s *Slack) notifyChannel(r *flow.Request) string {
-	pol := s.engine().Policy()
-	if e, ok := pol.Environment(r.Environment); ok && e.NotifyChannel != "" {
-		return e.NotifyChannel
+// Notify posts text to the notifications channel (the policy's, else
+// Options.NotifyChannel), labelled with r's own short ID (what /tfpilot
+// commands take) and linking to r's thread. With no channel configured it
+// does nothing.
+func (s *Chat) Notify(ctx context.Context, r *flow.Request, channel, text string) error {
+	ch := channel
+	if ch == "" {
+		ch = s.notify
 	}
-	if pol.NotifyChannel != "" {
-		return pol.NotifyChannel
-	}
-	return s.opts.NotifyChannel
-}
-
-// Notify posts text to the notifications channel, labelled with r's own
-// short ID (what /tfpilot commands take) and linking to r's thread. With no
-// channel configured it does nothing.
-func (s *Slack) Notify(ctx context.Context, r *flow.Request, text string) error {
-	ch := s.notifyChannel(r)
 	if ch == "" {
 		return nil
 	}
@@ -249,11 +274,35 @@ func (s *Slack) Notify(ctx context.Context, r *flow.Request, text string) error 
 	return nil
 }
 
-// OpenInputs opens r's input form with triggerID. A trigger the surface
-// already used (the bot opens forms itself, at once) is skipped, and an
-// expired one is not an error worth retrying: the card's Edit button opens
-// the form again.
-func (s *Slack) OpenInputs(ctx context.Context, r *flow.Request, triggerID string) error {
-	s.openForm(ctx, r, triggerID, "")
+// OpenInputs opens the input form of module m for r with triggerID. A
+// trigger the surface already used (the bot opens forms itself, at once)
+// is skipped, and an expired one is not an error worth retrying: the
+// card's Edit button opens the form again.
+func (s *Chat) OpenInputs(ctx context.Context, r *flow.Request, m *registry.Module, triggerID string) error {
+	s.showForm(ctx, r, formModal(card.ForModule(m, r), metaOf(r)), triggerID, "")
 	return nil
+}
+
+// metaOf is what r's input form carries in private_metadata.
+func metaOf(r *flow.Request) inputMeta {
+	return inputMeta{RequestID: r.ID, Project: r.Project, Module: r.Module, Environment: r.Environment}
+}
+
+// showForm shows view (an input form, or a message in its place) in the
+// modal viewID when there is one, else with views.open on a trigger not
+// used before.
+func (s *Chat) showForm(ctx context.Context, r *flow.Request, view slack.ModalViewRequest, trigger, viewID string) {
+	var err error
+	switch {
+	case viewID != "":
+		_, err = s.api.UpdateViewContext(ctx, view, "", "", viewID)
+	case trigger != "" && s.triggers.first(trigger):
+		_, err = s.api.OpenViewContext(ctx, trigger, view)
+	default:
+		return
+	}
+	if err != nil {
+		// An expired trigger is not worth a retry: the Edit button opens it again.
+		s.log.Info("input form not shown", append(requestFields(r), zap.Error(err))...)
+	}
 }

@@ -55,20 +55,25 @@ func newHarness(t *testing.T) *harness {
 	ctx, cancel := context.WithCancel(context.Background())
 	fake := slackfake.New()
 	ports := flowtest.NewPorts()
-	s, err := NewSlack(Options{BotToken: "xoxb-test", AppToken: "xapp-test", APIURL: fake.APIURL(),
-		Logger: zaptest.NewLogger(t), PostInterval: -1, Workers: 4})
+	opts := Options{BotToken: "xoxb-test", AppToken: "xapp-test", APIURL: fake.APIURL(),
+		Logger: zaptest.NewLogger(t), PostInterval: -1, Workers: 4}
+	chat, err := NewChat(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	cfg := ports.Config("test")
-	cfg.Chat = s
+	cfg.Chat = chat
 	cfg.Catalogs = flowtest.NewCatalogs(catalogue(t))
 	cfg.Policy = e2ePolicy()
 	eng, err := flow.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.SetEngine(eng)
+	opts.Engine, opts.Chat = eng, chat
+	s, err := NewSlack(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
 	engDone, slackDone := make(chan error, 1), make(chan error, 1)
 	go func() { engDone <- eng.Run(ctx) }()
 	go func() { slackDone <- s.Run(ctx) }()

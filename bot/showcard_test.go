@@ -40,12 +40,12 @@ func cardRequestID(t *testing.T, m slackfake.Message) string {
 func TestShowCardAfterCrashReusesCard(t *testing.T) {
 	fake := slackfake.New()
 	defer fake.Close()
-	s := newTestSlack(t, fake)
+	s := newTestChat(t, fake)
 	ctx := context.Background()
 	r := sample(flow.Planning)
 	r.Thread = flow.Thread{Channel: "C9"}
 
-	first, err := s.ShowCard(ctx, r)
+	first, err := s.ShowCard(ctx, flow.View{Request: r})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,7 +59,7 @@ func TestShowCardAfterCrashReusesCard(t *testing.T) {
 
 	// The crash: r.Thread is still {Channel: "C9"}; the state moved on.
 	r.State = flow.Applied
-	second, err := s.ShowCard(ctx, r)
+	second, err := s.ShowCard(ctx, flow.View{Request: r})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,11 +92,11 @@ func TestShowCardAfterCrashReusesCard(t *testing.T) {
 func TestShowCardLookupFailurePosts(t *testing.T) {
 	fake := slackfake.New()
 	defer fake.Close()
-	s := newTestSlack(t, fake)
+	s := newTestChat(t, fake)
 	r := sample(flow.Planning)
 	r.Thread = flow.Thread{Channel: "C9"}
 	fake.Fail("conversations.history", slackfake.Fault{Error: "missing_scope"})
-	th, err := s.ShowCard(context.Background(), r)
+	th, err := s.ShowCard(context.Background(), flow.View{Request: r})
 	if err != nil {
 		t.Fatalf("ShowCard with a failing lookup: %v", err)
 	}
@@ -116,12 +116,12 @@ func TestShowCardLookupFailurePosts(t *testing.T) {
 func TestShowCardOtherRequestNotReused(t *testing.T) {
 	fake := slackfake.New()
 	defer fake.Close()
-	s := newTestSlack(t, fake)
+	s := newTestChat(t, fake)
 	ctx := context.Background()
 	other := sample(flow.Planning)
 	other.ID = "0190aaaa-0000-7000-8000-000000000001"
 	other.Thread = flow.Thread{Channel: "C9"}
-	otherTh, err := s.ShowCard(ctx, other)
+	otherTh, err := s.ShowCard(ctx, flow.View{Request: other})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,7 +133,7 @@ func TestShowCardOtherRequestNotReused(t *testing.T) {
 	if r.ID == other.ID {
 		t.Fatal("sample IDs collide")
 	}
-	th, err := s.ShowCard(ctx, r)
+	th, err := s.ShowCard(ctx, flow.View{Request: r})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,11 +156,11 @@ func TestShowCardOtherRequestNotReused(t *testing.T) {
 func TestShowCardFindsCardOnLaterPage(t *testing.T) {
 	fake := slackfake.New()
 	defer fake.Close()
-	s := newTestSlack(t, fake)
+	s := newTestChat(t, fake)
 	ctx := context.Background()
 	r := sample(flow.Planning)
 	r.Thread = flow.Thread{Channel: "C9"}
-	first, err := s.ShowCard(ctx, r)
+	first, err := s.ShowCard(ctx, flow.View{Request: r})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -170,7 +170,7 @@ func TestShowCardFindsCardOnLaterPage(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	second, err := s.ShowCard(ctx, r)
+	second, err := s.ShowCard(ctx, flow.View{Request: r})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -21,7 +21,8 @@ import (
 )
 
 // Engine is what the Slack surface needs of the flow engine (*flow.Engine
-// implements it).
+// implements it) to take in what people do. Drawing what the engine shows
+// needs none of it (see Chat).
 type Engine interface {
 	Open(ctx context.Context, ev flow.Event) (*flow.Request, error)
 	Handle(ctx context.Context, id string, ev flow.Event) (*flow.Request, error)
@@ -30,7 +31,6 @@ type Engine interface {
 	List(ctx context.Context, f flow.Filter) ([]*flow.Request, error)
 	Catalog(ctx context.Context, project string) (*registry.Catalog, error)
 	Policy() flow.Policy
-	Preview(ctx context.Context, r *flow.Request) (registry.File, error)
 }
 
 // Options configures the Slack surface. BotToken and AppToken are
@@ -41,9 +41,13 @@ type Options struct {
 	// APIURL is the Web API base URL with a trailing "/" (SLACK_API_URL);
 	// default https://slack.com/api/.
 	APIURL string
-	// Engine may be nil here and set with SetEngine before Run (the engine
-	// needs the *Slack as its Chat port, and the Slack needs the engine).
+	// Engine takes in what people do; Run needs it. The engine is built
+	// first, with the Chat as its output port (see NewChat).
 	Engine Engine
+	// Chat is the output port (NewChat, from the same options) whose Web
+	// API client, pacing and used triggers the surface shares; nil: NewSlack
+	// builds one.
+	Chat   *Chat
 	Logger *zap.Logger
 	// Workers is how many events are processed at once (default 16).
 	Workers int
@@ -85,7 +89,10 @@ type Options struct {
 	OnAck func(envelopeType string, d time.Duration)
 }
 
-// Slack is the Slack surface and flow.Chat implementation.
+// Slack is the inbound Slack surface: it takes Socket Mode events (slash
+// commands, clicks, form submissions, thread replies) to the engine, and
+// answers people directly (ephemeral messages, modals, App Home). The
+// engine's own output goes through Chat.
 type Slack struct {
 	opts Options
 	log  *zap.Logger
@@ -94,8 +101,8 @@ type Slack struct {
 	// client with its own reconnect loop and event channel.
 	conns []*socketConn
 
-	mu  sync.RWMutex
-	eng Engine
+	eng  Engine
+	chat *Chat
 
 	queue    *queue
 	seen     *dedupe
@@ -104,7 +111,6 @@ type Slack struct {
 	groups   *groups
 	catalogs *catalogCache
 
-	teamURL   string // from auth.test, for permalinks when chat.getPermalink fails
 	botUserID string
 	fast      chan struct{} // bounds goroutines on the ack path
 
@@ -126,13 +132,11 @@ const MaxConnections = 10
 // connection is up.
 var ErrNotConnected = errors.New("no Socket Mode connection")
 
-var _ flow.Chat = (*Slack)(nil)
-
 // NewSlack builds the Slack surface without connecting.
 func NewSlack(o Options) (*Slack, error) {
 	switch {
 	case o.BotToken == "":
-		return nil, errors.New("slack: bot token (SLACK_BOT_TOKEN, xoxb-…) is required: OAuth & Permissions page of the app")
+		return nil, errNoBotToken
 	case o.AppToken == "":
 		return nil, errors.New("slack: app-level token (SLACK_APP_TOKEN, xapp-… with connections:write) is required: Basic Information page of the app")
 	case !strings.HasPrefix(o.AppToken, "xapp-"):
@@ -140,29 +144,15 @@ func NewSlack(o Options) (*Slack, error) {
 	case o.Connections > MaxConnections:
 		return nil, fmt.Errorf("slack: %d Socket Mode connections asked for; Slack allows an app at most %d", o.Connections, MaxConnections)
 	}
-	if o.APIURL != "" && !strings.HasSuffix(o.APIURL, "/") {
-		o.APIURL += "/"
+	chat := o.Chat
+	if chat == nil {
+		var err error
+		if chat, err = NewChat(o); err != nil {
+			return nil, err
+		}
 	}
-	if o.Logger == nil {
-		o.Logger = zap.NewNop()
-	}
-	o.Workers = orInt(o.Workers, 16)
-	o.QueueLimit = orInt(o.QueueLimit, 10000)
-	o.PingInterval = orDur(o.PingInterval, 30*time.Second)
-	o.Connections = orInt(o.Connections, 2)
-	o.DrainTimeout = orDur(o.DrainTimeout, 10*time.Second)
-	o.PostInterval = orDur(o.PostInterval, time.Second)
-	o.GroupTTL = orDur(o.GroupTTL, 5*time.Minute)
-	o.CatalogTTL = orDur(o.CatalogTTL, time.Minute)
-
-	apiOpts := []slack.Option{slack.OptionAppLevelToken(o.AppToken)}
-	if o.APIURL != "" {
-		apiOpts = append(apiOpts, slack.OptionAPIURL(o.APIURL))
-	}
-	if o.HTTPClient != nil {
-		apiOpts = append(apiOpts, slack.OptionHTTPClient(o.HTTPClient))
-	}
-	api := slack.New(o.BotToken, apiOpts...)
+	o = o.withDefaults()
+	api := chat.api
 	smOpts := []socketmode.Option{socketmode.OptionPingInterval(o.PingInterval)}
 	if o.Dialer != nil {
 		smOpts = append(smOpts, socketmode.OptionDialer(o.Dialer))
@@ -172,10 +162,11 @@ func NewSlack(o Options) (*Slack, error) {
 		log:      o.Logger.Named("slack"),
 		api:      api,
 		eng:      o.Engine,
+		chat:     chat,
 		queue:    newQueue(o.QueueLimit),
 		seen:     newDedupe(100000, time.Hour),
-		triggers: newDedupe(10000, 10*time.Minute),
-		pace:     newPacer(o.PostInterval),
+		triggers: chat.triggers,
+		pace:     chat.pace,
 		fast:     make(chan struct{}, max(o.Workers, 64)),
 	}
 	for n := range o.Connections {
@@ -192,19 +183,26 @@ func NewSlack(o Options) (*Slack, error) {
 	return s, nil
 }
 
-// SetEngine sets the engine when it was not given to NewSlack. Call it
-// before Run.
-func (s *Slack) SetEngine(e Engine) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.eng = e
+// withDefaults fills in the defaults of every option left zero.
+func (o Options) withDefaults() Options {
+	if o.APIURL != "" && !strings.HasSuffix(o.APIURL, "/") {
+		o.APIURL += "/"
+	}
+	if o.Logger == nil {
+		o.Logger = zap.NewNop()
+	}
+	o.Workers = orInt(o.Workers, 16)
+	o.QueueLimit = orInt(o.QueueLimit, 10000)
+	o.PingInterval = orDur(o.PingInterval, 30*time.Second)
+	o.Connections = orInt(o.Connections, 2)
+	o.DrainTimeout = orDur(o.DrainTimeout, 10*time.Second)
+	o.PostInterval = orDur(o.PostInterval, time.Second)
+	o.GroupTTL = orDur(o.GroupTTL, 5*time.Minute)
+	o.CatalogTTL = orDur(o.CatalogTTL, time.Minute)
+	return o
 }
 
-func (s *Slack) engine() Engine {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	return s.eng
-}
+func (s *Slack) engine() Engine { return s.eng }
 
 // Run connects over Socket Mode and processes events until ctx is done.
 // It holds Options.Connections connections, each read by its own
@@ -217,14 +215,15 @@ func (s *Slack) engine() Engine {
 // client to stop.
 func (s *Slack) Run(ctx context.Context) error {
 	if s.engine() == nil {
-		return errors.New("slack: no engine: call SetEngine before Run")
+		return errors.New("slack: no engine: set Options.Engine")
 	}
 	res, err := s.api.AuthTestContext(ctx)
 	if err != nil {
 		s.setAll("auth.test failed")
 		return fmt.Errorf("slack auth.test: %w", err)
 	}
-	s.teamURL, s.botUserID = res.URL, res.UserID
+	s.chat.setTeamURL(res.URL)
+	s.botUserID = res.UserID
 	s.setAll("connecting")
 	// Work outlives ctx by the drain deadline, so in-flight events finish.
 	work, cancelWork := context.WithCancel(context.WithoutCancel(ctx))

@@ -11,14 +11,13 @@ import (
 	"go.uber.org/zap/zaptest"
 )
 
-func newTestSlack(t *testing.T, fake *slackfake.Fake) *Slack {
+func newTestChat(t *testing.T, fake *slackfake.Fake) *Chat {
 	t.Helper()
-	s, err := NewSlack(Options{BotToken: "xoxb-t", AppToken: "xapp-t", APIURL: fake.APIURL(), Logger: zaptest.NewLogger(t),
-		Engine: &slowEngine{seen: map[string][]flow.EventKind{}}, PostInterval: -1})
+	c, err := NewChat(Options{BotToken: "xoxb-t", AppToken: "xapp-t", APIURL: fake.APIURL(), Logger: zaptest.NewLogger(t), PostInterval: -1})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return s
+	return c
 }
 
 // TestRateLimitAndErrors: a 429 is retried after Retry-After; ok:false is
@@ -26,7 +25,7 @@ func newTestSlack(t *testing.T, fake *slackfake.Fake) *Slack {
 func TestRateLimitAndErrors(t *testing.T) {
 	fake := slackfake.New()
 	defer fake.Close()
-	s := newTestSlack(t, fake)
+	s := newTestChat(t, fake)
 	r := &flow.Request{ID: "r1", Thread: flow.Thread{Channel: "C1", TS: "1.1"}}
 	fake.Fail("chat.postMessage", slackfake.Fault{RetryAfter: 1})
 	if err := s.Reply(context.Background(), r, "hello <world> & co"); err != nil {
@@ -51,10 +50,10 @@ func TestRateLimitAndErrors(t *testing.T) {
 func TestShowCardPostsThenUpdates(t *testing.T) {
 	fake := slackfake.New()
 	defer fake.Close()
-	s := newTestSlack(t, fake)
+	s := newTestChat(t, fake)
 	r := sample(flow.Planning)
 	r.Thread = flow.Thread{Channel: "C9"}
-	th, err := s.ShowCard(context.Background(), r)
+	th, err := s.ShowCard(context.Background(), flow.View{Request: r})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +62,7 @@ func TestShowCardPostsThenUpdates(t *testing.T) {
 		t.Errorf("thread (-want +got):\n%s", diff)
 	}
 	r.Thread, r.State = th, flow.Applied
-	if _, err := s.ShowCard(context.Background(), r); err != nil {
+	if _, err := s.ShowCard(context.Background(), flow.View{Request: r}); err != nil {
 		t.Fatal(err)
 	}
 	if n, u := len(fake.Calls("chat.postMessage")), len(fake.Calls("chat.update")); n != 1 || u != 1 {

@@ -37,6 +37,18 @@ func (k EffectKind) String() string {
 	return "unknown"
 }
 
+// Heavy reports whether an effect talks to the repository or the runs, or
+// changes another request: it may take long, runs in its own goroutine and
+// produces a result to step. The others (card, reply, notification, form,
+// audit) are light: they run in order and are acknowledged.
+func (k EffectKind) Heavy() bool {
+	switch k {
+	case EffOpenChange, EffDispatchPlan, EffDispatchApply, EffWatchRun, EffMergeChange, EffCloseChange, EffMarkDestroyed:
+		return true
+	}
+	return false
+}
+
 // MarshalText encodes an effect kind by name.
 func (k EffectKind) MarshalText() ([]byte, error) {
 	if k == 0 {

@@ -40,8 +40,10 @@ type Config struct {
 	Catalogs Catalogs
 	Policy   Policy
 
-	Logger *slog.Logger     // default: discard
-	Now    func() time.Time // default time.Now
+	Logger *slog.Logger // default: discard
+	// Now is the engine's only reading of the clock (event times, leases);
+	// default time.Now. Waits (AckDelay, retries, polling) are timers.
+	Now func() time.Time
 	// NewID returns a new request ID, a UUID v7 (cmd/bot passes uuid.NewV7).
 	NewID func() string
 	// Owner is this replica's identity for leases (default: NewID()).
@@ -74,6 +76,11 @@ type Engine struct {
 	locks keyedMutex
 	sem   chan struct{}
 
+	// Each of these has its own lock.
+	written  lastWritten // request → as last written here (engine_cache.go)
+	acks     *parkedAcks // request → acknowledgements not yet written (engine_ack.go)
+	backoffs *backoffs   // light effect that failed → when to try it again (engine_light.go)
+
 	mu        sync.Mutex
 	started   bool
 	stopping  bool
@@ -81,10 +88,6 @@ type Engine struct {
 	signal    chan struct{}                            // pending has news
 	runners   map[string]*runner                       // request → its effect runner
 	inflight  map[string]map[string]context.CancelFunc // request → heavy effect → cancel
-	notBefore map[string]time.Time                     // light effect in backoff → next try
-	acks      map[string]*ackBatch                     // request → acknowledgements not yet written
-	latest    map[string]*Request                      // request → as last written here, for its runner
-	records   map[string]*Request                      // request → as last written here, for Handle
 	opened    map[string]string                        // Open's idempotency key → request ID
 	openOrder []string
 	wg        sync.WaitGroup
@@ -141,13 +144,15 @@ func New(cfg Config) (*Engine, error) {
 	if cfg.AckDelay <= 0 {
 		cfg.AckDelay = 20 * time.Millisecond
 	}
-	return &Engine{
+	e := &Engine{
 		cfg: cfg, log: cfg.Logger.With("component", "flow", "owner", cfg.Owner),
 		sem:     make(chan struct{}, cfg.Workers),
 		pending: map[string]struct{}{}, signal: make(chan struct{}, 1),
 		runners: map[string]*runner{}, inflight: map[string]map[string]context.CancelFunc{},
-		notBefore: map[string]time.Time{}, opened: map[string]string{}, acks: map[string]*ackBatch{}, latest: map[string]*Request{}, records: map[string]*Request{},
-	}, nil
+		opened: map[string]string{},
+	}
+	e.acks, e.backoffs = newParkedAcks(cfg.AckDelay, e.kick), newBackoffs(e.kick)
+	return e, nil
 }
 
 // Policy returns the policy the engine authorises with.
@@ -279,14 +284,7 @@ func (e *Engine) Preview(ctx context.Context, r *Request) (registry.File, error)
 	if err != nil {
 		return registry.File{}, err
 	}
-	f, err := registry.Render(m, registry.RenderSpec{
-		RequestID: r.ID, Project: r.Project, Environment: r.Environment, Requester: r.Requester.ID,
-		CreatedAt: r.CreatedAt, Values: r.Inputs,
-	})
-	if err != nil {
-		return registry.File{}, fmt.Errorf("render %s: %w", r.ID, err)
-	}
-	return f, nil
+	return render(m, r)
 }
 
 // keyedMutex serialises work per key.
@@ -329,16 +327,7 @@ func (k *keyedMutex) lock(key string) (unlock func()) {
 // the logs; docs/ARCHITECTURE.md#invariants), as far as this engine has seen
 // the request.
 func (e *Engine) logFor(id string) *slog.Logger {
-	e.mu.Lock()
-	r := e.records[id]
-	if r == nil {
-		r = e.latest[id]
-	}
-	var thread, user string
-	if r != nil {
-		thread, user = r.Thread.Channel+"/"+r.Thread.TS, r.Requester.ID
-	}
-	e.mu.Unlock()
+	thread, user := e.written.who(id)
 	return e.log.With("request_id", id, "thread", thread, "user", user)
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 	"time"
 )
 
@@ -23,65 +24,79 @@ import (
 // effect is then run again, which every effect tolerates (idempotent by
 // construction; docs/ARCHITECTURE.md#invariants).
 
+// parkedAcks holds the acknowledgements of light effects that ran, per
+// request, until a write takes them. It has its own lock: parking and
+// folding never wait on the engine's scheduling state. AckDelay is a
+// timer, not a reading of the clock: the engine reads time only through
+// Config.Now, which tests hold still.
+type parkedAcks struct {
+	delay time.Duration   // Config.AckDelay
+	onDue func(id string) // wakes the request's runner when a batch is due
+
+	mu sync.Mutex
+	m  map[string]*ackBatch
+}
+
 // ackBatch is the parked acknowledgements of one request.
 type ackBatch struct {
 	evs   []Event
-	since time.Time // wall time of the oldest, for AckDelay
+	timer *time.Timer // started with the oldest; marks the batch due
+	due   bool
 }
 
-// parkAcks parks acknowledgements of light effects of request id that ran.
-func (e *Engine) parkAcks(id string, evs []Event) {
+func newParkedAcks(delay time.Duration, onDue func(id string)) *parkedAcks {
+	return &parkedAcks{delay: delay, onDue: onDue, m: map[string]*ackBatch{}}
+}
+
+// park parks acknowledgements of light effects of request id that ran.
+func (p *parkedAcks) park(id string, evs []Event) {
 	if len(evs) == 0 {
 		return
 	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	b := e.acks[id]
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	b := p.m[id]
 	if b == nil {
-		b = &ackBatch{since: time.Now()}
-		e.acks[id] = b
+		b = &ackBatch{}
+		p.m[id] = b
+		b.timer = time.AfterFunc(p.delay, func() {
+			p.mu.Lock()
+			b.due = true
+			p.mu.Unlock()
+			p.onDue(id)
+		})
 	}
 	b.evs = append(b.evs, evs...)
 }
 
-// parked returns a copy of the acknowledgements parked for request id.
-func (e *Engine) parked(id string) []Event {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	b := e.acks[id]
+// of returns a copy of the acknowledgements parked for request id.
+func (p *parkedAcks) of(id string) []Event {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	b := p.m[id]
 	if b == nil {
 		return nil
 	}
 	return append([]Event(nil), b.evs...)
 }
 
-// isParked reports whether effect effID of request id ran and waits for its
-// acknowledgement to be written.
-func (e *Engine) isParked(id, effID string) bool {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	b := e.acks[id]
-	if b == nil {
-		return false
-	}
-	for _, ev := range b.evs {
-		if ev.EffectID == effID {
-			return true
-		}
-	}
-	return false
+// has reports whether any acknowledgement of request id is parked.
+func (p *parkedAcks) has(id string) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.m[id] != nil
 }
 
 // unpark forgets the parked acknowledgements of request id that are in
 // done (written, or moot because their effect is no longer owed). Others
 // parked meanwhile stay.
-func (e *Engine) unpark(id string, done []Event) {
+func (p *parkedAcks) unpark(id string, done []Event) {
 	if len(done) == 0 {
 		return
 	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	b := e.acks[id]
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	b := p.m[id]
 	if b == nil {
 		return
 	}
@@ -92,10 +107,48 @@ func (e *Engine) unpark(id string, done []Event) {
 		}
 	}
 	if len(keep) == 0 {
-		delete(e.acks, id)
+		b.timer.Stop()
+		delete(p.m, id)
 		return
 	}
 	b.evs = keep
+}
+
+// forget drops every acknowledgement parked for request id (the request
+// owes nothing any more: another write settled them).
+func (p *parkedAcks) forget(id string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if b := p.m[id]; b != nil {
+		b.timer.Stop()
+		delete(p.m, id)
+	}
+}
+
+// due reports whether acknowledgements are parked for request id and how
+// long at most until they must be written on their own (0: now; the
+// batch's timer wakes the runner sooner).
+func (p *parkedAcks) due(id string) (time.Duration, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	b := p.m[id]
+	if b == nil {
+		return 0, false
+	}
+	if b.due {
+		return 0, true
+	}
+	return p.delay, true
+}
+
+// count is how many acknowledgements of request id are parked.
+func (p *parkedAcks) count(id string) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if b := p.m[id]; b != nil {
+		return len(b.evs)
+	}
+	return 0
 }
 
 func containsEffect(evs []Event, effID string) bool {
@@ -107,31 +160,11 @@ func containsEffect(evs []Event, effID string) bool {
 	return false
 }
 
-// forgetAcks drops every acknowledgement parked for request id (the request
-// owes nothing any more: another write settled them).
-func (e *Engine) forgetAcks(id string) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	delete(e.acks, id)
-}
-
-// ackDue reports whether acknowledgements are parked for request id and how
-// long until they must be written on their own (<= 0: now).
-func (e *Engine) ackDue(id string) (time.Duration, bool) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	b := e.acks[id]
-	if b == nil {
-		return 0, false
-	}
-	return e.cfg.AckDelay - time.Since(b.since), true
-}
-
 // foldAcks steps the parked acknowledgements of next's request onto next
 // and returns them (to unpark once next is written). Those whose effect is
 // no longer owed are no-ops.
 func (e *Engine) foldAcks(next *Request) []Event {
-	acks := e.parked(next.ID)
+	acks := e.acks.of(next.ID)
 	if len(acks) > 0 {
 		next.Owed = slices.Clone(next.Owed) // next may share its backing array with the request it was stepped from
 		acknowledge(next, acks)
@@ -144,7 +177,7 @@ func (e *Engine) flushAcks(ctx context.Context, id string) error {
 	unlock := e.locks.lock(id)
 	defer unlock()
 	for range maxConflicts {
-		acks := e.parked(id)
+		acks := e.acks.of(id)
 		if len(acks) == 0 {
 			return nil
 		}
@@ -157,8 +190,8 @@ func (e *Engine) flushAcks(ctx context.Context, id string) error {
 			// All moot: the stored record no longer owes them. Keep it as
 			// the newest known record first, so a runner holding an older
 			// copy does not run them again once they are unparked.
-			e.keepWritten(cur)
-			e.unpark(id, acks)
+			e.written.keep(cur, false)
+			e.acks.unpark(id, acks)
 			return nil
 		}
 		err = e.write(ctx, cur, &next)

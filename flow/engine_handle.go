@@ -36,7 +36,7 @@ func (e *Engine) Handle(ctx context.Context, id string, ev Event) (*Request, err
 	// on the stored record.
 	fresh := false
 	for range maxConflicts {
-		cur := e.written(id)
+		cur := e.written.get(id)
 		if cur == nil || fresh {
 			var err error
 			if cur, err = e.cfg.Store.Get(ctx, id); err != nil {
@@ -244,11 +244,11 @@ func (e *Engine) write(ctx context.Context, cur, next *Request) error {
 		next.Lease = Lease{Owner: e.cfg.Owner, Until: e.cfg.Now().Add(e.cfg.LeaseTTL)}
 	}
 	if err := e.cfg.Store.Update(ctx, next); err != nil {
-		e.forgetWritten(next.ID)
+		e.written.forget(next.ID)
 		return fmt.Errorf("save %s: %w", next.ID, err)
 	}
-	e.keepWritten(next)
-	e.unpark(next.ID, acks)
+	e.wrote(next)
+	e.acks.unpark(next.ID, acks)
 	e.saved(next)
 	return nil
 }
@@ -263,11 +263,7 @@ func (e *Engine) leasable(r *Request) bool {
 // sequence number of its own; if the audit log fails, the record is kept
 // owed on the request instead of lost.
 func (e *Engine) recordDenial(ctx context.Context, r *Request, ev Event, reason error) {
-	rec := AuditRecord{
-		RequestID: r.ID, At: ev.At, Actor: ev.Actor, Event: ev.Kind.String(), From: r.State, To: r.State,
-		Project: r.Project, Environment: r.Environment, Module: r.Module,
-		Inputs: RedactInputs(r.Inputs, r.Sensitive), Result: reason.Error(), Denied: true,
-	}
+	rec := denialRecord(r, ev, reason)
 	cur := r
 	for range maxConflicts {
 		next := cloneRequest(*cur)

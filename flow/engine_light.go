@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/tfpilot/tfpilot/registry"
@@ -19,105 +20,140 @@ import (
 // whether any effect ran and, if some wait in backoff, how long until the
 // next one.
 func (e *Engine) runLight(ctx, work context.Context, r *Request) (bool, time.Duration) {
-	parked := e.parked(r.ID)
+	parked := e.acks.of(r.ID)
 	// r may have been read before a write that acknowledged some of its
 	// effects and unparked them (a person's event folding the parked
 	// acknowledgements): those effects would look owed and not parked, and
-	// run twice. The record this engine last wrote is taken before the
+	// run twice. The record this engine last wrote is kept before the
 	// acknowledgements are unparked (see write), so it is at least as new
 	// as what the parked list just said.
-	if w := e.written(r.ID); w != nil && w.Version > r.Version {
+	if w := e.written.get(r.ID); w != nil && w.Version > r.Version {
 		r = w
 	}
-	cur := cloneRequest(*r)
+	l := &lightRound{e: e, ctx: ctx, work: work, cur: cloneRequest(*r)}
 	for _, ev := range parked {
-		if ev.Kind == EvThreadStarted && ev.Thread != nil && cur.Thread.TS == "" {
-			cur.Thread = *ev.Thread // its write failed; the thread exists all the same
+		if ev.Kind == EvThreadStarted && ev.Thread != nil && l.cur.Thread.TS == "" {
+			l.cur.Thread = *ev.Thread // its write failed; the thread exists all the same
 		}
-	}
-	var acks []Event
-	ack := func(eff Effect, kind EventKind, th *Thread) {
-		acks = append(acks, Event{Kind: kind, Key: eff.ID, EffectID: eff.ID, Actor: System, At: e.cfg.Now(), Thread: th})
 	}
 	var wait time.Duration
-	cardShown, cardFailed := false, false
 	for _, eff := range r.Owed {
-		if heavy(eff.Kind) || ctx.Err() != nil || containsEffect(parked, eff.ID) {
+		if eff.Kind.Heavy() || ctx.Err() != nil || containsEffect(parked, eff.ID) {
 			continue
 		}
-		if d := e.backingOff(eff.ID); d > 0 {
+		if d := e.backoffs.wait(r.ID, eff.ID); d > 0 {
 			wait = minPositive(wait, d)
 			if eff.Kind == EffShowCard {
-				cardFailed = true
+				l.cardFailed = true
 			}
 			continue
 		}
-		var err error
-		switch eff.Kind {
-		case EffRecordAudit:
-			if eff.Audit == nil {
-				ack(eff, EvEffectDone, nil)
-				continue
-			}
-			err = e.try(ctx, work, eff.Kind, func(ctx context.Context) error { return e.cfg.Audit.Record(ctx, *eff.Audit) })
-		case EffShowCard:
-			if cardShown {
-				ack(eff, EvEffectDone, nil)
-				continue
-			}
-			var th Thread
-			err = e.try(ctx, work, eff.Kind, func(ctx context.Context) (err error) {
-				th, err = e.cfg.Chat.ShowCard(ctx, &cur)
-				return err
-			})
-			if err == nil {
-				cardShown = true
-				if cur.Thread.TS == "" && th.TS != "" {
-					cur.Thread = th
-					ack(eff, EvThreadStarted, &th)
-					continue
-				}
-			} else {
-				cardFailed = true
-			}
-		case EffReply, EffNotify:
-			if cardFailed && cur.Thread.TS == "" {
-				continue // no thread to reply in yet; the card goes first
-			}
-			send := e.cfg.Chat.Reply
-			if eff.Kind == EffNotify {
-				send = e.cfg.Chat.Notify
-			}
-			err = e.try(ctx, work, eff.Kind, func(ctx context.Context) error { return send(ctx, &cur, eff.Text) })
-		case EffOpenModal:
-			err = e.try(ctx, work, eff.Kind, func(ctx context.Context) error { return e.cfg.Chat.OpenInputs(ctx, &cur, eff.TriggerID) })
-			if err != nil && ctx.Err() == nil {
-				e.logFor(r.ID).Warn("input form not opened; the card offers it again", "err", err)
-				err = nil
-			}
+		tried, err := l.run(eff)
+		switch {
+		case err != nil && ctx.Err() == nil && work.Err() == nil:
+			e.logFor(r.ID).Warn("effect failed; kept owed", "effect", eff.ID, "err", err)
+			e.backoffs.set(r.ID, eff.ID, e.cfg.Retry.Max)
+			wait = minPositive(wait, e.cfg.Retry.Max)
+		case err == nil && tried:
+			e.backoffs.clear(r.ID, eff.ID)
 		}
-		if err != nil {
-			if ctx.Err() == nil && work.Err() == nil {
-				e.logFor(r.ID).Warn("effect failed; kept owed", "effect", eff.ID, "err", err)
-				e.setBackoff(eff.ID, e.cfg.Retry.Max)
-				wait = minPositive(wait, e.cfg.Retry.Max)
-			}
-			continue
-		}
-		e.clearBackoff(eff.ID)
-		ack(eff, EvEffectDone, nil)
 	}
-	if len(acks) == 0 {
+	if len(l.acks) == 0 {
 		return false, wait
 	}
-	e.parkAcks(r.ID, acks)
-	if slices.ContainsFunc(acks, func(ev Event) bool { return ev.Kind == EvThreadStarted }) {
+	e.acks.park(r.ID, l.acks)
+	if slices.ContainsFunc(l.acks, func(ev Event) bool { return ev.Kind == EvThreadStarted }) {
 		if err := e.flushAcks(work, r.ID); err != nil {
 			e.logFor(r.ID).Error("acknowledge effects", "err", err)
 			return true, minPositive(wait, e.cfg.Retry.Base)
 		}
 	}
 	return true, wait
+}
+
+// lightRound is one pass of runLight over a request's owed light effects.
+type lightRound struct {
+	e         *Engine
+	ctx, work context.Context
+	// cur is the request as the chat shows it: with its thread as soon as
+	// a card started one.
+	cur        Request
+	acks       []Event
+	cardShown  bool // a card was shown this round: the others owed are done with it
+	cardFailed bool // the card failed (or waits): replies wait for its thread
+}
+
+func (l *lightRound) ack(eff Effect, kind EventKind, th *Thread) {
+	l.acks = append(l.acks, Event{Kind: kind, Key: eff.ID, EffectID: eff.ID, Actor: System, At: l.e.cfg.Now(), Thread: th})
+}
+
+// run runs one light effect through its port and acknowledges it. It
+// reports false when the effect was left for later untried (a reply that
+// waits for the card's thread).
+func (l *lightRound) run(eff Effect) (bool, error) {
+	e, ctx, work := l.e, l.ctx, l.work
+	var err error
+	switch eff.Kind {
+	case EffRecordAudit:
+		if eff.Audit != nil {
+			err = e.try(ctx, work, eff.Kind, func(ctx context.Context) error { return e.cfg.Audit.Record(ctx, *eff.Audit) })
+		}
+	case EffShowCard:
+		if !l.cardShown {
+			return true, l.showCard(eff)
+		}
+	case EffReply, EffNotify:
+		if l.cardFailed && l.cur.Thread.TS == "" {
+			return false, nil // no thread to reply in yet; the card goes first
+		}
+		err = e.try(ctx, work, eff.Kind, func(ctx context.Context) error {
+			if eff.Kind == EffNotify {
+				return e.cfg.Chat.Notify(ctx, &l.cur, e.cfg.Policy.NotifyChannelFor(l.cur.Environment), eff.Text)
+			}
+			return e.cfg.Chat.Reply(ctx, &l.cur, eff.Text)
+		})
+	case EffOpenModal:
+		err = e.try(ctx, work, eff.Kind, func(ctx context.Context) error {
+			m, err := e.module(ctx, orProject(e.cfg.Policy, "", l.cur.Project), l.cur.Module)
+			if err != nil {
+				return err
+			}
+			return e.cfg.Chat.OpenInputs(ctx, &l.cur, m, eff.TriggerID)
+		})
+		if err != nil && ctx.Err() == nil {
+			e.logFor(l.cur.ID).Warn("input form not opened; the card offers it again", "err", err)
+			err = nil
+		}
+	}
+	if err != nil {
+		return true, err
+	}
+	l.ack(eff, EvEffectDone, nil)
+	return true, nil
+}
+
+// showCard shows the card of the request with everything it needs (View),
+// and acknowledges it with the thread when it started one.
+func (l *lightRound) showCard(eff Effect) error {
+	e := l.e
+	v := e.View(l.work, &l.cur)
+	var th Thread
+	err := e.try(l.ctx, l.work, eff.Kind, func(ctx context.Context) (err error) {
+		th, err = e.cfg.Chat.ShowCard(ctx, v)
+		return err
+	})
+	if err != nil {
+		l.cardFailed = true
+		return err
+	}
+	l.cardShown = true
+	if l.cur.Thread.TS == "" && th.TS != "" {
+		l.cur.Thread = th
+		l.ack(eff, EvThreadStarted, &th)
+		return nil
+	}
+	l.ack(eff, EvEffectDone, nil)
+	return nil
 }
 
 func minPositive(a, b time.Duration) time.Duration {
@@ -127,31 +163,79 @@ func minPositive(a, b time.Duration) time.Duration {
 	return min(a, b)
 }
 
-func (e *Engine) backingOff(id string) time.Duration {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	nb, ok := e.notBefore[id]
-	if !ok {
-		return 0
-	}
-	d := time.Until(nb)
-	if d <= 0 {
-		delete(e.notBefore, id)
-		return 0
-	}
-	return d
+// backoffs holds the light effects that failed and wait before their next
+// try, keyed by request and effect (effect IDs repeat across requests). It
+// has its own lock. A wait is a timer, not a reading of the clock: the
+// engine reads time only through Config.Now, which tests hold still.
+type backoffs struct {
+	onDone func(id string) // wakes the request's runner when a wait ends
+
+	mu      sync.Mutex
+	waiting map[backoffKey]*backoffWait
 }
 
-func (e *Engine) setBackoff(id string, d time.Duration) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	e.notBefore[id] = time.Now().Add(d)
+type backoffKey struct{ request, effect string }
+
+type backoffWait struct {
+	d     time.Duration
+	timer *time.Timer
 }
 
-func (e *Engine) clearBackoff(id string) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	delete(e.notBefore, id)
+func newBackoffs(onDone func(id string)) *backoffs {
+	return &backoffs{onDone: onDone, waiting: map[backoffKey]*backoffWait{}}
+}
+
+// wait is at most how long effect effID of request id must still wait (0:
+// it may run now); its timer wakes the runner when the wait ends.
+func (b *backoffs) wait(id, effID string) time.Duration {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if w := b.waiting[backoffKey{id, effID}]; w != nil {
+		return w.d
+	}
+	return 0
+}
+
+// set makes effect effID of request id wait d before its next try.
+func (b *backoffs) set(id, effID string, d time.Duration) {
+	k := backoffKey{id, effID}
+	w := &backoffWait{d: d}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if old := b.waiting[k]; old != nil {
+		old.timer.Stop()
+	}
+	b.waiting[k] = w
+	w.timer = time.AfterFunc(d, func() {
+		b.mu.Lock()
+		if b.waiting[k] == w {
+			delete(b.waiting, k)
+		}
+		b.mu.Unlock()
+		b.onDone(id)
+	})
+}
+
+// clear lets effect effID of request id run at once (it succeeded).
+func (b *backoffs) clear(id, effID string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if w := b.waiting[backoffKey{id, effID}]; w != nil {
+		w.timer.Stop()
+		delete(b.waiting, backoffKey{id, effID})
+	}
+}
+
+// String lists the effects in backoff (for debugging).
+func (b *backoffs) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var out []string
+	for k := range b.waiting {
+		out = append(out, k.request+"/"+k.effect)
+	}
+	slices.Sort(out)
+	return fmt.Sprint(out)
 }
 
 // changeTitle is the pull request title of r.

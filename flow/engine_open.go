@@ -76,8 +76,9 @@ func (e *Engine) Open(ctx context.Context, ev Event) (*Request, error) {
 	next, _, _, err := step(*r, ev, e.cfg.Policy)
 	if err != nil {
 		if errors.Is(err, ErrDenied) {
-			rec := AuditRecord{RequestID: r.ID, At: ev.At, Actor: ev.Actor, Event: ev.Kind.String(),
-				Project: ev.Project, Environment: ev.Environment, Module: ev.Module, Result: err.Error(), Denied: true}
+			// Nothing was created: the record names what was asked for.
+			asked := &Request{ID: r.ID, Project: ev.Project, Environment: ev.Environment, Module: ev.Module}
+			rec := denialRecord(asked, ev, err)
 			if aerr := e.cfg.Audit.Record(ctx, rec); aerr != nil {
 				e.logFor(r.ID).Error("audit denied open", "err", aerr)
 			}
@@ -104,6 +105,7 @@ func (e *Engine) Open(ctx context.Context, ev Event) (*Request, error) {
 	if ev.Key != "" {
 		e.remember(ev.Key, next.ID)
 	}
+	e.wrote(&next)
 	e.saved(&next)
 	return &next, nil
 }

@@ -80,34 +80,25 @@ func (e *Engine) resume(ctx context.Context) error {
 	return nil
 }
 
+// wrote keeps r as this engine just wrote it (Handle's next step starts
+// from it; so does r's runner when r owes effects under this engine's
+// lease).
+func (e *Engine) wrote(r *Request) {
+	e.written.keep(r, e.runsHere(r))
+}
+
 // saved is called after every successful write of r: it cancels in-flight
 // effects r no longer owes and wakes r's runner.
 func (e *Engine) saved(r *Request) {
 	e.cancelNotOwed(r)
-	e.mu.Lock()
-	if len(r.Owed) > 0 && r.Lease.Owner == e.cfg.Owner {
-		c := cloneRequest(*r)
-		e.latest[r.ID] = &c
-	} else {
-		delete(e.latest, r.ID)
-	}
-	e.mu.Unlock()
-	if len(r.Owed) > 0 && r.Lease.Owner == e.cfg.Owner {
+	if e.runsHere(r) {
 		e.kick(r.ID)
 	}
 }
 
-// takeLatest returns (and forgets) the request as this engine last wrote
-// it, if it owed effects under this engine's lease: the runner starts from
-// it instead of reading the record back. If another replica wrote since,
-// the runner's next look reads the store; heavy effects always load the
-// request afresh and check they are still owed (perform).
-func (e *Engine) takeLatest(id string) *Request {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	r := e.latest[id]
-	delete(e.latest, id)
-	return r
+// runsHere reports whether r owes effects under this engine's lease.
+func (e *Engine) runsHere(r *Request) bool {
+	return len(r.Owed) > 0 && r.Lease.Owner == e.cfg.Owner
 }
 
 // kick asks for request id's owed effects to be run.
@@ -193,7 +184,7 @@ func (e *Engine) stopRunner(work context.Context, id string) {
 func (e *Engine) retire(id string, rn *runner) bool {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if len(rn.wake) > 0 || len(e.inflight[id]) > 0 || e.acks[id] != nil {
+	if len(rn.wake) > 0 || len(e.inflight[id]) > 0 || e.acks.has(id) {
 		return false
 	}
 	delete(e.runners, id)
@@ -209,7 +200,7 @@ func (e *Engine) runOnce(ctx, work context.Context, id string) (time.Duration, b
 	if ctx.Err() != nil {
 		return 0, false
 	}
-	r := e.takeLatest(id)
+	r := e.written.take(id)
 	if r == nil {
 		var err error
 		if r, err = e.cfg.Store.Get(ctx, id); err != nil {
@@ -222,10 +213,10 @@ func (e *Engine) runOnce(ctx, work context.Context, id string) (time.Duration, b
 		e.cancelNotOwed(r)
 	}
 	if len(r.Owed) == 0 {
-		e.forgetAcks(id)
+		e.acks.forget(id)
 		return 0, e.busy(id)
 	}
-	if due, ok := e.ackDue(id); ok && due <= 0 {
+	if due, ok := e.acks.due(id); ok && due <= 0 {
 		if err := e.flushAcks(work, id); err != nil {
 			e.logFor(id).Error("acknowledge effects", "err", err)
 			return e.cfg.Retry.Base, true
@@ -239,7 +230,7 @@ func (e *Engine) runOnce(ctx, work context.Context, id string) (time.Duration, b
 		e.cancelInflight(id)
 	} else {
 		for _, eff := range r.Owed {
-			if heavy(eff.Kind) {
+			if eff.Kind.Heavy() {
 				e.startHeavy(ctx, work, id, eff)
 			}
 		}
@@ -251,7 +242,7 @@ func (e *Engine) runOnce(ctx, work context.Context, id string) (time.Duration, b
 			wait = renew
 		}
 	}
-	if due, ok := e.ackDue(id); ok {
+	if due, ok := e.acks.due(id); ok {
 		wait = minPositive(wait, max(due, time.Microsecond))
 	}
 	return wait, wait > 0
@@ -313,16 +304,6 @@ func (e *Engine) holdLease(ctx context.Context, r *Request) (*Request, error) {
 		}
 	}
 	return nil, fmt.Errorf("lease %s: %w", r.ID, ErrConflict)
-}
-
-// heavy reports whether an effect talks to the repository or the runs, or
-// changes another request (it may take long and produces a result to step).
-func heavy(k EffectKind) bool {
-	switch k {
-	case EffOpenChange, EffDispatchPlan, EffDispatchApply, EffWatchRun, EffMergeChange, EffCloseChange, EffMarkDestroyed:
-		return true
-	}
-	return false
 }
 
 // Settle waits until no effect is running and none is owed and ready to run

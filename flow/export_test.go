@@ -9,18 +9,13 @@ import (
 func (e *Engine) DebugState() string {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	return fmt.Sprintf("runners=%d pending=%v inflight=%v notBefore=%v", len(e.runners), e.pending, e.inflight, e.notBefore)
+	return fmt.Sprintf("runners=%d pending=%v inflight=%v notBefore=%v", len(e.runners), e.pending, e.inflight, e.backoffs)
 }
 
 // ParkedAcks returns how many acknowledgements of request id wait in memory
 // to be written (tests only).
 func (e *Engine) ParkedAcks(id string) int {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if b := e.acks[id]; b != nil {
-		return len(b.evs)
-	}
-	return 0
+	return e.acks.count(id)
 }
 
 // Acknowledge exposes acknowledge (tests only).

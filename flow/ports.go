@@ -138,17 +138,21 @@ type Runs interface {
 }
 
 // Chat shows requests to people. Implementations: Slack (bot) and the
-// terminal console of local mode.
+// terminal console of local mode. Every call carries what it shows, so an
+// implementation needs no engine (see View).
 type Chat interface {
-	// ShowCard posts the request's status card when r.Thread.TS is empty and
-	// returns the new thread; otherwise it updates the card in place.
-	ShowCard(ctx context.Context, r *Request) (Thread, error)
+	// ShowCard posts the status card of v.Request when its Thread.TS is
+	// empty and returns the new thread; otherwise it updates the card in
+	// place.
+	ShowCard(ctx context.Context, v View) (Thread, error)
 	// Reply posts a short message in the request's thread.
 	Reply(ctx context.Context, r *Request, text string) error
 	// Notify posts to the notifications channel, linking to the thread.
-	Notify(ctx context.Context, r *Request, text string) error
-	// OpenInputs opens the input form for the request's module.
-	OpenInputs(ctx context.Context, r *Request, triggerID string) error
+	// channel is the policy's for the request's environment (see
+	// Policy.NotifyChannelFor); "" leaves it to the surface's default.
+	Notify(ctx context.Context, r *Request, channel, text string) error
+	// OpenInputs opens the input form of module m for the request.
+	OpenInputs(ctx context.Context, r *Request, m *registry.Module, triggerID string) error
 }
 
 // Catalogs gives the module catalogue of a project (from its environment

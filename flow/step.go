@@ -171,7 +171,8 @@ func (s *stepper) commit(to State, note, reply, notify string) {
 	if to != s.from {
 		s.r.FailedEffect = nil
 	}
-	s.owe(Effect{Kind: EffRecordAudit, Audit: s.auditRecord(to, note)})
+	rec := auditRecord(&s.r, s.ev, s.from, to, note)
+	s.owe(Effect{Kind: EffRecordAudit, Audit: &rec})
 	s.r.History = append(s.r.History, Transition{
 		Seq: s.r.Seq, At: s.ev.At, Actor: s.ev.Actor.ID, Event: s.ev.Kind, From: s.from, To: to, Note: note,
 	})
@@ -187,12 +188,24 @@ func (s *stepper) commit(to State, note, reply, notify string) {
 	}
 }
 
-func (s *stepper) auditRecord(to State, note string) *AuditRecord {
-	return &AuditRecord{
-		RequestID: s.r.ID, At: s.ev.At, Actor: s.ev.Actor, Event: s.ev.Kind.String(),
-		From: s.from, To: to, Project: s.r.Project, Environment: s.r.Environment, Module: s.r.Module,
-		Inputs: RedactInputs(s.r.Inputs, s.r.Sensitive), Result: note,
+// auditRecord is the audit record of ev on r, taking it from one state to
+// another with result (a transition's note, a refusal's reason): the one
+// place audit records are built. Sensitive inputs are redacted. Seq is
+// set by whoever reserves it.
+func auditRecord(r *Request, ev Event, from, to State, result string) AuditRecord {
+	return AuditRecord{
+		RequestID: r.ID, At: ev.At, Actor: ev.Actor, Event: ev.Kind.String(),
+		From: from, To: to, Project: r.Project, Environment: r.Environment, Module: r.Module,
+		Inputs: RedactInputs(r.Inputs, r.Sensitive), Result: result,
 	}
+}
+
+// denialRecord is the audit record of ev refused on r for reason: r stays
+// where it is.
+func denialRecord(r *Request, ev Event, reason error) AuditRecord {
+	rec := auditRecord(r, ev, r.State, r.State, reason.Error())
+	rec.Denied = true
+	return rec
 }
 
 // RedactInputs returns a copy of inputs with every sensitive value replaced

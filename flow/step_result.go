@@ -83,7 +83,7 @@ func acknowledge(r *Request, evs []Event) bool {
 			continue
 		}
 		i := owedIndex(r.Owed, ev.EffectID)
-		if i < 0 || heavy(r.Owed[i].Kind) || ev.Kind == EvThreadStarted && r.Owed[i].Kind != EffShowCard {
+		if i < 0 || r.Owed[i].Kind.Heavy() || ev.Kind == EvThreadStarted && r.Owed[i].Kind != EffShowCard {
 			continue
 		}
 		if ev.Kind == EvThreadStarted && ev.Thread != nil && r.Thread.TS == "" {

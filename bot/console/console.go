@@ -15,7 +15,8 @@ import (
 	"github.com/tfpilot/tfpilot/registry"
 )
 
-// Engine is what the console needs of flow.Engine.
+// Engine is what the console's input loop needs of flow.Engine. The
+// Screen, which draws what the engine shows, needs none of it.
 type Engine interface {
 	Open(ctx context.Context, ev flow.Event) (*flow.Request, error)
 	Handle(ctx context.Context, id string, ev flow.Event) (*flow.Request, error)
@@ -23,7 +24,8 @@ type Engine interface {
 	List(ctx context.Context, f flow.Filter) ([]*flow.Request, error)
 	Catalog(ctx context.Context, project string) (*registry.Catalog, error)
 	Policy() flow.Policy
-	Preview(ctx context.Context, r *flow.Request) (registry.File, error)
+	// View gathers what a request's card shows, for the status command.
+	View(ctx context.Context, r *flow.Request) flow.View
 	// Settle waits until the engine has no effect running or ready to run.
 	Settle(ctx context.Context) error
 }
@@ -51,47 +53,52 @@ const Channel = "console"
 // prints as text.
 const triggerID = "console"
 
-// Console is the terminal chat. It implements flow.Chat; Run reads input.
-// Output from the engine's effects and from the input loop is serialised.
-type Console struct {
-	opts    Options
-	style   style
-	session string // makes event keys unique across runs on the same data
+// Screen is the terminal's output: the engine's Chat port (cards, replies,
+// notifications, forms), drawn from what each call carries. It needs no
+// engine. The input loop (Console) prints through it too, so everything
+// on the terminal is serialised, and reads back which buttons the numbers
+// press.
+type Screen struct {
+	opts  Options
+	style style
 
-	mu        sync.Mutex // guards everything below and writes to Out
-	eng       Engine
-	actor     flow.Actor
-	buttons   []card.Button // of the last card shown, in number order
-	buttonsOf string        // request whose card the buttons belong to ("" for a list or choice)
-	current   string        // request of the last card shown
-	seq       int
+	mu        sync.Mutex       // guards everything below, the Console's actor and seq, and writes to Out
+	buttons   []card.Button    // of the last card shown, in number order
+	buttonsOf string           // request whose card the buttons belong to ("" for a list or choice)
+	current   string           // request of the last card shown
 	views     map[string]*view // what was last printed per request
 }
 
-var _ flow.Chat = (*Console)(nil)
+var _ flow.Chat = (*Screen)(nil)
 
-// New returns a console writing to opts.Out.
-func New(opts Options) *Console {
+// NewScreen returns a screen writing to opts.Out.
+func NewScreen(opts Options) *Screen {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	if opts.User == "" {
 		opts.User = "you"
 	}
-	var nonce [6]byte
-	_, _ = rand.Read(nonce[:])
-	return &Console{
-		opts: opts, style: style{color: opts.Color}, session: hex.EncodeToString(nonce[:]),
-		actor: flow.Actor{ID: opts.User, Name: opts.User}, views: map[string]*view{},
-	}
+	return &Screen{opts: opts, style: style{color: opts.Color}, views: map[string]*view{}}
 }
 
-// Attach gives the console the engine it drives. The engine is built with
-// the console as its Chat, so it is attached afterwards, before either runs.
-func (c *Console) Attach(e Engine) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.eng = e
+// Console is the terminal's input: Run reads lines and takes them to the
+// engine, printing through its Screen.
+type Console struct {
+	*Screen
+	eng     Engine
+	session string // makes event keys unique across runs on the same data
+
+	actor flow.Actor // guarded by Screen.mu
+	seq   int        // guarded by Screen.mu
+}
+
+// New returns the input loop of screen s, driving eng.
+func New(s *Screen, eng Engine) *Console {
+	var nonce [6]byte
+	_, _ = rand.Read(nonce[:])
+	return &Console{Screen: s, eng: eng, session: hex.EncodeToString(nonce[:]),
+		actor: flow.Actor{ID: s.opts.User, Name: s.opts.User}}
 }
 
 // Actor is who the console acts as now.
@@ -108,53 +115,60 @@ func (c *Console) Actor() flow.Actor {
 // when a thread reply tells the same transition or nothing changed. The
 // full card's buttons become the ones numbers press, and its request the
 // current one for key=value lines.
-func (c *Console) ShowCard(ctx context.Context, r *flow.Request) (flow.Thread, error) {
+func (c *Screen) ShowCard(ctx context.Context, v flow.View) (flow.Thread, error) {
+	r := v.Request
 	th := r.Thread
 	if th.TS == "" {
 		th = flow.Thread{Channel: Channel, TS: r.ID}
 	}
-	opts := c.cardOptions(ctx, r)
+	opts := cardOptions(v)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	prev := c.views[r.ID]
 	if prev != nil && r.Version != 0 && r.Version < prev.version {
 		return th, nil // an older record than one already shown
 	}
-	v := view{version: r.Version, line: statusLine(r, opts.Policy)}
+	shown := view{version: r.Version, line: statusLine(r, opts.Policy)}
 	if prev != nil {
-		v = *prev
-		v.version = max(v.version, r.Version)
+		shown = *prev
+		shown.version = max(shown.version, r.Version)
 	}
 	if wantsFullCard(r, prev) {
 		text, buttons := RenderCard(card.ForRequest(r, opts), c.opts.Color)
-		v.state, v.planRun, v.problem, v.line = r.State, planRunID(r), r.Problem, statusLine(r, opts.Policy)
+		shown.state, shown.planRun, shown.problem, shown.line = r.State, planRunID(r), r.Problem, statusLine(r, opts.Policy)
 		if prev == nil || text != prev.text {
-			v.text, v.reply = text, ""
+			shown.text, shown.reply = text, ""
 			c.buttons, c.buttonsOf, c.current = buttons, r.ID, r.ID
 			c.write(text)
 		}
-		c.views[r.ID] = &v
+		c.views[r.ID] = &shown
 		return th, nil
 	}
 	line := statusLine(r, opts.Policy)
-	if line != v.line {
-		v.line = line
+	if line != shown.line {
+		shown.line = line
 		if c.buttonsOf == r.ID {
 			// The buttons of the last full card no longer fit the state.
 			c.buttons, c.buttonsOf = nil, r.ID
 		}
 		if !replyFollows(r) {
-			v.reply = ""
+			shown.reply = ""
 			c.write(fmt.Sprintf("[%s] %s\n", card.ShortID(r), line))
 		}
 	}
-	c.views[r.ID] = &v
+	c.views[r.ID] = &shown
 	return th, nil
 }
 
 // showRequest prints r's full card (the status command) and remembers it.
+// The card is drawn from the engine's view, as the engine's own cards are.
 func (c *Console) showRequest(ctx context.Context, r *flow.Request) {
-	opts := c.cardOptions(ctx, r)
+	c.showFull(c.eng.View(ctx, r))
+}
+
+// showFull prints the full card of v's request and remembers it.
+func (c *Screen) showFull(fv flow.View) {
+	r, opts := fv.Request, cardOptions(fv)
 	text, buttons := RenderCard(card.ForRequest(r, opts), c.opts.Color)
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -171,7 +185,7 @@ func (c *Console) showRequest(ctx context.Context, r *flow.Request) {
 // request's own short ID.
 // A reply delivered twice in a row (effects run at least once) is printed
 // once.
-func (c *Console) Reply(ctx context.Context, r *flow.Request, text string) error {
+func (c *Screen) Reply(ctx context.Context, r *flow.Request, text string) error {
 	line := fmt.Sprintf("[%s] %s\n", card.ShortID(r), text)
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -190,58 +204,22 @@ func (c *Console) Reply(ctx context.Context, r *flow.Request, text string) error
 
 // Notify prints a message as if posted to the notifications channel,
 // labelled with the request's own short ID.
-func (c *Console) Notify(ctx context.Context, r *flow.Request, text string) error {
+func (c *Screen) Notify(ctx context.Context, r *flow.Request, _, text string) error {
 	c.printf("%s [%s] %s\n", c.style.dim("[notifications]"), card.ShortID(r), text)
 	return nil
 }
 
 // OpenInputs prints the module's inputs and how to set them.
-func (c *Console) OpenInputs(ctx context.Context, r *flow.Request, _ string) error {
-	eng := c.engine()
-	if eng == nil {
-		return nil
-	}
-	cat, err := eng.Catalog(ctx, r.Project)
-	if err != nil {
-		return err
-	}
-	m, ok := cat.Module(r.Module)
-	if !ok {
-		return fmt.Errorf("open inputs of %s: module %s is not in the catalogue", r.ID, r.Module)
-	}
+func (c *Screen) OpenInputs(ctx context.Context, r *flow.Request, m *registry.Module, _ string) error {
 	c.printf("[%s] %s", card.ShortID(r), RenderForm(card.ForModule(m, r)))
 	return nil
 }
 
-// cardOptions gathers what a request's card needs from the engine: the
-// policy, the catalogue while choosing, the rendered file while confirming.
-// Buttons are not filtered by viewer: anyone at the terminal may press any
-// button, and the engine's refusal is the lesson.
-func (c *Console) cardOptions(ctx context.Context, r *flow.Request) card.Options {
-	eng := c.engine()
-	if eng == nil {
-		return card.Options{}
-	}
-	pol := eng.Policy()
-	opts := card.Options{Policy: &pol}
-	switch r.State {
-	case flow.ChoosingModule:
-		if cat, err := eng.Catalog(ctx, projectOf(pol, r.Project)); err == nil {
-			opts.Catalog = cat
-		}
-	case flow.Confirming:
-		if f, err := eng.Preview(ctx, r); err == nil {
-			opts.Preview = &f
-		} else {
-			c.opts.Logger.Warn("preview for card", "request", r.ID, "err", err)
-		}
-		if cat, err := eng.Catalog(ctx, r.Project); err == nil {
-			if m, ok := cat.Module(r.Module); ok {
-				opts.Derived, _ = m.DerivedNames(r.Project, r.Environment, r.Inputs)
-			}
-		}
-	}
-	return opts
+// cardOptions is what the card of v's request is drawn with. Buttons are
+// not filtered by viewer: anyone at the terminal may press any button, and
+// the engine's refusal is the lesson.
+func cardOptions(v flow.View) card.Options {
+	return card.Options{Policy: &v.Policy, Outlook: &v.Outlook, Catalog: v.Catalog, Preview: v.Preview, Derived: v.Derived}
 }
 
 // projectOf is the request's project, or the only one the policy has.
@@ -253,7 +231,7 @@ func projectOf(pol flow.Policy, project string) string {
 }
 
 // show prints a card and remembers its buttons (and its request, if any).
-func (c *Console) show(cd card.Card, requestID string) {
+func (c *Screen) show(cd card.Card, requestID string) {
 	text, buttons := RenderCard(cd, c.opts.Color)
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -264,7 +242,7 @@ func (c *Console) show(cd card.Card, requestID string) {
 	c.write(text)
 }
 
-func (c *Console) printf(format string, args ...any) {
+func (c *Screen) printf(format string, args ...any) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.write(fmt.Sprintf(format, args...))
@@ -272,15 +250,11 @@ func (c *Console) printf(format string, args ...any) {
 
 // write prints text; the caller holds c.mu. A failed terminal write has
 // nowhere better to be reported.
-func (c *Console) write(text string) {
+func (c *Screen) write(text string) {
 	if !strings.HasSuffix(text, "\n") {
 		text += "\n"
 	}
 	_, _ = io.WriteString(c.opts.Out, text)
 }
 
-func (c *Console) engine() Engine {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.eng
-}
+func (c *Console) engine() Engine { return c.eng }

@@ -15,14 +15,14 @@ import (
 func TestConsoleSession(t *testing.T) {
 	ports := flowtest.NewPorts()
 	var out bytes.Buffer
-	c := New(Options{Out: &out, User: "U1"})
+	screen := NewScreen(Options{Out: &out, User: "U1"})
 	cfg := ports.Config("test")
-	cfg.Chat = c
+	cfg.Chat = screen
 	eng, err := flow.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.Attach(eng)
+	c := New(screen, eng)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- eng.Run(ctx) }()

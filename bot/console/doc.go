@@ -16,8 +16,11 @@
 // thread reply tells the same news. Every line names a request by its own
 // label (registry.Label of its ID), a destroy request's too.
 //
-// The console implements flow.Chat for the engine and drives the engine
-// through the methods it declares in [Engine]. It must not import slack-go
+// Output and input are separate values, wired once by cmd/bot: [Screen]
+// implements flow.Chat for the engine and draws only what each call carries
+// (a card from its flow.View), so it needs no engine; [Console] reads lines
+// and drives the engine through the methods it declares in [Engine],
+// printing through the Screen. It must not import slack-go
 // or any infra package, and it holds no request state of its own beyond
 // what is on screen (and what it last printed, to avoid repeating it): the
 // engine and its store are the truth.

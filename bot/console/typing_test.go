@@ -33,14 +33,14 @@ func sessionOn(t *testing.T, fsys fs.FS, user, script string) (string, []*flow.R
 	}
 	ports.Catalogs = cats
 	var out bytes.Buffer
-	c := New(Options{Out: &out, User: user})
+	screen := NewScreen(Options{Out: &out, User: user})
 	cfg := ports.Config("test")
-	cfg.Chat = c
+	cfg.Chat = screen
 	eng, err := flow.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.Attach(eng)
+	c := New(screen, eng)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- eng.Run(ctx) }()

@@ -20,14 +20,14 @@ func session(t *testing.T, user, script string) (string, []*flow.Request) {
 	t.Helper()
 	ports := flowtest.NewPorts()
 	var out bytes.Buffer
-	c := New(Options{Out: &out, User: user})
+	screen := NewScreen(Options{Out: &out, User: user})
 	cfg := ports.Config("test")
-	cfg.Chat = runsWait{c, ports.Runs.Block("Status:plan"), ports.Runs.Block("Status:apply")}
+	cfg.Chat = runsWait{screen, ports.Runs.Block("Status:plan"), ports.Runs.Block("Status:apply")}
 	eng, err := flow.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.Attach(eng)
+	c := New(screen, eng)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- eng.Run(ctx) }()
@@ -52,14 +52,15 @@ func session(t *testing.T, user, script string) (string, []*flow.Request) {
 // on screen: a real run takes minutes, the fake's finishes at once and,
 // when the engine's runner is slow to get the CPU, first.
 type runsWait struct {
-	*Console
+	*Screen
 	plan, apply *flowtest.Gate
 }
 
 // ShowCard implements flow.Chat: the console shows r, then the run r is
 // waiting on may finish.
-func (w runsWait) ShowCard(ctx context.Context, r *flow.Request) (flow.Thread, error) {
-	th, err := w.Console.ShowCard(ctx, r)
+func (w runsWait) ShowCard(ctx context.Context, v flow.View) (flow.Thread, error) {
+	th, err := w.Screen.ShowCard(ctx, v)
+	r := v.Request
 	switch {
 	case err != nil:
 	case r.State == flow.Planning && r.PlanRun != nil:

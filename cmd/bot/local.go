@@ -28,7 +28,7 @@ var (
 	_ flow.Repo     = (*local.GitRepo)(nil)
 	_ flow.Catalogs = (*local.GitRepo)(nil)
 	_ flow.Runs     = (*local.Runner)(nil)
-	_ flow.Chat     = (*console.Console)(nil)
+	_ flow.Chat     = (*console.Screen)(nil)
 )
 
 // localProject is the one project of local mode's default policy.
@@ -220,11 +220,11 @@ func (cfg localConfig) run(ctx context.Context, env *environ) (err error) {
 		return err
 	}
 
-	cons := console.New(console.Options{
+	screen := console.NewScreen(console.Options{
 		Out: env.stdout, Color: isTerminal(env.stdout), Interactive: isTerminal(env.stdin), User: cfg.User, Logger: slog,
 	})
 	eng, err := flow.New(flow.Config{
-		Store: store, Audit: audit, Repo: repo, Runs: runner, Chat: cons, Catalogs: repo, Policy: pol,
+		Store: store, Audit: audit, Repo: repo, Runs: runner, Chat: screen, Catalogs: repo, Policy: pol,
 		Logger: slog, NewID: newRequestID,
 		// One process owns a data folder: a fixed owner lets a restart take
 		// up the last run's leases at once instead of waiting for them.
@@ -236,7 +236,7 @@ func (cfg localConfig) run(ctx context.Context, env *environ) (err error) {
 	if err != nil {
 		return err
 	}
-	cons.Attach(eng)
+	cons := console.New(screen, eng)
 
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()

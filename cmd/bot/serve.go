@@ -36,7 +36,7 @@ var (
 	_ flow.Repo     = (*github.Client)(nil)
 	_ flow.Runs     = (*github.Client)(nil)
 	_ flow.Catalogs = (*github.Client)(nil)
-	_ flow.Chat     = (*bot.Slack)(nil)
+	_ flow.Chat     = (*bot.Chat)(nil)
 )
 
 // Outbound HTTP timeouts. Without them a connection that stops answering
@@ -114,26 +114,34 @@ func serve(ctx context.Context, cfg serveConfig, log *zap.Logger) error {
 		return err
 	}
 	metrics := newOpsMetrics(store)
-	slackBot, err := bot.NewSlack(bot.Options{
+	slackOpts := bot.Options{
 		BotToken: cfg.SlackBotToken, AppToken: cfg.SlackAppToken, APIURL: cfg.SlackAPIURL,
 		Logger: log, NotifyChannel: pol.NotifyChannel, HTTPClient: &http.Client{Timeout: slackHTTPTimeout},
 		OnAck: func(typ string, d time.Duration) {
 			metrics.slackAcks.WithLabelValues(typ).Inc()
 			metrics.slackAckTime.Observe(d.Seconds())
 		},
-	})
+	}
+	// Outbound (the engine's cards, replies, notifications) and inbound
+	// (people's events into the engine) are separate values: the chat port
+	// needs no engine, and the engine is built with it.
+	chat, err := bot.NewChat(slackOpts)
 	if err != nil {
 		return fmt.Errorf("slack: %w", err)
 	}
 	eng, err := flow.New(flow.Config{
-		Store: store, Audit: audit, Repo: gh, Runs: gh, Chat: slackBot, Catalogs: gh, Policy: pol,
+		Store: store, Audit: audit, Repo: gh, Runs: gh, Chat: chat, Catalogs: gh, Policy: pol,
 		Logger: newSlog(log.Named("flow")), NewID: newRequestID, Owner: cfg.Replica,
 		Observer: metrics.flowObserver(),
 	})
 	if err != nil {
 		return err
 	}
-	slackBot.SetEngine(eng)
+	slackOpts.Engine, slackOpts.Chat = eng, chat
+	slackBot, err := bot.NewSlack(slackOpts)
+	if err != nil {
+		return fmt.Errorf("slack: %w", err)
+	}
 	metrics.watchGitHub(func() github.Stats { return gh.Stats() })
 
 	var ready readiness

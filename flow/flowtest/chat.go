@@ -6,6 +6,7 @@ import (
 	"sync"
 
 	"github.com/tfpilot/tfpilot/flow"
+	"github.com/tfpilot/tfpilot/registry"
 )
 
 // Chat is an in-memory flow.Chat that records what it was asked to show.
@@ -15,6 +16,8 @@ type Chat struct {
 	posts   map[string]int // request → cards posted (new threads)
 	updates map[string]int // request → card updates
 	last    map[string]*flow.Request
+	views   map[string]flow.View
+	chans   map[string][]string
 	replies map[string][]string
 	notes   map[string][]string
 	forms   map[string][]string
@@ -25,17 +28,21 @@ var _ flow.Chat = (*Chat)(nil)
 
 // NewChat returns an empty chat.
 func NewChat() *Chat {
-	return &Chat{posts: map[string]int{}, updates: map[string]int{}, last: map[string]*flow.Request{},
+	return &Chat{posts: map[string]int{}, updates: map[string]int{}, last: map[string]*flow.Request{}, views: map[string]flow.View{}, chans: map[string][]string{},
 		replies: map[string][]string{}, notes: map[string][]string{}, forms: map[string][]string{}}
 }
 
 // ShowCard implements flow.Chat: it posts a card (new TS) when r has no
 // thread yet and updates it otherwise.
-func (c *Chat) ShowCard(ctx context.Context, r *flow.Request) (flow.Thread, error) {
+func (c *Chat) ShowCard(ctx context.Context, v flow.View) (flow.Thread, error) {
 	if err := c.hit(ctx, "ShowCard"); err != nil {
 		return flow.Thread{}, err
 	}
-	return c.showCard(r), nil
+	c.mu.Lock()
+	v.Request = flow.CloneRequest(v.Request)
+	c.views[v.Request.ID] = v
+	c.mu.Unlock()
+	return c.showCard(v.Request), nil
 }
 
 func (c *Chat) showCard(r *flow.Request) flow.Thread {
@@ -69,20 +76,24 @@ func (c *Chat) Reply(ctx context.Context, r *flow.Request, text string) error {
 }
 
 // Notify implements flow.Chat.
-func (c *Chat) Notify(ctx context.Context, r *flow.Request, text string) error {
+func (c *Chat) Notify(ctx context.Context, r *flow.Request, channel, text string) error {
 	if err := c.hit(ctx, "Notify"); err != nil {
 		return err
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.notes[r.ID] = append(c.notes[r.ID], text)
+	c.chans[r.ID] = append(c.chans[r.ID], channel)
 	return nil
 }
 
 // OpenInputs implements flow.Chat.
-func (c *Chat) OpenInputs(ctx context.Context, r *flow.Request, triggerID string) error {
+func (c *Chat) OpenInputs(ctx context.Context, r *flow.Request, m *registry.Module, triggerID string) error {
 	if err := c.hit(ctx, "OpenInputs"); err != nil {
 		return err
+	}
+	if m == nil || m.Name != r.Module {
+		return fmt.Errorf("open inputs of %s: given module %v, want %s", r.ID, m, r.Module)
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -105,6 +116,21 @@ func (c *Chat) LastCard(id string) *flow.Request {
 		return flow.CloneRequest(r)
 	}
 	return nil
+}
+
+// LastView returns what the card of request id was last drawn from.
+func (c *Chat) LastView(id string) flow.View {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.views[id]
+}
+
+// NotifyChannels returns the channels the notifications about request id
+// were posted to, in order.
+func (c *Chat) NotifyChannels(id string) []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]string(nil), c.chans[id]...)
 }
 
 // Replies returns the thread replies of request id.

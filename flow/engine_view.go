@@ -1,0 +1,56 @@
+package flow
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/tfpilot/tfpilot/registry"
+)
+
+// View gathers what r's card shows (see View): the policy and flow's
+// outlook always, the catalogue while a module is being chosen, the
+// rendered file and derived names while confirming. An extra that cannot
+// be loaded is logged and left out.
+func (e *Engine) View(ctx context.Context, r *Request) View {
+	v := View{Request: r, Policy: e.cfg.Policy, Outlook: OutlookOf(r, e.cfg.Policy, nil)}
+	switch r.State {
+	case ChoosingModule:
+		if p := orProject(e.cfg.Policy, "", r.Project); p != "" {
+			cat, err := e.Catalog(ctx, p)
+			if err != nil {
+				e.logFor(r.ID).Warn("catalogue for card", "err", err)
+			}
+			v.Catalog = cat
+		}
+	case Confirming:
+		m, err := e.module(ctx, r.Project, r.Module)
+		if err == nil {
+			v.Derived, _ = m.DerivedNames(r.Project, r.Environment, r.Inputs)
+		}
+		switch {
+		case r.Kind == KindDestroy:
+			v.Preview = &registry.File{Path: r.File, Label: r.Label}
+		case err == nil:
+			var f registry.File
+			if f, err = render(m, r); err == nil {
+				v.Preview = &f
+			}
+		}
+		if err != nil && r.Kind != KindDestroy {
+			e.logFor(r.ID).Warn("preview for card", "err", err)
+		}
+	}
+	return v
+}
+
+// render renders the file r's change writes from module m.
+func render(m *registry.Module, r *Request) (registry.File, error) {
+	f, err := registry.Render(m, registry.RenderSpec{
+		RequestID: r.ID, Project: r.Project, Environment: r.Environment, Requester: r.Requester.ID,
+		CreatedAt: r.CreatedAt, Values: r.Inputs,
+	})
+	if err != nil {
+		return registry.File{}, fmt.Errorf("render %s: %w", r.ID, err)
+	}
+	return f, nil
+}
