@@ -31,6 +31,15 @@ type ApprovalCount struct {
 	Given []Approval
 	// Need is how many the environment asks for.
 	Need int
+	// Waiting names who may still approve the current plan now: the IDs
+	// (people and groups) the environment's approvers name, in policy
+	// order, leaving out whoever may not (the requester without
+	// self-approval, those who already approved). Filled by OutlookOf, and
+	// only while approvals are being collected.
+	Waiting []string
+	// AnyoneMay is set when the approvers include "*": anyone else may
+	// approve too.
+	AnyoneMay bool
 }
 
 // NoneNeeded reports that the environment asks for no approval.
@@ -60,6 +69,9 @@ func (o Outlook) Offers(ev EventKind) bool {
 // someone else is refused by Step with its own text).
 func OutlookOf(r *Request, p Policy, viewer *Actor) Outlook {
 	o := Outlook{Approvals: Approvals(r, p)}
+	if r.State == AwaitingApproval {
+		o.Approvals.Waiting, o.Approvals.AnyoneMay = waiting(r, p)
+	}
 	actors := []Actor{}
 	if viewer != nil {
 		actors = append(actors, *viewer)
@@ -75,6 +87,21 @@ func OutlookOf(r *Request, p Policy, viewer *Actor) Outlook {
 		}
 	}
 	return o
+}
+
+// waiting names who may approve r now (see ApprovalCount.Waiting).
+func waiting(r *Request, p Policy) (ids []string, anyoneMay bool) {
+	e, _ := p.Environment(r.Environment)
+	for _, id := range e.Approvers {
+		switch {
+		case id == "*":
+			anyoneMay = Allows(r, p, EvApprove, Actor{ID: anyone}) == nil
+		case slices.Contains(ids, id):
+		case Allows(r, p, EvApprove, Actor{ID: id}) == nil:
+			ids = append(ids, id)
+		}
+	}
+	return ids, anyoneMay
 }
 
 // Allows dry-runs Step: nil when actor may send an event of kind ev to r

@@ -108,3 +108,27 @@ func TestApprovalsAtOlderCommit(t *testing.T) {
 		t.Error("U3's approval was at an older commit, but U3 is not offered Approve")
 	}
 }
+
+// TestWaitingApprovers: the outlook names who may still approve: the
+// environment's approvers, less the requester without self-approval and
+// those who already approved the current plan.
+func TestWaitingApprovers(t *testing.T) {
+	pol := flowtest.Policy()
+	r := fixture(flow.AwaitingApproval)
+	r.Environment = "prod" // approvers U2, U3, U4; two approvals; no self-approval
+	r.Requester = actor("U2")
+	r.Approvals = []flow.Approval{{Actor: actor("U3"), PlanRunID: 101, HeadSHA: "h1", At: t0}}
+	got := flow.OutlookOf(&r, pol, nil).Approvals
+	if diff := cmp.Diff([]string{"U4"}, got.Waiting); diff != "" || got.AnyoneMay {
+		t.Errorf("prod waiting (-want +got):\n%s anyone=%v", diff, got.AnyoneMay)
+	}
+	sandbox := fixture(flow.AwaitingApproval)
+	sandbox.Environment = "sandbox" // approvers "*"
+	if got := flow.OutlookOf(&sandbox, pol, nil).Approvals; len(got.Waiting) != 0 || !got.AnyoneMay {
+		t.Errorf("sandbox: waiting %v anyone %v, want none named and anyone", got.Waiting, got.AnyoneMay)
+	}
+	approved := fixture(flow.Approved)
+	if got := flow.OutlookOf(&approved, pol, nil).Approvals; got.Waiting != nil || got.AnyoneMay {
+		t.Errorf("approved: waiting %v anyone %v, want nobody", got.Waiting, got.AnyoneMay)
+	}
+}

@@ -147,3 +147,25 @@ func TestModuleChoiceEnvironments(t *testing.T) {
 		t.Errorf("env choice for a dev-only requester (-want +got):\n%s", diff)
 	}
 }
+
+// TestWaitingLine: the approvals section names who may still approve, as
+// flow's outlook says, and says so when nobody can.
+func TestWaitingLine(t *testing.T) {
+	r := &flow.Request{ID: "r1", Kind: flow.KindCreate, Environment: "prod", Module: "s3-bucket",
+		Requester: flow.Actor{ID: "UALICE"}, State: flow.AwaitingApproval, Change: &flow.Change{Branch: "tfpilot/r1"}, PlanRun: &flow.Run{ID: 7}}
+	lines := func(r *flow.Request) string {
+		for _, s := range Status(r, Options{Policy: testPolicy}).Sections {
+			if strings.HasPrefix(s.Title, "Approvals") {
+				return strings.Join(s.Lines, "\n")
+			}
+		}
+		return ""
+	}
+	if got := lines(r); !strings.Contains(got, "Can approve: UBOB") {
+		t.Errorf("alice's prod request: approvals section %q, want UBOB named", got)
+	}
+	r.Requester = flow.Actor{ID: "UBOB"} // the only approver, and no self-approval in prod
+	if got := lines(r); !strings.Contains(got, "Nobody can approve this plan now: check the approvers of prod") {
+		t.Errorf("bob's prod request: approvals section %q, want the policy problem said", got)
+	}
+}

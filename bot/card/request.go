@@ -168,7 +168,7 @@ func Status(r *flow.Request, opts Options) Card {
 	if r.Plan != nil {
 		c.Sections = append(c.Sections, PlanSections(r.Plan)...)
 	}
-	if s, ok := approvalsSection(r, opts.Policy); ok {
+	if s, ok := approvalsSection(r, outlook(r, opts)); ok {
 		c.Sections = append(c.Sections, s)
 	}
 	c.Notes = problemNotes(r)
@@ -376,13 +376,13 @@ func policyOf(pol *flow.Policy) flow.Policy {
 	return *pol
 }
 
-func approvalsSection(r *flow.Request, pol *flow.Policy) (Section, bool) {
-	count := flow.Approvals(r, policyOf(pol))
+func approvalsSection(r *flow.Request, o flow.Outlook) (Section, bool) {
+	count := o.Approvals
 	as := count.Given
 	if len(as) == 0 && r.State != flow.AwaitingApproval {
 		return Section{}, false
 	}
-	lines := make([]string, 0, len(as))
+	lines := make([]string, 0, len(as)+1)
 	for _, a := range as {
 		lines = append(lines, "Approved by "+actorName(a.Actor)+" at "+a.At.UTC().Format("2006-01-02 15:04 UTC"))
 	}
@@ -390,7 +390,29 @@ func approvalsSection(r *flow.Request, pol *flow.Policy) (Section, bool) {
 		lines = []string{"No approvals yet"}
 	}
 	lines, more := Head(lines, 10)
+	if r.State == flow.AwaitingApproval {
+		lines = append(lines, waitingLine(r, count))
+	}
 	return Section{Title: fmt.Sprintf("Approvals (%d of %d)", len(as), count.Need), Lines: lines, More: more}, true
+}
+
+// waitingLine says who may still approve, as flow's outlook names them, or
+// that nobody can (a policy that needs fixing).
+func waitingLine(r *flow.Request, count flow.ApprovalCount) string {
+	names := make([]string, 0, len(count.Waiting)+1)
+	for _, id := range count.Waiting[:min(10, len(count.Waiting))] {
+		names = append(names, id)
+	}
+	if len(count.Waiting) > 10 {
+		names = append(names, fmt.Sprintf("%d more", len(count.Waiting)-10))
+	}
+	if count.AnyoneMay {
+		names = append(names, "anyone")
+	}
+	if len(names) == 0 {
+		return "Nobody can approve this plan now: check the approvers of " + r.Environment + " in the policy"
+	}
+	return "Can approve: " + strings.Join(names, ", ")
 }
 
 func problemNotes(r *flow.Request) []string {
