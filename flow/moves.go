@@ -38,8 +38,8 @@ type ApprovalCount struct {
 	// only while approvals are being collected.
 	Waiting []string
 	// AnyoneMay is set when the approvers include "*": anyone else may
-	// approve too.
-	AnyoneMay bool
+	// approve too. RequesterMay says whether that includes the requester.
+	AnyoneMay, RequesterMay bool
 }
 
 // NoneNeeded reports that the environment asks for no approval.
@@ -71,6 +71,7 @@ func OutlookOf(r *Request, p Policy, viewer *Actor) Outlook {
 	o := Outlook{Approvals: Approvals(r, p)}
 	if r.State == AwaitingApproval {
 		o.Approvals.Waiting, o.Approvals.AnyoneMay = waiting(r, p)
+		o.Approvals.RequesterMay = Allows(r, p, EvApprove, r.Requester) == nil
 	}
 	actors := []Actor{}
 	if viewer != nil {

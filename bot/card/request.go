@@ -406,8 +406,11 @@ func waitingLine(r *flow.Request, count flow.ApprovalCount) string {
 	if len(count.Waiting) > 10 {
 		names = append(names, fmt.Sprintf("%d more", len(count.Waiting)-10))
 	}
-	if count.AnyoneMay {
+	switch {
+	case count.AnyoneMay && count.RequesterMay:
 		names = append(names, "anyone")
+	case count.AnyoneMay:
+		names = append(names, "anyone but "+actorName(r.Requester))
 	}
 	if len(names) == 0 {
 		return "Nobody can approve this plan now: check the approvers of " + r.Environment + " in the policy"
