@@ -2,8 +2,6 @@ package console
 
 import (
 	"bufio"
-	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -32,30 +30,7 @@ func sessionOn(t *testing.T, fsys fs.FS, user, script string) (string, []*flow.R
 		t.Fatal(err)
 	}
 	ports.Catalogs = cats
-	var out bytes.Buffer
-	screen := NewScreen(Options{Out: &out, User: user})
-	cfg := ports.Config("test")
-	cfg.Chat = screen
-	eng, err := flow.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := New(screen, eng)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- eng.Run(ctx) }()
-	defer func() {
-		cancel()
-		<-done
-	}()
-	if err := c.Run(context.Background(), strings.NewReader(script)); err != nil {
-		t.Fatal(err)
-	}
-	rs, err := eng.List(context.Background(), flow.Filter{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out.String(), rs
+	return sessionWith(t, ports, user, script)
 }
 
 // repoModules is the repository's own module catalogue, which `bot local`

@@ -18,7 +18,12 @@ import (
 // lines are there to check however the goroutines are scheduled.
 func session(t *testing.T, user, script string) (string, []*flow.Request) {
 	t.Helper()
-	ports := flowtest.NewPorts()
+	return sessionWith(t, flowtest.NewPorts(), user, script)
+}
+
+// sessionWith is session over the given fakes.
+func sessionWith(t *testing.T, ports *flowtest.Ports, user, script string) (string, []*flow.Request) {
+	t.Helper()
 	var out bytes.Buffer
 	screen := NewScreen(Options{Out: &out, User: user})
 	cfg := ports.Config("test")
