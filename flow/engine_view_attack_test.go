@@ -3,9 +3,11 @@ package flow_test
 import (
 	"context"
 	"errors"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tfpilot/tfpilot/flow"
 	"github.com/tfpilot/tfpilot/flow/flowtest"
@@ -49,5 +51,26 @@ func TestChoosingCardWaitsForItsCatalogue(t *testing.T) {
 	v := ports.Chat.LastView(r.ID)
 	if v.Request == nil || v.Catalog == nil {
 		t.Errorf("last card drawn while choosing = %+v, want one with the catalogue (drawn once it loaded)", v)
+	}
+}
+
+// TestRunLeavesNoGoroutines: once Run returns, the runners it started,
+// and the timers of parked acknowledgements and backoffs, leave no
+// goroutine behind (a card failing into backoff included).
+func TestRunLeavesNoGoroutines(t *testing.T) {
+	before := runtime.NumGoroutine()
+	ports := flowtest.NewPorts()
+	h := newHarness(t, ports, "a")
+	r := h.open("dev")
+	ports.Chat.Fail("ShowCard", -1, errors.New("slack: 500"))
+	h.handle(r.ID, flow.Event{Kind: flow.EvCancel, Actor: actor("U1")})
+	h.stop()
+	deadline := time.Now().Add(5 * time.Second)
+	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	if n := runtime.NumGoroutine(); n > before {
+		buf := make([]byte, 1<<16)
+		t.Errorf("%d goroutines after Run returned, %d before:\n%s", n, before, buf[:runtime.Stack(buf, true)])
 	}
 }
