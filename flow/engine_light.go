@@ -2,6 +2,7 @@ package flow
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -122,6 +123,7 @@ func (l *lightRound) run(eff Effect) (bool, error) {
 		})
 		if err != nil && ctx.Err() == nil {
 			e.logFor(l.cur.ID).Warn("input form not opened; the card offers it again", "err", err)
+			l.formRefused(err)
 			err = nil
 		}
 	}
@@ -136,7 +138,15 @@ func (l *lightRound) run(eff Effect) (bool, error) {
 // and acknowledges it with the thread when it started one.
 func (l *lightRound) showCard(eff Effect) error {
 	e := l.e
-	v := e.View(l.work, &l.cur)
+	v, missing := e.view(l.work, &l.cur)
+	if missing != nil && l.cur.Thread.TS != "" {
+		// Drawn now, the card would offer an empty catalogue (or no
+		// preview) until the next transition; the card shown stays until
+		// the effect's next try. A first card is drawn all the same: the
+		// thread it starts is where everything else goes.
+		l.cardFailed = true
+		return fmt.Errorf("card of %s: %w", l.cur.ID, missing)
+	}
 	var th Thread
 	err := e.try(l.ctx, l.work, eff.Kind, func(ctx context.Context) (err error) {
 		th, err = e.cfg.Chat.ShowCard(ctx, v)
@@ -154,6 +164,21 @@ func (l *lightRound) showCard(eff Effect) error {
 	}
 	l.ack(eff, EvEffectDone, nil)
 	return nil
+}
+
+// formRefused tells the thread why an input form cannot open when the
+// reason is the person's to act on (the module left the catalogue):
+// otherwise pressing Edit would do nothing, with no word why. The reply is
+// best effort, like the form.
+func (l *lightRound) formRefused(err error) {
+	var ue *UserError
+	if !errors.As(err, &ue) {
+		return
+	}
+	text := "The input form cannot open: " + ue.Msg + ". Cancel this request and start a new one."
+	if rerr := l.e.try(l.ctx, l.work, EffReply, func(ctx context.Context) error { return l.e.cfg.Chat.Reply(ctx, &l.cur, text) }); rerr != nil {
+		l.e.logFor(l.cur.ID).Warn("reply why the input form did not open", "err", rerr)
+	}
 }
 
 func minPositive(a, b time.Duration) time.Duration {

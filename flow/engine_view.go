@@ -12,13 +12,23 @@ import (
 // rendered file and derived names while confirming. An extra that cannot
 // be loaded is logged and left out.
 func (e *Engine) View(ctx context.Context, r *Request) View {
+	v, _ := e.view(ctx, r)
+	return v
+}
+
+// view is View, also returning why an extra is missing when it may load
+// on a later try (not a *UserError such as a module gone from the
+// catalogue): a card drawn without it would say the catalogue is empty.
+func (e *Engine) view(ctx context.Context, r *Request) (View, error) {
 	v := View{Request: r, Policy: e.cfg.Policy, Outlook: OutlookOf(r, e.cfg.Policy, nil)}
+	var missing error
 	switch r.State {
 	case ChoosingModule:
 		if p := orProject(e.cfg.Policy, "", r.Project); p != "" {
 			cat, err := e.Catalog(ctx, p)
 			if err != nil {
 				e.logFor(r.ID).Warn("catalogue for card", "err", err)
+				missing = err
 			}
 			v.Catalog = cat
 		}
@@ -38,9 +48,13 @@ func (e *Engine) View(ctx context.Context, r *Request) View {
 		}
 		if err != nil && r.Kind != KindDestroy {
 			e.logFor(r.ID).Warn("preview for card", "err", err)
+			missing = err
 		}
 	}
-	return v
+	if permanent(missing) {
+		missing = nil
+	}
+	return v, missing
 }
 
 // render renders the file r's change writes from module m.
