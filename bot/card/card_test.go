@@ -169,3 +169,14 @@ func TestWaitingLine(t *testing.T) {
 		t.Errorf("bob's prod request: approvals section %q, want the policy problem said", got)
 	}
 }
+
+// TestChoiceWithoutCatalogue: a catalogue that could not be loaded is not
+// an empty one.
+func TestChoiceWithoutCatalogue(t *testing.T) {
+	r := &flow.Request{ID: "r1", Kind: flow.KindCreate, Requester: flow.Actor{ID: "UALICE"}, State: flow.ChoosingModule}
+	c := ModuleChoice(r, Choice{Policy: testPolicy})
+	notes := strings.Join(c.Notes, "\n")
+	if !strings.Contains(notes, "could not be loaded") || strings.Contains(notes, "has no modules") {
+		t.Errorf("notes %q: want the catalogue said unloaded, not empty", notes)
+	}
+}

@@ -20,8 +20,10 @@ type Choice struct {
 	Catalog *registry.Catalog // catalogue of Project; nil until a project is chosen
 	Actor   *flow.Actor       // who chooses: environments are those they may request in
 	// Viewer, when set, shows only the moves flow lets them make on the
-	// request (Cancel, Retry); see Options.Viewer.
-	Viewer *flow.Actor
+	// request (Cancel, Retry); see Options.Viewer. Outlook, when set, is
+	// flow's answer already (see Options.Outlook).
+	Viewer  *flow.Actor
+	Outlook *flow.Outlook
 	// Project and Module are what was chosen so far (empty: not yet).
 	Project, Module string
 }
@@ -58,7 +60,12 @@ func ModuleChoice(r *flow.Request, ch Choice) Card {
 		project = pol.Projects[0].Name
 	}
 	c := Card{Title: "New request", Fields: []Field{{"Request", ShortID(r)}, {"Requested by", actorName(r.Requester)}}}
-	moves := Group{Buttons: Buttons(r, flow.OutlookOf(r, pol, ch.Viewer))}
+	o := ch.Outlook
+	if o == nil {
+		oo := flow.OutlookOf(r, pol, ch.Viewer)
+		o = &oo
+	}
+	moves := Group{Buttons: Buttons(r, *o)}
 	switch {
 	case project == "":
 		c.Status = "Which project? Each project is its own environment repository."
@@ -78,7 +85,10 @@ func ModuleChoice(r *flow.Request, ch Choice) Card {
 				g.Buttons = append(g.Buttons, Button{Text: m.Name, Action: ActChooseModule, Value: ChoiceValue(r.ID, project, m.Name, ""), Description: Clip(oneLine(m.Description), 150)})
 			}
 		}
-		if len(g.Buttons) == 0 {
+		switch {
+		case ch.Catalog == nil:
+			c.Notes = append(c.Notes, "The module catalogue of "+project+" could not be loaded just now; this card shows the modules once it is, or use /tfpilot new <module>.")
+		case len(g.Buttons) == 0:
 			c.Notes = append(c.Notes, "The catalogue of "+project+" has no modules yet.")
 		}
 		var notes []string

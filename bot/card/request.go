@@ -49,7 +49,7 @@ type Options struct {
 func ForRequest(r *flow.Request, opts Options) Card {
 	switch r.State {
 	case flow.ChoosingModule:
-		return ModuleChoice(r, Choice{Policy: opts.Policy, Catalog: opts.Catalog, Actor: &r.Requester, Viewer: opts.Viewer})
+		return ModuleChoice(r, Choice{Policy: opts.Policy, Catalog: opts.Catalog, Actor: &r.Requester, Viewer: opts.Viewer, Outlook: opts.Outlook})
 	case flow.Confirming:
 		var f registry.File
 		if opts.Preview != nil {
