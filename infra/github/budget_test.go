@@ -113,10 +113,12 @@ func pollRound(tb testing.TB, e *env, ids []int64) int64 {
 	return e.c.Stats().Calls - before
 }
 
+// inFlight starts n plan runs, each in its own environment: runs of one
+// environment share a concurrency group, where only one runs at a time.
 func inFlight(e *env, n int) []int64 {
 	ids := make([]int64, n)
 	for i := range ids {
-		ids[i] = e.f.AddRun(fullRepo, "plan", "main", map[string]string{"request_id": fmt.Sprintf("req-%d", i), "environment": "dev"})
+		ids[i] = e.f.AddRun(fullRepo, "plan", "main", map[string]string{"request_id": fmt.Sprintf("req-%d", i), "environment": fmt.Sprintf("env%d", i)})
 		e.f.StartRun(ids[i])
 	}
 	return ids

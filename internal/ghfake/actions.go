@@ -17,6 +17,7 @@ type run struct {
 	id                  int64
 	repo                string // owner/name
 	workflow            string // plan, apply
+	group               string // concurrency group, see groupOf
 	inputs              map[string]string
 	branch, headSHA     string
 	status, conclusion  string
@@ -49,7 +50,7 @@ const DefaultLog = "Initializing the backend...\nError: creating S3 Bucket: Acce
 func (f *Fake) newRun(rp *repo, workflow, branch string, inputs map[string]string) *run {
 	f.nextID++
 	r := &run{id: f.nextID, repo: rp.owner + "/" + rp.name, workflow: workflow, inputs: inputs,
-		branch: branch, headSHA: rp.refs["heads/"+branch], status: "queued", created: f.now(),
+		branch: branch, headSHA: rp.refs["heads/"+branch], group: groupOf(inputs), created: f.now(),
 		hidden: f.hideNewRuns, log: DefaultLog}
 	f.hideNewRuns = 0
 	r.htmlURL = fmt.Sprintf("https://github.com/%s/actions/runs/%d", r.repo, r.id)
@@ -57,12 +58,14 @@ func (f *Fake) newRun(rp *repo, workflow, branch string, inputs map[string]strin
 	if k := inputs[KeyInput]; k != "" {
 		r.displayTtl += " [" + k + "]"
 	}
+	f.admit(r)
 	f.runs[r.id] = r
 	return r
 }
 
 // AddRun creates a run as if it had been dispatched (without counting a
-// call) and returns its ID.
+// call) and returns its ID. Like a dispatched run it is queued, or pending
+// when another run holds its concurrency group.
 func (f *Fake) AddRun(full, workflow, branch string, inputs map[string]string) int64 {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -77,30 +80,40 @@ func (f *Fake) mustRun(id int64) *run {
 	return r
 }
 
-// StartRun moves a run to in_progress.
+// StartRun moves a run to in_progress. Starting a pending run fails the
+// test: GitHub starts it only when its concurrency group frees up.
 func (f *Fake) StartRun(id int64) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.mustRun(id).status = "in_progress"
+	r := f.mustRun(id)
+	f.mustHold(r, "start")
+	r.status = "in_progress"
 }
 
-// SetRunStatus sets a run's raw status and conclusion ("" = null).
+// SetRunStatus sets a run's raw status and conclusion ("" = null). A status
+// that frees the run's concurrency group queues the next pending run.
 func (f *Fake) SetRunStatus(id int64, status, conclusion string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	r := f.mustRun(id)
 	r.status, r.conclusion = status, conclusion
+	f.advance(r)
 }
 
 // CompleteRun finishes a run with conclusion ("success", "failure",
-// "cancelled", ...). A successful plan run gets its artifact
-// tfpilot-plan-<request_id> holding plan.json (see SetPlanJSON), plan.txt
-// and commit-sha.txt.
+// "cancelled", ...) and queues the oldest pending run of its concurrency
+// group. A pending run can only be cancelled. A successful plan run gets its
+// artifact tfpilot-plan-<request_id> holding plan.json (see SetPlanJSON),
+// plan.txt and commit-sha.txt.
 func (f *Fake) CompleteRun(id int64, conclusion string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	r := f.mustRun(id)
+	if conclusion != "cancelled" {
+		f.mustHold(r, "complete")
+	}
 	r.status, r.conclusion = "completed", conclusion
+	f.advance(r)
 	if r.workflow != "plan" || conclusion != "success" {
 		return
 	}

@@ -10,6 +10,13 @@
 // dropped connection before or after the request was processed). Every
 // request is counted per endpoint, so tests can assert call budgets.
 //
+// Runs follow GitHub's concurrency groups as plan.yml and apply.yml declare
+// them (group tfpilot-<environment>, cancel-in-progress false): a run whose
+// group holds a queued or running run waits as pending; with queue single a
+// newer run cancels the pending one before it starts, with queue max (the
+// default, SetQueue) up to 100 pending runs start in order. A test cannot
+// start or succeed a pending run, as GitHub never would.
+//
 // An endpoint the fake does not know answers 404 and fails the test with
 // t.Errorf, so an adapter call without coverage is visible. ghfake must not
 // import the adapter it tests; it speaks only HTTP and JSON.

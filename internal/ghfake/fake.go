@@ -45,6 +45,7 @@ type Fake struct {
 	// hideNewRuns hides a dispatched run from listings for this many list calls.
 	hideNewRuns int
 	remaining   int
+	queue       Queue // concurrency.queue of the workflows, see SetQueue
 }
 
 // Token is the token New accepts by default.
@@ -63,6 +64,7 @@ func New(t testing.TB) *Fake {
 		counts:    map[string]int{},
 		now:       time.Now,
 		remaining: 4999,
+		queue:     QueueMax,
 		planJSON:  []byte(`{"format_version":"1.2","terraform_version":"1.5.7","resource_changes":[]}`),
 	}
 	f.routes = f.table()
