@@ -160,6 +160,9 @@ type Run struct {
 	ID       int64     `json:"id"`
 	URL      string    `json:"url,omitempty"`
 	HeadSHA  string    `json:"head_sha,omitempty"` // commit the run checked out
+	// HeadAuthor is who made HeadSHA (Repo.CommitAuthor), looked up by the
+	// engine only when HeadSHA is not the commit TfPilot built.
+	HeadAuthor string `json:"head_author,omitempty"`
 	Status   RunStatus `json:"status,omitempty"`
 	// Failure explains a failed run: failing job and step and the last log
 	// lines, redacted of secrets.

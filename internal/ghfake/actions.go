@@ -77,11 +77,23 @@ func (f *Fake) mustRun(id int64) *run {
 	return r
 }
 
-// StartRun moves a run to in_progress.
+// StartRun moves a run to in_progress. A queued run checks out its
+// branch's head now, as a workflow_dispatch run does when a runner picks it
+// up: a push between the dispatch and the start is what it runs on, and
+// its head_sha says so.
 func (f *Fake) StartRun(id int64) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.mustRun(id).status = "in_progress"
+	f.start(f.mustRun(id))
+}
+
+func (f *Fake) start(r *run) {
+	if r.status == "queued" {
+		if head := f.repos[r.repo].refs["heads/"+r.branch]; head != "" {
+			r.headSHA = head
+		}
+	}
+	r.status = "in_progress"
 }
 
 // SetRunStatus sets a run's raw status and conclusion ("" = null).
@@ -100,6 +112,9 @@ func (f *Fake) CompleteRun(id int64, conclusion string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	r := f.mustRun(id)
+	if r.status == "queued" {
+		f.start(r) // a run that finishes has started first
+	}
 	r.status, r.conclusion = "completed", conclusion
 	if r.workflow != "plan" || conclusion != "success" {
 		return
