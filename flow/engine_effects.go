@@ -196,6 +196,15 @@ func (e *Engine) watch(ctx, work context.Context, r *Request, eff Effect) (Event
 			st.HeadSHA = run.HeadSHA
 		}
 		if st.Status.Done() {
+			if eff.Workflow == WorkflowPlan && r.Change != nil && r.Change.HeadSHA != "" && st.HeadSHA != "" && st.HeadSHA != r.Change.HeadSHA {
+				// Someone pushed before the run started: Step makes the
+				// request stale, and the card names the commit's author.
+				err := e.try(ctx, work, eff.Kind, func(ctx context.Context) (err error) {
+					st.HeadAuthor, err = e.cfg.Repo.CommitAuthor(ctx, r.Project, st.HeadSHA)
+					return err
+				})
+				return Event{Kind: finished, Run: &st}, err
+			}
 			if st.Status != RunSucceeded {
 				return Event{Kind: failed, Run: &st, Error: orDefault(st.Failure, "the "+string(eff.Workflow)+" run "+st.Status.String())}, nil
 			}

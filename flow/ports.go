@@ -101,6 +101,10 @@ type Repo interface {
 	// ChangeStatus reports the branch head and base SHAs now, so the engine
 	// can tell whether the change moved after the plan.
 	ChangeStatus(ctx context.Context, project string, c Change) (Change, error)
+	// CommitAuthor names who made commit sha: the forge login of its
+	// author, else the git author name. A card names them when a plan ran
+	// on a commit TfPilot did not build.
+	CommitAuthor(ctx context.Context, project, sha string) (string, error)
 	// MergeChange squash-merges the PR and deletes the branch. If the base
 	// moved since c.BaseSHA so that the plan no longer holds, it returns
 	// ErrStale (after updating the branch) instead of merging.

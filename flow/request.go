@@ -156,11 +156,14 @@ const (
 
 // Run is one workflow run (a GitHub Actions run, or a local runner's run).
 type Run struct {
-	Workflow Workflow  `json:"workflow"`
-	ID       int64     `json:"id"`
-	URL      string    `json:"url,omitempty"`
-	HeadSHA  string    `json:"head_sha,omitempty"` // commit the run checked out
-	Status   RunStatus `json:"status,omitempty"`
+	Workflow Workflow `json:"workflow"`
+	ID       int64    `json:"id"`
+	URL      string   `json:"url,omitempty"`
+	HeadSHA  string   `json:"head_sha,omitempty"` // commit the run checked out
+	// HeadAuthor is who made HeadSHA (Repo.CommitAuthor), looked up by the
+	// engine only when HeadSHA is not the commit TfPilot built.
+	HeadAuthor string    `json:"head_author,omitempty"`
+	Status     RunStatus `json:"status,omitempty"`
 	// Failure explains a failed run: failing job and step and the last log
 	// lines, redacted of secrets.
 	Failure string `json:"failure,omitempty"`

@@ -173,7 +173,13 @@ func (s *stepper) planDispatched() error {
 }
 
 func (s *stepper) planFinished() error {
-	if s.from != Planning || s.answered.Workflow != WorkflowPlan || s.ev.Plan == nil {
+	if s.from != Planning || s.answered.Workflow != WorkflowPlan {
+		return s.badResult()
+	}
+	if s.foreignPlan() {
+		return nil
+	}
+	if s.ev.Plan == nil {
 		return s.badResult()
 	}
 	if s.ev.Run != nil {
@@ -203,9 +209,39 @@ func (s *stepper) planFinished() error {
 	return nil
 }
 
+// foreignPlan makes the request stale when the plan run checked out a
+// commit other than the one TfPilot built (someone pushed to the branch
+// before the run started): such a plan is neither shown nor approvable.
+// It reports whether it did.
+func (s *stepper) foreignPlan() bool {
+	run := s.ev.Run
+	if run == nil || run.HeadSHA == "" || s.r.Change == nil || s.r.Change.HeadSHA == "" || run.HeadSHA == s.r.Change.HeadSHA {
+		return false
+	}
+	kept := *run
+	s.r.PlanRun = &kept
+	s.r.Plan = nil
+	who := orDefault(run.HeadAuthor, "an unknown author")
+	s.problem = fmt.Sprintf("The plan ran on commit %s by %s, not on TfPilot's commit %s: someone pushed to %s. "+
+		"Press Re-plan to plan TfPilot's change again.", shortSHA(run.HeadSHA), who, shortSHA(s.r.Change.HeadSHA), s.r.Change.Branch)
+	s.commit(Stale, "plan ran on commit "+run.HeadSHA+" by "+who+", not TfPilot's "+s.r.Change.HeadSHA, s.problem, "")
+	return true
+}
+
+// shortSHA is the 7-character abbreviation people know from git.
+func shortSHA(sha string) string {
+	if len(sha) > 7 {
+		return sha[:7]
+	}
+	return sha
+}
+
 func (s *stepper) planFailed() error {
 	if s.from != Planning {
 		return s.badResult()
+	}
+	if s.foreignPlan() {
+		return nil
 	}
 	if s.ev.Run != nil {
 		run := *s.ev.Run

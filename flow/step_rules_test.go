@@ -112,6 +112,21 @@ var rules = []rule{
 	}), result(flow.EvPlanFinished, "9-watch_run", func(e *flow.Event) { e.Run, e.Plan = plan2, &flow.PlanSummary{Errored: true} }),
 		outcome{State: flow.PlanFailed, Effects: effs("11-record_audit", "12-show_card", "13-reply", "14-notify"),
 			Problem: "The plan reported errors; see the plan output, then edit or re-plan."}},
+	{"plan run at a commit TfPilot did not build makes the request stale", with(fixture(flow.Planning), func(r *flow.Request) {
+		r.Owed = []flow.Effect{{ID: "9-watch_run", Kind: flow.EffWatchRun, Workflow: flow.WorkflowPlan}}
+	}), result(flow.EvPlanFinished, "9-watch_run", func(e *flow.Event) {
+		e.Run = &flow.Run{Workflow: flow.WorkflowPlan, ID: 102, HeadSHA: "c0ffee0123456789", HeadAuthor: "mallory", Status: flow.RunSucceeded}
+		e.Plan = &flow.PlanSummary{Create: 1}
+	}), outcome{State: flow.Stale, Effects: effs("11-record_audit", "12-show_card", "13-reply"),
+		Problem: "The plan ran on commit c0ffee0 by mallory, not on TfPilot's commit h1: someone pushed to tfpilot/" +
+			flowtest.RequestID + ". Press Re-plan to plan TfPilot's change again."}},
+	{"failed plan run at a commit TfPilot did not build makes the request stale", with(fixture(flow.Planning), func(r *flow.Request) {
+		r.Owed = []flow.Effect{{ID: "9-watch_run", Kind: flow.EffWatchRun, Workflow: flow.WorkflowPlan}}
+	}), result(flow.EvPlanFailed, "9-watch_run", func(e *flow.Event) {
+		e.Run = &flow.Run{Workflow: flow.WorkflowPlan, ID: 102, HeadSHA: "c0ffee0123456789", Status: flow.RunFailed}
+	}), outcome{State: flow.Stale, Effects: effs("11-record_audit", "12-show_card", "13-reply"),
+		Problem: "The plan ran on commit c0ffee0 by an unknown author, not on TfPilot's commit h1: someone pushed to tfpilot/" +
+			flowtest.RequestID + ". Press Re-plan to plan TfPilot's change again."}},
 	{"start with module preset collects inputs", fixture(0), ev(flow.EvStart, "U1", func(e *flow.Event) {
 		e.Project, e.Module, e.Environment, e.TriggerID = "demo", "bucket", "dev", "T1"
 	}), outcome{State: flow.CollectingInputs, Effects: effs("11-record_audit", "12-show_card", "13-open_modal"), Seen: 1}},

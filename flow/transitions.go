@@ -38,6 +38,8 @@ var edges = func() []Edge {
 		{Planning, EvPlanFinished, Approved},
 		{Planning, EvPlanFinished, PlanFailed},
 		{Planning, EvPlanFailed, PlanFailed},
+		{Planning, EvPlanFinished, Stale}, // the run planned a commit TfPilot did not build
+		{Planning, EvPlanFailed, Stale},
 		{AwaitingApproval, EvApprove, Approved},
 		{AwaitingApproval, EvReject, Rejected},
 		{Approved, EvReject, Rejected},

@@ -19,6 +19,7 @@ type Repo struct {
 	base     int // base branch commit counter
 	branches map[string]*branch
 	counts   RepoCounts
+	authors  map[string]string // pushed commit → author
 }
 
 type branch struct {
@@ -27,6 +28,10 @@ type branch struct {
 	change flow.Change
 	built  string // the head OpenChange built; another head was pushed by someone else
 }
+
+// Builder is the author CommitAuthor names for the commits the fake built
+// itself (OpenChange, MergeChange).
+const Builder = "tfpilot[bot]"
 
 // RepoCounts says how often the repository was changed.
 type RepoCounts struct {
@@ -109,6 +114,19 @@ func (r *Repo) ChangeStatus(ctx context.Context, project string, c flow.Change) 
 	return out, nil
 }
 
+// CommitAuthor implements flow.Repo: the author PushAs gave, else Builder.
+func (r *Repo) CommitAuthor(ctx context.Context, project, sha string) (string, error) {
+	if err := r.hit(ctx, "CommitAuthor"); err != nil {
+		return "", err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if a, ok := r.authors[sha]; ok {
+		return a, nil
+	}
+	return Builder, nil
+}
+
 // MergeChange implements flow.Repo. When the base moved since c.BaseSHA it
 // brings the branch up to date (a new head) and returns ErrStale. Fault
 // "MergeChange:done" strikes after the merge.
@@ -168,14 +186,25 @@ func (r *Repo) MoveBase() {
 }
 
 // Push adds a commit to branch (someone pushed to the request's branch).
-func (r *Repo) Push(name string) {
+func (r *Repo) Push(name string) { r.PushAs(name, "someone") }
+
+// PushAs adds a commit by author to branch and returns the new head ("" when
+// the branch does not exist).
+func (r *Repo) PushAs(name, author string) string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if b, ok := r.branches[name]; ok {
-		b.commit++
-		r.counts.Commits++
-		b.change.HeadSHA = headSHA(name, b.commit)
+	b, ok := r.branches[name]
+	if !ok {
+		return ""
 	}
+	b.commit++
+	r.counts.Commits++
+	b.change.HeadSHA = headSHA(name, b.commit)
+	if r.authors == nil {
+		r.authors = map[string]string{}
+	}
+	r.authors[b.change.HeadSHA] = author
+	return b.change.HeadSHA
 }
 
 // Head returns the head commit of branch ("" when it does not exist).

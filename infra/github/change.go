@@ -251,6 +251,24 @@ func (c *Client) ChangeStatus(ctx context.Context, project string, ch flow.Chang
 	return ch, nil
 }
 
+// CommitAuthor names who made commit sha: the GitHub login of its author,
+// or the git author name when GitHub links the commit to no account. One
+// call (commits never change, so a cached answer is revalidated for free).
+func (c *Client) CommitAuthor(ctx context.Context, project, sha string) (string, error) {
+	r, err := c.repo(project)
+	if err != nil {
+		return "", err
+	}
+	var cm gh.RepositoryCommit
+	if _, resp, err := c.get(ctx, repoPath(r, "commits/%s", sha), &cm, true); err != nil {
+		return "", mapErr("read commit "+sha, permContentsRead, resp, err)
+	}
+	if login := cm.GetAuthor().GetLogin(); login != "" {
+		return login, nil
+	}
+	return cm.GetCommit().GetAuthor().GetName(), nil
+}
+
 // MergeChange squash-merges the pull request (pinned to ch.HeadSHA) and
 // deletes the branch: 3 calls. If the base moved since ch.BaseSHA it updates
 // the branch instead and returns flow.ErrStale; a head that moved is stale

@@ -266,6 +266,15 @@ func (g *GitRepo) ChangeStatus(ctx context.Context, project string, c flow.Chang
 	return st.change(), nil
 }
 
+// CommitAuthor returns the git author name of commit sha.
+func (g *GitRepo) CommitAuthor(ctx context.Context, project, sha string) (string, error) {
+	out, err := g.git(ctx, "log", "-1", "--format=%an", sha+"^{commit}", "--").run()
+	if err != nil {
+		return "", fmt.Errorf("author of %.12s: %w", sha, err)
+	}
+	return strings.TrimSpace(out), nil
+}
+
 // MergeChange merges the change into the base branch with a merge commit and
 // deletes its branch. It returns flow.ErrStale, without merging, when the
 // branch moved since c.HeadSHA, or when the base moved since the change was

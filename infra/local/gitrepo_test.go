@@ -299,3 +299,26 @@ func TestCatalog(t *testing.T) {
 		t.Errorf("second Catalog = %p, %v; want the cached %p", again, err, cat)
 	}
 }
+
+func TestCommitAuthor(t *testing.T) {
+	ctx := context.Background()
+	g := newTestRepo(t)
+	ch, err := g.OpenChange(ctx, spec("a1", "dev", "# a\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pushed, err := g.git(ctx, "commit-tree", ch.HeadSHA+"^{tree}", "-p", ch.HeadSHA, "-m", "by hand").
+		withEnv("GIT_AUTHOR_NAME=Mallory").run()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct{ sha, want string }{{ch.HeadSHA, "TfPilot"}, {pushed, "Mallory"}}
+	for _, tt := range tests {
+		if got, err := g.CommitAuthor(ctx, "local", tt.sha); err != nil || got != tt.want {
+			t.Errorf("CommitAuthor(%.12s) = %q, %v; want %q", tt.sha, got, err, tt.want)
+		}
+	}
+	if got, err := g.CommitAuthor(ctx, "local", strings.Repeat("0", 40)); err == nil {
+		t.Errorf("CommitAuthor of a missing commit = %q, want an error", got)
+	}
+}

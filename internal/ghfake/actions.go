@@ -81,12 +81,24 @@ func (f *Fake) mustRun(id int64) *run {
 }
 
 // StartRun moves a run to in_progress. Starting a pending run fails the
-// test: GitHub starts it only when its concurrency group frees up.
+// test: GitHub starts it only when its concurrency group frees up. A queued
+// run checks out its branch's head now, as a workflow_dispatch run does when
+// a runner picks it up: a push between the dispatch and the start is what it
+// runs on, and its head_sha says so.
 func (f *Fake) StartRun(id int64) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	r := f.mustRun(id)
 	f.mustHold(r, "start")
+	f.start(r)
+}
+
+func (f *Fake) start(r *run) {
+	if r.status == "queued" {
+		if head := f.repos[r.repo].refs["heads/"+r.branch]; head != "" {
+			r.headSHA = head
+		}
+	}
 	r.status = "in_progress"
 }
 
@@ -111,6 +123,9 @@ func (f *Fake) CompleteRun(id int64, conclusion string) {
 	r := f.mustRun(id)
 	if conclusion != "cancelled" {
 		f.mustHold(r, "complete")
+	}
+	if r.status == "queued" {
+		f.start(r) // a run that finishes has started first
 	}
 	r.status, r.conclusion = "completed", conclusion
 	f.advance(r)

@@ -20,6 +20,7 @@ func (f *Fake) table() []route {
 		{method: "PATCH", pattern: "repos/{owner}/{repo}/git/refs/{*}", h: f.updateRef},
 		{method: "DELETE", pattern: "repos/{owner}/{repo}/git/refs/{*}", h: f.deleteRef},
 		{method: "GET", pattern: "repos/{owner}/{repo}/git/commits/{sha}", h: f.getCommit},
+		{method: "GET", pattern: "repos/{owner}/{repo}/commits/{sha}", h: f.getRepoCommit},
 		{method: "POST", pattern: "repos/{owner}/{repo}/git/commits", h: f.createCommit},
 		{method: "GET", pattern: "repos/{owner}/{repo}/git/trees/{sha}", h: f.getTree},
 		{method: "POST", pattern: "repos/{owner}/{repo}/git/trees", h: f.createTree},
@@ -187,6 +188,34 @@ func (f *Fake) getCommit(c *call) {
 		return
 	}
 	c.json(http.StatusOK, commitJSON(cm))
+}
+
+// AppLogin is the author GitHub shows for commits the app made through the API.
+const AppLogin = "tfpilot[bot]"
+
+// getRepoCommit answers GET /repos/{owner}/{repo}/commits/{ref}: the commit
+// with its git data and the GitHub account of its author.
+func (f *Fake) getRepoCommit(c *call) {
+	rp := c.repo()
+	if rp == nil {
+		return
+	}
+	cm := rp.commits[c.params["sha"]]
+	if cm == nil {
+		c.error(http.StatusUnprocessableEntity, "No commit found for SHA: "+c.params["sha"])
+		return
+	}
+	login := cm.author
+	if login == "" {
+		login = AppLogin
+	}
+	person := map[string]any{"name": login, "email": login + "@users.noreply.github.com", "date": f.now().UTC().Format(time.RFC3339)}
+	git := commitJSON(cm)
+	delete(git, "sha")
+	delete(git, "parents")
+	git["author"], git["committer"] = person, person
+	c.json(http.StatusOK, map[string]any{"sha": cm.sha, "commit": git, "author": map[string]any{"login": login, "type": "User"},
+		"parents": commitJSON(cm)["parents"]})
 }
 
 func (f *Fake) createCommit(c *call) {

@@ -25,6 +25,7 @@ type repo struct {
 type commit struct {
 	sha, tree, message string
 	parents            []string
+	author             string // GitHub login; "" for commits made through the API (the app)
 }
 
 type pull struct {
@@ -163,6 +164,17 @@ func (f *Fake) CommitToBranch(full, branch string, files map[string]string) stri
 	}
 	sha := rp.putCommit(rp.putTree(t), "commit to "+branch, head)
 	rp.refs["heads/"+branch] = sha
+	return sha
+}
+
+// PushAs adds a commit by the GitHub user login on branch of repo
+// ("owner/name") writing files, as `git push` by that person would, and
+// returns its SHA.
+func (f *Fake) PushAs(full, branch, login string, files map[string]string) string {
+	sha := f.CommitToBranch(full, branch, files)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.mustRepo(full).commits[sha].author = login
 	return sha
 }
 
