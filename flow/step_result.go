@@ -102,6 +102,9 @@ func (s *stepper) badResult() error {
 }
 
 func (s *stepper) effectFailed(eff Effect) error {
+	if eff.Kind == EffMergeChange && s.from == Applied {
+		return s.mergeFailed()
+	}
 	eff.LastErr = s.ev.Error
 	s.r.FailedEffect = &eff
 	s.problem = fmt.Sprintf("Could not %s: %s. Press Retry to try again.", effectVerb(eff.Kind), s.ev.Error)
@@ -267,6 +270,18 @@ func (s *stepper) applyFailed() error {
 	}
 	s.problem = "The apply failed: " + orDefault(s.ev.Error, "no details") + ". Re-plan to see what is left, or cancel."
 	s.commit(ApplyFailed, "apply failed: "+s.ev.Error, s.problem, "Apply failed: "+s.summary())
+	return nil
+}
+
+// mergeFailed: the apply went through but the pull request could not be
+// merged. That is a state of its own, so the card says so, offers Retry
+// merge, and (see Engine) keeps other requests of the environment from
+// being approved or applied meanwhile.
+func (s *stepper) mergeFailed() error {
+	reason := orDefault(s.ev.Error, "no details")
+	s.r.MergeRefusal = reason
+	s.problem = "The change is applied but its pull request was not merged: " + strings.TrimSuffix(reason, ".") + ". Fix that, then press Retry merge."
+	s.commit(AppliedNotMerged, "merge failed: "+reason, s.problem, "Applied but not merged ("+reason+"): "+s.summary())
 	return nil
 }
 
