@@ -26,8 +26,9 @@ func TestEngineMergeRefused(t *testing.T) {
 	if r.State != flow.AppliedNotMerged || r.MergeRefusal != reason || r.Change.Merged || len(r.Owed) != 0 || r.FailedEffect != nil {
 		t.Fatalf("state %s refusal %q merged %v owed %v failed %v", r.State, r.MergeRefusal, r.Change.Merged, r.Owed, r.FailedEffect)
 	}
-	if !strings.Contains(r.Problem, reason[:len(reason)-1]) || !strings.Contains(r.Problem, "Retry merge") {
-		t.Errorf("problem %q does not give the reason and the way on", r.Problem)
+	replies := ports.Chat.Replies(id)
+	if want := "Applied, but the pull request was not merged: " + reason[:len(reason)-1] + ". Fix that, then press Retry merge."; len(replies) == 0 || replies[len(replies)-1] != want {
+		t.Errorf("replies %q, want last %q", replies, want)
 	}
 	if n := ports.Repo.Counts().Merges; n != 0 {
 		t.Errorf("merges = %d, want 0", n)

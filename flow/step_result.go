@@ -280,8 +280,11 @@ func (s *stepper) applyFailed() error {
 func (s *stepper) mergeFailed() error {
 	reason := orDefault(s.ev.Error, "no details")
 	s.r.MergeRefusal = reason
-	s.problem = "The change is applied but its pull request was not merged: " + strings.TrimSuffix(reason, ".") + ". Fix that, then press Retry merge."
-	s.commit(AppliedNotMerged, "merge failed: "+reason, s.problem, "Applied but not merged ("+reason+"): "+s.summary())
+	// The card's state says the reason; the problem says what to do.
+	s.problem = "The pull request was not merged. Fix what GitHub reports, then press Retry merge."
+	s.commit(AppliedNotMerged, "merge failed: "+reason,
+		"Applied, but the pull request was not merged: "+strings.TrimSuffix(reason, ".")+". Fix that, then press Retry merge.",
+		"Applied but not merged ("+reason+"): "+s.summary())
 	return nil
 }
 

@@ -146,7 +146,7 @@ var rules = []rule{
 		r.Owed = []flow.Effect{{ID: "9-merge_change", Kind: flow.EffMergeChange}}
 	}), result(flow.EvEffectFailed, "9-merge_change", func(e *flow.Event) { e.Error = "Required status check \"plan\" is expected." }),
 		outcome{State: flow.AppliedNotMerged, Effects: effs("11-record_audit", "12-show_card", "13-reply", "14-notify"), Approvers: []string{"U3"},
-			Problem: "The change is applied but its pull request was not merged: Required status check \"plan\" is expected. Fix that, then press Retry merge."}},
+			Problem: "The pull request was not merged. Fix what GitHub reports, then press Retry merge."}},
 	{"retry merge owes the merge again", fixture(flow.AppliedNotMerged), ev(flow.EvRetryMerge, "U1"),
 		outcome{State: flow.Applied, Effects: effs("11-record_audit", "12-show_card", "13-reply", "14-merge_change"), Approvers: []string{"U3"}, Seen: 1}},
 	{"retry merge by a stranger is denied", fixture(flow.AppliedNotMerged), ev(flow.EvRetryMerge, "U9"),

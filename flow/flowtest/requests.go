@@ -67,7 +67,7 @@ func RequestIn(s flow.State) flow.Request {
 		r.Change.Merged = true
 	case flow.AppliedNotMerged:
 		r.MergeRefusal = "At least 1 approving review is required by reviewers with write access."
-		r.Problem = "The change is applied but its pull request was not merged: " + r.MergeRefusal + " Fix that, then press Retry merge."
+		r.Problem = "The pull request was not merged. Fix what GitHub reports, then press Retry merge."
 	}
 	return r
 }
