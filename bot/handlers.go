@@ -123,7 +123,8 @@ var openStates = func() []flow.State {
 var personEvents = map[card.Action]flow.EventKind{
 	card.ActApprove: flow.EvApprove, card.ActReject: flow.EvReject, card.ActApply: flow.EvApply,
 	card.ActReplan: flow.EvReplan, card.ActCancel: flow.EvCancel, card.ActRetry: flow.EvRetry,
-	card.ActSubmit: flow.EvConfirm,
+	card.ActRetryMerge: flow.EvRetryMerge,
+	card.ActSubmit:     flow.EvConfirm,
 }
 
 var commandEvents = map[command.Verb]flow.EventKind{

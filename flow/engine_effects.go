@@ -68,9 +68,12 @@ var errNotOwed = errors.New("no longer owed")
 func (e *Engine) userText(id string, eff Effect, err error) string {
 	var ue *UserError
 	var ie registry.InputErrors
+	var mr *MergeRefusedError
 	switch {
 	case errors.As(err, &ue):
 		return ue.Msg
+	case errors.As(err, &mr):
+		return mr.Reason
 	case errors.As(err, &ie):
 		return ie.Error()
 	}
@@ -258,7 +261,8 @@ func (e *Engine) changeSpec(ctx context.Context, r *Request) (ChangeSpec, string
 func permanent(err error) bool {
 	var ie registry.InputErrors
 	var ue *UserError
-	return errors.As(err, &ie) || errors.As(err, &ue) || errors.Is(err, ErrDenied) || errors.Is(err, ErrBadEvent) || errors.Is(err, ErrStale) || errors.Is(err, ErrExists)
+	return errors.As(err, &ie) || errors.As(err, &ue) || errors.Is(err, ErrDenied) || errors.Is(err, ErrBadEvent) || errors.Is(err, ErrStale) || errors.Is(err, ErrExists) ||
+		errors.Is(err, ErrMergeRefused)
 }
 
 // try calls fn until it succeeds, fails permanently or the retry budget is

@@ -16,7 +16,20 @@ var (
 	ErrDenied    = errors.New("not allowed")
 	ErrBadEvent  = errors.New("event does not fit the request's state")
 	ErrTransient = errors.New("temporary failure")
+	// ErrMergeRefused: the repository refuses to merge a change (branch
+	// protection, a required review or check, a conflict, a closed pull
+	// request). Retrying now changes nothing; a person must act first.
+	ErrMergeRefused = errors.New("merge refused")
 )
+
+// MergeRefusedError is a merge the repository refused, with its reason as
+// the repository gave it (GitHub's message). It unwraps to ErrMergeRefused.
+type MergeRefusedError struct {
+	Reason string
+}
+
+func (e *MergeRefusedError) Error() string { return "merge refused: " + e.Reason }
+func (e *MergeRefusedError) Unwrap() error { return ErrMergeRefused }
 
 // UserError is an error whose text is meant for the person who acted: what
 // is wrong and what to do next. It wraps a sentinel for matching.

@@ -21,6 +21,7 @@ const (
 	EvCancel                            // cancel the request (closes the PR)
 	EvRetry                             // run again the effect that ran out of retries
 	EvStartDestroy                      // new destroy request: Target, Project, Module, Environment, Label, File preset
+	EvRetryMerge                        // merge the pull request of an applied request again after a refusal
 
 	// Result events (Actor is System).
 	EvChangeOpened   // Change set
@@ -45,7 +46,7 @@ const (
 var eventNames = map[EventKind]string{
 	EvStart: "start", EvChooseModule: "choose_module", EvSetInputs: "set_inputs", EvEdit: "edit",
 	EvConfirm: "confirm", EvApprove: "approve", EvReject: "reject", EvApply: "apply",
-	EvReplan: "replan", EvCancel: "cancel", EvRetry: "retry", EvStartDestroy: "start_destroy",
+	EvReplan: "replan", EvCancel: "cancel", EvRetry: "retry", EvStartDestroy: "start_destroy", EvRetryMerge: "retry_merge",
 	EvChangeOpened: "change_opened", EvPlanDispatched: "plan_dispatched", EvPlanFinished: "plan_finished",
 	EvPlanFailed: "plan_failed", EvApplyDispatched: "apply_dispatched", EvApplyFinished: "apply_finished",
 	EvApplyFailed: "apply_failed", EvMerged: "merged", EvChangeMoved: "change_moved",

@@ -19,7 +19,7 @@ type Move struct {
 
 // moveOrder is every person event a request's card can offer, in the order
 // surfaces show them (Retry first: it unblocks everything else).
-var moveOrder = []EventKind{EvRetry, EvConfirm, EvApprove, EvApply, EvEdit, EvReplan, EvReject, EvCancel}
+var moveOrder = []EventKind{EvRetry, EvRetryMerge, EvConfirm, EvApprove, EvApply, EvEdit, EvReplan, EvReject, EvCancel}
 
 // MoveEvents lists the events Moves can offer, in display order.
 func MoveEvents() []EventKind { return slices.Clone(moveOrder) }

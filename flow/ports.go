@@ -107,7 +107,9 @@ type Repo interface {
 	CommitAuthor(ctx context.Context, project, sha string) (string, error)
 	// MergeChange squash-merges the PR and deletes the branch. If the base
 	// moved since c.BaseSHA so that the plan no longer holds, it returns
-	// ErrStale (after updating the branch) instead of merging.
+	// ErrStale (after updating the branch) instead of merging. A merge the
+	// repository refuses (branch protection, a required review or check, a
+	// closed pull request) is a *MergeRefusedError with its reason.
 	MergeChange(ctx context.Context, project string, c Change) (Change, error)
 	// CloseChange closes the PR and deletes the branch.
 	CloseChange(ctx context.Context, project string, c Change) error

@@ -66,6 +66,9 @@ type Request struct {
 	// FailedEffect is an effect that ran out of retries; the Retry action
 	// owes it again.
 	FailedEffect *Effect `json:"failed_effect,omitempty"`
+	// MergeRefusal is, in AppliedNotMerged, why the pull request was not
+	// merged (the repository's reason, or the error of the last attempt).
+	MergeRefusal string `json:"merge_refusal,omitempty"`
 
 	// DestroyedBy is, on an applied create request, the ID of the destroy
 	// request that claimed it (only one at a time; see Engine.Open).

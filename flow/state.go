@@ -14,6 +14,7 @@ const (
 	Approved                          // enough approvals for the current plan
 	Applying                          // apply workflow dispatched / running
 	Applied                           // apply succeeded (PR merged or merging)
+	AppliedNotMerged                  // apply succeeded; GitHub refused the merge (or it ran out of retries): Retry merge
 	PlanFailed                        // plan run failed or could not be dispatched
 	ApplyFailed                       // apply run failed
 	Stale                             // branch or base moved after the plan: re-plan before approve/apply
@@ -31,6 +32,7 @@ var stateNames = map[State]string{
 	Approved:         "approved",
 	Applying:         "applying",
 	Applied:          "applied",
+	AppliedNotMerged: "applied_not_merged",
 	PlanFailed:       "plan_failed",
 	ApplyFailed:      "apply_failed",
 	Stale:            "stale",

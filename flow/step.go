@@ -132,6 +132,8 @@ func (s *stepper) dispatch() error {
 		return s.cancel()
 	case EvRetry:
 		return s.retry()
+	case EvRetryMerge:
+		return s.retryMerge()
 	case EvChangeMoved:
 		return s.changeMoved()
 	case EvDestroyed:

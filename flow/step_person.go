@@ -374,6 +374,20 @@ func (s *stepper) retry() error {
 	return nil
 }
 
+// retryMerge owes the merge again once what refused it is fixed.
+func (s *stepper) retryMerge() error {
+	if !s.in(AppliedNotMerged) {
+		return s.refuse()
+	}
+	if err := s.authorize(ActRequest, ActApprove, ActApply); err != nil {
+		return err
+	}
+	s.r.MergeRefusal = ""
+	s.commit(Applied, "retry merge", "Merging the pull request again.", "")
+	s.owe(Effect{Kind: EffMergeChange})
+	return nil
+}
+
 // in reports whether the request is in one of states.
 func (s *stepper) in(states ...State) bool { return slices.Contains(states, s.from) }
 

@@ -102,6 +102,9 @@ func (s *stepper) badResult() error {
 }
 
 func (s *stepper) effectFailed(eff Effect) error {
+	if eff.Kind == EffMergeChange && s.from == Applied {
+		return s.mergeFailed()
+	}
 	eff.LastErr = s.ev.Error
 	s.r.FailedEffect = &eff
 	s.problem = fmt.Sprintf("Could not %s: %s. Press Retry to try again.", effectVerb(eff.Kind), s.ev.Error)
@@ -303,6 +306,21 @@ func (s *stepper) applyFailed() error {
 	}
 	s.problem = "The apply failed: " + orDefault(s.ev.Error, "no details") + ". Re-plan to see what is left, or cancel."
 	s.commit(ApplyFailed, "apply failed: "+s.ev.Error, s.problem, "Apply failed: "+s.summary())
+	return nil
+}
+
+// mergeFailed: the apply went through but the pull request could not be
+// merged. That is a state of its own, so the card says so, offers Retry
+// merge, and (see Engine) keeps other requests of the environment from
+// being approved or applied meanwhile.
+func (s *stepper) mergeFailed() error {
+	reason := orDefault(s.ev.Error, "no details")
+	s.r.MergeRefusal = reason
+	// The card's state says the reason; the problem says what to do.
+	s.problem = "The pull request was not merged. Fix what GitHub reports, then press Retry merge."
+	s.commit(AppliedNotMerged, "merge failed: "+reason,
+		"Applied, but the pull request was not merged: "+strings.TrimSuffix(reason, ".")+". Fix that, then press Retry merge.",
+		"Applied but not merged ("+reason+"): "+s.summary())
 	return nil
 }
 

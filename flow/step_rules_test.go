@@ -156,6 +156,20 @@ var rules = []rule{
 		r.Owed = []flow.Effect{{ID: "9-merge_change", Kind: flow.EffMergeChange}}
 	}), result(flow.EvChangeMoved, "9-merge_change"), outcome{State: flow.Stale, Effects: card3, Approvers: []string{"U3"},
 		Problem: "The branch or its base moved after the plan. Press Re-plan, then approve the new plan."}},
+	{"a refused merge leaves the request applied but not merged", with(fixture(flow.Applied), func(r *flow.Request) {
+		r.Change.Merged = false
+		r.Owed = []flow.Effect{{ID: "9-merge_change", Kind: flow.EffMergeChange}}
+	}), result(flow.EvEffectFailed, "9-merge_change", func(e *flow.Event) { e.Error = "Required status check \"plan\" is expected." }),
+		outcome{State: flow.AppliedNotMerged, Effects: effs("11-record_audit", "12-show_card", "13-reply", "14-notify"), Approvers: []string{"U3"},
+			Problem: "The pull request was not merged. Fix what GitHub reports, then press Retry merge."}},
+	{"retry merge owes the merge again", fixture(flow.AppliedNotMerged), ev(flow.EvRetryMerge, "U1"),
+		outcome{State: flow.Applied, Effects: effs("11-record_audit", "12-show_card", "13-reply", "14-merge_change"), Approvers: []string{"U3"}, Seen: 1}},
+	{"retry merge by a stranger is denied", fixture(flow.AppliedNotMerged), ev(flow.EvRetryMerge, "U9"),
+		outcome{State: flow.AppliedNotMerged, Approvers: []string{"U3"}, Problem: fixture(flow.AppliedNotMerged).Problem,
+			Err: "you are not allowed to request changes in dev; ask a platform admin to add you to its requesters"}},
+	{"an applied but unmerged request cannot be cancelled", fixture(flow.AppliedNotMerged), ev(flow.EvCancel, "U1"),
+		outcome{State: flow.AppliedNotMerged, Approvers: []string{"U3"}, Problem: fixture(flow.AppliedNotMerged).Problem,
+			Err: "this request is already applied; its pull request is not merged: fix what GitHub reports, then press Retry merge"}},
 	{"cancel closes the change", fixture(flow.AwaitingApproval), ev(flow.EvCancel, "U1"),
 		outcome{State: flow.Cancelled, Effects: effs("11-record_audit", "12-show_card", "13-reply", "14-close_change"), Seen: 1}},
 	{"cancel before a change exists", fixture(flow.Confirming), ev(flow.EvCancel, "U1"), outcome{State: flow.Cancelled, Effects: card3, Seen: 1}},

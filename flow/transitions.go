@@ -48,6 +48,8 @@ var edges = func() []Edge {
 		{Applied, EvChangeMoved, Stale},
 		{Approved, EvApply, Applying},
 		{Applying, EvApplyFinished, Applied},
+		{Applied, EvEffectFailed, AppliedNotMerged}, // the merge was refused or ran out of retries
+		{AppliedNotMerged, EvRetryMerge, Applied},
 		{Applying, EvApplyFailed, ApplyFailed},
 		{Stale, EvReplan, OpeningPR}, // the change is rebuilt on the current base first
 	}
@@ -98,6 +100,13 @@ func refusal(r *Request, ev EventKind) string {
 			return "this request was applied, then destroyed by request " + registry.Label(r.DestroyedBy)
 		}
 		return "this request is already applied"
+	case AppliedNotMerged:
+		const fix = "its pull request is not merged: fix what GitHub reports, then press Retry merge"
+		switch ev {
+		case EvApprove, EvReject:
+			return "this plan is already applied, so it can no longer be " + map[EventKind]string{EvApprove: "approved", EvReject: "rejected"}[ev] + "; " + fix
+		}
+		return "this request is already applied; " + fix
 	case Cancelled:
 		return "this request was cancelled; start a new one"
 	case Rejected:
@@ -168,6 +177,8 @@ func refusal(r *Request, ev EventKind) string {
 		}
 	case EvChangeMoved:
 		return "there is no plan that could be stale"
+	case EvRetryMerge:
+		return "there is no refused merge to retry"
 	}
 	return ev.String() + " is not possible while the request is " + stateText(r.State)
 }
@@ -232,6 +243,8 @@ func stateText(s State) string {
 		return "plan failed"
 	case ApplyFailed:
 		return "apply failed"
+	case AppliedNotMerged:
+		return "applied but not merged"
 	}
 	return s.String()
 }

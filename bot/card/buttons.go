@@ -16,14 +16,15 @@ type buttonSpec struct {
 }
 
 var buttonSpecs = map[flow.EventKind]buttonSpec{
-	flow.EvRetry:   {ActRetry, "Retry", StylePrimary, ""},
-	flow.EvConfirm: {ActSubmit, "Submit", StylePrimary, ""},
-	flow.EvApprove: {ActApprove, "Approve", StylePrimary, ""},
-	flow.EvApply:   {ActApply, "Apply", StylePrimary, "Apply the approved plan now?"},
-	flow.EvEdit:    {ActEdit, "Edit inputs", StyleDefault, ""},
-	flow.EvReplan:  {ActReplan, "Re-plan", StyleDefault, ""},
-	flow.EvReject:  {ActReject, "Reject", StyleDanger, "Reject this plan and close the pull request?"},
-	flow.EvCancel:  {ActCancel, "Cancel", StyleDanger, "Cancel this request and close its pull request?"},
+	flow.EvRetry:      {ActRetry, "Retry", StylePrimary, ""},
+	flow.EvRetryMerge: {ActRetryMerge, "Retry merge", StylePrimary, ""},
+	flow.EvConfirm:    {ActSubmit, "Submit", StylePrimary, ""},
+	flow.EvApprove:    {ActApprove, "Approve", StylePrimary, ""},
+	flow.EvApply:      {ActApply, "Apply", StylePrimary, "Apply the approved plan now?"},
+	flow.EvEdit:       {ActEdit, "Edit inputs", StyleDefault, ""},
+	flow.EvReplan:     {ActReplan, "Re-plan", StyleDefault, ""},
+	flow.EvReject:     {ActReject, "Reject", StyleDanger, "Reject this plan and close the pull request?"},
+	flow.EvCancel:     {ActCancel, "Cancel", StyleDanger, "Cancel this request and close its pull request?"},
 }
 
 // ActionEvent is the event a request button's action sends (false for the

@@ -19,8 +19,9 @@ const (
 	ActReplan        Action = "replan"
 	ActCancel        Action = "cancel"
 	ActRetry         Action = "retry"
-	ActSubmit        Action = "submit" // confirm the change: open the pull request
-	ActEdit          Action = "edit"   // open the input form (and go back to editing)
+	ActRetryMerge    Action = "retry_merge" // merge the pull request of an applied request again
+	ActSubmit        Action = "submit"      // confirm the change: open the pull request
+	ActEdit          Action = "edit"        // open the input form (and go back to editing)
 	ActChooseModule  Action = "choose_module"
 	ActChooseEnv     Action = "choose_env"
 	ActChooseProject Action = "choose_project"
@@ -28,7 +29,7 @@ const (
 
 // Actions lists every action, for routing tables and tests.
 func Actions() []Action {
-	return []Action{ActApprove, ActReject, ActApply, ActReplan, ActCancel, ActRetry,
+	return []Action{ActApprove, ActReject, ActApply, ActReplan, ActCancel, ActRetry, ActRetryMerge,
 		ActSubmit, ActEdit, ActChooseModule, ActChooseEnv, ActChooseProject}
 }
 

@@ -65,6 +65,8 @@ func TestButtons(t *testing.T) {
 		{"awaiting, approved at an older commit", awaitingOld, &bob, []Action{ActApprove, ActReplan, ActReject, ActCancel}},
 		{"applying", base(flow.Applying), nil, nil},
 		{"applied", base(flow.Applied), nil, nil},
+		{"applied, not merged", base(flow.AppliedNotMerged), nil, []Action{ActRetryMerge}},
+		{"applied, not merged, bystander", base(flow.AppliedNotMerged), &carol, nil},
 		{"stale", base(flow.Stale), nil, []Action{ActEdit, ActReplan, ActCancel}},
 		{"plan failed with retry", failed, nil, []Action{ActRetry, ActEdit, ActReplan, ActCancel}},
 		{"cancelled", base(flow.Cancelled), nil, nil},

@@ -139,6 +139,8 @@ func StateText(r *flow.Request, pol *flow.Policy) string {
 			return "Destroyed by request " + by
 		}
 		return "Applied"
+	case flow.AppliedNotMerged:
+		return "Applied — not merged: " + Clip(oneLine(r.MergeRefusal), MaxProblemChars)
 	case flow.PlanFailed:
 		return "Plan failed"
 	case flow.ApplyFailed:

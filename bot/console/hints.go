@@ -61,6 +61,8 @@ func nextStep(r *flow.Request, pol *flow.Policy, actor flow.Actor) string {
 		return fmt.Sprintf("%s is approved: /tfpilot apply %s applies it", l, l)
 	case flow.PlanFailed, flow.ApplyFailed, flow.Stale:
 		return fmt.Sprintf("%s: /tfpilot replan %s plans again (/tfpilot status %s shows why)", l, l, l)
+	case flow.AppliedNotMerged:
+		return fmt.Sprintf("%s is applied but its pull request is not merged: fix what GitHub reports, then press Retry merge on its card (/tfpilot status %s)", l, l)
 	case flow.Applied:
 		if by := card.DestroyedBy(r); by != "" {
 			return fmt.Sprintf("%s was destroyed by request %s (/tfpilot status %s)", l, by, by)

@@ -314,7 +314,8 @@ func (c *Console) press(ctx context.Context, n int) error {
 var buttonEvents = map[card.Action]flow.EventKind{
 	card.ActApprove: flow.EvApprove, card.ActReject: flow.EvReject, card.ActApply: flow.EvApply,
 	card.ActReplan: flow.EvReplan, card.ActCancel: flow.EvCancel, card.ActRetry: flow.EvRetry,
-	card.ActSubmit: flow.EvConfirm, card.ActEdit: flow.EvEdit,
+	card.ActRetryMerge: flow.EvRetryMerge,
+	card.ActSubmit:     flow.EvConfirm, card.ActEdit: flow.EvEdit,
 }
 
 func ptr[T any](v T) *T { return &v }

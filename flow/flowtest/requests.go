@@ -62,8 +62,12 @@ func RequestIn(s flow.State) flow.Request {
 		return r
 	}
 	r.ApplyRun = &flow.Run{Workflow: flow.WorkflowApply, ID: 201, HeadSHA: "h1"}
-	if s == flow.Applied {
+	switch s {
+	case flow.Applied:
 		r.Change.Merged = true
+	case flow.AppliedNotMerged:
+		r.MergeRefusal = "At least 1 approving review is required by reviewers with write access."
+		r.Problem = "The pull request was not merged. Fix what GitHub reports, then press Retry merge."
 	}
 	return r
 }

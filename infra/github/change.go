@@ -309,14 +309,23 @@ func (c *Client) MergeChange(ctx context.Context, project string, ch flow.Change
 		}
 		if merged, err := c.merged(ctx, r, ch.Number); err != nil || !merged {
 			if err == nil {
-				err = fmt.Errorf("merge #%d: GitHub cannot merge it (%s); check that it is open, reviewed and its checks pass: %w",
-					ch.Number, msg, flow.ErrConflict)
+				err = fmt.Errorf("merge #%d: %w", ch.Number, &flow.MergeRefusedError{Reason: refusalReason(ch.Number, msg)})
 			}
 			return ch, err
 		}
 	}
 	ch.Merged = true
 	return ch, c.deleteBranch(ctx, r, ch.Branch)
+}
+
+// refusalReason is what people read of GitHub's refusal to merge pull
+// request n (405: not mergeable, branch protection, a required review or
+// check; 422: a closed pull request or an invalid request).
+func refusalReason(n int, msg string) string {
+	if msg == "" {
+		msg = "no reason given"
+	}
+	return fmt.Sprintf("GitHub refused to merge pull request #%d: %s", n, msg)
 }
 
 // errMerged says the pull request is already merged.

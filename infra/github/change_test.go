@@ -208,6 +208,7 @@ func TestMergeChange(t *testing.T) {
 		wantErr    error
 		wantMerged bool
 		wantUpdate int
+		wantReason string // a refusal's reason, as people read it
 	}{
 		{name: "base unchanged", wantMerged: true},
 		{name: "base moved: update branch, stale", wantErr: flow.ErrStale, wantUpdate: 1,
@@ -222,8 +223,13 @@ func TestMergeChange(t *testing.T) {
 					panic(err)
 				}
 			}},
-		{name: "closed by someone", wantErr: flow.ErrConflict,
+		{name: "closed by someone", wantErr: flow.ErrMergeRefused,
 			before: func(e *env, ch *flow.Change) { e.f.ClosePR(fullRepo, ch.Number) }},
+		{name: "refused by branch protection", wantErr: flow.ErrMergeRefused,
+			wantReason: "GitHub refused to merge pull request #1: At least 1 approving review is required by reviewers with write access.",
+			before: func(e *env, _ *flow.Change) {
+				e.f.ProtectBase(fullRepo, "At least 1 approving review is required by reviewers with write access.")
+			}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -235,6 +241,10 @@ func TestMergeChange(t *testing.T) {
 			got, err := e.c.MergeChange(context.Background(), project, ch)
 			if !errors.Is(err, tt.wantErr) {
 				t.Fatalf("err = %v, want %v", err, tt.wantErr)
+			}
+			var refused *flow.MergeRefusedError
+			if tt.wantReason != "" && (!errors.As(err, &refused) || refused.Reason != tt.wantReason) {
+				t.Errorf("err = %v, want a refusal with reason %q", err, tt.wantReason)
 			}
 			if got.Merged != tt.wantMerged {
 				t.Errorf("Merged = %v, want %v", got.Merged, tt.wantMerged)

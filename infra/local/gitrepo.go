@@ -2,6 +2,7 @@ package local
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path"
 	"path/filepath"
@@ -285,6 +286,9 @@ func (g *GitRepo) MergeChange(ctx context.Context, project string, c flow.Change
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	st, err := g.status(ctx, c)
+	if errors.Is(err, flow.ErrNotFound) {
+		return g.mergedUnrecorded(ctx, c, err)
+	}
 	if err != nil || st.done {
 		return st.change(), err
 	}
@@ -313,14 +317,55 @@ func (g *GitRepo) MergeChange(ctx context.Context, project string, c flow.Change
 			return flow.Change{}, err
 		}
 	}
-	if _, err := g.git(ctx, "update-ref", "-d", branchRef(c.Branch), st.head).run(); err != nil {
-		return flow.Change{}, fmt.Errorf("delete branch %s: %w", c.Branch, err)
-	}
+	// The record first, the branch after: a crash in between leaves a
+	// merged record and a branch that the next call deletes.
 	st.rec.Merged, st.rec.MergeSHA, st.rec.HeadSHA, st.rec.BaseSHA = true, merge, st.head, st.parent
 	if err := g.saveBook(st.book); err != nil {
 		return flow.Change{}, err
 	}
+	if _, err := g.git(ctx, "update-ref", "-d", branchRef(c.Branch), st.head).run(); err != nil {
+		return flow.Change{}, fmt.Errorf("delete branch %s: %w", c.Branch, err)
+	}
 	return st.rec.change(), nil
+}
+
+// mergedUnrecorded finishes the bookkeeping of a change whose branch is gone
+// but not recorded as merged: an earlier merge (of a TfPilot that deleted
+// the branch before saving the record) that crashed in between. When c's
+// head is in the base branch it was merged: record that and return it.
+// Otherwise notFound stands. The caller holds g.mu.
+func (g *GitRepo) mergedUnrecorded(ctx context.Context, c flow.Change, notFound error) (flow.Change, error) {
+	book, err := g.loadBook()
+	if err != nil {
+		return flow.Change{}, err
+	}
+	rec, known := book.Changes[c.Branch]
+	if !known || c.HeadSHA == "" {
+		return flow.Change{}, notFound
+	}
+	tip, err := g.BaseSHA(ctx)
+	if err != nil {
+		return flow.Change{}, err
+	}
+	if in, err := g.isAncestor(ctx, c.HeadSHA, tip); err != nil || !in {
+		return flow.Change{}, errors.Join(notFound, err)
+	}
+	// The merge commit is the first commit on the base that has the head as
+	// an ancestor.
+	out, err := g.git(ctx, "rev-list", "--ancestry-path", "--merges", "--reverse", c.HeadSHA+".."+tip).run()
+	if err != nil {
+		return flow.Change{}, fmt.Errorf("find the merge of %s: %w", c.Branch, err)
+	}
+	merge, _, _ := strings.Cut(strings.TrimSpace(out), "\n")
+	parent, err := g.parent(ctx, c.HeadSHA)
+	if err != nil {
+		return flow.Change{}, err
+	}
+	rec.Merged, rec.MergeSHA, rec.HeadSHA, rec.BaseSHA = true, merge, c.HeadSHA, parent
+	if err := g.saveBook(book); err != nil {
+		return flow.Change{}, err
+	}
+	return rec.change(), nil
 }
 
 // CloseChange deletes the change's branch and marks its pull request closed.

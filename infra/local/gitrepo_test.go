@@ -322,3 +322,51 @@ func TestCommitAuthor(t *testing.T) {
 		t.Errorf("CommitAuthor of a missing commit = %q, want an error", got)
 	}
 }
+
+// TestMergeChangeAfterCrash checks that a merge that made its merge commit
+// and deleted the branch but crashed before recording it (the record on
+// disk is the one from before the merge) finishes on the next call: merged,
+// once, with no error and no branch left.
+func TestMergeChangeAfterCrash(t *testing.T) {
+	ctx := context.Background()
+	g := newTestRepo(t)
+	c, err := g.OpenChange(ctx, spec("a1", "dev", "# a\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, err := os.ReadFile(g.bookPath())
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := g.MergeChange(ctx, "local", c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(g.bookPath(), before, 0o600); err != nil { // the record was never saved
+		t.Fatal(err)
+	}
+	again, err := g.MergeChange(ctx, "local", c)
+	if err != nil {
+		t.Fatalf("MergeChange after the crash: %v", err)
+	}
+	if diff := cmp.Diff(first, again); diff != "" {
+		t.Errorf("MergeChange after the crash (-first +again):\n%s", diff)
+	}
+	if got := git(t, g, "rev-list", "--count", "--merges", "main"); got != "1" {
+		t.Errorf("main has %s merge commits; want 1", got)
+	}
+	if got := git(t, g, "branch", "--list", "tfpilot/*"); got != "" {
+		t.Errorf("branches left: %q", got)
+	}
+	book, err := g.loadBook()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec := book.Changes[c.Branch]; !rec.Merged || rec.MergeSHA != git(t, g, "rev-parse", "main") {
+		t.Errorf("record after the crash: %+v", rec)
+	}
+	// A change the book does not know is still not found.
+	if _, err := g.MergeChange(ctx, "local", flow.Change{Branch: "tfpilot/nope", HeadSHA: c.HeadSHA}); !errors.Is(err, flow.ErrNotFound) {
+		t.Errorf("unknown change: err = %v, want ErrNotFound", err)
+	}
+}

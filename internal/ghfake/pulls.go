@@ -150,6 +150,9 @@ func (f *Fake) mergePull(c *call) {
 	case in.MergeMethod != "squash" && in.MergeMethod != "merge" && in.MergeMethod != "rebase":
 		c.error(http.StatusUnprocessableEntity, "Invalid merge_method")
 		return
+	case rp.protection != "" && p.base == rp.base:
+		c.error(http.StatusMethodNotAllowed, rp.protection)
+		return
 	}
 	title := in.CommitTitle
 	if title == "" {

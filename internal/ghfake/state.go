@@ -20,6 +20,9 @@ type repo struct {
 	refs              map[string]string // "heads/main" → commit SHA
 	pulls             []*pull
 	commitSeq         int
+	// protection, when set, is why branch protection refuses every merge
+	// into the base branch (GitHub answers 405 with it).
+	protection string
 }
 
 type commit struct {
@@ -242,6 +245,15 @@ func (f *Fake) ClosePR(full string, number int) {
 			p.state = "closed"
 		}
 	}
+}
+
+// ProtectBase makes branch protection of full's base branch refuse merges
+// with reason, as GitHub does (405, the reason as the message), until it is
+// called again with "".
+func (f *Fake) ProtectBase(full, reason string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.mustRepo(full).protection = reason
 }
 
 func splitRef(ref string) string { return strings.TrimPrefix(ref, "refs/") }
