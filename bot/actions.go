@@ -67,7 +67,7 @@ func (s *Slack) blockAction(ctx context.Context, cb *slack.InteractionCallback, 
 			s.nextChoice(ctx, value, channel, msgTS, s.resolveGroups(ctx, actor), say)
 		})
 	default:
-		kind, ok := personEvents[action]
+		kind, ok := card.ActionEvent(action)
 		if !ok {
 			s.log.Debug("unknown action", zap.String("action_id", actionID))
 			return

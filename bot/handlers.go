@@ -119,19 +119,6 @@ var openStates = func() []flow.State {
 	return out
 }()
 
-// personEvents maps request buttons and commands to flow events.
-var personEvents = map[card.Action]flow.EventKind{
-	card.ActApprove: flow.EvApprove, card.ActReject: flow.EvReject, card.ActApply: flow.EvApply,
-	card.ActReplan: flow.EvReplan, card.ActCancel: flow.EvCancel, card.ActRetry: flow.EvRetry,
-	card.ActRetryMerge: flow.EvRetryMerge,
-	card.ActSubmit:     flow.EvConfirm,
-}
-
-var commandEvents = map[command.Verb]flow.EventKind{
-	command.VerbApprove: flow.EvApprove, command.VerbReject: flow.EvReject, command.VerbApply: flow.EvApply,
-	command.VerbReplan: flow.EvReplan, command.VerbCancel: flow.EvCancel,
-}
-
 // runCommand carries out a parsed /tfpilot command on a worker: the
 // interpreter (package command) decides what it asks for, this renders it.
 func (s *Slack) runCommand(ctx context.Context, c command.Command, cmd slack.SlashCommand, actor flow.Actor) {

@@ -296,7 +296,7 @@ func (c *Console) press(ctx context.Context, n int) error {
 		ev.Project, ev.Module, ev.Environment, ev.TriggerID = project, module, env, triggerID
 		return c.handle(ctx, id, ev)
 	}
-	kind, ok := buttonEvents[b.Action]
+	kind, ok := card.ActionEvent(b.Action)
 	if !ok {
 		return fmt.Errorf("button %q: action %s is not handled by the console", b.Text, b.Action)
 	}
@@ -309,13 +309,6 @@ func (c *Console) press(ctx context.Context, n int) error {
 		return c.withNextStep(ctx, err, id)
 	}
 	return nil
-}
-
-var buttonEvents = map[card.Action]flow.EventKind{
-	card.ActApprove: flow.EvApprove, card.ActReject: flow.EvReject, card.ActApply: flow.EvApply,
-	card.ActReplan: flow.EvReplan, card.ActCancel: flow.EvCancel, card.ActRetry: flow.EvRetry,
-	card.ActRetryMerge: flow.EvRetryMerge,
-	card.ActSubmit:     flow.EvConfirm, card.ActEdit: flow.EvEdit,
 }
 
 func ptr[T any](v T) *T { return &v }
