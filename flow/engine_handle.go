@@ -12,7 +12,8 @@ import (
 
 // Handle applies a person's event to request id: it loads the request,
 // prepares the event (EvSetInputs: resolves ev.Inputs through the catalogue;
-// EvApprove/EvApply: checks first whether the change moved after the plan),
+// EvApprove/EvApply: checks first whether the change moved after the plan
+// and whether another request holds the environment),
 // steps, saves with the owed effects and hands them to the effect runners.
 // A lost race is retried by re-loading and re-stepping.
 //
@@ -137,6 +138,13 @@ func (e *Engine) prepare(ctx context.Context, r *Request, ev Event) ([]Event, *I
 			ev.Sensitive = sensitiveInputs(m)
 		}
 	case EvApprove, EvApply:
+		if !noop(r, ev) {
+			held, err := e.heldBy(ctx, r)
+			if err != nil {
+				return nil, nil, err
+			}
+			ev.HeldBy = held
+		}
 		if moved, ok, err := e.changeMoved(ctx, r, ev); err != nil {
 			return nil, nil, err
 		} else if ok {

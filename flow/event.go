@@ -118,6 +118,10 @@ type Event struct {
 	File      string   `json:"file,omitempty"`
 	Thread    *Thread  `json:"thread,omitempty"`
 	TriggerID string   `json:"trigger_id,omitempty"` // chat trigger for opening an input form
+	// HeldBy is, on approve and apply, the label of another request in the
+	// same project and environment that is applied but not merged (the
+	// engine looks it up; see Facts): Step refuses both while it is set.
+	HeldBy string `json:"held_by,omitempty"`
 
 	EffectID string       `json:"effect_id,omitempty"` // result events: the effect this answers
 	Change   *Change      `json:"change,omitempty"`
