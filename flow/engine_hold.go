@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"slices"
+
+	"github.com/tfpilot/tfpilot/registry"
 )
 
 // heldBy names the request that holds r's environment: another request of
@@ -21,10 +23,7 @@ func (e *Engine) heldBy(ctx context.Context, r *Request) (string, error) {
 	}
 	for _, o := range others {
 		if o.ID != r.ID && holds(o) {
-			if o.Label != "" {
-				return o.Label, nil
-			}
-			return o.ID, nil
+			return registry.Label(o.ID), nil // a destroy request's Label is its target's
 		}
 	}
 	return "", nil
