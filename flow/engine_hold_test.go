@@ -59,3 +59,39 @@ func TestEngineAppliedNotMergedHoldsTheEnvironment(t *testing.T) {
 		t.Errorf("B after the merge: state %s problem %q, want approved", r.State, r.Problem)
 	}
 }
+
+// TestEnginePRClosedByHand: a pull request closed outside TfPilot before
+// apply is noticed when someone approves or applies: the request is
+// cancelled with a reply saying why, and the approval is refused.
+func TestEnginePRClosedByHand(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		ev   flow.EventKind
+		who  string
+		prep func(h *harness, id string)
+	}{
+		{"approve", flow.EvApprove, "U3", func(*harness, string) {}},
+		{"apply", flow.EvApply, "U1", func(h *harness, id string) { h.handle(id, flow.Event{Kind: flow.EvApprove, Actor: actor("U3")}) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ports := flowtest.NewPorts()
+			h := newHarness(t, ports, "a")
+			id := h.toAwaiting("dev")
+			tc.prep(h, id)
+			ports.Repo.CloseByHand(h.get(id).Change.Branch)
+			_, err := h.eng.Handle(context.Background(), id, flow.Event{Kind: tc.ev, Key: h.key(), Actor: actor(tc.who)})
+			if err == nil || err.Error() != "this request was cancelled; start a new one" {
+				t.Errorf("%s: err %v", tc.ev, err)
+			}
+			h.settle()
+			r := h.get(id)
+			if r.State != flow.Cancelled || !r.Change.Closed || r.PlanRun != nil || ports.Repo.Counts().Closes != 0 {
+				t.Fatalf("state %s closed %v plan %v closes %d", r.State, r.Change.Closed, r.PlanRun, ports.Repo.Counts().Closes)
+			}
+			want := "The pull request was closed outside TfPilot, so this request is cancelled. Start a new request to try again."
+			if replies := ports.Chat.Replies(id); len(replies) == 0 || replies[len(replies)-1] != want {
+				t.Errorf("replies %q, want last %q", replies, want)
+			}
+		})
+	}
+}

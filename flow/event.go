@@ -41,6 +41,11 @@ const (
 	// Target destroyed it (its apply finished). Actor is System; it answers
 	// no effect of this request (the destroy request owes it).
 	EvDestroyed
+
+	// EvChangeClosed: the pull request was closed, not merged, by someone
+	// outside TfPilot (the engine saw it in Repo.ChangeStatus). Actor is
+	// System; Change carries what the repository reported.
+	EvChangeClosed
 )
 
 var eventNames = map[EventKind]string{
@@ -51,13 +56,13 @@ var eventNames = map[EventKind]string{
 	EvPlanFailed: "plan_failed", EvApplyDispatched: "apply_dispatched", EvApplyFinished: "apply_finished",
 	EvApplyFailed: "apply_failed", EvMerged: "merged", EvChangeMoved: "change_moved",
 	EvEffectFailed: "effect_failed", EvEffectDone: "effect_done", EvThreadStarted: "thread_started",
-	EvDestroyed: "destroyed",
+	EvDestroyed: "destroyed", EvChangeClosed: "change_closed",
 }
 
 // EventKinds lists every event kind in declaration order.
 func EventKinds() []EventKind {
 	out := make([]EventKind, 0, len(eventNames))
-	for k := EvStart; k <= EvDestroyed; k++ {
+	for k := EvStart; k <= EvChangeClosed; k++ {
 		out = append(out, k)
 	}
 	return out
