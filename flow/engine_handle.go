@@ -12,7 +12,8 @@ import (
 
 // Handle applies a person's event to request id: it loads the request,
 // prepares the event (EvSetInputs: resolves ev.Inputs through the catalogue;
-// EvApprove/EvApply: checks first whether the change moved after the plan),
+// EvApprove/EvApply: checks first whether the change moved after the plan
+// and whether another request holds the environment),
 // steps, saves with the owed effects and hands them to the effect runners.
 // A lost race is retried by re-loading and re-stepping.
 //
@@ -137,6 +138,13 @@ func (e *Engine) prepare(ctx context.Context, r *Request, ev Event) ([]Event, *I
 			ev.Sensitive = sensitiveInputs(m)
 		}
 	case EvApprove, EvApply:
+		if !noop(r, ev) {
+			held, err := e.heldBy(ctx, r)
+			if err != nil {
+				return nil, nil, err
+			}
+			ev.HeldBy = held
+		}
 		if moved, ok, err := e.changeMoved(ctx, r, ev); err != nil {
 			return nil, nil, err
 		} else if ok {
@@ -202,7 +210,8 @@ func sensitiveInputs(m *registry.Module) []string {
 }
 
 // changeMoved asks the repository whether r's branch or base moved since the
-// plan; if so it returns the EvChangeMoved to step before ev.
+// plan; if so it returns the EvChangeMoved to step before ev. A pull request
+// someone closed outside TfPilot gives the EvChangeClosed that cancels r.
 func (e *Engine) changeMoved(ctx context.Context, r *Request, ev Event) (Event, bool, error) {
 	if (r.State != AwaitingApproval && r.State != Approved) || r.Change == nil || r.PlanRun == nil || noop(r, ev) {
 		return Event{}, false, nil
@@ -210,6 +219,11 @@ func (e *Engine) changeMoved(ctx context.Context, r *Request, ev Event) (Event, 
 	now, err := e.cfg.Repo.ChangeStatus(ctx, r.Project, *r.Change)
 	if err != nil {
 		return Event{}, false, fmt.Errorf("check change of %s: %w", r.ID, err)
+	}
+	if now.Closed && !now.Merged {
+		c := *r.Change
+		c.Closed = true
+		return Event{Kind: EvChangeClosed, Key: ev.Key + "/closed", Actor: System, At: ev.At, Change: &c}, true, nil
 	}
 	planned := r.PlanRun.HeadSHA
 	if planned == "" {

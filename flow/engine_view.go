@@ -20,7 +20,11 @@ func (e *Engine) View(ctx context.Context, r *Request) View {
 // on a later try (not a *UserError such as a module gone from the
 // catalogue): a card drawn without it would say the catalogue is empty.
 func (e *Engine) view(ctx context.Context, r *Request) (View, error) {
-	v := View{Request: r, Policy: e.cfg.Policy, Outlook: OutlookOf(r, e.cfg.Policy, nil)}
+	held, err := e.heldBy(ctx, r)
+	if err != nil {
+		e.logFor(r.ID).Warn("hold for card", "err", err) // drawn as not held; Step still refuses
+	}
+	v := View{Request: r, Policy: e.cfg.Policy, Outlook: OutlookWith(r, e.cfg.Policy, nil, Facts{HeldBy: held})}
 	var missing error
 	switch r.State {
 	case ChoosingModule:

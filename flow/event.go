@@ -41,6 +41,11 @@ const (
 	// Target destroyed it (its apply finished). Actor is System; it answers
 	// no effect of this request (the destroy request owes it).
 	EvDestroyed
+
+	// EvChangeClosed: the pull request was closed, not merged, by someone
+	// outside TfPilot (the engine saw it in Repo.ChangeStatus). Actor is
+	// System; Change carries what the repository reported.
+	EvChangeClosed
 )
 
 var eventNames = map[EventKind]string{
@@ -51,13 +56,13 @@ var eventNames = map[EventKind]string{
 	EvPlanFailed: "plan_failed", EvApplyDispatched: "apply_dispatched", EvApplyFinished: "apply_finished",
 	EvApplyFailed: "apply_failed", EvMerged: "merged", EvChangeMoved: "change_moved",
 	EvEffectFailed: "effect_failed", EvEffectDone: "effect_done", EvThreadStarted: "thread_started",
-	EvDestroyed: "destroyed",
+	EvDestroyed: "destroyed", EvChangeClosed: "change_closed",
 }
 
 // EventKinds lists every event kind in declaration order.
 func EventKinds() []EventKind {
 	out := make([]EventKind, 0, len(eventNames))
-	for k := EvStart; k <= EvDestroyed; k++ {
+	for k := EvStart; k <= EvChangeClosed; k++ {
 		out = append(out, k)
 	}
 	return out
@@ -118,6 +123,10 @@ type Event struct {
 	File      string   `json:"file,omitempty"`
 	Thread    *Thread  `json:"thread,omitempty"`
 	TriggerID string   `json:"trigger_id,omitempty"` // chat trigger for opening an input form
+	// HeldBy is, on approve and apply, the label of another request in the
+	// same project and environment that is applied but not merged (the
+	// engine looks it up; see Facts): Step refuses both while it is set.
+	HeldBy string `json:"held_by,omitempty"`
 
 	EffectID string       `json:"effect_id,omitempty"` // result events: the effect this answers
 	Change   *Change      `json:"change,omitempty"`

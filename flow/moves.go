@@ -55,6 +55,17 @@ type Outlook struct {
 	// in display order.
 	Moves     []Move
 	Approvals ApprovalCount
+	// HeldBy is the label of the request that holds the environment (see
+	// Facts), for the card to say why Approve and Apply are missing.
+	HeldBy string
+}
+
+// Facts are what the engine looks up about a request's surroundings for
+// Step to rule on; they come to Step on the event, and to OutlookWith here.
+type Facts struct {
+	// HeldBy is the label of another request in the same project and
+	// environment that is applied but not merged (Event.HeldBy).
+	HeldBy string
 }
 
 // Offers reports whether ev is among the moves.
@@ -68,7 +79,14 @@ func (o Outlook) Offers(ev EventKind) bool {
 // everyone: it offers a move when someone may take it, and a click by
 // someone else is refused by Step with its own text).
 func OutlookOf(r *Request, p Policy, viewer *Actor) Outlook {
-	o := Outlook{Approvals: Approvals(r, p)}
+	return OutlookWith(r, p, viewer, Facts{})
+}
+
+// OutlookWith is OutlookOf with the facts the engine looked up: its moves
+// are what Step accepts from events carrying them. Approvals (who may still
+// approve) are answered without them: they say where the plan stands.
+func OutlookWith(r *Request, p Policy, viewer *Actor, f Facts) Outlook {
+	o := Outlook{Approvals: Approvals(r, p), HeldBy: f.HeldBy}
 	if r.State == AwaitingApproval {
 		o.Approvals.Waiting, o.Approvals.AnyoneMay = waiting(r, p)
 		o.Approvals.RequesterMay = Allows(r, p, EvApprove, r.Requester) == nil
@@ -81,7 +99,7 @@ func OutlookOf(r *Request, p Policy, viewer *Actor) Outlook {
 	}
 	for _, ev := range moveOrder {
 		for _, a := range actors {
-			if Allows(r, p, ev, a) == nil {
+			if AllowsWith(r, p, ev, a, f) == nil {
 				o.Moves = append(o.Moves, Move{Event: ev})
 				break
 			}
@@ -110,10 +128,16 @@ func waiting(r *Request, p Policy) (ids []string, anyoneMay bool) {
 // to show). An event that would change nothing (a second approval by the
 // same person) is refused too.
 func Allows(r *Request, p Policy, ev EventKind, actor Actor) error {
+	return AllowsWith(r, p, ev, actor, Facts{})
+}
+
+// AllowsWith is Allows with the facts the engine looked up, put on the
+// event as the engine puts them before stepping it.
+func AllowsWith(r *Request, p Policy, ev EventKind, actor Actor, f Facts) error {
 	if r.State == 0 {
 		return Userf(ErrBadEvent, refusal(r, ev))
 	}
-	e := Event{Kind: ev, Actor: actor, At: r.UpdatedAt}
+	e := Event{Kind: ev, Actor: actor, At: r.UpdatedAt, HeldBy: f.HeldBy}
 	_, _, changed, err := step(*r, e, p)
 	if err != nil {
 		return err

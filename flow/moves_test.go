@@ -92,6 +92,40 @@ func TestOutlookIsStep(t *testing.T) {
 	}
 }
 
+// TestOutlookWithHoldIsStep: with the environment held, the outlook offers
+// exactly what Step accepts from events carrying the hold — neither Approve
+// nor Apply, the rest as without it — and names the holder.
+func TestOutlookWithHoldIsStep(t *testing.T) {
+	pol := flowtest.Policy()
+	f := flow.Facts{HeldBy: "bucket-a1b2"}
+	for i, r := range outlookCases() {
+		name := fmt.Sprintf("%d-%s-%s", i, r.State, r.Environment)
+		for _, a := range people() {
+			o := flow.OutlookWith(&r, pol, &a, f)
+			for _, k := range flow.MoveEvents() {
+				next, _, err := flow.Step(r, flow.Event{Kind: k, Actor: a, At: t0, HeldBy: f.HeldBy}, pol)
+				accepted := err == nil && cmp.Diff(r, next) != ""
+				if o.Offers(k) != accepted {
+					t.Errorf("%s: %s by %s: outlook offers %v, Step accepts %v (err %v)", name, k, a.ID, o.Offers(k), accepted, err)
+				}
+				if refusal := flow.AllowsWith(&r, pol, k, a, f); err != nil && refusal != nil && refusal.Error() != err.Error() {
+					t.Errorf("%s: %s by %s: refusal %q, Step says %q", name, k, a.ID, refusal, err)
+				}
+			}
+			if o.Offers(flow.EvApprove) || o.Offers(flow.EvApply) {
+				t.Errorf("%s: held, yet %s is offered %v", name, a.ID, o.Moves)
+			}
+		}
+		if got := flow.OutlookWith(&r, pol, nil, f).HeldBy; got != f.HeldBy {
+			t.Errorf("%s: HeldBy = %q", name, got)
+		}
+	}
+	approved := fixture(flow.Approved)
+	if o := flow.OutlookOf(&approved, pol, nil); !o.Offers(flow.EvApply) {
+		t.Errorf("not held: Apply not offered: %v", o.Moves)
+	}
+}
+
 // TestApprovalsAtOlderCommit: an approval given at an older commit of the
 // same plan run does not count, and the next approver may still approve
 // (the card used to count it and hide their button).

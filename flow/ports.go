@@ -99,7 +99,9 @@ type Repo interface {
 	// tfpilot/*) and returns the change with the new HeadSHA and BaseSHA.
 	OpenChange(ctx context.Context, spec ChangeSpec) (Change, error)
 	// ChangeStatus reports the branch head and base SHAs now, so the engine
-	// can tell whether the change moved after the plan.
+	// can tell whether the change moved after the plan. A pull request
+	// closed or merged (by anyone) is reported with Closed and Merged set,
+	// and its SHAs as given (its branch may be gone).
 	ChangeStatus(ctx context.Context, project string, c Change) (Change, error)
 	// CommitAuthor names who made commit sha: the forge login of its
 	// author, else the git author name. A card names them when a plan ran

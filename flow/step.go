@@ -138,6 +138,8 @@ func (s *stepper) dispatch() error {
 		return s.changeMoved()
 	case EvDestroyed:
 		return s.destroyed()
+	case EvChangeClosed:
+		return s.changeClosed()
 	}
 	return fmt.Errorf("step %s: unknown event kind: %w", s.ev.Kind, ErrBadEvent)
 }

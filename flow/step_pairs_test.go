@@ -66,6 +66,7 @@ var accepts = map[flow.EventKind]map[flow.State]flow.State{
 	flow.EvEffectDone:      resultOK(0),
 	flow.EvThreadStarted:   resultOK(0),
 	flow.EvDestroyed:       {flow.Applied: flow.Applied},
+	flow.EvChangeClosed:    {flow.AwaitingApproval: flow.Cancelled, flow.Approved: flow.Cancelled},
 }
 
 // TestStepEveryPair steps every event kind in every state.

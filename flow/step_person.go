@@ -251,6 +251,9 @@ func (s *stepper) approve() error {
 	if s.approvedBy(s.ev.Actor.ID) {
 		return Userf(ErrDuplicate, "you already approved this plan")
 	}
+	if err := s.held(); err != nil {
+		return err
+	}
 	s.r.Approvals = append(s.r.Approvals, Approval{
 		Actor: s.ev.Actor, PlanRunID: s.r.PlanRun.ID, HeadSHA: s.r.PlanRun.HeadSHA, At: s.ev.At,
 	})
@@ -284,6 +287,18 @@ func (s *stepper) approvedBy(id string) bool { return slices.Contains(s.currentA
 // required is how many approvals the environment asks for.
 func (s *stepper) required() int { return required(&s.r, s.p) }
 
+// held refuses an approval or apply while another request in the same
+// environment is applied but not merged (Event.HeldBy): what it applied is
+// live but not in the base branch, so no other plan there is right until it
+// merges.
+func (s *stepper) held() error {
+	if s.ev.HeldBy == "" {
+		return nil
+	}
+	return Userf(ErrBadEvent, fmt.Sprintf("%s is held by %s, applied but not merged: approve or apply here once it is merged (Retry merge on its card)",
+		s.r.Environment, s.ev.HeldBy))
+}
+
 func (s *stepper) reject() error {
 	if !s.in(AwaitingApproval, Approved) {
 		return s.refuse()
@@ -307,6 +322,9 @@ func (s *stepper) apply() error {
 	}
 	if s.r.PlanRun == nil || len(s.currentApprovers()) < s.required() {
 		return Userf(ErrBadEvent, "the approvals are for an older plan; approve the current plan first")
+	}
+	if err := s.held(); err != nil {
+		return err
 	}
 	s.commit(Applying, fmt.Sprintf("applying plan run %d", s.r.PlanRun.ID), "Applying the approved plan.", "")
 	s.owe(Effect{Kind: EffDispatchApply, PlanRunID: s.r.PlanRun.ID})

@@ -357,6 +357,19 @@ func (s *stepper) changeMoved() error {
 	return nil
 }
 
+// changeClosed cancels a request whose pull request someone closed outside
+// TfPilot before it was applied: there is nothing left to approve or apply.
+func (s *stepper) changeClosed() error {
+	if !s.in(AwaitingApproval, Approved) || s.r.Change == nil {
+		return s.refuse()
+	}
+	s.r.Change.Closed = true
+	s.invalidatePlan()
+	s.commit(Cancelled, "pull request closed outside TfPilot",
+		"The pull request was closed outside TfPilot, so this request is cancelled. Start a new request to try again.", "")
+	return nil
+}
+
 func orDefault(s, def string) string {
 	if s == "" {
 		return def

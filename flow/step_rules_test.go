@@ -48,6 +48,8 @@ func result(k flow.EventKind, effectID string, f ...func(*flow.Event)) flow.Even
 
 func inProd(r *flow.Request) { r.Environment = "prod" }
 
+func heldBy(label string) func(*flow.Event) { return func(e *flow.Event) { e.HeldBy = label } }
+
 func effs(ids ...string) []string { return ids }
 
 var (
@@ -100,6 +102,10 @@ var rules = []rule{
 		ev(flow.EvApply, "U1"), outcome{State: flow.Approved, Err: "the approvals are for an older plan; approve the current plan first"}},
 	{"apply by someone not allowed", fixture(flow.Approved), ev(flow.EvApply, "U4"),
 		outcome{State: flow.Approved, Approvers: []string{"U3"}, Err: "you are not allowed to apply in dev"}},
+	{"approve while the environment is held is refused", fixture(flow.AwaitingApproval), ev(flow.EvApprove, "U3", heldBy("bucket-a1b2")),
+		outcome{State: flow.AwaitingApproval, Err: "dev is held by bucket-a1b2, applied but not merged: approve or apply here once it is merged (Retry merge on its card)"}},
+	{"apply while the environment is held is refused", fixture(flow.Approved), ev(flow.EvApply, "U1", heldBy("bucket-a1b2")),
+		outcome{State: flow.Approved, Approvers: []string{"U3"}, Err: "dev is held by bucket-a1b2, applied but not merged: approve or apply here once it is merged (Retry merge on its card)"}},
 	{"apply owes dispatch of the approved plan run", fixture(flow.Approved), ev(flow.EvApply, "U1"),
 		outcome{State: flow.Applying, Effects: effs("11-record_audit", "12-show_card", "13-reply", "14-dispatch_apply"), Approvers: []string{"U3"}, Seen: 1}},
 	{"plan needs no approval in sandbox", with(fixture(flow.Planning), func(r *flow.Request) {

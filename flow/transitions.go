@@ -46,6 +46,8 @@ var edges = func() []Edge {
 		{AwaitingApproval, EvChangeMoved, Stale},
 		{Approved, EvChangeMoved, Stale},
 		{Applied, EvChangeMoved, Stale},
+		{AwaitingApproval, EvChangeClosed, Cancelled}, // closed by hand before apply
+		{Approved, EvChangeClosed, Cancelled},
 		{Approved, EvApply, Applying},
 		{Applying, EvApplyFinished, Applied},
 		{Applied, EvEffectFailed, AppliedNotMerged}, // the merge was refused or ran out of retries
@@ -177,6 +179,8 @@ func refusal(r *Request, ev EventKind) string {
 		}
 	case EvChangeMoved:
 		return "there is no plan that could be stale"
+	case EvChangeClosed:
+		return "there is no pull request awaiting approval or apply to close"
 	case EvRetryMerge:
 		return "there is no refused merge to retry"
 	}

@@ -395,6 +395,9 @@ func approvalsSection(r *flow.Request, o flow.Outlook) (Section, bool) {
 	if r.State == flow.AwaitingApproval {
 		lines = append(lines, waitingLine(r, count))
 	}
+	if o.HeldBy != "" {
+		lines = append(lines, r.Environment+" is held by "+o.HeldBy+", applied but not merged: approve and apply wait for its merge")
+	}
 	return Section{Title: fmt.Sprintf("Approvals (%d of %d)", len(as), count.Need), Lines: lines, More: more}, true
 }
 

@@ -129,3 +129,26 @@ func TestDestroyedTarget(t *testing.T) {
 		t.Errorf("fields %v lack Destroyed by", c.Fields)
 	}
 }
+
+// A card of a request whose environment is held says by whom, and offers
+// no Approve (flow's outlook with the hold leaves it out).
+func TestHeldCard(t *testing.T) {
+	r := &flow.Request{ID: "01900000-0000-7000-8000-0000000000ab", Kind: flow.KindCreate, Module: "s3-bucket", Environment: "dev",
+		Requester: flow.Actor{ID: "U1"}, State: flow.AwaitingApproval, PlanRun: &flow.Run{Workflow: flow.WorkflowPlan, ID: 1}}
+	o := flow.OutlookWith(r, *testPolicy, nil, flow.Facts{HeldBy: "0000000000cd"})
+	c := Status(r, Options{Policy: testPolicy, Outlook: &o})
+	var lines []string
+	for _, s := range c.Sections {
+		lines = append(lines, s.Lines...)
+	}
+	if want := "dev is held by 0000000000cd, applied but not merged: approve and apply wait for its merge"; !slices.Contains(lines, want) {
+		t.Errorf("section lines %q lack %q", lines, want)
+	}
+	for _, g := range c.Groups {
+		for _, b := range g.Buttons {
+			if ev, ok := ActionEvent(b.Action); ok && ev == flow.EvApprove {
+				t.Errorf("held card offers Approve: %+v", b)
+			}
+		}
+	}
+}

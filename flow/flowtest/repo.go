@@ -185,6 +185,16 @@ func (r *Repo) MoveBase() {
 	r.base++
 }
 
+// CloseByHand closes the pull request of branch without merging it, as
+// someone closing it on the forge would; ChangeStatus reports it Closed.
+func (r *Repo) CloseByHand(name string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if b, ok := r.branches[name]; ok {
+		b.change.Closed = true
+	}
+}
+
 // Push adds a commit to branch (someone pushed to the request's branch).
 func (r *Repo) Push(name string) { r.PushAs(name, "someone") }
 

@@ -231,12 +231,26 @@ func (c *Client) findPull(ctx context.Context, r Repo, branch string) (*gh.PullR
 	return prs[0], nil
 }
 
-// ChangeStatus reports the branch head and the base branch head now (two
-// conditional GETs; unchanged branches answer 304).
+// ChangeStatus reports the branch head and the base branch head now, or
+// that the pull request was closed or merged on GitHub (Closed, Merged)
+// without them: three conditional GETs (unchanged ones answer 304).
 func (c *Client) ChangeStatus(ctx context.Context, project string, ch flow.Change) (flow.Change, error) {
 	r, err := c.repo(project)
 	if err != nil {
 		return ch, err
+	}
+	if ch.Number != 0 {
+		// Someone may have closed or merged the pull request on GitHub
+		// (the branch may be gone with it); a conditional read is free
+		// while nothing changed.
+		var pr gh.PullRequest
+		if _, resp, err := c.get(ctx, repoPath(r, "pulls/%d", ch.Number), &pr, true); err != nil {
+			return ch, mapErr(fmt.Sprintf("read #%d", ch.Number), permPullsWrite, resp, err)
+		}
+		if pr.GetState() == "closed" {
+			ch.Closed, ch.Merged = true, pr.GetMerged()
+			return ch, nil
+		}
 	}
 	head, err := c.refHead(ctx, r, ch.Branch, true)
 	if err != nil {

@@ -294,7 +294,27 @@ func TestChangeStatusAndClose(t *testing.T) {
 	if prs := e.f.PullRequests(fullRepo); prs[0].State != "closed" || e.f.Branch(fullRepo, branch) != "" {
 		t.Errorf("after close: PR %+v, branch %q", prs[0], e.f.Branch(fullRepo, branch))
 	}
-	if _, err := e.c.ChangeStatus(context.Background(), project, ch); !errors.Is(err, flow.ErrNotFound) {
-		t.Errorf("status of a deleted branch: %v, want ErrNotFound", err)
+	if got, err := e.c.ChangeStatus(context.Background(), project, ch); err != nil || !got.Closed || got.Merged {
+		t.Errorf("status of a closed change: %+v, %v; want closed, not merged", got, err)
+	}
+}
+
+// TestPRClosedByHand: a pull request someone closed on GitHub is reported
+// closed by ChangeStatus, so the engine cancels the request.
+func TestPRClosedByHand(t *testing.T) {
+	e := newEnv(t)
+	ch := mustOpen(t, e.c, spec(fileContent))
+	if got, err := e.c.ChangeStatus(context.Background(), project, ch); err != nil || got.Closed {
+		t.Fatalf("open change: %+v, %v", got, err)
+	}
+	e.f.ClosePR(fullRepo, ch.Number)
+	got, err := e.c.ChangeStatus(context.Background(), project, ch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := ch
+	want.Closed = true
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("status after a close by hand (-want +got):\n%s", diff)
 	}
 }

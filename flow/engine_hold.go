@@ -1,0 +1,36 @@
+package flow
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/tfpilot/tfpilot/registry"
+)
+
+// heldBy names the request that holds r's environment: another request of
+// the same project and environment that is applied but not merged, or
+// applied with its merge still owed. What it applied is live but not in the
+// base branch, so Step refuses approving or applying r until it merges (see
+// Event.HeldBy). Only a request that could be approved or applied asks.
+func (e *Engine) heldBy(ctx context.Context, r *Request) (string, error) {
+	if r.State != AwaitingApproval && r.State != Approved {
+		return "", nil
+	}
+	others, err := e.cfg.Store.List(ctx, Filter{Project: r.Project, Environment: r.Environment, States: []State{Applied, AppliedNotMerged}})
+	if err != nil {
+		return "", fmt.Errorf("find what holds %s of %s: %w", r.Environment, r.ID, err)
+	}
+	for _, o := range others {
+		if o.ID != r.ID && holds(o) {
+			return registry.Label(o.ID), nil // a destroy request's Label is its target's
+		}
+	}
+	return "", nil
+}
+
+// holds reports whether o, applied, is not merged yet.
+func holds(o *Request) bool {
+	return o.State == AppliedNotMerged ||
+		o.State == Applied && slices.ContainsFunc(o.Owed, func(f Effect) bool { return f.Kind == EffMergeChange })
+}
