@@ -118,6 +118,9 @@ type Event struct {
 	File      string   `json:"file,omitempty"`
 	Thread    *Thread  `json:"thread,omitempty"`
 	TriggerID string   `json:"trigger_id,omitempty"` // chat trigger for opening an input form
+	// Accepts names, on approve, the findings (Finding.ID) the approver
+	// acknowledges; every finding that needs acknowledgement must be named.
+	Accepts []string `json:"accepts,omitempty"`
 
 	EffectID string       `json:"effect_id,omitempty"` // result events: the effect this answers
 	Change   *Change      `json:"change,omitempty"`

@@ -15,6 +15,10 @@ import (
 // sends when they do it.
 type Move struct {
 	Event EventKind
+	// Accepts are, on an approve, the findings the approval acknowledges
+	// (NeedsAck): a surface sends them with the event (Event.Accepts) and
+	// labels the move "Approve and acknowledge".
+	Accepts []string
 }
 
 // moveOrder is every person event a request's card can offer, in the order
@@ -71,7 +75,7 @@ func OutlookOf(r *Request, p Policy, viewer *Actor) Outlook {
 	o := Outlook{Approvals: Approvals(r, p)}
 	if r.State == AwaitingApproval {
 		o.Approvals.Waiting, o.Approvals.AnyoneMay = waiting(r, p)
-		o.Approvals.RequesterMay = Allows(r, p, EvApprove, r.Requester) == nil
+		o.Approvals.RequesterMay = AllowsMove(r, p, approveMove(r), r.Requester) == nil
 	}
 	actors := []Actor{}
 	if viewer != nil {
@@ -80,9 +84,13 @@ func OutlookOf(r *Request, p Policy, viewer *Actor) Outlook {
 		actors = candidates(r, p)
 	}
 	for _, ev := range moveOrder {
+		m := Move{Event: ev}
+		if ev == EvApprove {
+			m = approveMove(r)
+		}
 		for _, a := range actors {
-			if Allows(r, p, ev, a) == nil {
-				o.Moves = append(o.Moves, Move{Event: ev})
+			if AllowsMove(r, p, m, a) == nil {
+				o.Moves = append(o.Moves, m)
 				break
 			}
 		}
@@ -90,15 +98,22 @@ func OutlookOf(r *Request, p Policy, viewer *Actor) Outlook {
 	return o
 }
 
+// approveMove is the approve a surface offers on r: accepting the findings
+// that need acknowledgement, when there are any.
+func approveMove(r *Request) Move {
+	return Move{Event: EvApprove, Accepts: NeedsAck(r)}
+}
+
 // waiting names who may approve r now (see ApprovalCount.Waiting).
 func waiting(r *Request, p Policy) (ids []string, anyoneMay bool) {
 	e, _ := p.Environment(r.Environment)
+	m := approveMove(r)
 	for _, id := range e.Approvers {
 		switch {
 		case id == "*":
-			anyoneMay = Allows(r, p, EvApprove, Actor{ID: anyone}) == nil
+			anyoneMay = AllowsMove(r, p, m, Actor{ID: anyone}) == nil
 		case slices.Contains(ids, id):
-		case Allows(r, p, EvApprove, Actor{ID: id}) == nil:
+		case AllowsMove(r, p, m, Actor{ID: id}) == nil:
 			ids = append(ids, id)
 		}
 	}
@@ -110,10 +125,17 @@ func waiting(r *Request, p Policy) (ids []string, anyoneMay bool) {
 // to show). An event that would change nothing (a second approval by the
 // same person) is refused too.
 func Allows(r *Request, p Policy, ev EventKind, actor Actor) error {
+	return AllowsMove(r, p, Move{Event: ev}, actor)
+}
+
+// AllowsMove is Allows for a move that carries more than its event (an
+// approve that accepts findings).
+func AllowsMove(r *Request, p Policy, m Move, actor Actor) error {
+	ev := m.Event
 	if r.State == 0 {
 		return Userf(ErrBadEvent, refusal(r, ev))
 	}
-	e := Event{Kind: ev, Actor: actor, At: r.UpdatedAt}
+	e := Event{Kind: ev, Actor: actor, At: r.UpdatedAt, Accepts: m.Accepts}
 	_, _, changed, err := step(*r, e, p)
 	if err != nil {
 		return err
@@ -156,11 +178,16 @@ func CurrentApprovers(r *Request) []string {
 }
 
 // required is how many approvals r's environment asks for; an environment
-// missing from the policy asks for one (and nobody can give it).
+// missing from the policy asks for one (and nobody can give it), and so does
+// a plan with findings to acknowledge (ScopeFindings): someone must accept
+// them even where the environment needs no approval.
 func required(r *Request, p Policy) int {
 	e, ok := p.Environment(r.Environment)
 	if !ok {
 		return 1
+	}
+	if len(NeedsAck(r)) > 0 {
+		return max(e.ApprovalsRequired, 1)
 	}
 	return max(e.ApprovalsRequired, 0)
 }

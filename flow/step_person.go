@@ -251,8 +251,12 @@ func (s *stepper) approve() error {
 	if s.approvedBy(s.ev.Actor.ID) {
 		return Userf(ErrDuplicate, "you already approved this plan")
 	}
+	if err := s.scopeRefusal(); err != nil {
+		return err
+	}
 	s.r.Approvals = append(s.r.Approvals, Approval{
 		Actor: s.ev.Actor, PlanRunID: s.r.PlanRun.ID, HeadSHA: s.r.PlanRun.HeadSHA, At: s.ev.At,
+		Accepts: slices.Clone(s.ev.Accepts),
 	})
 	have, need := len(s.currentApprovers()), s.required()
 	who := displayName(s.ev.Actor)
@@ -307,6 +311,9 @@ func (s *stepper) apply() error {
 	}
 	if s.r.PlanRun == nil || len(s.currentApprovers()) < s.required() {
 		return Userf(ErrBadEvent, "the approvals are for an older plan; approve the current plan first")
+	}
+	if err := s.scopeRefusal(); err != nil {
+		return err
 	}
 	s.commit(Applying, fmt.Sprintf("applying plan run %d", s.r.PlanRun.ID), "Applying the approved plan.", "")
 	s.owe(Effect{Kind: EffDispatchApply, PlanRunID: s.r.PlanRun.ID})
