@@ -124,7 +124,7 @@ var personEvents = map[card.Action]flow.EventKind{
 	card.ActApprove: flow.EvApprove, card.ActReject: flow.EvReject, card.ActApply: flow.EvApply,
 	card.ActReplan: flow.EvReplan, card.ActCancel: flow.EvCancel, card.ActRetry: flow.EvRetry,
 	card.ActRetryMerge: flow.EvRetryMerge,
-	card.ActSubmit:     flow.EvConfirm,
+	card.ActSubmit:     flow.EvConfirm, card.ActApproveAck: flow.EvApprove,
 }
 
 var commandEvents = map[command.Verb]flow.EventKind{

@@ -302,6 +302,7 @@ func (c *Console) press(ctx context.Context, n int) error {
 	}
 	id, _ := card.ParseValue(b.Value)
 	ev := c.event(kind)
+	ev.Accepts = card.Accepts(b.Action, b.Value)
 	if b.Action == card.ActEdit {
 		ev.TriggerID = triggerID
 	}
@@ -315,7 +316,7 @@ var buttonEvents = map[card.Action]flow.EventKind{
 	card.ActApprove: flow.EvApprove, card.ActReject: flow.EvReject, card.ActApply: flow.EvApply,
 	card.ActReplan: flow.EvReplan, card.ActCancel: flow.EvCancel, card.ActRetry: flow.EvRetry,
 	card.ActRetryMerge: flow.EvRetryMerge,
-	card.ActSubmit:     flow.EvConfirm, card.ActEdit: flow.EvEdit,
+	card.ActSubmit:     flow.EvConfirm, card.ActEdit: flow.EvEdit, card.ActApproveAck: flow.EvApprove,
 }
 
 func ptr[T any](v T) *T { return &v }
