@@ -74,7 +74,7 @@ func (s *Slack) blockAction(ctx context.Context, cb *slack.InteractionCallback, 
 		}
 		s.submit("req/"+id, func(ctx context.Context) {
 			actor := s.resolveGroups(ctx, actor)
-			if _, err := s.engine().Handle(ctx, id, flow.Event{Kind: kind, Key: evKey, Actor: actor}); err != nil {
+			if _, err := s.engine().Handle(ctx, id, flow.Event{Kind: kind, Key: evKey, Actor: actor, Accepts: card.Accepts(action, value)}); err != nil {
 				say(ctx, s.userText(err, string(action)))
 			}
 		})

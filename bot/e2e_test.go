@@ -95,7 +95,7 @@ func TestSlackEndToEnd(t *testing.T) {
 		t.Errorf("confirm card has no rendered HCL: %s", card.Blocks)
 	}
 	h.ports.Runs.SetPlan(flow.PlanSummary{Create: 3, Resources: []flow.ResourceChange{
-		{Address: "module.tfpilot_x.aws_s3_bucket.this", Action: "create"}}})
+		{Address: "module.tfpilot_" + r.Label + ".aws_s3_bucket.this", Action: "create"}}})
 	click("U1", "submit", "Submit")
 	if r = h.request(t); r.State != flow.AwaitingApproval {
 		t.Fatalf("after submit: %s, want awaiting_approval", r.State)

@@ -127,6 +127,9 @@ type Event struct {
 	// same project and environment that is applied but not merged (the
 	// engine looks it up; see Facts): Step refuses both while it is set.
 	HeldBy string `json:"held_by,omitempty"`
+	// Accepts names, on approve, the findings (Finding.ID) the approver
+	// acknowledges; every finding that needs acknowledgement must be named.
+	Accepts []string `json:"accepts,omitempty"`
 
 	EffectID string       `json:"effect_id,omitempty"` // result events: the effect this answers
 	Change   *Change      `json:"change,omitempty"`

@@ -15,6 +15,10 @@ import (
 // sends when they do it.
 type Move struct {
 	Event EventKind
+	// Accepts are, on an approve, the findings the approval acknowledges
+	// (NeedsAck): a surface sends them with the event (Event.Accepts) and
+	// labels the move "Approve and acknowledge".
+	Accepts []string
 }
 
 // moveOrder is every person event a request's card can offer, in the order
@@ -89,7 +93,7 @@ func OutlookWith(r *Request, p Policy, viewer *Actor, f Facts) Outlook {
 	o := Outlook{Approvals: Approvals(r, p), HeldBy: f.HeldBy}
 	if r.State == AwaitingApproval {
 		o.Approvals.Waiting, o.Approvals.AnyoneMay = waiting(r, p)
-		o.Approvals.RequesterMay = Allows(r, p, EvApprove, r.Requester) == nil
+		o.Approvals.RequesterMay = AllowsMove(r, p, approveMove(r), r.Requester) == nil
 	}
 	actors := []Actor{}
 	if viewer != nil {
@@ -98,9 +102,13 @@ func OutlookWith(r *Request, p Policy, viewer *Actor, f Facts) Outlook {
 		actors = candidates(r, p)
 	}
 	for _, ev := range moveOrder {
+		m := Move{Event: ev}
+		if ev == EvApprove {
+			m = approveMove(r)
+		}
 		for _, a := range actors {
-			if AllowsWith(r, p, ev, a, f) == nil {
-				o.Moves = append(o.Moves, Move{Event: ev})
+			if AllowsMoveWith(r, p, m, a, f) == nil {
+				o.Moves = append(o.Moves, m)
 				break
 			}
 		}
@@ -108,15 +116,22 @@ func OutlookWith(r *Request, p Policy, viewer *Actor, f Facts) Outlook {
 	return o
 }
 
+// approveMove is the approve a surface offers on r: accepting the findings
+// that need acknowledgement, when there are any.
+func approveMove(r *Request) Move {
+	return Move{Event: EvApprove, Accepts: NeedsAck(r)}
+}
+
 // waiting names who may approve r now (see ApprovalCount.Waiting).
 func waiting(r *Request, p Policy) (ids []string, anyoneMay bool) {
 	e, _ := p.Environment(r.Environment)
+	m := approveMove(r)
 	for _, id := range e.Approvers {
 		switch {
 		case id == "*":
-			anyoneMay = Allows(r, p, EvApprove, Actor{ID: anyone}) == nil
+			anyoneMay = AllowsMove(r, p, m, Actor{ID: anyone}) == nil
 		case slices.Contains(ids, id):
-		case Allows(r, p, EvApprove, Actor{ID: id}) == nil:
+		case AllowsMove(r, p, m, Actor{ID: id}) == nil:
 			ids = append(ids, id)
 		}
 	}
@@ -128,16 +143,29 @@ func waiting(r *Request, p Policy) (ids []string, anyoneMay bool) {
 // to show). An event that would change nothing (a second approval by the
 // same person) is refused too.
 func Allows(r *Request, p Policy, ev EventKind, actor Actor) error {
-	return AllowsWith(r, p, ev, actor, Facts{})
+	return AllowsMoveWith(r, p, Move{Event: ev}, actor, Facts{})
 }
 
 // AllowsWith is Allows with the facts the engine looked up, put on the
 // event as the engine puts them before stepping it.
 func AllowsWith(r *Request, p Policy, ev EventKind, actor Actor, f Facts) error {
+	return AllowsMoveWith(r, p, Move{Event: ev}, actor, f)
+}
+
+// AllowsMove is Allows for a move that carries more than its event (an
+// approve that accepts findings).
+func AllowsMove(r *Request, p Policy, m Move, actor Actor) error {
+	return AllowsMoveWith(r, p, m, actor, Facts{})
+}
+
+// AllowsMoveWith dry-runs Step for move m by actor, with the facts the
+// engine looked up on the event.
+func AllowsMoveWith(r *Request, p Policy, m Move, actor Actor, f Facts) error {
+	ev := m.Event
 	if r.State == 0 {
 		return Userf(ErrBadEvent, refusal(r, ev))
 	}
-	e := Event{Kind: ev, Actor: actor, At: r.UpdatedAt, HeldBy: f.HeldBy}
+	e := Event{Kind: ev, Actor: actor, At: r.UpdatedAt, Accepts: m.Accepts, HeldBy: f.HeldBy}
 	_, _, changed, err := step(*r, e, p)
 	if err != nil {
 		return err
@@ -180,11 +208,16 @@ func CurrentApprovers(r *Request) []string {
 }
 
 // required is how many approvals r's environment asks for; an environment
-// missing from the policy asks for one (and nobody can give it).
+// missing from the policy asks for one (and nobody can give it), and so does
+// a plan with findings to acknowledge (ScopeFindings): someone must accept
+// them even where the environment needs no approval.
 func required(r *Request, p Policy) int {
 	e, ok := p.Environment(r.Environment)
 	if !ok {
 		return 1
+	}
+	if len(NeedsAck(r)) > 0 {
+		return max(e.ApprovalsRequired, 1)
 	}
 	return max(e.ApprovalsRequired, 0)
 }

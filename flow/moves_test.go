@@ -45,7 +45,26 @@ func outlookCases() []flow.Request {
 	out = append(out, old)
 	destroy := fixture(flow.AwaitingApproval)
 	destroy.Kind, destroy.Target = flow.KindDestroy, "01900000-0000-7000-8000-0000000000bb"
-	return append(out, destroy)
+	out = append(out, destroy)
+	// Plans with changes outside the request (ScopeFindings): blocking, and
+	// needing acknowledgement, awaiting approval and approved.
+	for _, s := range []flow.State{flow.AwaitingApproval, flow.Approved} {
+		for _, action := range []string{"delete", "update"} {
+			r := with(fixture(s), planOf(own, "create", other, action))
+			out = append(out, r, with(r, inProd))
+		}
+	}
+	return out
+}
+
+// moveEvent is the event a surface sends for a move of kind k on r: an
+// approve accepts the findings the outlook's approve move names.
+func moveEvent(r *flow.Request, k flow.EventKind, a flow.Actor) flow.Event {
+	e := flow.Event{Kind: k, Actor: a, At: t0}
+	if k == flow.EvApprove {
+		e.Accepts = flow.NeedsAck(r)
+	}
+	return e
 }
 
 // TestOutlookIsStep: a viewer's moves are exactly the person events Step
@@ -65,7 +84,8 @@ func TestOutlookIsStep(t *testing.T) {
 		for _, a := range people() {
 			o := flow.OutlookOf(&r, pol, &a)
 			for _, k := range flow.MoveEvents() {
-				next, _, err := flow.Step(r, flow.Event{Kind: k, Actor: a, At: t0}, pol)
+				e := moveEvent(&r, k, a)
+				next, _, err := flow.Step(r, e, pol)
 				accepted := err == nil && cmp.Diff(r, next) != ""
 				if accepted {
 					anyone[k] = true
@@ -73,7 +93,7 @@ func TestOutlookIsStep(t *testing.T) {
 				if o.Offers(k) != accepted {
 					t.Errorf("%s: %s by %s: outlook offers %v, Step accepts %v (err %v)", name, k, a.ID, o.Offers(k), accepted, err)
 				}
-				refusal := flow.Allows(&r, pol, k, a)
+				refusal := flow.AllowsMove(&r, pol, flow.Move{Event: k, Accepts: e.Accepts}, a)
 				if (refusal == nil) != accepted {
 					t.Errorf("%s: %s by %s: Allows = %v, Step accepts %v", name, k, a.ID, refusal, accepted)
 				}

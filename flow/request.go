@@ -229,6 +229,8 @@ type Approval struct {
 	// HeadSHA is the commit the approved plan was made from; an approval
 	// counts only while the plan run and its commit are still current.
 	HeadSHA string `json:"head_sha,omitempty"`
+	// Accepts are the findings (Finding.ID) the approver acknowledged.
+	Accepts []string `json:"accepts,omitempty"`
 }
 
 // Transition is one line of a request's history.

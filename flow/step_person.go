@@ -254,8 +254,12 @@ func (s *stepper) approve() error {
 	if err := s.held(); err != nil {
 		return err
 	}
+	if err := s.scopeRefusal(); err != nil {
+		return err
+	}
 	s.r.Approvals = append(s.r.Approvals, Approval{
 		Actor: s.ev.Actor, PlanRunID: s.r.PlanRun.ID, HeadSHA: s.r.PlanRun.HeadSHA, At: s.ev.At,
+		Accepts: slices.Clone(s.ev.Accepts),
 	})
 	have, need := len(s.currentApprovers()), s.required()
 	who := displayName(s.ev.Actor)
@@ -324,6 +328,9 @@ func (s *stepper) apply() error {
 		return Userf(ErrBadEvent, "the approvals are for an older plan; approve the current plan first")
 	}
 	if err := s.held(); err != nil {
+		return err
+	}
+	if err := s.scopeRefusal(); err != nil {
 		return err
 	}
 	s.commit(Applying, fmt.Sprintf("applying plan run %d", s.r.PlanRun.ID), "Applying the approved plan.", "")

@@ -30,6 +30,9 @@ var buttonSpecs = map[flow.EventKind]buttonSpec{
 // ActionEvent is the event a request button's action sends (false for the
 // choice buttons, which carry their own values).
 func ActionEvent(a Action) (flow.EventKind, bool) {
+	if a == ActApproveAck {
+		return flow.EvApprove, true
+	}
 	for ev, s := range buttonSpecs {
 		if s.action == a {
 			return ev, true
@@ -47,11 +50,14 @@ func Buttons(r *flow.Request, o flow.Outlook) []Button {
 		if !ok {
 			continue
 		}
+		if m.Event == flow.EvApprove && len(m.Accepts) > 0 {
+			s = approveAck
+		}
 		confirm := s.confirm
 		if m.Event == flow.EvCancel && r.Change == nil {
 			confirm = "Cancel this request?" // no pull request to close yet
 		}
-		out = append(out, Button{Text: s.text, Action: s.action, Value: Value(r.ID), Style: s.style, Confirm: confirm})
+		out = append(out, Button{Text: s.text, Action: s.action, Value: Value(r.ID, m.Accepts...), Style: s.style, Confirm: confirm})
 	}
 	return out
 }

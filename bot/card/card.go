@@ -29,7 +29,7 @@ const (
 
 // Actions lists every action, for routing tables and tests.
 func Actions() []Action {
-	return []Action{ActApprove, ActReject, ActApply, ActReplan, ActCancel, ActRetry, ActRetryMerge,
+	return []Action{ActApprove, ActApproveAck, ActReject, ActApply, ActReplan, ActCancel, ActRetry, ActRetryMerge,
 		ActSubmit, ActEdit, ActChooseModule, ActChooseEnv, ActChooseProject}
 }
 

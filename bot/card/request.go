@@ -170,6 +170,9 @@ func Status(r *flow.Request, opts Options) Card {
 	if r.Plan != nil {
 		c.Sections = append(c.Sections, PlanSections(r.Plan)...)
 	}
+	if s, ok := scopeSection(r); ok {
+		c.Sections = append(c.Sections, s)
+	}
 	if s, ok := approvalsSection(r, outlook(r, opts)); ok {
 		c.Sections = append(c.Sections, s)
 	}

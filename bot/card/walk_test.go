@@ -20,37 +20,59 @@ func TestCardsOfferWhatStepAccepts(t *testing.T) {
 		people = append(people, flow.Actor{ID: id})
 	}
 	people = append(people, flow.Actor{ID: "U7", Groups: []string{"S1"}})
+	// Plans with a change outside the request (flow.ScopeFindings): none,
+	// one to acknowledge, one that blocks.
+	outside := map[string]*flow.ResourceChange{"": nil,
+		"update": {Address: "aws_iam_role.ci", Action: "update"}, "delete": {Address: "aws_iam_role.ci", Action: "delete"}}
 	for _, s := range flow.States() {
 		for _, env := range []string{"dev", "prod", "sandbox"} {
 			for _, failed := range []bool{false, true} {
-				r := flowtest.RequestIn(s)
-				if r.Environment != "" {
-					r.Environment = env
-				}
-				if failed {
-					r.FailedEffect = &flow.Effect{ID: "9-dispatch_plan", Kind: flow.EffDispatchPlan}
-				}
-				name := fmt.Sprintf("%s/%s/failed=%v", s, env, failed)
-				someone := map[Action]bool{}
-				for _, a := range people {
-					want := map[Action]bool{}
-					for _, ev := range flow.MoveEvents() {
-						next, _, err := flow.Step(r, flow.Event{Kind: ev, Actor: a, At: flowtest.T0}, pol)
-						if err == nil && cmp.Diff(r, next) != "" {
-							want[buttonSpecs[ev].action] = true
-							someone[buttonSpecs[ev].action] = true
-						}
+				for kind, rc := range outside {
+					r := flowtest.RequestIn(s)
+					if r.Environment != "" {
+						r.Environment = env
 					}
-					got := shown(ForRequest(&r, Options{Policy: &pol, Viewer: &a}))
-					if diff := cmp.Diff(want, got); diff != "" {
-						t.Errorf("%s, viewer %s: buttons (-Step accepts +card shows):\n%s", name, a.ID, diff)
+					if failed {
+						r.FailedEffect = &flow.Effect{ID: "9-dispatch_plan", Kind: flow.EffDispatchPlan}
 					}
-				}
-				if diff := cmp.Diff(someone, shown(ForRequest(&r, Options{Policy: &pol}))); diff != "" {
-					t.Errorf("%s, shared card: buttons (-Step accepts from someone +card shows):\n%s", name, diff)
+					if rc != nil && r.Plan != nil {
+						r.Plan.Resources = append(r.Plan.Resources, *rc)
+					}
+					name := fmt.Sprintf("%s/%s/failed=%v/outside=%s", s, env, failed, kind)
+					offersWhatStepAccepts(t, name, r, pol, people)
 				}
 			}
 		}
+	}
+}
+
+// offersWhatStepAccepts checks the buttons of r's card, for each viewer and
+// shared, against the moves Step accepts (an approve accepting the findings
+// that need acknowledgement is the "Approve and acknowledge" button).
+func offersWhatStepAccepts(t *testing.T, name string, r flow.Request, pol flow.Policy, people []flow.Actor) {
+	t.Helper()
+	someone := map[Action]bool{}
+	for _, a := range people {
+		want := map[Action]bool{}
+		for _, ev := range flow.MoveEvents() {
+			e := flow.Event{Kind: ev, Actor: a, At: flowtest.T0}
+			action := buttonSpecs[ev].action
+			if acks := flow.NeedsAck(&r); ev == flow.EvApprove && len(acks) > 0 {
+				e.Accepts, action = acks, ActApproveAck
+			}
+			next, _, err := flow.Step(r, e, pol)
+			if err == nil && cmp.Diff(r, next) != "" {
+				want[action] = true
+				someone[action] = true
+			}
+		}
+		got := shown(ForRequest(&r, Options{Policy: &pol, Viewer: &a}))
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("%s, viewer %s: buttons (-Step accepts +card shows):\n%s", name, a.ID, diff)
+		}
+	}
+	if diff := cmp.Diff(someone, shown(ForRequest(&r, Options{Policy: &pol}))); diff != "" {
+		t.Errorf("%s, shared card: buttons (-Step accepts from someone +card shows):\n%s", name, diff)
 	}
 }
 

@@ -51,6 +51,9 @@ type Command struct {
 	Inputs                       map[string]string
 	// All is set by "list all" (default: the caller's own requests).
 	All bool
+	// Ack is set by "approve <id> ack": the approval acknowledges the
+	// plan's findings that need it (flow.NeedsAck).
+	Ack bool
 }
 
 // Usage lists every command form with a one-line explanation, in the order
@@ -60,7 +63,7 @@ var Usage = [][2]string{
 	{"/tfpilot new <module> [env=<env>] [project=<project>] [key=value …]", "start a request with the module (and inputs) given"},
 	{"/tfpilot list [mine|all]", "list your open requests, or every request in any state"},
 	{"/tfpilot status <id>", "show a request's status card"},
-	{"/tfpilot approve <id>", "approve a request's current plan"},
+	{"/tfpilot approve <id> [ack]", "approve a request's current plan (ack: and acknowledge its changes outside the request)"},
 	{"/tfpilot reject <id>", "reject a request's current plan"},
 	{"/tfpilot apply <id>", "apply an approved plan"},
 	{"/tfpilot replan <id>", "plan again on the current branch"},
@@ -116,6 +119,10 @@ func Parse(text string) (Command, error) {
 	for v, name := range verbNames {
 		if strings.EqualFold(verb, name) && v >= VerbStatus && v <= VerbDestroy {
 			id, extra := cut(rest)
+			ack := v == VerbApprove && strings.EqualFold(extra, "ack")
+			if ack {
+				extra = ""
+			}
 			if id == "" {
 				return Command{}, usagef("%s needs a request ID, e.g. /tfpilot %s 0a1b2c3d4e5f", name, name)
 			}
@@ -125,7 +132,7 @@ func Parse(text string) (Command, error) {
 			if len(id) > maxID {
 				return Command{}, usagef("%q is not a request ID; an ID looks like 0a1b2c3d4e5f (/tfpilot list shows them)", Clip(id, 40))
 			}
-			return Command{Verb: v, ID: id}, nil
+			return Command{Verb: v, ID: id, Ack: ack}, nil
 		}
 	}
 	return Command{}, usagef("unknown command %q", Clip(verb, 40))

@@ -108,6 +108,9 @@ func Interpret(ctx context.Context, rd Reader, c Command, actor flow.Actor) (Int
 			return Intent{}, &UsageError{Msg: fmt.Sprintf("unknown command %q", c.Verb)}
 		}
 		ev.Kind = kind
+		if c.Ack {
+			ev.Accepts = flow.NeedsAck(r)
+		}
 		in.Do, in.Event = DoHandle, ev
 	}
 	return in, nil

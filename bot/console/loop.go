@@ -302,6 +302,7 @@ func (c *Console) press(ctx context.Context, n int) error {
 	}
 	id, _ := card.ParseValue(b.Value)
 	ev := c.event(kind)
+	ev.Accepts = card.Accepts(b.Action, b.Value)
 	if b.Action == card.ActEdit {
 		ev.TriggerID = triggerID
 	}

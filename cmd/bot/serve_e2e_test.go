@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -74,11 +75,6 @@ func TestServeEndToEnd(t *testing.T) {
 	gh := ghfake.New(t)
 	gh.AddRepo("acme", "infra-live", "main", repoFiles(t, "modules", "envs"))
 	planJSON, err := os.ReadFile(filepath.Join("..", "..", "infra", "tfplan", "testdata", "tf157_mixed_plan.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	gh.SetPlanJSON(planJSON)
-	plan, err := tfplan.Summarize(planJSON)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -172,7 +168,15 @@ func TestServeEndToEnd(t *testing.T) {
 		t.Errorf("%s on %s = %q (exists %v), want the s3-bucket module block with name invoices", file, branch, content, ok)
 	}
 
-	// The plan finishes with a real plan.json: the card shows its summary.
+	// The plan finishes with a real plan.json, of the request's own module
+	// (the scope guard would block changes outside it): the card shows its
+	// summary.
+	planJSON = inModule(t, planJSON, "tfpilot_"+r.Label)
+	gh.SetPlanJSON(planJSON)
+	plan, err := tfplan.Summarize(planJSON)
+	if err != nil {
+		t.Fatal(err)
+	}
 	gh.CompleteRun(planRun.ID, "success")
 	counts := fmt.Sprintf("%d to create, %d to update, %d to replace, %d to destroy", plan.Create, plan.Update, plan.Replace, plan.Delete)
 	p.waitFor(t, "plan summary on the status card", func() bool {
@@ -327,4 +331,25 @@ func TestServeConfigErrors(t *testing.T) {
 	if msg := env.stderr.(*bytes.Buffer).String(); !strings.Contains(msg, "bogus") {
 		t.Errorf("serve --bogus: stderr = %q, want it to name the flag", msg)
 	}
+}
+
+// inModule moves every resource change of a plan JSON into module.<name>,
+// as a plan of that module block's resources reads.
+func inModule(t *testing.T, planJSON []byte, name string) []byte {
+	t.Helper()
+	var doc map[string]any
+	if err := json.Unmarshal(planJSON, &doc); err != nil {
+		t.Fatal(err)
+	}
+	changes, _ := doc["resource_changes"].([]any)
+	for _, c := range changes {
+		rc := c.(map[string]any)
+		rc["address"] = "module." + name + "." + rc["address"].(string)
+		rc["module_address"] = "module." + name
+	}
+	out, err := json.Marshal(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }

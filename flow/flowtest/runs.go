@@ -3,9 +3,12 @@ package flowtest
 import (
 	"context"
 	"fmt"
+	"path"
+	"strings"
 	"sync"
 
 	"github.com/tfpilot/tfpilot/flow"
+	"github.com/tfpilot/tfpilot/registry"
 )
 
 // Runs is an in-memory flow.Runs. Dispatch is idempotent by (RequestID,
@@ -14,13 +17,15 @@ type Runs struct {
 	Faults
 	repo *Repo
 
-	mu       sync.Mutex
-	nextID   int64
-	runs     map[int64]*fakeRun
-	byKey    map[runKey]int64
-	counts   map[countKey]int
-	outcome  map[flow.Workflow]Outcome
-	plan     flow.PlanSummary
+	mu      sync.Mutex
+	nextID  int64
+	runs    map[int64]*fakeRun
+	byKey   map[runKey]int64
+	counts  map[countKey]int
+	outcome map[flow.Workflow]Outcome
+	plan    *flow.PlanSummary // nil: defaultPlan
+	// defaults is each run's plan while plan is nil (defaultPlan).
+	defaults map[int64]flow.PlanSummary
 	Polls    int // in-progress polls before a run finishes
 	dispatch []flow.Dispatch
 }
@@ -50,13 +55,40 @@ type fakeRun struct {
 var _ flow.Runs = (*Runs)(nil)
 
 // NewRuns returns runs whose commits come from repo's branches (nil: none).
-// Runs succeed and plans show one resource to create until told otherwise.
+// Runs succeed and plans show what the branch writes (defaultPlan) until told otherwise.
 func NewRuns(repo *Repo) *Runs {
 	return &Runs{
-		repo: repo, nextID: 100, runs: map[int64]*fakeRun{}, byKey: map[runKey]int64{}, counts: map[countKey]int{},
+		repo: repo, nextID: 100, runs: map[int64]*fakeRun{}, defaults: map[int64]flow.PlanSummary{}, byKey: map[runKey]int64{}, counts: map[countKey]int{},
 		outcome: map[flow.Workflow]Outcome{flow.WorkflowPlan: {Status: flow.RunSucceeded}, flow.WorkflowApply: {Status: flow.RunSucceeded}},
-		plan:    flow.PlanSummary{Create: 1, Resources: []flow.ResourceChange{{Address: "module.x.aws_s3_bucket.this", Action: "create"}}},
 	}
+}
+
+// defaultPlan is what a plan shows until SetPlan: a bucket to create for
+// each file the branch writes (in the module block tfpilot_<label> the file
+// is named after), one to delete for each file it deletes; without files
+// (no repo), one bucket to create in request id's own module block.
+func defaultPlan(id string, files []flow.FileChange) flow.PlanSummary {
+	var p flow.PlanSummary
+	add := func(label, action string) {
+		p.Resources = append(p.Resources, flow.ResourceChange{Address: "module.tfpilot_" + label + ".aws_s3_bucket.this", Action: action})
+	}
+	for _, f := range files {
+		label, ok := strings.CutPrefix(strings.TrimSuffix(path.Base(f.Path), ".tf"), "tfpilot_")
+		switch {
+		case !ok:
+		case f.Delete:
+			p.Delete++
+			add(label, "delete")
+		default:
+			p.Create++
+			add(label, "create")
+		}
+	}
+	if len(p.Resources) == 0 {
+		p.Create++
+		add(registry.Label(id), "create")
+	}
+	return p
 }
 
 // SetOutcome makes later-finishing runs of w end with status and failure.
@@ -70,7 +102,7 @@ func (r *Runs) SetOutcome(w flow.Workflow, status flow.RunStatus, failure string
 func (r *Runs) SetPlan(p flow.PlanSummary) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.plan = p
+	r.plan = &p
 }
 
 // Dispatch implements flow.Runs. Faults: "Dispatch", "Dispatch:<workflow>"
@@ -91,8 +123,9 @@ func (r *Runs) Dispatch(ctx context.Context, d flow.Dispatch) (flow.Run, error) 
 
 func (r *Runs) dispatchRun(d flow.Dispatch) flow.Run {
 	head := ""
+	var files []flow.FileChange
 	if r.repo != nil {
-		head = r.repo.Head(d.Ref)
+		head, files = r.repo.Head(d.Ref), r.repo.Files(d.Ref)
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -104,6 +137,7 @@ func (r *Runs) dispatchRun(d flow.Dispatch) flow.Run {
 	run := flow.Run{Workflow: d.Workflow, ID: r.nextID, URL: fmt.Sprintf("https://example.test/runs/%d", r.nextID), HeadSHA: head, Status: flow.RunQueued}
 	r.runs[run.ID] = &fakeRun{run: run}
 	r.byKey[k] = run.ID
+	r.defaults[run.ID] = defaultPlan(d.RequestID, files)
 	r.counts[countKey{d.RequestID, d.Workflow}]++
 	r.dispatch = append(r.dispatch, d)
 	return run
@@ -142,7 +176,10 @@ func (r *Runs) PlanResult(ctx context.Context, project string, run flow.Run) (fl
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.plan, nil
+	if r.plan == nil {
+		return r.defaults[run.ID], nil
+	}
+	return *r.plan, nil
 }
 
 // Count returns how many runs of workflow w were dispatched for request id.

@@ -1,0 +1,51 @@
+package card
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/tfpilot/tfpilot/flow"
+)
+
+// ActApproveAck approves a plan and acknowledges the findings named in the
+// button's value after the request ID (see [Accepts]).
+const ActApproveAck Action = "approve_ack"
+
+// approveAck is how an approve that accepts findings looks as a button.
+var approveAck = buttonSpec{ActApproveAck, "Approve and acknowledge", StylePrimary,
+	"This plan changes resources outside this request (see \"Outside this request\"). Approve it anyway?"}
+
+// Accepts returns the findings a button of action a with value v
+// acknowledges: the event a surface sends carries them (flow.Event.Accepts).
+func Accepts(a Action, v string) []string {
+	if a != ActApproveAck {
+		return nil
+	}
+	_, ids := ParseValue(v)
+	return ids
+}
+
+// scopeSection lists what r's plan changes outside the request, finding by
+// finding (flow.ScopeFindings), each marked blocking or needing
+// acknowledgement, with its likely cause and addresses.
+func scopeSection(r *flow.Request) (Section, bool) {
+	fs := flow.ScopeFindings(r)
+	if len(fs) == 0 {
+		return Section{}, false
+	}
+	n := 0
+	var lines []string
+	for _, f := range fs {
+		n += len(f.Addresses)
+		mark := "Blocking"
+		if f.Kind == flow.FindingNeedsAck {
+			mark = "Needs acknowledgement"
+		}
+		lines = append(lines, mark+": "+f.Text)
+		for _, a := range f.Addresses {
+			lines = append(lines, "  "+actionMark(strings.TrimPrefix(f.ID, "scope:"))+" "+Clip(a, 300))
+		}
+	}
+	lines, more := Head(lines, MaxPlanLines)
+	return Section{Title: fmt.Sprintf("Outside this request (%d)", n), Lines: lines, More: more}, true
+}
