@@ -75,6 +75,10 @@ func (e *slowEngine) Policy() flow.Policy {
 	return e.pol
 }
 
+func (e *slowEngine) Outlook(_ context.Context, r *flow.Request, viewer *flow.Actor) (flow.Outlook, error) {
+	return flow.OutlookOf(r, e.Policy(), viewer), nil
+}
+
 func (e *slowEngine) Preview(ctx context.Context, r *flow.Request) (registry.File, error) {
 	return registry.File{}, nil
 }

@@ -36,10 +36,14 @@ func (s *Slack) publishHome(ctx context.Context, user string) {
 		s.log.Warn("home: list", zap.Error(err))
 		return
 	}
-	pol := eng.Policy()
 	var awaiting []*flow.Request
 	for _, r := range waiting {
-		if flow.OutlookOf(r, pol, &actor).Offers(flow.EvApprove) {
+		o, err := eng.Outlook(ctx, r, &actor)
+		if err != nil {
+			s.log.Warn("home: outlook", append(requestFields(r), zap.Error(err))...)
+			continue
+		}
+		if o.Offers(flow.EvApprove) {
 			awaiting = append(awaiting, r)
 		}
 	}

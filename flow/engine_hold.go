@@ -34,3 +34,14 @@ func holds(o *Request) bool {
 	return o.State == AppliedNotMerged ||
 		o.State == Applied && slices.ContainsFunc(o.Owed, func(f Effect) bool { return f.Kind == EffMergeChange })
 }
+
+// Outlook answers OutlookOf for r and viewer (nil: anyone) with what the
+// engine looks up for the event, as Handle would: a per-viewer surface (App
+// Home) offers exactly what a click would be allowed.
+func (e *Engine) Outlook(ctx context.Context, r *Request, viewer *Actor) (Outlook, error) {
+	held, err := e.heldBy(ctx, r)
+	if err != nil {
+		return Outlook{}, err
+	}
+	return OutlookWith(r, e.cfg.Policy, viewer, Facts{HeldBy: held}), nil
+}

@@ -40,6 +40,11 @@ func TestEngineAppliedNotMergedHoldsTheEnvironment(t *testing.T) {
 	if o := h.eng.View(context.Background(), rb).Outlook; o.Offers(flow.EvApprove) || o.HeldBy != ra.Label || !o.Offers(flow.EvCancel) {
 		t.Errorf("B's card while held: moves %v held by %q", o.Moves, o.HeldBy)
 	}
+	// A per-viewer surface (App Home) asks the engine and gets the hold too.
+	approver := actor("U3")
+	if o, err := h.eng.Outlook(context.Background(), rb, &approver); err != nil || o.Offers(flow.EvApprove) || o.HeldBy != ra.Label {
+		t.Errorf("B's outlook for U3 while held: moves %v held by %q, err %v", o.Moves, o.HeldBy, err)
+	}
 	if r := h.handle(other, flow.Event{Kind: flow.EvApprove, Actor: actor("U3")}); len(flow.CurrentApprovals(r)) != 1 {
 		t.Errorf("prod request: approvals %v, want U3's (another environment is not held)", r.Approvals)
 	}
