@@ -33,19 +33,8 @@ func TestPushBeforePlan(t *testing.T) {
 	ports := flowtest.NewPorts()
 	cfg := ports.Config("r1")
 	cfg.Repo, cfg.Runs, cfg.PollInterval = c, c, time.Millisecond
-	eng, err := flow.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- eng.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Run: %v", err)
-		}
-	})
+	eng := flowtest.RunEngine(t, cfg)
+	ctx := context.Background()
 
 	requester, approver := flow.Actor{ID: "U1"}, flow.Actor{ID: "U3"}
 	r, err := eng.Open(ctx, flow.Event{Kind: flow.EvStart, Key: "k1", Actor: requester, Project: "demo", Module: "bucket",
