@@ -2,6 +2,7 @@ package flow
 
 import (
 	"errors"
+	"fmt"
 
 	"github.com/tfpilot/tfpilot/registry"
 )
@@ -20,6 +21,10 @@ var (
 	// protection, a required review or check, a conflict, a closed pull
 	// request). Retrying now changes nothing; a person must act first.
 	ErrMergeRefused = errors.New("merge refused")
+	// ErrHeld: approve or apply is refused for now because another request
+	// of the environment is applied but not merged. It is an ErrBadEvent
+	// that clears by itself once that merge lands.
+	ErrHeld = fmt.Errorf("environment held by an unmerged request: %w", ErrBadEvent)
 )
 
 // MergeRefusedError is a merge the repository refused, with its reason as

@@ -299,7 +299,7 @@ func (s *stepper) held() error {
 	if s.ev.HeldBy == "" {
 		return nil
 	}
-	return Userf(ErrBadEvent, fmt.Sprintf("%s is held by %s, applied but not merged: approve or apply here once it is merged (Retry merge on its card)",
+	return Userf(ErrHeld, fmt.Sprintf("%s is held by %s, applied but not merged: approve or apply here once it is merged (Retry merge on its card)",
 		s.r.Environment, s.ev.HeldBy))
 }
 

@@ -165,17 +165,46 @@ func driveRequest(t *testing.T, engines [2]*flow.Engine, ports *flowtest.Ports, 
 	for _, st := range steps {
 		ev := st.ev
 		ev.Key, ev.At = fmt.Sprintf("%s-%d", ev.Kind, n), ports.Clock.Now()
-		if !deliverBoth(t, engines, r.ID, ev) || !waitFor(t, engines[0], r.ID, st.want) {
+		if !deliverHeld(t, engines, r.ID, ev) || !waitFor(t, engines[0], r.ID, st.want) {
 			return r.ID
 		}
 	}
 	return r.ID
 }
 
+// deliverHeld is deliverBoth that, while another request of the
+// environment is applied but not merged (the hold: approve and apply are
+// refused with ErrHeld until its merge lands), waits for the hold to clear
+// and delivers again, as a person would. It bounds the wait, asserting no
+// timing.
+func deliverHeld(t *testing.T, engines [2]*flow.Engine, id string, ev flow.Event) bool {
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	for {
+		held, ok := deliverBothHeld(t, engines, id, ev)
+		if !held {
+			return ok
+		}
+		select {
+		case <-ctx.Done():
+			t.Errorf("%s: %s still refused by the hold after a minute", id, ev.Kind)
+			return false
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+}
+
 // deliverBoth hands ev to both replicas concurrently. One of them must
 // take it; the other may take it too (a no-op: the key was seen) or refuse
 // it with a user-facing error, never fail otherwise.
 func deliverBoth(t *testing.T, engines [2]*flow.Engine, id string, ev flow.Event) bool {
+	_, ok := deliverBothHeld(t, engines, id, ev)
+	return ok
+}
+
+// deliverBothHeld is deliverBoth that reports, instead of failing, when
+// both replicas refused ev because the environment is held.
+func deliverBothHeld(t *testing.T, engines [2]*flow.Engine, id string, ev flow.Event) (held, ok bool) {
 	var errs [2]error
 	var wg sync.WaitGroup
 	for i, e := range engines {
@@ -186,14 +215,17 @@ func deliverBoth(t *testing.T, engines [2]*flow.Engine, id string, ev flow.Event
 	for i, err := range errs {
 		if err != nil && !errors.As(err, &ue) {
 			t.Errorf("%s: %s on replica %d: %v", id, ev.Kind, i, err)
-			return false
+			return false, false
 		}
 	}
 	if errs[0] != nil && errs[1] != nil {
+		if errors.Is(errs[0], flow.ErrHeld) && errors.Is(errs[1], flow.ErrHeld) {
+			return true, false
+		}
 		t.Errorf("%s: both replicas refused %s: %v; %v", id, ev.Kind, errs[0], errs[1])
-		return false
+		return false, false
 	}
-	return true
+	return false, true
 }
 
 // waitFor waits until request id is in state want and owes nothing. It
