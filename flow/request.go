@@ -69,6 +69,10 @@ type Request struct {
 	// MergeRefusal is, in AppliedNotMerged, why the pull request was not
 	// merged (the repository's reason, or the error of the last attempt).
 	MergeRefusal string `json:"merge_refusal,omitempty"`
+	// Redispatches counts how often the current plan or apply attempt was
+	// dispatched again after GitHub cancelled its run before it started
+	// (RunCancelledPending); at most MaxRedispatches.
+	Redispatches int `json:"redispatches,omitempty"`
 
 	// DestroyedBy is, on an applied create request, the ID of the destroy
 	// request that claimed it (only one at a time; see Engine.Open).
@@ -127,6 +131,10 @@ const (
 	RunSucceeded
 	RunFailed
 	RunCancelled
+	// RunCancelledPending is a run cancelled before it started because a
+	// newer run took its pending place in the concurrency group: nobody
+	// asked for it, so flow dispatches it again (see MaxRedispatches).
+	RunCancelledPending
 )
 
 func (s RunStatus) String() string {
@@ -141,6 +149,8 @@ func (s RunStatus) String() string {
 		return "failed"
 	case RunCancelled:
 		return "cancelled"
+	case RunCancelledPending:
+		return "cancelled before it started"
 	}
 	return "unknown"
 }

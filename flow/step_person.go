@@ -334,6 +334,7 @@ func (s *stepper) apply() error {
 		return err
 	}
 	s.commit(Applying, fmt.Sprintf("applying plan run %d", s.r.PlanRun.ID), "Applying the approved plan.", "")
+	s.r.Redispatches = 0
 	s.owe(Effect{Kind: EffDispatchApply, PlanRunID: s.r.PlanRun.ID})
 	return nil
 }
@@ -356,6 +357,7 @@ func (s *stepper) replan() error {
 		return nil
 	}
 	s.commit(Planning, "re-plan", "Planning again.", "")
+	s.r.Redispatches = 0
 	s.owe(Effect{Kind: EffDispatchPlan})
 	return nil
 }

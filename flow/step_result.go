@@ -144,6 +144,7 @@ func (s *stepper) changeOpened() error {
 	switch s.from {
 	case OpeningPR:
 		s.commit(Planning, "pull request "+changeRef(&c), "Pull request opened: "+changeRef(&c)+". Planning.", "")
+		s.r.Redispatches = 0
 		s.owe(Effect{Kind: EffDispatchPlan})
 	case Cancelled, Rejected:
 		s.commit(s.from, "pull request "+changeRef(&c)+" opened late; closing it", "", "")
@@ -250,6 +251,9 @@ func (s *stepper) planFailed() error {
 		run := *s.ev.Run
 		s.r.PlanRun = &run
 	}
+	if s.redispatch(Effect{Kind: EffDispatchPlan}) {
+		return nil
+	}
 	s.problem = "The plan failed: " + orDefault(s.ev.Error, "no details") + ". Edit the inputs or re-plan."
 	s.commit(PlanFailed, "plan failed: "+s.ev.Error, s.problem, "Plan failed: "+s.summary())
 	return nil
@@ -304,9 +308,36 @@ func (s *stepper) applyFailed() error {
 		run := *s.ev.Run
 		s.r.ApplyRun = &run
 	}
+	if s.r.PlanRun != nil && s.redispatch(Effect{Kind: EffDispatchApply, PlanRunID: s.r.PlanRun.ID}) {
+		return nil
+	}
 	s.problem = "The apply failed: " + orDefault(s.ev.Error, "no details") + ". Re-plan to see what is left, or cancel."
 	s.commit(ApplyFailed, "apply failed: "+s.ev.Error, s.problem, "Apply failed: "+s.summary())
 	return nil
+}
+
+// MaxRedispatches is how often one plan or apply attempt is dispatched
+// again after GitHub cancelled its queued run before it started.
+const MaxRedispatches = 3
+
+// redispatch owes dispatch again, in the same state, when the run the
+// watch followed was cancelled before it started because a newer run took
+// its pending place in the concurrency group (queue: single): nobody
+// cancelled it, so it is neither a failure nor the end of the attempt, and
+// an apply keeps its approvals (it applies the same plan run). It reports
+// whether it did; past MaxRedispatches the run counts as cancelled.
+func (s *stepper) redispatch(dispatch Effect) bool {
+	run := s.ev.Run
+	if s.answered.Kind != EffWatchRun || run == nil || run.Status != RunCancelledPending || s.r.Redispatches >= MaxRedispatches {
+		return false
+	}
+	s.r.Redispatches++
+	what := fmt.Sprintf("GitHub cancelled the queued %s run %d before it started (a newer run took its place); dispatched it again (%d of %d)",
+		run.Workflow, run.ID, s.r.Redispatches, MaxRedispatches)
+	s.commit(s.from, fmt.Sprintf("%s run %d cancelled before it started; dispatched again (%d of %d)", run.Workflow, run.ID, s.r.Redispatches, MaxRedispatches),
+		what+".", "")
+	s.owe(dispatch)
+	return true
 }
 
 // mergeFailed: the apply went through but the pull request could not be

@@ -52,6 +52,12 @@ func heldBy(label string) func(*flow.Event) { return func(e *flow.Event) { e.Hel
 
 func effs(ids ...string) []string { return ids }
 
+// cancelledPending is a run GitHub cancelled before it started because a
+// newer run took its pending place.
+func cancelledPending(w flow.Workflow, id int64) *flow.Run {
+	return &flow.Run{Workflow: w, ID: id, HeadSHA: "h1", Status: flow.RunCancelledPending}
+}
+
 var (
 	card3  = effs("11-record_audit", "12-show_card", "13-reply")
 	plan2  = &flow.Run{Workflow: flow.WorkflowPlan, ID: 102, HeadSHA: "h1", Status: flow.RunSucceeded}
@@ -133,6 +139,34 @@ var rules = []rule{
 	}), outcome{State: flow.Stale, Effects: effs("11-record_audit", "12-show_card", "13-reply"),
 		Problem: "The plan ran on commit c0ffee0 by an unknown author, not on TfPilot's commit h1: someone pushed to tfpilot/" +
 			flowtest.RequestID + ". Press Re-plan to plan TfPilot's change again."}},
+	{"plan run cancelled before it started is dispatched again, still planning", with(fixture(flow.Planning), func(r *flow.Request) {
+		r.Owed = []flow.Effect{{ID: "9-watch_run", Kind: flow.EffWatchRun, Workflow: flow.WorkflowPlan}}
+	}), result(flow.EvPlanFailed, "9-watch_run", func(e *flow.Event) { e.Run = cancelledPending(flow.WorkflowPlan, 102) }),
+		outcome{State: flow.Planning, Effects: effs("11-record_audit", "12-show_card", "13-reply", "14-dispatch_plan")}},
+	{"plan run cancelled before it started a fourth time is reported cancelled", with(fixture(flow.Planning), func(r *flow.Request) {
+		r.Owed = []flow.Effect{{ID: "9-watch_run", Kind: flow.EffWatchRun, Workflow: flow.WorkflowPlan}}
+		r.Redispatches = flow.MaxRedispatches
+	}), result(flow.EvPlanFailed, "9-watch_run", func(e *flow.Event) {
+		e.Run, e.Error = cancelledPending(flow.WorkflowPlan, 102), "the plan run cancelled before it started"
+	}), outcome{State: flow.PlanFailed, Effects: effs("11-record_audit", "12-show_card", "13-reply", "14-notify"),
+		Problem: "The plan failed: the plan run cancelled before it started. Edit the inputs or re-plan."}},
+	{"plan run cancelled otherwise is reported cancelled", with(fixture(flow.Planning), func(r *flow.Request) {
+		r.Owed = []flow.Effect{{ID: "9-watch_run", Kind: flow.EffWatchRun, Workflow: flow.WorkflowPlan}}
+	}), result(flow.EvPlanFailed, "9-watch_run", func(e *flow.Event) {
+		e.Run, e.Error = &flow.Run{Workflow: flow.WorkflowPlan, ID: 102, HeadSHA: "h1", Status: flow.RunCancelled}, "the plan run cancelled"
+	}), outcome{State: flow.PlanFailed, Effects: effs("11-record_audit", "12-show_card", "13-reply", "14-notify"),
+		Problem: "The plan failed: the plan run cancelled. Edit the inputs or re-plan."}},
+	{"apply run cancelled before it started is dispatched again, approvals kept", with(fixture(flow.Applying), func(r *flow.Request) {
+		r.Owed = []flow.Effect{{ID: "9-watch_run", Kind: flow.EffWatchRun, Workflow: flow.WorkflowApply}}
+	}), result(flow.EvApplyFailed, "9-watch_run", func(e *flow.Event) { e.Run = cancelledPending(flow.WorkflowApply, 103) }),
+		outcome{State: flow.Applying, Effects: effs("11-record_audit", "12-show_card", "13-reply", "14-dispatch_apply"), Approvers: []string{"U3"}}},
+	{"apply run cancelled before it started a fourth time is reported cancelled", with(fixture(flow.Applying), func(r *flow.Request) {
+		r.Owed = []flow.Effect{{ID: "9-watch_run", Kind: flow.EffWatchRun, Workflow: flow.WorkflowApply}}
+		r.Redispatches = flow.MaxRedispatches
+	}), result(flow.EvApplyFailed, "9-watch_run", func(e *flow.Event) {
+		e.Run, e.Error = cancelledPending(flow.WorkflowApply, 103), "the apply run cancelled before it started"
+	}), outcome{State: flow.ApplyFailed, Effects: effs("11-record_audit", "12-show_card", "13-reply", "14-notify"), Approvers: []string{"U3"},
+		Problem: "The apply failed: the apply run cancelled before it started. Re-plan to see what is left, or cancel."}},
 	{"start with module preset collects inputs", fixture(0), ev(flow.EvStart, "U1", func(e *flow.Event) {
 		e.Project, e.Module, e.Environment, e.TriggerID = "demo", "bucket", "dev", "T1"
 	}), outcome{State: flow.CollectingInputs, Effects: effs("11-record_audit", "12-show_card", "13-open_modal"), Seen: 1}},
@@ -295,4 +329,55 @@ func project(in, got flow.Request, effects []flow.Effect, err error) outcome {
 		o.Failed = got.FailedEffect.ID
 	}
 	return o
+}
+
+// TestRedispatchSaysSo: a run cancelled before it started is dispatched
+// again with a new key, the reply says which run and how often, and the
+// apply dispatches the same approved plan run.
+func TestRedispatchSaysSo(t *testing.T) {
+	for _, tc := range []struct {
+		state     flow.State
+		kind      flow.EventKind
+		workflow  flow.Workflow
+		before    int
+		wantReply string
+		wantDisp  flow.Effect
+	}{
+		{flow.Planning, flow.EvPlanFailed, flow.WorkflowPlan, 0,
+			"GitHub cancelled the queued plan run 102 before it started (a newer run took its place); dispatched it again (1 of 3).",
+			flow.Effect{ID: "14-dispatch_plan", Kind: flow.EffDispatchPlan}},
+		{flow.Applying, flow.EvApplyFailed, flow.WorkflowApply, 2,
+			"GitHub cancelled the queued apply run 102 before it started (a newer run took its place); dispatched it again (3 of 3).",
+			flow.Effect{ID: "14-dispatch_apply", Kind: flow.EffDispatchApply, PlanRunID: 101}},
+	} {
+		t.Run(tc.state.String(), func(t *testing.T) {
+			r := with(fixture(tc.state), func(r *flow.Request) {
+				r.Owed = []flow.Effect{{ID: "9-watch_run", Kind: flow.EffWatchRun, Workflow: tc.workflow}}
+				r.Redispatches = tc.before
+			})
+			got, effects, err := flow.Step(r, result(tc.kind, "9-watch_run", func(e *flow.Event) { e.Run = cancelledPending(tc.workflow, 102) }), flowtest.Policy())
+			if err != nil {
+				t.Fatal(err)
+			}
+			type view struct {
+				Redispatches int
+				Reply        string
+				Dispatch     flow.Effect
+				Approvals    int
+			}
+			want := view{tc.before + 1, tc.wantReply, tc.wantDisp, len(r.Approvals)}
+			gotV := view{Redispatches: got.Redispatches, Approvals: len(got.Approvals)}
+			for _, e := range effects {
+				switch e.Kind {
+				case flow.EffReply:
+					gotV.Reply = e.Text
+				case flow.EffDispatchPlan, flow.EffDispatchApply:
+					gotV.Dispatch = e
+				}
+			}
+			if diff := cmp.Diff(want, gotV); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
 }

@@ -3,6 +3,7 @@ package github
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -108,6 +109,15 @@ func (c *Client) Status(ctx context.Context, project string, run flow.Run) (flow
 	if s := wr.GetHeadSHA(); s != "" {
 		out.HeadSHA = s
 	}
+	if out.Status == flow.RunCancelled {
+		displaced, err := c.displaced(ctx, r, snap, wr)
+		if err != nil {
+			return run, err
+		}
+		if displaced {
+			out.Status = flow.RunCancelledPending
+		}
+	}
 	if out.Status == flow.RunFailed && out.Failure == "" {
 		f, err := c.failure(ctx, r, run.ID)
 		if err != nil {
@@ -117,4 +127,51 @@ func (c *Client) Status(ctx context.Context, project string, run flow.Run) (flow
 		out.Failure = f
 	}
 	return out, nil
+}
+
+// displaced reports whether a cancelled run was cancelled before it started
+// because a newer run took its pending place in the concurrency group
+// (queue: single). GitHub does not say who cancelled a run, so the signs
+// are what that leaves behind: a newer run in the same group
+// (tfpilot-<environment>, named in the run-name) and no jobs, which GitHub
+// creates only when a run starts.
+func (c *Client) displaced(ctx context.Context, r Repo, snap *runSnapshot, wr *gh.WorkflowRun) (bool, error) {
+	group, ok := groupOf(wr.GetDisplayTitle())
+	if !ok {
+		return false, nil
+	}
+	newer := false
+	for _, o := range snap.order {
+		if g, ok := groupOf(o.GetDisplayTitle()); ok && g == group && o.GetID() > wr.GetID() {
+			newer = true
+			break
+		}
+	}
+	if !newer {
+		return false, nil
+	}
+	var jobs gh.Jobs
+	if _, resp, err := c.get(ctx, repoPath(r, "actions/runs/%d/jobs?filter=latest", wr.GetID()), &jobs, false); err != nil {
+		return false, mapErr(fmt.Sprintf("list jobs of run %d", wr.GetID()), permActionsRead, resp, err)
+	}
+	return len(jobs.Jobs) == 0, nil
+}
+
+// groupOf is the concurrency group of a run whose run-name is TfPilot's,
+// "tfpilot <workflow> <request_id> (<environment>)": plan.yml and apply.yml
+// both use tfpilot-<environment>, compared case-insensitively as GitHub does.
+func groupOf(title string) (string, bool) {
+	rest, ok := strings.CutPrefix(title, "tfpilot ")
+	if !ok {
+		return "", false
+	}
+	_, env, ok := strings.Cut(rest, " (")
+	if !ok {
+		return "", false
+	}
+	env, _, ok = strings.Cut(env, ")")
+	if !ok || env == "" {
+		return "", false
+	}
+	return strings.ToLower("tfpilot-" + env), true
 }

@@ -279,3 +279,56 @@ func TestDispatchKeyInRunName(t *testing.T) {
 		t.Errorf("runs = %+v", runs)
 	}
 }
+
+// TestStatusCancelledBeforeStart: with queue: single a newer run entering
+// the concurrency group cancels the pending one before it starts; Status
+// tells that apart from a run someone cancelled.
+func TestStatusCancelledBeforeStart(t *testing.T) {
+	dev := func(id string) map[string]string { return map[string]string{"request_id": id, "environment": "dev"} }
+	tests := []struct {
+		name  string
+		setup func(f *ghfake.Fake) int64 // returns the run to ask about
+		want  flow.RunStatus
+	}{
+		{"a newer run took its pending place", func(f *ghfake.Fake) int64 {
+			f.AddRun(fullRepo, "plan", "main", dev("a"))
+			id := f.AddRun(fullRepo, "plan", "main", dev("b"))
+			f.AddRun(fullRepo, "apply", "main", map[string]string{"request_id": "c", "environment": "DEV", "plan_run_id": "1"})
+			return id
+		}, flow.RunCancelledPending},
+		{"cancelled while running, newer runs waiting", func(f *ghfake.Fake) int64 {
+			id := f.AddRun(fullRepo, "plan", "main", dev("a"))
+			f.StartRun(id)
+			f.AddRun(fullRepo, "plan", "main", dev("b"))
+			f.CompleteRun(id, "cancelled")
+			return id
+		}, flow.RunCancelled},
+		{"pending run cancelled by someone, no newer run", func(f *ghfake.Fake) int64 {
+			f.AddRun(fullRepo, "plan", "main", dev("a"))
+			id := f.AddRun(fullRepo, "plan", "main", dev("b"))
+			f.CompleteRun(id, "cancelled")
+			return id
+		}, flow.RunCancelled},
+		{"a newer run in another environment's group", func(f *ghfake.Fake) int64 {
+			id := f.AddRun(fullRepo, "plan", "main", dev("a"))
+			f.StartRun(id)
+			f.AddRun(fullRepo, "plan", "main", map[string]string{"request_id": "b", "environment": "prod"})
+			f.CompleteRun(id, "cancelled")
+			return id
+		}, flow.RunCancelled},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t)
+			e.f.SetQueue(ghfake.QueueSingle)
+			id := tt.setup(e.f)
+			got, err := e.c.Status(context.Background(), project, flow.Run{Workflow: flow.WorkflowPlan, ID: id})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, got.Status); diff != "" {
+				t.Errorf("status (-want +got):\n%s", diff)
+			}
+		})
+	}
+}

@@ -21,6 +21,7 @@ type run struct {
 	inputs              map[string]string
 	branch, headSHA     string
 	status, conclusion  string
+	neverStarted        bool // cancelled while pending in its concurrency group: it has no jobs
 	created             time.Time
 	hidden              int // list calls before the run shows up
 	log                 string
@@ -127,6 +128,7 @@ func (f *Fake) CompleteRun(id int64, conclusion string) {
 	if r.status == "queued" {
 		f.start(r) // a run that finishes has started first
 	}
+	r.neverStarted = r.status == "pending"
 	r.status, r.conclusion = "completed", conclusion
 	f.advance(r)
 	if r.workflow != "plan" || conclusion != "success" {
@@ -308,6 +310,12 @@ func (f *Fake) listJobs(c *call) {
 	}
 	r := c.repoRun(id)
 	if r == nil {
+		return
+	}
+	if r.neverStarted || r.status == "pending" {
+		// A run waiting in (or cancelled from) its concurrency group's queue
+		// has no jobs: GitHub creates them when the run starts.
+		c.json(http.StatusOK, map[string]any{"total_count": 0, "jobs": []any{}})
 		return
 	}
 	step := func(n int, name, concl string) map[string]any {

@@ -76,7 +76,7 @@ func (f *Fake) admit(r *run) {
 	switch {
 	case f.queue == QueueSingle:
 		for _, p := range pending {
-			p.status, p.conclusion = "completed", "cancelled"
+			p.status, p.conclusion, p.neverStarted = "completed", "cancelled", true
 		}
 	case len(pending) >= MaxPending:
 		f.t.Errorf("ghfake: run %d would be pending number %d in group %s; GitHub keeps at most %d and the fake does not model more",
