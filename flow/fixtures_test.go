@@ -72,7 +72,7 @@ func pairEvent(r *flow.Request, k flow.EventKind) flow.Event {
 		ev.Change = &flow.Change{Branch: "tfpilot/" + reqID, Number: 7, HeadSHA: "h2", BaseSHA: "b1"}
 	case flow.EvThreadStarted:
 		ev.Thread = &flow.Thread{Channel: "C1", TS: "2.2"}
-	case flow.EvDestroyed, flow.EvBaseMerged:
+	case flow.EvDestroyed:
 		ev.Actor, ev.Target = flow.System, "01900000-0000-7000-8000-0000000000bb"
 	}
 	return ev

@@ -140,8 +140,6 @@ func (s *stepper) dispatch() error {
 		return s.destroyed()
 	case EvChangeClosed:
 		return s.changeClosed()
-	case EvBaseMerged:
-		return s.baseMerged()
 	}
 	return fmt.Errorf("step %s: unknown event kind: %w", s.ev.Kind, ErrBadEvent)
 }

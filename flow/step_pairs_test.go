@@ -67,7 +67,6 @@ var accepts = map[flow.EventKind]map[flow.State]flow.State{
 	flow.EvThreadStarted:   resultOK(0),
 	flow.EvDestroyed:       {flow.Applied: flow.Applied},
 	flow.EvChangeClosed:    {flow.AwaitingApproval: flow.Cancelled, flow.Approved: flow.Cancelled},
-	flow.EvBaseMerged:      {flow.AwaitingApproval: flow.OpeningPR, flow.Approved: flow.OpeningPR, flow.Stale: flow.OpeningPR},
 }
 
 // TestStepEveryPair steps every event kind in every state.
