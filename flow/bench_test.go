@@ -26,7 +26,7 @@ func BenchmarkEngineStep(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	audit, err := local.NewFileAudit(dir + "/audit")
+	audit, err := local.NewFileAudit(dir) // records under dir/audit, as bot local keeps them
 	if err != nil {
 		b.Fatal(err)
 	}
