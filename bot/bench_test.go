@@ -75,8 +75,12 @@ func (e *slowEngine) Policy() flow.Policy {
 	return e.pol
 }
 
-func (e *slowEngine) Outlook(_ context.Context, r *flow.Request, viewer *flow.Actor) (flow.Outlook, error) {
-	return flow.OutlookOf(r, e.Policy(), viewer), nil
+func (e *slowEngine) Outlooks(_ context.Context, rs []*flow.Request, viewer *flow.Actor) ([]flow.Outlook, error) {
+	out := make([]flow.Outlook, 0, len(rs))
+	for _, r := range rs {
+		out = append(out, flow.OutlookOf(r, e.Policy(), viewer))
+	}
+	return out, nil
 }
 
 func (e *slowEngine) Preview(ctx context.Context, r *flow.Request) (registry.File, error) {

@@ -36,14 +36,14 @@ func (s *Slack) publishHome(ctx context.Context, user string) {
 		s.log.Warn("home: list", zap.Error(err))
 		return
 	}
+	outlooks, err := eng.Outlooks(ctx, waiting, &actor)
+	if err != nil {
+		s.log.Warn("home: outlooks", zap.Error(err))
+		return
+	}
 	var awaiting []*flow.Request
-	for _, r := range waiting {
-		o, err := eng.Outlook(ctx, r, &actor)
-		if err != nil {
-			s.log.Warn("home: outlook", append(requestFields(r), zap.Error(err))...)
-			continue
-		}
-		if o.Offers(flow.EvApprove) {
+	for i, r := range waiting {
+		if outlooks[i].Offers(flow.EvApprove) {
 			awaiting = append(awaiting, r)
 		}
 	}

@@ -31,7 +31,7 @@ type Engine interface {
 	List(ctx context.Context, f flow.Filter) ([]*flow.Request, error)
 	Catalog(ctx context.Context, project string) (*registry.Catalog, error)
 	Policy() flow.Policy
-	Outlook(ctx context.Context, r *flow.Request, viewer *flow.Actor) (flow.Outlook, error)
+	Outlooks(ctx context.Context, rs []*flow.Request, viewer *flow.Actor) ([]flow.Outlook, error)
 }
 
 // Options configures the Slack surface. BotToken and AppToken are

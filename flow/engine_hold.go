@@ -35,13 +35,26 @@ func holds(o *Request) bool {
 		o.State == Applied && slices.ContainsFunc(o.Owed, func(f Effect) bool { return f.Kind == EffMergeChange })
 }
 
-// Outlook answers OutlookOf for r and viewer (nil: anyone) with what the
-// engine looks up for the event, as Handle would: a per-viewer surface (App
-// Home) offers exactly what a click would be allowed.
-func (e *Engine) Outlook(ctx context.Context, r *Request, viewer *Actor) (Outlook, error) {
-	held, err := e.heldBy(ctx, r)
-	if err != nil {
-		return Outlook{}, err
+// Outlooks answers OutlookOf for each of rs and viewer (nil: anyone) with
+// what the engine looks up for the event, as Handle would, so a per-viewer
+// surface (App Home) offers exactly what a click would be allowed. It looks
+// up what holds each project and environment once, however many of rs are
+// in it.
+func (e *Engine) Outlooks(ctx context.Context, rs []*Request, viewer *Actor) ([]Outlook, error) {
+	type env struct{ project, name string }
+	held := map[env]string{}
+	out := make([]Outlook, 0, len(rs))
+	for _, r := range rs {
+		k := env{r.Project, r.Environment}
+		by, seen := held[k]
+		if !seen && (r.State == AwaitingApproval || r.State == Approved) {
+			var err error
+			if by, err = e.heldBy(ctx, r); err != nil {
+				return nil, err
+			}
+			held[k] = by
+		}
+		out = append(out, OutlookWith(r, e.cfg.Policy, viewer, Facts{HeldBy: by}))
 	}
-	return OutlookWith(r, e.cfg.Policy, viewer, Facts{HeldBy: held}), nil
+	return out, nil
 }

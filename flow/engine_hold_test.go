@@ -42,8 +42,9 @@ func TestEngineAppliedNotMergedHoldsTheEnvironment(t *testing.T) {
 	}
 	// A per-viewer surface (App Home) asks the engine and gets the hold too.
 	approver := actor("U3")
-	if o, err := h.eng.Outlook(context.Background(), rb, &approver); err != nil || o.Offers(flow.EvApprove) || o.HeldBy != ra.Label {
-		t.Errorf("B's outlook for U3 while held: moves %v held by %q, err %v", o.Moves, o.HeldBy, err)
+	if os, err := h.eng.Outlooks(context.Background(), []*flow.Request{rb, rb}, &approver); err != nil || len(os) != 2 ||
+		os[1].Offers(flow.EvApprove) || os[1].HeldBy != ra.Label {
+		t.Errorf("B's outlooks for U3 while held: %+v, err %v", os, err)
 	}
 	if r := h.handle(other, flow.Event{Kind: flow.EvApprove, Actor: actor("U3")}); len(flow.CurrentApprovals(r)) != 1 {
 		t.Errorf("prod request: approvals %v, want U3's (another environment is not held)", r.Approvals)
