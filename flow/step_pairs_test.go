@@ -65,7 +65,7 @@ var accepts = map[flow.EventKind]map[flow.State]flow.State{
 	flow.EvEffectFailed:    resultOK(0),
 	flow.EvEffectDone:      resultOK(0),
 	flow.EvThreadStarted:   resultOK(0),
-	flow.EvDestroyed:       {flow.Applied: flow.Applied},
+	flow.EvDestroyed:       {flow.Applied: flow.Applied, flow.AppliedNotMerged: flow.AppliedNotMerged},
 	flow.EvChangeClosed:    {flow.AwaitingApproval: flow.Cancelled, flow.Approved: flow.Cancelled},
 }
 

@@ -291,12 +291,14 @@ func (s *stepper) applyFinished() error {
 // destroyed records on an applied create request that the destroy request
 // ev.Target applied, so its card, status and list line say it is gone.
 func (s *stepper) destroyed() error {
-	if s.from != Applied || s.r.Kind != KindCreate || s.ev.Target == "" || !s.r.DestroyedAt.IsZero() {
+	// A target whose own merge was refused is applied all the same: what
+	// it created is gone, so it records the destroy and keeps its state.
+	if !s.in(Applied, AppliedNotMerged) || s.r.Kind != KindCreate || s.ev.Target == "" || !s.r.DestroyedAt.IsZero() {
 		return s.refuse()
 	}
 	s.r.DestroyedBy, s.r.DestroyedAt = s.ev.Target, s.ev.At
 	label := registry.Label(s.ev.Target)
-	s.commit(Applied, "destroyed by request "+label, "Destroyed by request "+label+".", "")
+	s.commit(s.from, "destroyed by request "+label, "Destroyed by request "+label+".", "")
 	return nil
 }
 

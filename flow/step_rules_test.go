@@ -269,6 +269,10 @@ var rules = []rule{
 	{"the target records its destroy", fixture(flow.Applied), ev(flow.EvDestroyed, "", func(e *flow.Event) {
 		e.Actor, e.Target = flow.System, "01900000-0000-7000-8000-0000000000bb"
 	}), outcome{State: flow.Applied, Approvers: []string{"U3"}, Effects: card3, Seen: 1}},
+	{"a target applied but not merged records its destroy too", fixture(flow.AppliedNotMerged), ev(flow.EvDestroyed, "", func(e *flow.Event) {
+		e.Actor, e.Target = flow.System, "01900000-0000-7000-8000-0000000000bb"
+	}), outcome{State: flow.AppliedNotMerged, Approvers: []string{"U3"}, Effects: card3, Seen: 1,
+		Problem: "The pull request was not merged. Fix what GitHub reports, then press Retry merge."}},
 	{"a destroy recorded already is a no-op", with(fixture(flow.Applied), func(r *flow.Request) {
 		r.DestroyedBy, r.DestroyedAt = "01900000-0000-7000-8000-0000000000bb", t0
 	}), ev(flow.EvDestroyed, "", func(e *flow.Event) { e.Actor, e.Target = flow.System, "01900000-0000-7000-8000-0000000000bb" }),
