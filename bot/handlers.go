@@ -156,8 +156,16 @@ func (s *Slack) runCommand(ctx context.Context, c command.Command, cmd slack.Sla
 	case command.DoList:
 		s.ephemeral(ctx, cmd.ChannelID, "", cmd.UserID, card.List(in.Title, in.Requests))
 	case command.DoStatus:
+		// The viewer's moves as the engine would judge a click (the
+		// environment's hold included), not the policy alone.
 		pol := eng.Policy()
-		s.ephemeral(ctx, cmd.ChannelID, "", cmd.UserID, card.Status(in.Request, card.Options{Policy: &pol, Viewer: &actor}))
+		opts := card.Options{Policy: &pol, Viewer: &actor}
+		if os, err := eng.Outlooks(ctx, []*flow.Request{in.Request}, &actor); err == nil {
+			opts.Outlook = &os[0]
+		} else {
+			s.log.Warn("status: outlook", append(requestFields(in.Request), zap.Error(err))...)
+		}
+		s.ephemeral(ctx, cmd.ChannelID, "", cmd.UserID, card.Status(in.Request, opts))
 	case command.DoModules:
 		s.ephemeral(ctx, cmd.ChannelID, "", cmd.UserID, card.Modules(in.Project, in.Catalog))
 	case command.DoHandle:

@@ -1,6 +1,7 @@
 package card
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -180,5 +181,20 @@ func TestChoiceWithoutCatalogue(t *testing.T) {
 	notes := strings.Join(c.Notes, "\n")
 	if !strings.Contains(notes, "could not be loaded") || strings.Contains(notes, "has no modules") {
 		t.Errorf("notes %q: want the catalogue said unloaded, not empty", notes)
+	}
+}
+
+// TestHeldWithoutApprovals: a request that needed no approval and waits on
+// another request's merge says why it has no Apply button.
+func TestHeldWithoutApprovals(t *testing.T) {
+	r := &flow.Request{ID: "r1", Kind: flow.KindCreate, Environment: "dev", Module: "s3-bucket",
+		Requester: flow.Actor{ID: "UALICE"}, State: flow.Approved, Change: &flow.Change{Branch: "tfpilot/r1"}, PlanRun: &flow.Run{ID: 7}}
+	o := flow.OutlookWith(r, *testPolicy, nil, flow.Facts{HeldBy: "0a1b2c3d4e5f"})
+	c := Status(r, Options{Policy: testPolicy, Outlook: &o})
+	if notes := strings.Join(c.Notes, "\n"); !strings.Contains(notes, "dev is held by 0a1b2c3d4e5f") {
+		t.Errorf("notes %q: want the hold said", notes)
+	}
+	if slices.Contains(actions(c.Groups[0].Buttons), ActApply) {
+		t.Error("Apply offered while held")
 	}
 }

@@ -173,11 +173,17 @@ func Status(r *flow.Request, opts Options) Card {
 	if s, ok := scopeSection(r); ok {
 		c.Sections = append(c.Sections, s)
 	}
-	if s, ok := approvalsSection(r, outlook(r, opts)); ok {
+	o := outlook(r, opts)
+	if s, ok := approvalsSection(r, o); ok {
 		c.Sections = append(c.Sections, s)
 	}
 	c.Notes = problemNotes(r)
-	if bs := Buttons(r, outlook(r, opts)); len(bs) > 0 {
+	if _, shown := approvalsSection(r, o); o.HeldBy != "" && !shown {
+		// No Apply button while held, and no approvals section to say why
+		// (an environment that needs no approval).
+		c.Notes = append(c.Notes, fmt.Sprintf("%s is held by %s, applied but not merged: apply waits for its merge", r.Environment, o.HeldBy))
+	}
+	if bs := Buttons(r, o); len(bs) > 0 {
 		c.Groups = []Group{{Buttons: bs}}
 	}
 	c.Fallback = fmt.Sprintf("%s (%s): %s", c.Title, ShortID(r), c.Status)
