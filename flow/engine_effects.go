@@ -200,7 +200,7 @@ func (e *Engine) watch(ctx, work context.Context, r *Request, eff Effect) (Event
 		}
 		if st.Status.Done() {
 			if eff.Workflow == WorkflowPlan && r.Change != nil && r.Change.HeadSHA != "" && st.HeadSHA != "" && st.HeadSHA != r.Change.HeadSHA {
-				// Someone pushed before the run started: Step makes the
+				// Someone pushed before the run was dispatched: Step makes the
 				// request stale, and the card names the commit's author.
 				err := e.try(ctx, work, eff.Kind, func(ctx context.Context) (err error) {
 					st.HeadAuthor, err = e.cfg.Repo.CommitAuthor(ctx, r.Project, st.HeadSHA)

@@ -215,7 +215,7 @@ func (s *stepper) planFinished() error {
 
 // foreignPlan makes the request stale when the plan run checked out a
 // commit other than the one TfPilot built (someone pushed to the branch
-// before the run started): such a plan is neither shown nor approvable.
+// before the run was dispatched): such a plan is neither shown nor approvable.
 // It reports whether it did.
 func (s *stepper) foreignPlan() bool {
 	run := s.ev.Run

@@ -42,10 +42,18 @@ func TestPushBeforePlan(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Mallory pushes to the branch after TfPilot built its commit and
+	// before the plan is dispatched: the run's head_sha, fixed at dispatch,
+	// is mallory's commit.
+	br := "tfpilot/" + r.ID
+	var built, pushed string
+	f.Inject(ghfake.Fault{Endpoint: dispatchEndpoint, Before: func() {
+		built = f.Branch(fullRepo, br)
+		pushed = f.PushAs(fullRepo, br, "mallory", map[string]string{"envs/dev/extra.tf": "# not TfPilot's\n"})
+	}})
 	if _, err := eng.Handle(ctx, r.ID, flow.Event{Kind: flow.EvConfirm, Key: "k2", Actor: requester}); err != nil {
 		t.Fatal(err)
 	}
-	br := "tfpilot/" + r.ID
 	var plan ghfake.Run
 	waitFor(t, "plan dispatched", func() bool {
 		runs := f.Runs(fullRepo)
@@ -54,9 +62,7 @@ func TestPushBeforePlan(t *testing.T) {
 		}
 		return len(runs) == 1
 	})
-	built := f.Branch(fullRepo, br)
-	pushed := f.PushAs(fullRepo, br, "mallory", map[string]string{"envs/dev/extra.tf": "# not TfPilot's\n"})
-	f.CompleteRun(plan.ID, "success") // the runner starts it now: it checks out mallory's commit
+	f.CompleteRun(plan.ID, "success")
 
 	r = waitState(t, eng, r.ID, flow.Stale)
 	for _, want := range []string{pushed[:7], "mallory", built[:7]} {

@@ -82,10 +82,10 @@ func (f *Fake) mustRun(id int64) *run {
 }
 
 // StartRun moves a run to in_progress. Starting a pending run fails the
-// test: GitHub starts it only when its concurrency group frees up. A queued
-// run checks out its branch's head now, as a workflow_dispatch run does when
-// a runner picks it up: a push between the dispatch and the start is what it
-// runs on, and its head_sha says so.
+// test: GitHub starts it only when its concurrency group frees up. The run
+// keeps the head_sha it got at dispatch: a workflow_dispatch run's
+// GITHUB_SHA is the branch's last commit when the event was created, and
+// that is what actions/checkout checks out, however long it waited.
 func (f *Fake) StartRun(id int64) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -94,14 +94,7 @@ func (f *Fake) StartRun(id int64) {
 	f.start(r)
 }
 
-func (f *Fake) start(r *run) {
-	if r.status == "queued" {
-		if head := f.repos[r.repo].refs["heads/"+r.branch]; head != "" {
-			r.headSHA = head
-		}
-	}
-	r.status = "in_progress"
-}
+func (f *Fake) start(r *run) { r.status = "in_progress" }
 
 // SetRunStatus sets a run's raw status and conclusion ("" = null). A status
 // that frees the run's concurrency group queues the next pending run.

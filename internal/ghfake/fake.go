@@ -175,6 +175,10 @@ type Fault struct {
 	// AfterHandling applies Drop (or Status) after the request was handled,
 	// so the server state changed but the client never learns it.
 	AfterHandling bool
+	// Before, when set, runs just before the request is handled: something
+	// that happens on GitHub between the client's last call and this one
+	// (a person's push before a dispatch).
+	Before func()
 }
 
 // Inject adds a fault. Faults are matched in the order they were added.
@@ -275,6 +279,9 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	fl := f.takeFault(endpoint)
 	f.mu.Unlock()
 
+	if fl != nil && fl.Before != nil {
+		fl.Before()
+	}
 	if fl != nil && fl.Delay > 0 {
 		time.Sleep(fl.Delay)
 	}
