@@ -142,7 +142,7 @@ func (c *Client) displaced(ctx context.Context, r Repo, snap *runSnapshot, wr *g
 	}
 	newer := false
 	for _, o := range snap.order {
-		if g, ok := groupOf(o.GetDisplayTitle()); ok && g == group && o.GetID() > wr.GetID() {
+		if g, ok := groupOf(o.GetDisplayTitle()); ok && g == group && createdAfter(o, wr) {
 			newer = true
 			break
 		}
@@ -155,6 +155,14 @@ func (c *Client) displaced(ctx context.Context, r Repo, snap *runSnapshot, wr *g
 		return false, mapErr(fmt.Sprintf("list jobs of run %d", wr.GetID()), permActionsRead, resp, err)
 	}
 	return len(jobs.Jobs) == 0, nil
+}
+
+// createdAfter reports whether run a was created after run b. GitHub
+// documents no order of run IDs, so created_at decides; it has whole
+// seconds, and within one second the larger ID is taken as the newer.
+func createdAfter(a, b *gh.WorkflowRun) bool {
+	ta, tb := a.GetCreatedAt().Time, b.GetCreatedAt().Time
+	return ta.After(tb) || ta.Equal(tb) && a.GetID() > b.GetID()
 }
 
 // groupOf is the concurrency group of a run whose run-name is TfPilot's,
