@@ -46,6 +46,11 @@ const (
 	// outside TfPilot (the engine saw it in Repo.ChangeStatus). Actor is
 	// System; Change carries what the repository reported.
 	EvChangeClosed
+
+	// EvQueued: the run of the owed dispatch effect EffectID waits for its
+	// turn in the environment's run queue (see Queue); Queue says where.
+	// Actor is System. It keeps the state and the effect owed.
+	EvQueued
 )
 
 var eventNames = map[EventKind]string{
@@ -56,13 +61,13 @@ var eventNames = map[EventKind]string{
 	EvPlanFailed: "plan_failed", EvApplyDispatched: "apply_dispatched", EvApplyFinished: "apply_finished",
 	EvApplyFailed: "apply_failed", EvMerged: "merged", EvChangeMoved: "change_moved",
 	EvEffectFailed: "effect_failed", EvEffectDone: "effect_done", EvThreadStarted: "thread_started",
-	EvDestroyed: "destroyed", EvChangeClosed: "change_closed",
+	EvDestroyed: "destroyed", EvChangeClosed: "change_closed", EvQueued: "queued",
 }
 
 // EventKinds lists every event kind in declaration order.
 func EventKinds() []EventKind {
 	out := make([]EventKind, 0, len(eventNames))
-	for k := EvStart; k <= EvChangeClosed; k++ {
+	for k := EvStart; k <= EvQueued; k++ {
 		out = append(out, k)
 	}
 	return out
@@ -130,6 +135,8 @@ type Event struct {
 	// Accepts names, on approve, the findings (Finding.ID) the approver
 	// acknowledges; every finding that needs acknowledgement must be named.
 	Accepts []string `json:"accepts,omitempty"`
+	// Queue is, on queued, the run's place in the environment's queue.
+	Queue *QueuePlace `json:"queue,omitempty"`
 
 	EffectID string       `json:"effect_id,omitempty"` // result events: the effect this answers
 	Change   *Change      `json:"change,omitempty"`

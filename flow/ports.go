@@ -19,6 +19,12 @@ type Store interface {
 	Update(ctx context.Context, r *Request) error
 	// List returns the requests matching f, oldest first.
 	List(ctx context.Context, f Filter) ([]*Request, error)
+	// Queue loads the run queue of a project's environment: an empty
+	// Queue with Rev "" when none was saved yet.
+	Queue(ctx context.Context, project, environment string) (*Queue, error)
+	// SaveQueue stores q if the stored revision is still q.Rev ("": none
+	// stored yet), else ErrConflict, and sets q.Rev to the new revision.
+	SaveQueue(ctx context.Context, q *Queue) error
 }
 
 // Filter selects requests for List. Zero fields match everything.
@@ -143,6 +149,12 @@ type Runs interface {
 	Status(ctx context.Context, project string, run Run) (Run, error)
 	// PlanResult downloads and summarises a finished plan run's plan.
 	PlanResult(ctx context.Context, project string, run Run) (PlanSummary, error)
+	// Busy counts the runs that occupy environment's concurrency group
+	// now (queued, pending, waiting or in progress), whoever started them
+	// and whatever their workflow: TfPilot's own queue dispatches a run
+	// only when none does. It reads the runs afresh: a count from a list
+	// older than the last run's end would hold the queue for nothing.
+	Busy(ctx context.Context, project, environment string) (int, error)
 }
 
 // Chat shows requests to people. Implementations: Slack (bot) and the

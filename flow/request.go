@@ -73,6 +73,10 @@ type Request struct {
 	// dispatched again after GitHub cancelled its run before it started
 	// (RunCancelledPending); at most MaxRedispatches.
 	Redispatches int `json:"redispatches,omitempty"`
+	// Queue is, while a plan or apply waits for its turn in the
+	// environment's run queue, its place there (the card shows it); nil
+	// once it is dispatched or no longer owed.
+	Queue *QueuePlace `json:"queue,omitempty"`
 
 	// DestroyedBy is, on an applied create request, the ID of the destroy
 	// request that claimed it (only one at a time; see Engine.Open).

@@ -82,6 +82,10 @@ func noop(r *Request, ev Event) bool {
 	if ev.Kind == EvDestroyed && ev.Target != "" && ev.Target == r.DestroyedBy && !r.DestroyedAt.IsZero() {
 		return true // recorded already (the Key may have left Seen)
 	}
+	if ev.Kind == EvQueued {
+		// A place is news only while its dispatch is owed and it moved.
+		return owedIndex(r.Owed, ev.EffectID) < 0 || ev.Queue != nil && r.Queue != nil && *ev.Queue == *r.Queue
+	}
 	return ev.Key != "" && slices.Contains(r.Seen, ev.Key)
 }
 
@@ -140,6 +144,8 @@ func (s *stepper) dispatch() error {
 		return s.destroyed()
 	case EvChangeClosed:
 		return s.changeClosed()
+	case EvQueued:
+		return s.queued()
 	}
 	return fmt.Errorf("step %s: unknown event kind: %w", s.ev.Kind, ErrBadEvent)
 }
@@ -174,6 +180,9 @@ func (s *stepper) commit(to State, note, reply, notify string) {
 	}
 	if to != s.from {
 		s.r.FailedEffect = nil
+	}
+	if !owesDispatch(&s.r) {
+		s.r.Queue = nil // dispatched, or not to be any more
 	}
 	rec := auditRecord(&s.r, s.ev, s.from, to, note)
 	s.owe(Effect{Kind: EffRecordAudit, Audit: &rec})
@@ -240,6 +249,7 @@ func cloneRequest(r Request) Request {
 	r.PlanRun = clonePtr(r.PlanRun)
 	r.ApplyRun = clonePtr(r.ApplyRun)
 	r.Plan = clonePlan(r.Plan)
+	r.Queue = clonePtr(r.Queue)
 	if r.FailedEffect != nil {
 		e := cloneEffect(*r.FailedEffect)
 		r.FailedEffect = &e

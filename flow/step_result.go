@@ -409,3 +409,37 @@ func orDefault(s, def string) string {
 	}
 	return s
 }
+
+// queued records where the owed dispatch ev.EffectID waits in the
+// environment's run queue. The first place is a transition of its own (a
+// history line, an audit record, the card); a later one only redraws the
+// card, so a long wait does not fill the history.
+func (s *stepper) queued() error {
+	i := owedIndex(s.r.Owed, s.ev.EffectID)
+	if s.ev.Queue == nil || s.ev.Actor.ID != System.ID ||
+		!(s.from == Planning && s.r.Owed[i].Kind == EffDispatchPlan || s.from == Applying && s.r.Owed[i].Kind == EffDispatchApply) {
+		return s.badResult()
+	}
+	place := *s.ev.Queue
+	first := s.r.Queue == nil
+	s.r.Queue = &place
+	if !first {
+		s.owe(Effect{Kind: EffShowCard})
+		return nil
+	}
+	s.commit(s.from, fmt.Sprintf("%s queued: %s ahead in %s", place.Workflow, runsAhead(place.Ahead), s.r.Environment), "", "")
+	return nil
+}
+
+// runsAhead is "1 run" or "N runs".
+func runsAhead(n int) string {
+	if n == 1 {
+		return "1 run"
+	}
+	return fmt.Sprintf("%d runs", n)
+}
+
+// owesDispatch reports whether r owes a plan or apply dispatch.
+func owesDispatch(r *Request) bool {
+	return slices.ContainsFunc(r.Owed, func(e Effect) bool { return e.Kind == EffDispatchPlan || e.Kind == EffDispatchApply })
+}

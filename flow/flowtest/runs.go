@@ -28,6 +28,8 @@ type Runs struct {
 	defaults map[int64]flow.PlanSummary
 	Polls    int // in-progress polls before a run finishes
 	dispatch []flow.Dispatch
+	foreign  map[string]int // environment → runs TfPilot did not dispatch
+	overlaps int
 }
 
 // Outcome is how runs of a workflow end.
@@ -49,6 +51,7 @@ type countKey struct {
 
 type fakeRun struct {
 	run   flow.Run
+	env   string
 	polls int
 }
 
@@ -133,9 +136,12 @@ func (r *Runs) dispatchRun(d flow.Dispatch) flow.Run {
 	if id, ok := r.byKey[k]; ok {
 		return r.runs[id].run
 	}
+	if r.busy(d.Environment, false) > 0 {
+		r.overlaps++
+	}
 	r.nextID++
 	run := flow.Run{Workflow: d.Workflow, ID: r.nextID, URL: fmt.Sprintf("https://example.test/runs/%d", r.nextID), HeadSHA: head, Status: flow.RunQueued}
-	r.runs[run.ID] = &fakeRun{run: run}
+	r.runs[run.ID] = &fakeRun{run: run, env: d.Environment}
 	r.byKey[k] = run.ID
 	r.defaults[run.ID] = defaultPlan(d.RequestID, files)
 	r.counts[countKey{d.RequestID, d.Workflow}]++
@@ -194,4 +200,55 @@ func (r *Runs) Dispatches() []flow.Dispatch {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return append([]flow.Dispatch(nil), r.dispatch...)
+}
+
+// Busy implements flow.Runs: the runs of environment not finished yet, and
+// the foreign ones (SetForeign). Time passes for runs nobody follows (their
+// request was cancelled): each Busy counts as one poll of them, so they end
+// as they would on GitHub. Fault: "Busy".
+func (r *Runs) Busy(ctx context.Context, project, environment string) (int, error) {
+	if err := r.hit(ctx, "Busy"); err != nil {
+		return 0, err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.busy(environment, true), nil
+}
+
+func (r *Runs) busy(env string, advance bool) int {
+	n := r.foreign[env]
+	for _, fr := range r.runs {
+		if fr.env != env || fr.run.Status.Done() {
+			continue
+		}
+		n++
+		if advance {
+			if fr.polls < r.Polls {
+				fr.polls++
+			} else {
+				o := r.outcome[fr.run.Workflow]
+				fr.run.Status, fr.run.Failure = o.Status, o.Failure
+			}
+		}
+	}
+	return n
+}
+
+// SetForeign says n runs TfPilot did not dispatch (a hand-dispatched or
+// scheduled run) occupy environment's concurrency group until set to 0.
+func (r *Runs) SetForeign(environment string, n int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.foreign == nil {
+		r.foreign = map[string]int{}
+	}
+	r.foreign[environment] = n
+}
+
+// Overlaps returns how many dispatches started a run while another run of
+// the same environment had not finished: TfPilot's queue should keep it 0.
+func (r *Runs) Overlaps() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.overlaps
 }

@@ -23,6 +23,7 @@ type Store struct {
 	updates int
 	gets    int
 	writes  map[string][]Write
+	queues  map[string]storeRec
 }
 
 // Write is what one successful Create or Update stored, for tests that
@@ -160,4 +161,48 @@ func (s *Store) Gets() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.gets
+}
+
+// Queue implements flow.Store. Fault: "Queue".
+func (s *Store) Queue(ctx context.Context, project, environment string) (*flow.Queue, error) {
+	if err := s.hit(ctx, "Queue"); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rec, ok := s.queues[project+"/"+environment]
+	if !ok {
+		return &flow.Queue{Project: project, Environment: environment}, nil
+	}
+	var q flow.Queue
+	if err := json.Unmarshal(rec.data, &q); err != nil {
+		return nil, fmt.Errorf("decode queue: %w", err)
+	}
+	q.Rev = rec.rev
+	return &q, nil
+}
+
+// SaveQueue implements flow.Store: ErrConflict unless q.Rev is the stored
+// revision ("" for none). Fault: "SaveQueue".
+func (s *Store) SaveQueue(ctx context.Context, q *flow.Queue) error {
+	if err := s.hit(ctx, "SaveQueue"); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k := q.Project + "/" + q.Environment
+	if s.queues[k].rev != q.Rev {
+		return fmt.Errorf("save queue %s at %q (stored %q): %w", k, q.Rev, s.queues[k].rev, flow.ErrConflict)
+	}
+	data, err := json.Marshal(q)
+	if err != nil {
+		return fmt.Errorf("encode queue %s: %w", k, err)
+	}
+	s.rev++
+	q.Rev = strconv.FormatInt(s.rev, 10)
+	if s.queues == nil {
+		s.queues = map[string]storeRec{}
+	}
+	s.queues[k] = storeRec{data: data, rev: q.Rev}
+	return nil
 }
