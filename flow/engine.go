@@ -80,6 +80,7 @@ type Engine struct {
 	written  lastWritten // request → as last written here (engine_cache.go)
 	acks     *parkedAcks // request → acknowledgements not yet written (engine_ack.go)
 	backoffs *backoffs   // light effect that failed → when to try it again (engine_light.go)
+	turns    turns       // waiters in run queues (engine_queue.go)
 
 	mu        sync.Mutex
 	started   bool

@@ -115,6 +115,9 @@ func (e *Engine) perform(ctx, work context.Context, id string, eff Effect) (Even
 		if eff.Kind == EffDispatchApply {
 			d.Workflow, d.PlanRunID, kind = WorkflowApply, eff.PlanRunID, EvApplyDispatched
 		}
+		if err := e.awaitTurn(ctx, work, r, eff); err != nil {
+			return Event{}, err
+		}
 		var run Run
 		err := e.try(ctx, work, eff.Kind, func(ctx context.Context) (err error) {
 			run, err = e.cfg.Runs.Dispatch(ctx, d)

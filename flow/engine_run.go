@@ -91,6 +91,7 @@ func (e *Engine) wrote(r *Request) {
 // effects r no longer owes and wakes r's runner.
 func (e *Engine) saved(r *Request) {
 	e.cancelNotOwed(r)
+	e.turns.written(r)
 	if e.runsHere(r) {
 		e.kick(r.ID)
 	}

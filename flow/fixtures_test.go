@@ -27,6 +27,7 @@ var answered = map[flow.EventKind]flow.Effect{
 	flow.EvEffectFailed:    {ID: "5-dispatch_plan", Kind: flow.EffDispatchPlan},
 	flow.EvEffectDone:      {ID: "5-show_card", Kind: flow.EffShowCard},
 	flow.EvThreadStarted:   {ID: "5-show_card", Kind: flow.EffShowCard},
+	flow.EvQueued:          {ID: "5-dispatch_plan", Kind: flow.EffDispatchPlan},
 }
 
 // pairEvent is the plausible event of kind k against r (adjusting r so a
@@ -74,6 +75,8 @@ func pairEvent(r *flow.Request, k flow.EventKind) flow.Event {
 		ev.Thread = &flow.Thread{Channel: "C1", TS: "2.2"}
 	case flow.EvDestroyed:
 		ev.Actor, ev.Target = flow.System, "01900000-0000-7000-8000-0000000000bb"
+	case flow.EvQueued:
+		ev.Queue = &flow.QueuePlace{Ahead: 2, Workflow: flow.WorkflowPlan}
 	}
 	return ev
 }

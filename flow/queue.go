@@ -44,7 +44,9 @@ type QueueEntry struct {
 // Live reports whether entry e still stands, given its request r (nil: the
 // request is gone): r still owes a dispatch of e's workflow (it waits, or
 // its dispatch is under way), or e runs and r still watches its run, or e
-// ran an apply that r has not merged yet (see holds).
+// ran an apply that r has not merged yet. A refused merge
+// (AppliedNotMerged) frees the queue: plans may run, while the hold keeps
+// approvals and applies away (see Engine.heldBy).
 func (e QueueEntry) Live(r *Request) bool {
 	if r == nil {
 		return false
@@ -58,7 +60,8 @@ func (e QueueEntry) Live(r *Request) bool {
 			return true
 		}
 	}
-	return e.Running && e.Workflow == WorkflowApply && holds(r)
+	return e.Running && e.Workflow == WorkflowApply && r.State == Applied &&
+		slices.ContainsFunc(r.Owed, func(f Effect) bool { return f.Kind == EffMergeChange })
 }
 
 // Line is the order in which a queue's entries run: those running first,

@@ -67,6 +67,7 @@ var accepts = map[flow.EventKind]map[flow.State]flow.State{
 	flow.EvThreadStarted:   resultOK(0),
 	flow.EvDestroyed:       {flow.Applied: flow.Applied, flow.AppliedNotMerged: flow.AppliedNotMerged},
 	flow.EvChangeClosed:    {flow.AwaitingApproval: flow.Cancelled, flow.Approved: flow.Cancelled},
+	flow.EvQueued:          {none: noopResult, flow.Planning: flow.Planning},
 }
 
 // TestStepEveryPair steps every event kind in every state.

@@ -1,0 +1,174 @@
+package flow
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// awaitTurn holds dispatch effect eff of r until the run queue of r's
+// environment says it is r's turn (see Queue), showing r's place on its
+// card meanwhile. It returns nil when r may dispatch, with r's entry marked
+// running in the stored queue, so no other replica dispatches in r's
+// environment until r's run ends (and, for an apply, its merge lands).
+func (e *Engine) awaitTurn(ctx, work context.Context, r *Request, eff Effect) error {
+	wf := WorkflowPlan
+	if eff.Kind == EffDispatchApply {
+		wf = WorkflowApply
+	}
+	for {
+		wake := e.turns.wait(r.Project, r.Environment)
+		var ahead int
+		err := e.try(ctx, work, eff.Kind, func(ctx context.Context) (err error) {
+			ahead, err = e.takeTurn(ctx, r, eff, wf)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		if ahead == 0 {
+			return nil
+		}
+		ev := Event{Kind: EvQueued, Key: eff.ID + "/queued", EffectID: eff.ID, Actor: System, At: e.cfg.Now(),
+			Queue: &QueuePlace{Ahead: ahead, Workflow: wf}}
+		if err := e.applySystem(work, r.ID, ev); err != nil {
+			return err
+		}
+		if err := sleepOr(ctx, work, wake, e.cfg.PollInterval); err != nil {
+			return err
+		}
+		cur, err := e.cfg.Store.Get(work, r.ID)
+		if err != nil {
+			return fmt.Errorf("load %s: %w", r.ID, err)
+		}
+		if owedIndex(cur.Owed, eff.ID) < 0 {
+			return fmt.Errorf("queued %s of %s: %w", eff.ID, r.ID, errNotOwed)
+		}
+		r = cur
+	}
+}
+
+// takeTurn reads the queue of r's environment once: it puts r in line if it
+// is not (an entry of r for an earlier dispatch keeps its place: a
+// redispatch or a retry), drops entries that no longer stand, and, when r
+// is first and no run occupies the environment, marks r running. It saves
+// what changed conditionally, reading again after a lost race, and returns
+// how many runs are ahead of r (0: r may dispatch).
+func (e *Engine) takeTurn(ctx context.Context, r *Request, eff Effect, wf Workflow) (int, error) {
+	for range maxConflicts {
+		q, err := e.cfg.Store.Queue(ctx, r.Project, r.Environment)
+		if err != nil {
+			return 0, fmt.Errorf("read the run queue of %s: %w", r.Environment, err)
+		}
+		changed := false
+		switch i := q.index(r.ID); {
+		case i < 0:
+			q.Entries = append(q.Entries, QueueEntry{RequestID: r.ID, Workflow: wf, Effect: eff.ID, Since: e.cfg.Now()})
+			changed = true
+		case q.Entries[i].Effect != eff.ID:
+			q.Entries[i].Workflow, q.Entries[i].Effect, q.Entries[i].Running = wf, eff.ID, false
+			changed = true
+		}
+		kept := make([]QueueEntry, 0, len(q.Entries))
+		for _, en := range q.Entries {
+			if en.RequestID != r.ID {
+				o, err := e.cfg.Store.Get(ctx, en.RequestID)
+				if err != nil && !errors.Is(err, ErrNotFound) {
+					return 0, fmt.Errorf("read the run queue of %s: %w", r.Environment, err)
+				}
+				if !en.Live(o) {
+					changed = true
+					continue
+				}
+			}
+			kept = append(kept, en)
+		}
+		q.Entries = kept
+		line := q.Line()
+		ahead := 0
+		for ahead < len(line) && line[ahead].RequestID != r.ID {
+			ahead++
+		}
+		if ahead == 0 && !line[0].Running {
+			busy, err := e.cfg.Runs.Busy(ctx, r.Project, r.Environment)
+			if err != nil {
+				return 0, fmt.Errorf("look for runs in %s: %w", r.Environment, err)
+			}
+			if ahead = busy; ahead == 0 {
+				q.Entries[q.index(r.ID)].Running = true
+				changed = true
+			}
+		}
+		if changed {
+			err := e.cfg.Store.SaveQueue(ctx, q)
+			if errors.Is(err, ErrConflict) {
+				continue
+			}
+			if err != nil {
+				return 0, fmt.Errorf("save the run queue of %s: %w", r.Environment, err)
+			}
+		}
+		return ahead, nil
+	}
+	return 0, fmt.Errorf("save the run queue of %s: %w", r.Environment, ErrConflict)
+}
+
+// turns wakes the requests of an environment waiting in its queue when a
+// request there is written by this engine (a run ended, a request was
+// cancelled): they look at the queue again at once rather than at the next
+// poll. Another replica's writes are seen at the next poll.
+type turns struct {
+	mu      sync.Mutex
+	waiters map[[2]string]chan struct{}
+}
+
+// wait returns a channel closed at the next write in project's
+// environment.
+func (t *turns) wait(project, env string) <-chan struct{} {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	k := [2]string{project, env}
+	ch, ok := t.waiters[k]
+	if !ok {
+		if t.waiters == nil {
+			t.waiters = map[[2]string]chan struct{}{}
+		}
+		ch = make(chan struct{})
+		t.waiters[k] = ch
+	}
+	return ch
+}
+
+// written wakes the waiters of r's environment.
+func (t *turns) written(r *Request) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	k := [2]string{r.Project, r.Environment}
+	if ch, ok := t.waiters[k]; ok {
+		close(ch)
+		delete(t.waiters, k)
+	}
+}
+
+// sleepOr waits d, until wake is closed, or until either context ends.
+func sleepOr(ctx, work context.Context, wake <-chan struct{}, d time.Duration) error {
+	select {
+	case <-wake:
+		return nil
+	default:
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-wake:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-work.Done():
+		return work.Err()
+	}
+}
