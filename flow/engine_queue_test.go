@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
-		"testing"
+	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
