@@ -21,13 +21,14 @@ const (
 	EffCloseChange                         // close the PR and delete the branch
 	EffRecordAudit                         // append Audit to the audit log
 	EffMarkDestroyed                       // destroy request applied: step EvDestroyed on its Target
+	EffReplanOthers                        // change merged: step EvBaseMerged on the other planned requests of its environment
 )
 
 var effectNames = map[EffectKind]string{
 	EffShowCard: "show_card", EffReply: "reply", EffNotify: "notify", EffOpenModal: "open_modal",
 	EffOpenChange: "open_change", EffDispatchPlan: "dispatch_plan", EffDispatchApply: "dispatch_apply", EffWatchRun: "watch_run",
 	EffMergeChange: "merge_change", EffCloseChange: "close_change", EffRecordAudit: "record_audit",
-	EffMarkDestroyed: "mark_destroyed",
+	EffMarkDestroyed: "mark_destroyed", EffReplanOthers: "replan_others",
 }
 
 func (k EffectKind) String() string {
@@ -43,7 +44,7 @@ func (k EffectKind) String() string {
 // audit) are light: they run in order and are acknowledged.
 func (k EffectKind) Heavy() bool {
 	switch k {
-	case EffOpenChange, EffDispatchPlan, EffDispatchApply, EffWatchRun, EffMergeChange, EffCloseChange, EffMarkDestroyed:
+	case EffOpenChange, EffDispatchPlan, EffDispatchApply, EffWatchRun, EffMergeChange, EffCloseChange, EffMarkDestroyed, EffReplanOthers:
 		return true
 	}
 	return false

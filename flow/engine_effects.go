@@ -159,6 +159,9 @@ func (e *Engine) perform(ctx, work context.Context, id string, eff Effect) (Even
 			return err
 		})
 		return Event{Kind: EvEffectDone}, err
+	case EffReplanOthers:
+		err := e.try(ctx, work, eff.Kind, func(ctx context.Context) error { return e.replanOthers(ctx, r) })
+		return Event{Kind: EvEffectDone}, err
 	}
 	return Event{}, fmt.Errorf("perform %s: not a heavy effect", eff.Kind)
 }

@@ -2,6 +2,7 @@ package flow
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 
@@ -33,6 +34,30 @@ func (e *Engine) heldBy(ctx context.Context, r *Request) (string, error) {
 func holds(o *Request) bool {
 	return o.State == AppliedNotMerged ||
 		o.State == Applied && slices.ContainsFunc(o.Owed, func(f Effect) bool { return f.Kind == EffMergeChange })
+}
+
+// replanOthers steps EvBaseMerged on every other request of merged's
+// project and environment that has a plan made before the merge (awaiting
+// approval, approved or stale): each re-plans by itself on the new base.
+// The key, derived from merged's ID, makes a resumed effect a no-op on the
+// requests it reached already; one that moved on refuses the event, which
+// is fine.
+func (e *Engine) replanOthers(ctx context.Context, merged *Request) error {
+	others, err := e.cfg.Store.List(ctx, Filter{Project: merged.Project, Environment: merged.Environment, States: []State{AwaitingApproval, Approved, Stale}})
+	if err != nil {
+		return fmt.Errorf("find plans %s made stale: %w", merged.ID, err)
+	}
+	label := registry.Label(merged.ID) // a destroy request's Label is its target's
+	for _, o := range others {
+		if o.ID == merged.ID || o.Change == nil {
+			continue
+		}
+		ev := Event{Kind: EvBaseMerged, Key: merged.ID + "/base_merged", Actor: System, Target: merged.ID, Label: label}
+		if _, err := e.Handle(ctx, o.ID, ev); err != nil && !errors.Is(err, ErrBadEvent) {
+			return fmt.Errorf("re-plan %s after %s merged: %w", o.ID, merged.ID, err)
+		}
+	}
+	return nil
 }
 
 // Outlooks answers OutlookOf for each of rs and viewer (nil: anyone) with

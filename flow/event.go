@@ -51,6 +51,13 @@ const (
 	// turn in the environment's run queue (see Queue); Queue says where.
 	// Actor is System. It keeps the state and the effect owed.
 	EvQueued
+
+	// EvBaseMerged: another request of the same project and environment
+	// (Target, labelled Label) merged after this request's change was built,
+	// so this request's plan lacks what that one applied and would undo it.
+	// Actor is System; the merged request owes it (EffReplanOthers), with a
+	// key derived from its ID so a resumed effect re-plans only once.
+	EvBaseMerged
 )
 
 var eventNames = map[EventKind]string{
@@ -61,13 +68,13 @@ var eventNames = map[EventKind]string{
 	EvPlanFailed: "plan_failed", EvApplyDispatched: "apply_dispatched", EvApplyFinished: "apply_finished",
 	EvApplyFailed: "apply_failed", EvMerged: "merged", EvChangeMoved: "change_moved",
 	EvEffectFailed: "effect_failed", EvEffectDone: "effect_done", EvThreadStarted: "thread_started",
-	EvDestroyed: "destroyed", EvChangeClosed: "change_closed", EvQueued: "queued",
+	EvDestroyed: "destroyed", EvChangeClosed: "change_closed", EvQueued: "queued", EvBaseMerged: "base_merged",
 }
 
 // EventKinds lists every event kind in declaration order.
 func EventKinds() []EventKind {
 	out := make([]EventKind, 0, len(eventNames))
-	for k := EvStart; k <= EvQueued; k++ {
+	for k := EvStart; k <= EvBaseMerged; k++ {
 		out = append(out, k)
 	}
 	return out
@@ -123,7 +130,7 @@ type Event struct {
 	// engine fills it from the catalogue): empty moves the request to
 	// Confirming.
 	Missing   []string `json:"missing,omitempty"`
-	Target    string   `json:"target,omitempty"` // start_destroy: the request to destroy; destroyed: the destroy request
+	Target    string   `json:"target,omitempty"` // start_destroy: the request to destroy; destroyed: the destroy request; base_merged: the request that merged
 	Label     string   `json:"label,omitempty"`
 	File      string   `json:"file,omitempty"`
 	Thread    *Thread  `json:"thread,omitempty"`

@@ -73,7 +73,7 @@ func pairEvent(r *flow.Request, k flow.EventKind) flow.Event {
 		ev.Change = &flow.Change{Branch: "tfpilot/" + reqID, Number: 7, HeadSHA: "h2", BaseSHA: "b1"}
 	case flow.EvThreadStarted:
 		ev.Thread = &flow.Thread{Channel: "C1", TS: "2.2"}
-	case flow.EvDestroyed:
+	case flow.EvDestroyed, flow.EvBaseMerged:
 		ev.Actor, ev.Target = flow.System, "01900000-0000-7000-8000-0000000000bb"
 	case flow.EvQueued:
 		ev.Queue = &flow.QueuePlace{Ahead: 2, Workflow: flow.WorkflowPlan}

@@ -146,6 +146,8 @@ func (s *stepper) dispatch() error {
 		return s.changeClosed()
 	case EvQueued:
 		return s.queued()
+	case EvBaseMerged:
+		return s.baseMerged()
 	}
 	return fmt.Errorf("step %s: unknown event kind: %w", s.ev.Kind, ErrBadEvent)
 }

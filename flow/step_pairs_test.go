@@ -68,6 +68,7 @@ var accepts = map[flow.EventKind]map[flow.State]flow.State{
 	flow.EvDestroyed:       {flow.Applied: flow.Applied, flow.AppliedNotMerged: flow.AppliedNotMerged},
 	flow.EvChangeClosed:    {flow.AwaitingApproval: flow.Cancelled, flow.Approved: flow.Cancelled},
 	flow.EvQueued:          {none: noopResult, flow.Planning: flow.Planning},
+	flow.EvBaseMerged:      {flow.AwaitingApproval: flow.OpeningPR, flow.Approved: flow.OpeningPR, flow.Stale: flow.OpeningPR},
 }
 
 // TestStepEveryPair steps every event kind in every state.

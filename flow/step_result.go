@@ -368,6 +368,25 @@ func (s *stepper) merged() error {
 		s.r.Change.Merged = true
 	}
 	s.commit(Applied, "pull request merged", "Pull request merged.", "")
+	// The base moved under every other plan of the environment: they re-plan.
+	s.owe(Effect{Kind: EffReplanOthers})
+	return nil
+}
+
+// baseMerged re-plans a request whose change was built before another
+// request of its environment (ev.Target) merged: its branch lacks what that
+// one applied, so its plan would undo it. Like re-plan from stale, the
+// change is rebuilt on the new base first; the plan and its approvals no
+// longer count.
+func (s *stepper) baseMerged() error {
+	if !s.in(AwaitingApproval, Approved, Stale) || s.r.Change == nil || s.ev.Target == "" {
+		return s.refuse()
+	}
+	label := orDefault(s.ev.Label, registry.Label(s.ev.Target))
+	s.invalidatePlan()
+	s.commit(OpeningPR, "request "+label+" merged; re-plan on the new base",
+		label+" was merged; planning again on the new base, since the plan before it would have undone what "+label+" applied.", "")
+	s.owe(Effect{Kind: EffOpenChange})
 	return nil
 }
 

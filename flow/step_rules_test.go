@@ -48,6 +48,11 @@ func result(k flow.EventKind, effectID string, f ...func(*flow.Event)) flow.Even
 
 func inProd(r *flow.Request) { r.Environment = "prod" }
 
+// baseMergedBy makes an event the merge of request a1b2 (label bucket-a1b2).
+func baseMergedBy(e *flow.Event) {
+	e.Actor, e.Target, e.Label = flow.System, "01900000-0000-7000-8000-00000000a1b2", "bucket-a1b2"
+}
+
 func heldBy(label string) func(*flow.Event) { return func(e *flow.Event) { e.HeldBy = label } }
 
 func effs(ids ...string) []string { return ids }
@@ -188,6 +193,22 @@ var rules = []rule{
 		outcome{State: flow.Planning, Effects: effs("11-record_audit", "12-show_card", "13-reply", "14-dispatch_plan"), Seen: 1}},
 	{"re-plan from stale rebuilds the change on the current base before planning", fixture(flow.Stale), ev(flow.EvReplan, "U1"),
 		outcome{State: flow.OpeningPR, Effects: effs("11-record_audit", "12-show_card", "13-reply", "14-open_change"), Seen: 1}},
+	{"another request merged: awaiting approval drops its approvals and rebuilds on the new base", with(fixture(flow.AwaitingApproval), func(r *flow.Request) {
+		inProd(r)
+		r.Approvals = []flow.Approval{{Actor: actor("U3"), PlanRunID: 101, HeadSHA: "h1"}}
+	}), ev(flow.EvBaseMerged, "", baseMergedBy), outcome{State: flow.OpeningPR, Effects: effs("11-record_audit", "12-show_card", "13-reply", "14-open_change"), Seen: 1}},
+	{"another request merged: approved drops its approvals and rebuilds on the new base", with(fixture(flow.Approved), func(r *flow.Request) {
+		r.Owed = []flow.Effect{{ID: "9-dispatch_apply", Kind: flow.EffDispatchApply, PlanRunID: 101}}
+	}), ev(flow.EvBaseMerged, "", baseMergedBy), outcome{State: flow.OpeningPR, Effects: effs("11-record_audit", "12-show_card", "13-reply", "14-open_change"), Seen: 1}},
+	{"another request merged: stale rebuilds on the new base by itself", fixture(flow.Stale), ev(flow.EvBaseMerged, "", baseMergedBy),
+		outcome{State: flow.OpeningPR, Effects: effs("11-record_audit", "12-show_card", "13-reply", "14-open_change"), Seen: 1}},
+	{"another request merged while planning: nothing to re-plan here", fixture(flow.Planning), ev(flow.EvBaseMerged, "", baseMergedBy),
+		outcome{State: flow.Planning, Owed: effs("9-dispatch_plan"), Err: "there is no plan that another request's merge could make stale"}},
+	{"a merge owes re-planning the other requests of the environment", with(fixture(flow.Applied), func(r *flow.Request) {
+		r.Change.Merged = false
+		r.Owed = []flow.Effect{{ID: "9-merge_change", Kind: flow.EffMergeChange}}
+	}), result(flow.EvMerged, "9-merge_change"), outcome{State: flow.Applied, Approvers: []string{"U3"},
+		Effects: effs("11-record_audit", "12-show_card", "13-reply", "14-replan_others")}},
 	{"change moved after the plan", fixture(flow.AwaitingApproval), ev(flow.EvChangeMoved, "", func(e *flow.Event) {
 		e.Actor, e.Change = flow.System, &flow.Change{Branch: "tfpilot/" + reqID, HeadSHA: "h2", BaseSHA: "b1"}
 	}), outcome{State: flow.Stale, Effects: card3, Seen: 1, Problem: "The branch or its base moved after the plan. Press Re-plan, then approve the new plan."}},

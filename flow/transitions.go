@@ -53,7 +53,10 @@ var edges = func() []Edge {
 		{Applied, EvEffectFailed, AppliedNotMerged}, // the merge was refused or ran out of retries
 		{AppliedNotMerged, EvRetryMerge, Applied},
 		{Applying, EvApplyFailed, ApplyFailed},
-		{Stale, EvReplan, OpeningPR}, // the change is rebuilt on the current base first
+		{Stale, EvReplan, OpeningPR},                // the change is rebuilt on the current base first
+		{AwaitingApproval, EvBaseMerged, OpeningPR}, // another request merged: rebuilt on the new base
+		{Approved, EvBaseMerged, OpeningPR},
+		{Stale, EvBaseMerged, OpeningPR},
 	}
 	for _, s := range postPlan {
 		es = append(es, Edge{s, EvEdit, CollectingInputs})
@@ -181,6 +184,8 @@ func refusal(r *Request, ev EventKind) string {
 		return "there is no plan that could be stale"
 	case EvChangeClosed:
 		return "there is no pull request awaiting approval or apply to close"
+	case EvBaseMerged:
+		return "there is no plan that another request's merge could make stale"
 	case EvRetryMerge:
 		return "there is no refused merge to retry"
 	}
