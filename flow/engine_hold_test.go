@@ -12,7 +12,8 @@ import (
 // applied but not merged, request B in dev may be neither approved nor
 // applied — the refusal names A and B's card offers neither — while a
 // request in another environment may; once Retry merge lands A, B may
-// approve again (after the re-plan the moved base asks for).
+// approve again (after the re-plan the merge owes it; see
+// TestEngineMergeReplansTheHeldPlans).
 func TestEngineAppliedNotMergedHoldsTheEnvironment(t *testing.T) {
 	ports := flowtest.NewPorts()
 	h := newHarness(t, ports, "a")
@@ -59,8 +60,6 @@ func TestEngineAppliedNotMergedHoldsTheEnvironment(t *testing.T) {
 	if o := h.eng.View(context.Background(), h.get(b)).Outlook; !o.Offers(flow.EvApprove) || o.HeldBy != "" {
 		t.Errorf("B's card after the merge: moves %v held by %q", o.Moves, o.HeldBy)
 	}
-	h.handle(b, flow.Event{Kind: flow.EvReplan, Actor: actor("U1")})
-	h.settle()
 	if r := h.handle(b, flow.Event{Kind: flow.EvApprove, Actor: actor("U3")}); r.State != flow.Approved {
 		t.Errorf("B after the merge: state %s problem %q, want approved", r.State, r.Problem)
 	}

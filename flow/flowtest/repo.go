@@ -127,7 +127,8 @@ func (r *Repo) CommitAuthor(ctx context.Context, project, sha string) (string, e
 	return Builder, nil
 }
 
-// MergeChange implements flow.Repo. When the base moved since c.BaseSHA it
+// MergeChange implements flow.Repo. A merge moves the base (its squash
+// commit). When the base moved since c.BaseSHA it
 // brings the branch up to date (a new head) and returns ErrStale. Fault
 // "MergeChange:done" strikes after the merge.
 func (r *Repo) MergeChange(ctx context.Context, project string, c flow.Change) (flow.Change, error) {
@@ -160,6 +161,7 @@ func (r *Repo) merge(c flow.Change) (flow.Change, error) {
 		return b.change, fmt.Errorf("merge %s: %w", c.Branch, flow.ErrStale)
 	}
 	r.counts.Merges++
+	r.base++ // the squash commit lands on the base branch, as on GitHub
 	b.change.Merged = true
 	return b.change, nil
 }
