@@ -115,18 +115,23 @@ func (e *Engine) perform(ctx, work context.Context, id string, eff Effect) (Even
 		if eff.Kind == EffDispatchApply {
 			d.Workflow, d.PlanRunID, kind = WorkflowApply, eff.PlanRunID, EvApplyDispatched
 		}
-		if err := e.awaitTurn(ctx, work, r, eff); err != nil {
+		r, err := e.awaitTurn(ctx, work, r, eff)
+		if err != nil {
 			return Event{}, err
 		}
+		ev, moved, err := e.atTurn(ctx, work, r, eff)
+		if err != nil || moved {
+			return ev, err
+		}
 		var run Run
-		err := e.try(ctx, work, eff.Kind, func(ctx context.Context) (err error) {
+		err = e.try(ctx, work, eff.Kind, func(ctx context.Context) (err error) {
 			run, err = e.cfg.Runs.Dispatch(ctx, d)
 			return err
 		})
 		if run.Workflow == "" {
 			run.Workflow = d.Workflow
 		}
-		return Event{Kind: kind, Run: &run}, err
+		return Event{Kind: kind, Run: &run, Change: ev.Change}, err
 	case EffWatchRun:
 		return e.watch(ctx, work, r, eff)
 	case EffMergeChange, EffCloseChange:

@@ -38,7 +38,8 @@ func holds(o *Request) bool {
 
 // replanOthers steps EvBaseMerged on every other request of merged's
 // project and environment that has a plan made before the merge (awaiting
-// approval, approved or stale): each re-plans by itself on the new base.
+// approval, approved or stale) on a base older than the branch's now: each
+// re-plans by itself on the new base.
 // The key, derived from merged's ID, makes a resumed effect a no-op on the
 // requests it reached already; one that moved on refuses the event, which
 // is fine.
@@ -51,6 +52,13 @@ func (e *Engine) replanOthers(ctx context.Context, merged *Request) error {
 	for _, o := range others {
 		if o.ID == merged.ID || o.Change == nil {
 			continue
+		}
+		now, err := e.cfg.Repo.ChangeStatus(ctx, o.Project, *o.Change)
+		if err != nil {
+			return fmt.Errorf("re-plan %s after %s merged: %w", o.ID, merged.ID, err)
+		}
+		if now.BaseSHA != "" && now.BaseSHA == o.Change.BaseSHA {
+			continue // built on the new base already (its plan waited for the merge)
 		}
 		ev := Event{Kind: EvBaseMerged, Key: merged.ID + "/base_merged", Actor: System, Target: merged.ID, Label: label}
 		if _, err := e.Handle(ctx, o.ID, ev); err != nil && !errors.Is(err, ErrBadEvent) {

@@ -10,10 +10,10 @@ import (
 
 // awaitTurn holds dispatch effect eff of r until the run queue of r's
 // environment says it is r's turn (see Queue), showing r's place on its
-// card meanwhile. It returns nil when r may dispatch, with r's entry marked
+// card meanwhile. It returns r as it is then when r may dispatch, with r's entry marked
 // running in the stored queue, so no other replica dispatches in r's
 // environment until r's run ends (and, for an apply, its merge lands).
-func (e *Engine) awaitTurn(ctx, work context.Context, r *Request, eff Effect) error {
+func (e *Engine) awaitTurn(ctx, work context.Context, r *Request, eff Effect) (*Request, error) {
 	wf := WorkflowPlan
 	if eff.Kind == EffDispatchApply {
 		wf = WorkflowApply
@@ -26,28 +26,67 @@ func (e *Engine) awaitTurn(ctx, work context.Context, r *Request, eff Effect) er
 			return err
 		})
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if ahead == 0 {
-			return nil
+			return r, nil
 		}
 		ev := Event{Kind: EvQueued, Key: eff.ID + "/queued", EffectID: eff.ID, Actor: System, At: e.cfg.Now(),
 			Queue: &QueuePlace{Ahead: ahead, Workflow: wf}}
 		if err := e.applySystem(work, r.ID, ev); err != nil {
-			return err
+			return nil, err
 		}
 		if err := sleepOr(ctx, work, wake, e.cfg.PollInterval); err != nil {
-			return err
+			return nil, err
 		}
 		cur, err := e.cfg.Store.Get(work, r.ID)
 		if err != nil {
-			return fmt.Errorf("load %s: %w", r.ID, err)
+			return nil, fmt.Errorf("load %s: %w", r.ID, err)
 		}
 		if owedIndex(cur.Owed, eff.ID) < 0 {
-			return fmt.Errorf("queued %s of %s: %w", eff.ID, r.ID, errNotOwed)
+			return nil, fmt.Errorf("queued %s of %s: %w", eff.ID, r.ID, errNotOwed)
 		}
 		r = cur
 	}
+}
+
+// atTurn makes sure, once r's turn has come, that its run is of the
+// environment as it is now: what ran before it in the queue may have merged
+// and moved the base. A plan's change is rebuilt on the current base
+// (OpenChange is idempotent: with nothing moved it returns the change as
+// it is), and the dispatch result carries it (ev.Change). An apply whose
+// branch or base moved since its plan is not dispatched: it returns the
+// change_moved that makes r stale (moved), since its saved plan no longer
+// describes what it would do.
+func (e *Engine) atTurn(ctx, work context.Context, r *Request, eff Effect) (ev Event, moved bool, err error) {
+	if eff.Kind == EffDispatchPlan {
+		spec, _, err := e.changeSpec(work, r)
+		if err != nil {
+			return Event{}, false, err
+		}
+		var c Change
+		err = e.try(ctx, work, eff.Kind, func(ctx context.Context) (err error) {
+			c, err = e.cfg.Repo.OpenChange(ctx, spec)
+			return err
+		})
+		return Event{Change: &c}, false, err
+	}
+	var now Change
+	err = e.try(ctx, work, eff.Kind, func(ctx context.Context) (err error) {
+		now, err = e.cfg.Repo.ChangeStatus(ctx, r.Project, *r.Change)
+		return err
+	})
+	if err != nil {
+		return Event{}, false, err
+	}
+	planned := r.Change.HeadSHA
+	if r.PlanRun != nil && r.PlanRun.HeadSHA != "" {
+		planned = r.PlanRun.HeadSHA
+	}
+	if (now.HeadSHA == "" || now.HeadSHA == planned) && (now.BaseSHA == "" || now.BaseSHA == r.Change.BaseSHA) {
+		return Event{}, false, nil
+	}
+	return Event{Kind: EvChangeMoved, Change: &now}, true, nil
 }
 
 // takeTurn reads the queue of r's environment once: it puts r in line if it

@@ -284,3 +284,41 @@ func TestQueueEntryLive(t *testing.T) {
 		}
 	}
 }
+
+// TestEngineQueuedApplyReplansAfterAnotherMerge: B's apply was accepted
+// while A's ran; when B's turn comes A has merged and moved the base, so
+// B's saved plan is out of date: B's apply is never dispatched, B plans
+// again on the new base by itself, and its new plan can be approved and
+// applied.
+func TestEngineQueuedApplyReplansAfterAnotherMerge(t *testing.T) {
+	ports := flowtest.NewPorts()
+	h := newHarness(t, ports, "a")
+	a, b := h.toAwaiting("dev"), h.toAwaiting("dev")
+	h.handle(a, flow.Event{Kind: flow.EvApprove, Actor: actor("U3")})
+	h.handle(b, flow.Event{Kind: flow.EvApprove, Actor: actor("U3")})
+	gate := ports.Runs.Block("Status:apply")
+	h.handle(a, flow.Event{Kind: flow.EvApply, Actor: actor("U1")})
+	<-gate.Entered()
+	h.handle(b, flow.Event{Kind: flow.EvApply, Actor: actor("U1")})
+	h.waitFor(b, "queued behind A's apply", queuedAt(1))
+	gate.Release()
+	ports.Runs.Clear("Status:apply")
+	h.settle()
+	if r := h.get(a); r.State != flow.Applied || !r.Change.Merged {
+		t.Fatalf("A: state %s", r.State)
+	}
+	rb := h.get(b)
+	if rb.State != flow.AwaitingApproval || ports.Runs.Count(b, flow.WorkflowApply) != 0 || ports.Runs.Count(b, flow.WorkflowPlan) != 2 {
+		t.Fatalf("B: state %s, %d apply runs, %d plan runs (problem %q); want a second plan and no apply",
+			rb.State, ports.Runs.Count(b, flow.WorkflowApply), ports.Runs.Count(b, flow.WorkflowPlan), rb.Problem)
+	}
+	h.handle(b, flow.Event{Kind: flow.EvApprove, Actor: actor("U3")})
+	h.handle(b, flow.Event{Kind: flow.EvApply, Actor: actor("U1")})
+	h.settle()
+	if r := h.get(b); r.State != flow.Applied || !r.Change.Merged {
+		t.Errorf("B after its new plan: state %s problem %q", r.State, r.Problem)
+	}
+	if n := ports.Runs.Overlaps(); n != 0 {
+		t.Errorf("%d overlapping runs", n)
+	}
+}

@@ -18,7 +18,7 @@ var answers = map[EventKind][]EffectKind{
 	EvApplyFinished:   {EffWatchRun},
 	EvApplyFailed:     {EffWatchRun, EffDispatchApply},
 	EvMerged:          {EffMergeChange},
-	EvChangeMoved:     {EffMergeChange},
+	EvChangeMoved:     {EffMergeChange, EffDispatchApply},
 	EvThreadStarted:   {EffShowCard},
 }
 
@@ -171,6 +171,10 @@ func (s *stepper) planDispatched() error {
 	}
 	run := *s.ev.Run
 	s.r.PlanRun = &run
+	if s.ev.Change != nil && s.r.Change != nil {
+		c := *s.ev.Change // rebuilt on the current base at the run's turn
+		s.r.Change = &c
+	}
 	s.commit(Planning, fmt.Sprintf("plan run %d dispatched", run.ID), "", "")
 	s.owe(Effect{Kind: EffWatchRun, Workflow: WorkflowPlan})
 	return nil
@@ -394,7 +398,7 @@ func (s *stepper) baseMerged() error {
 // engine's check before approve/apply (no effect ID), or from a merge that
 // found the base moved (answering the merge effect).
 func (s *stepper) changeMoved() error {
-	if !s.in(AwaitingApproval, Approved) && !(s.from == Applied && s.answered != nil) {
+	if !s.in(AwaitingApproval, Approved) && !(s.in(Applied, Applying) && s.answered != nil) {
 		if s.answered == nil {
 			return s.refuse()
 		}
@@ -403,6 +407,16 @@ func (s *stepper) changeMoved() error {
 	if s.ev.Change != nil && s.r.Change != nil {
 		c := *s.ev.Change
 		s.r.Change = &c
+	}
+	if s.from == Applying {
+		// Its apply waited in the queue while another change landed: the
+		// saved plan no longer describes what applying it would do, so it
+		// is planned again on the new base, as base_merged does.
+		s.invalidatePlan()
+		s.commit(OpeningPR, "change moved while the apply waited for its turn; re-plan on the new base",
+			"The base moved while this apply waited for its turn (another change landed in "+s.r.Environment+"), so its plan was out of date and it was not applied. Planning again on the new base; approve the new plan.", "")
+		s.owe(Effect{Kind: EffOpenChange})
+		return nil
 	}
 	s.problem = "The branch or its base moved after the plan. Press Re-plan, then approve the new plan."
 	s.commit(Stale, "change moved after the plan", s.problem, "")

@@ -217,6 +217,12 @@ var rules = []rule{
 		r.Owed = []flow.Effect{{ID: "9-merge_change", Kind: flow.EffMergeChange}}
 	}), result(flow.EvChangeMoved, "9-merge_change"), outcome{State: flow.Stale, Effects: card3, Approvers: []string{"U3"},
 		Problem: "The branch or its base moved after the plan. Press Re-plan, then approve the new plan."}},
+	{"an apply whose change moved while it waited in the queue is not dispatched: it plans again on the new base", with(fixture(flow.Applying), func(r *flow.Request) {
+		r.Owed = []flow.Effect{{ID: "9-dispatch_apply", Kind: flow.EffDispatchApply, PlanRunID: 101}}
+		r.ApplyRun = nil
+	}), result(flow.EvChangeMoved, "9-dispatch_apply", func(e *flow.Event) {
+		e.Change = &flow.Change{Branch: "tfpilot/" + reqID, HeadSHA: "h1", BaseSHA: "b2"}
+	}), outcome{State: flow.OpeningPR, Effects: effs("11-record_audit", "12-show_card", "13-reply", "14-open_change")}},
 	{"a refused merge leaves the request applied but not merged", with(fixture(flow.Applied), func(r *flow.Request) {
 		r.Change.Merged = false
 		r.Owed = []flow.Effect{{ID: "9-merge_change", Kind: flow.EffMergeChange}}
