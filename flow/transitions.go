@@ -46,7 +46,7 @@ var edges = func() []Edge {
 		{AwaitingApproval, EvChangeMoved, Stale},
 		{Approved, EvChangeMoved, Stale},
 		{Applied, EvChangeMoved, Stale},
-		{Applying, EvChangeMoved, OpeningPR}, // at its turn in the queue, before its dispatch: re-planned
+		{Applying, EvChangeMoved, OpeningPR},          // at its turn in the queue, before its dispatch: re-planned
 		{AwaitingApproval, EvChangeClosed, Cancelled}, // closed by hand before apply
 		{Approved, EvChangeClosed, Cancelled},
 		{Approved, EvApply, Applying},
