@@ -123,6 +123,9 @@ func StateText(r *flow.Request, pol *flow.Policy) string {
 	case flow.OpeningPR:
 		return "Opening the pull request"
 	case flow.Planning:
+		if r.Queue != nil {
+			return "Queued: " + runsAhead(r.Queue.Ahead) + " ahead in " + r.Environment
+		}
 		return "Planning"
 	case flow.AwaitingApproval:
 		a := flow.Approvals(r, policyOf(pol))
@@ -133,6 +136,9 @@ func StateText(r *flow.Request, pol *flow.Policy) string {
 		}
 		return "Approved: ready to apply"
 	case flow.Applying:
+		if r.Queue != nil {
+			return "Apply queued: " + runsAhead(r.Queue.Ahead) + " ahead in " + r.Environment
+		}
 		return "Applying"
 	case flow.Applied:
 		if by := DestroyedBy(r); by != "" {
@@ -178,6 +184,10 @@ func Status(r *flow.Request, opts Options) Card {
 		c.Sections = append(c.Sections, s)
 	}
 	c.Notes = problemNotes(r)
+	if r.Redispatches > 0 && (r.State == flow.Planning || r.State == flow.Applying) {
+		c.Notes = append(c.Notes, fmt.Sprintf("GitHub cancelled the %s run before it started (another run took its place); TfPilot dispatched it again (%d of %d).",
+			activeWorkflow(r), r.Redispatches, flow.MaxRedispatches))
+	}
 	if _, shown := approvalsSection(r, o); o.HeldBy != "" && !shown {
 		// No Apply button while held, and no approvals section to say why
 		// (an environment that needs no approval).
@@ -465,4 +475,20 @@ func orDash(s string) string {
 
 func oneLine(s string) string {
 	return strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ", "\t", " ").Replace(s)
+}
+
+// runsAhead is "1 run" or "N runs".
+func runsAhead(n int) string {
+	if n == 1 {
+		return "1 run"
+	}
+	return fmt.Sprintf("%d runs", n)
+}
+
+// activeWorkflow is the run a planning or applying request waits for.
+func activeWorkflow(r *flow.Request) flow.Workflow {
+	if r.State == flow.Applying {
+		return flow.WorkflowApply
+	}
+	return flow.WorkflowPlan
 }

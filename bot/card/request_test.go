@@ -152,3 +152,37 @@ func TestHeldCard(t *testing.T) {
 		}
 	}
 }
+
+// TestQueuedCard: a plan or apply waiting in its environment's run queue
+// says how many runs are ahead; a run GitHub cancelled before it started
+// and TfPilot dispatched again says so.
+func TestQueuedCard(t *testing.T) {
+	base := flow.Request{ID: "01900000-0000-7000-8000-0000000000ab", Kind: flow.KindCreate, Module: "s3-bucket", Environment: "dev",
+		Requester: flow.Actor{ID: "U1"}}
+	for _, tc := range []struct {
+		name   string
+		edit   func(r *flow.Request)
+		status string
+		note   string
+	}{
+		{"plan queued", func(r *flow.Request) {
+			r.State, r.Queue = flow.Planning, &flow.QueuePlace{Ahead: 2, Workflow: flow.WorkflowPlan}
+		}, "Queued: 2 runs ahead in dev", ""},
+		{"apply queued", func(r *flow.Request) {
+			r.State, r.Queue = flow.Applying, &flow.QueuePlace{Ahead: 1, Workflow: flow.WorkflowApply}
+		}, "Apply queued: 1 run ahead in dev", ""},
+		{"planning", func(r *flow.Request) { r.State = flow.Planning }, "Planning", ""},
+		{"dispatched again", func(r *flow.Request) { r.State, r.Redispatches = flow.Applying, 1 }, "Applying",
+			"GitHub cancelled the apply run before it started (another run took its place); TfPilot dispatched it again (1 of 3)."},
+	} {
+		r := base
+		tc.edit(&r)
+		c := Status(&r, Options{Policy: testPolicy})
+		if c.Status != tc.status {
+			t.Errorf("%s: status %q, want %q", tc.name, c.Status, tc.status)
+		}
+		if got := strings.Join(c.Notes, "\n"); got != tc.note {
+			t.Errorf("%s: notes %q, want %q", tc.name, got, tc.note)
+		}
+	}
+}
