@@ -17,6 +17,12 @@
 // default, SetQueue) up to 100 pending runs start in order. A test cannot
 // start or succeed a pending run, as GitHub never would.
 //
+// Each repository keeps a Terraform state per environment (terraform.go): a
+// plan run plans its commit's envs/<environment> configuration against what
+// successful applies left, so a module applied from a branch that is not
+// merged shows as deleted in every other plan, and an apply of a plan made
+// before the state last changed fails as Terraform's stale saved plan does.
+//
 // An endpoint the fake does not know answers 404 and fails the test with
 // t.Errorf, so an adapter call without coverage is visible. ghfake must not
 // import the adapter it tests; it speaks only HTTP and JSON.

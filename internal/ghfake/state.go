@@ -23,6 +23,8 @@ type repo struct {
 	// protection, when set, is why branch protection refuses every merge
 	// into the base branch (GitHub answers 405 with it).
 	protection string
+	// states is the Terraform state of each environment (terraform.go).
+	states map[string]*tfState
 }
 
 type commit struct {
