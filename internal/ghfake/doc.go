@@ -15,8 +15,8 @@
 // group holds a queued or running run waits as pending; with queue single a
 // newer run cancels the pending one before it starts, with queue max (the
 // default, SetQueue) up to 100 pending runs start in order and a run that
-// finds the queue full is cancelled. A test cannot
-// start or succeed a pending run, as GitHub never would.
+// finds the queue full is cancelled. A test cannot start or succeed a
+// pending run, as GitHub never would.
 //
 // Each repository keeps a Terraform state per environment (terraform.go): a
 // plan run plans its commit's envs/<environment> configuration against what

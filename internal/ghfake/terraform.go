@@ -180,6 +180,9 @@ type tfChangeDetail struct {
 	AfterUnknown map[string]any `json:"after_unknown"`
 }
 
+// planVerbs is how plan.txt says each action, as terraform plan does.
+var planVerbs = map[string]string{"create": "created", "delete": "destroyed", "update": "updated in-place"}
+
 // planFiles renders p against the state it was made from as plan.json
 // (the format of `terraform show -json`, see fixtures/) and plan.txt: a
 // create for each resource the commit configures and the state lacks, a
@@ -187,54 +190,40 @@ type tfChangeDetail struct {
 // whose block changed, a no-op for the rest.
 func (rp *repo) planFiles(p *tfPlan) (planJSON, planTxt []byte) {
 	state := rp.state(p.env).resources
+	all := maps.Clone(state)
+	maps.Copy(all, p.config)
 	changes := []tfChange{}
-	var add, change, destroy int
-	for _, addr := range slices.Sorted(maps.Keys(joinKeys(state, p.config))) {
+	counts := map[string]int{}
+	var txt strings.Builder
+	for _, addr := range slices.Sorted(maps.Keys(all)) {
 		before, inState := state[addr]
 		after, inConfig := p.config[addr]
 		c := newChange(addr)
+		live := map[string]any{"id": addr}
 		switch {
 		case !inState:
-			add++
 			c.Change = tfChangeDetail{Actions: []string{"create"}, After: map[string]any{}, AfterUnknown: map[string]any{"id": true}}
 		case !inConfig:
-			destroy++
-			c.Change = tfChangeDetail{Actions: []string{"delete"}, Before: map[string]any{"id": addr}, AfterUnknown: map[string]any{}}
+			c.Change = tfChangeDetail{Actions: []string{"delete"}, Before: live, AfterUnknown: map[string]any{}}
 			c.ActionReason = "delete_because_no_resource_config"
 		case before != after:
-			change++
-			c.Change = tfChangeDetail{Actions: []string{"update"}, Before: map[string]any{"id": addr}, After: map[string]any{"id": addr},
-				AfterUnknown: map[string]any{}}
+			c.Change = tfChangeDetail{Actions: []string{"update"}, Before: live, After: live, AfterUnknown: map[string]any{}}
 		default:
-			c.Change = tfChangeDetail{Actions: []string{"no-op"}, Before: map[string]any{"id": addr}, After: map[string]any{"id": addr},
-				AfterUnknown: map[string]any{}}
+			c.Change = tfChangeDetail{Actions: []string{"no-op"}, Before: live, After: live, AfterUnknown: map[string]any{}}
 		}
 		changes = append(changes, c)
-	}
-	planJSON, _ = json.Marshal(map[string]any{"format_version": "1.2", "terraform_version": "1.5.7", "resource_changes": changes})
-	var txt strings.Builder
-	for _, c := range changes {
-		if c.Change.Actions[0] != "no-op" {
-			fmt.Fprintf(&txt, "  # %s will be %s\n", c.Address, map[string]string{"create": "created", "delete": "destroyed", "update": "updated in-place"}[c.Change.Actions[0]])
+		if verb, ok := planVerbs[c.Change.Actions[0]]; ok {
+			counts[c.Change.Actions[0]]++
+			fmt.Fprintf(&txt, "  # %s will be %s\n", addr, verb)
 		}
 	}
-	if add+change+destroy == 0 {
+	planJSON, _ = json.Marshal(map[string]any{"format_version": "1.2", "terraform_version": "1.5.7", "resource_changes": changes})
+	if len(counts) == 0 {
 		txt.WriteString("No changes. Your infrastructure matches the configuration.\n")
 	} else {
-		fmt.Fprintf(&txt, "\nPlan: %d to add, %d to change, %d to destroy.\n", add, change, destroy)
+		fmt.Fprintf(&txt, "\nPlan: %d to add, %d to change, %d to destroy.\n", counts["create"], counts["update"], counts["delete"])
 	}
 	return planJSON, []byte(txt.String())
-}
-
-func joinKeys(a, b map[string]string) map[string]bool {
-	out := map[string]bool{}
-	for k := range a {
-		out[k] = true
-	}
-	for k := range b {
-		out[k] = true
-	}
-	return out
 }
 
 // newChange splits addr (module.<m>.<type>.<name> or <type>.<name>) into
@@ -242,7 +231,8 @@ func joinKeys(a, b map[string]string) map[string]bool {
 func newChange(addr string) tfChange {
 	c := tfChange{Address: addr, Mode: "managed"}
 	rest := addr
-	if m, r, ok := strings.Cut(strings.TrimPrefix(addr, "module."), "."); ok && strings.HasPrefix(addr, "module.") {
+	if after, ok := strings.CutPrefix(addr, "module."); ok {
+		m, r, _ := strings.Cut(after, ".")
 		c.ModuleAddress, rest = "module."+m, r
 	}
 	c.Type, c.Name, _ = strings.Cut(rest, ".")

@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"strconv"
 	"strings"
@@ -40,7 +41,8 @@ type tfStep struct {
 }
 
 // planChanges lists a plan run's resource changes other than no-ops as
-// "<action> <address>", from the plan.json of its artifact.
+// "<action> <address>", from the plan.json of its artifact, and then the
+// last line of its plan.txt.
 func planChanges(t *testing.T, f *Fake, id int64) []string {
 	t.Helper()
 	f.mu.Lock()
@@ -56,14 +58,18 @@ func planChanges(t *testing.T, f *Fake, id int64) []string {
 			Change  struct{ Actions []string }
 		} `json:"resource_changes"`
 	}
+	var summary string // plan.txt's last line
 	for _, zf := range zr.File {
-		if zf.Name != "plan.json" {
-			continue
-		}
 		rc, _ := zf.Open()
 		b, _ := io.ReadAll(rc)
-		if err := json.Unmarshal(b, &plan); err != nil {
-			t.Fatal(err)
+		switch zf.Name {
+		case "plan.json":
+			if err := json.Unmarshal(b, &plan); err != nil {
+				t.Fatal(err)
+			}
+		case "plan.txt":
+			lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+			summary = lines[len(lines)-1]
 		}
 	}
 	var out []string
@@ -72,7 +78,7 @@ func planChanges(t *testing.T, f *Fake, id int64) []string {
 			out = append(out, a+" "+c.Address)
 		}
 	}
-	return out
+	return append(out, summary)
 }
 
 // TestFakeTerraformState: a plan is its commit's configuration against what
@@ -96,42 +102,48 @@ func TestFakeTerraformState(t *testing.T) {
 		}
 		return out
 	}
+	counts := func(add, change, destroy int) []string {
+		if add+change+destroy == 0 {
+			return []string{"No changes. Your infrastructure matches the configuration."}
+		}
+		return []string{fmt.Sprintf("Plan: %d to add, %d to change, %d to destroy.", add, change, destroy)}
+	}
 	tests := []struct {
 		name  string
 		steps []tfStep
 	}{
 		{name: "an applied but unmerged module is deleted by other plans", steps: []tfStep{
-			{plan: "a", want: each("create", a)},
+			{plan: "a", want: cat(each("create", a), counts(2, 0, 0))},
 			{apply: 1, want: []string{"success"}, state: a},
-			{plan: "b", want: cat(each("delete", a), each("create", b)), state: a},
-			{plan: "main", want: each("delete", a), state: a},
-			{plan: "a", want: nil, state: a},
+			{plan: "b", want: cat(each("delete", a), each("create", b), counts(2, 0, 2)), state: a},
+			{plan: "main", want: cat(each("delete", a), counts(0, 0, 2)), state: a},
+			{plan: "a", want: counts(0, 0, 0), state: a},
 		}},
 		{name: "an apply writes its plan's commit, deletes included", steps: []tfStep{
-			{plan: "a", want: each("create", a)},
+			{plan: "a", want: cat(each("create", a), counts(2, 0, 0))},
 			{apply: 1, want: []string{"success"}, state: a},
-			{plan: "b", want: cat(each("delete", a), each("create", b)), state: a},
+			{plan: "b", want: cat(each("delete", a), each("create", b), counts(2, 0, 2)), state: a},
 			{apply: 3, want: []string{"success"}, state: b},
-			{plan: "a", want: cat(each("create", a), each("delete", b)), state: b},
+			{plan: "a", want: cat(each("create", a), each("delete", b), counts(2, 0, 2)), state: b},
 		}},
 		{name: "a saved plan made before the state changed is stale", steps: []tfStep{
-			{plan: "a", want: each("create", a)},
-			{plan: "b", want: each("create", b)},
+			{plan: "a", want: cat(each("create", a), counts(2, 0, 0))},
+			{plan: "b", want: cat(each("create", b), counts(2, 0, 0))},
 			{apply: 1, want: []string{"success"}, state: a},
 			{apply: 2, want: []string{"failure", "Saved plan is stale"}, state: a},
 		}},
 		{name: "an edited block updates its resources", steps: []tfStep{
-			{plan: "a", want: each("create", a)},
+			{plan: "a", want: cat(each("create", a), counts(2, 0, 0))},
 			{apply: 1, want: []string{"success"}, state: a},
-			{plan: "a-edited", want: each("update", a), state: a},
+			{plan: "a-edited", want: cat(each("update", a), counts(0, 2, 0)), state: a},
 		}},
 		{name: "environments have their own state", steps: []tfStep{
-			{plan: "a", want: each("create", a)},
+			{plan: "a", want: cat(each("create", a), counts(2, 0, 0))},
 			{apply: 1, want: []string{"success"}, state: a},
-			{plan: "main", env: "prod", want: nil, state: nil},
+			{plan: "main", env: "prod", want: counts(0, 0, 0), state: nil},
 		}},
 		{name: "hand-written resources and registry modules", steps: []tfStep{
-			{plan: "hand", want: []string{"create aws_iam_role.ci", "create module.tfpilot_r.terraform_data.this"}},
+			{plan: "hand", want: []string{"create aws_iam_role.ci", "create module.tfpilot_r.terraform_data.this", counts(2, 0, 0)[0]}},
 		}},
 	}
 	for _, tt := range tests {
