@@ -96,7 +96,8 @@ func (e *Engine) stepAll(r *Request, evs []Event) (Request, bool, error) {
 }
 
 // prepare turns a person's event into the events to step: it resolves
-// inputs and, before an approval or apply, checks whether the change moved.
+// inputs and, before an approval, apply or re-plan, checks whether the
+// change moved.
 // Inputs of which only some are valid give the event with the valid ones
 // and, to return once it is saved, the *InputsNotSet naming the others.
 func (e *Engine) prepare(ctx context.Context, r *Request, ev Event) ([]Event, *InputsNotSet, error) {
@@ -145,6 +146,15 @@ func (e *Engine) prepare(ctx context.Context, r *Request, ev Event) ([]Event, *I
 			}
 			ev.HeldBy = held
 		}
+		if moved, ok, err := e.changeMoved(ctx, r, ev); err != nil {
+			return nil, nil, err
+		} else if ok {
+			return []Event{moved, ev}, nil, nil
+		}
+	case EvReplan:
+		// A re-plan after the branch or base moved must rebuild the change
+		// first (Stale's re-plan), or it plans the outdated commit again and
+		// that plan is refused as stale at approval.
 		if moved, ok, err := e.changeMoved(ctx, r, ev); err != nil {
 			return nil, nil, err
 		} else if ok {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 
 	gh "github.com/google/go-github/v62/github"
 
@@ -266,8 +267,10 @@ func (c *Client) ChangeStatus(ctx context.Context, project string, ch flow.Chang
 }
 
 // CommitAuthor names who made commit sha: the GitHub login of its author,
-// or the git author name when GitHub links the commit to no account. One
-// call (commits never change, so a cached answer is revalidated for free).
+// or, when GitHub links the commit to no account, the git author name marked
+// "(unverified git author)": anyone can write any name into a commit, so it
+// must not read as a GitHub identity. One call (commits never change, so a
+// cached answer is revalidated for free).
 func (c *Client) CommitAuthor(ctx context.Context, project, sha string) (string, error) {
 	r, err := c.repo(project)
 	if err != nil {
@@ -280,13 +283,18 @@ func (c *Client) CommitAuthor(ctx context.Context, project, sha string) (string,
 	if login := cm.GetAuthor().GetLogin(); login != "" {
 		return login, nil
 	}
-	return cm.GetCommit().GetAuthor().GetName(), nil
+	if name := cm.GetCommit().GetAuthor().GetName(); name != "" {
+		return name + " (unverified git author)", nil
+	}
+	return "", nil
 }
 
 // MergeChange squash-merges the pull request (pinned to ch.HeadSHA) and
 // deletes the branch: 3 calls. If the base moved since ch.BaseSHA it updates
 // the branch instead and returns flow.ErrStale; a head that moved is stale
-// too. A pull request that is already merged is success.
+// too. A pull request that is already merged is success. GitHub's transient
+// 405 "Base branch was modified" is flow.ErrTransient, any other 405 or 422
+// a *flow.MergeRefusedError.
 func (c *Client) MergeChange(ctx context.Context, project string, ch flow.Change) (flow.Change, error) {
 	r, err := c.repo(project)
 	if err != nil {
@@ -318,6 +326,10 @@ func (c *Client) MergeChange(ctx context.Context, project string, ch flow.Change
 		switch {
 		case status == http.StatusConflict:
 			return ch, fmt.Errorf("merge #%d: the branch head moved after the plan (%s): %w", ch.Number, msg, flow.ErrStale)
+		case status == http.StatusMethodNotAllowed && strings.Contains(strings.ToLower(msg), baseModified):
+			// A race, not a refusal: the base moved while GitHub merged.
+			// Trying again (which reads the base afresh) is what GitHub asks.
+			return ch, fmt.Errorf("merge #%d: %s: %w", ch.Number, msg, flow.ErrTransient)
 		case status != http.StatusMethodNotAllowed && status != http.StatusUnprocessableEntity:
 			return ch, mapErr(fmt.Sprintf("merge #%d", ch.Number), permContentsWrite, resp, err)
 		}
@@ -331,6 +343,15 @@ func (c *Client) MergeChange(ctx context.Context, project string, ch flow.Change
 	ch.Merged = true
 	return ch, c.deleteBranch(ctx, r, ch.Branch)
 }
+
+// baseModified is the start of the 405 GitHub's merge endpoint answers when
+// the base branch moved during the merge: "Base branch was modified. Review
+// and try the merge again." The endpoint's page (docs.github.com/rest/pulls/
+// pulls#merge-a-pull-request) documents only "405 if merge cannot be
+// performed", but this one passes: a retry merges (github.community,
+// "Merging via REST API returns 405 Base branch was modified"). Every other
+// 405 (branch protection, a required review or check) is a refusal.
+const baseModified = "base branch was modified"
 
 // refusalReason is what people read of GitHub's refusal to merge pull
 // request n (405: not mergeable, branch protection, a required review or

@@ -27,6 +27,7 @@ type run struct {
 	log                 string
 	artifact            []byte
 	artifactExpired     bool
+	plan                *tfPlan // what a successful plan run planned
 	htmlURL, displayTtl string
 }
 
@@ -108,9 +109,15 @@ func (f *Fake) SetRunStatus(id int64, status, conclusion string) {
 
 // CompleteRun finishes a run with conclusion ("success", "failure",
 // "cancelled", ...) and queues the oldest pending run of its concurrency
-// group. A pending run can only be cancelled. A successful plan run gets its
-// artifact tfpilot-plan-<request_id> holding plan.json (see SetPlanJSON),
-// plan.txt and commit-sha.txt.
+// group. A pending run can only be cancelled.
+//
+// A successful plan run plans its commit against the environment's
+// Terraform state (terraform.go) and gets its artifact
+// tfpilot-plan-<request_id> holding plan.json (or what SetPlanJSON set),
+// plan.txt and commit-sha.txt. A successful apply run writes its plan run's
+// configuration to the state; if the state was written after that plan was
+// made, the apply fails as terraform apply does ("Saved plan is stale"),
+// whatever conclusion was asked for.
 func (f *Fake) CompleteRun(id int64, conclusion string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -121,21 +128,41 @@ func (f *Fake) CompleteRun(id int64, conclusion string) {
 	if r.status == "queued" {
 		f.start(r) // a run that finishes has started first
 	}
+	if r.workflow == "apply" && conclusion == "success" && !f.applyRun(r) {
+		conclusion, r.log = "failure", staleLog
+	}
 	r.neverStarted = r.status == "pending"
 	r.status, r.conclusion = "completed", conclusion
 	f.advance(r)
 	if r.workflow != "plan" || conclusion != "success" {
 		return
 	}
+	rp := f.mustRepo(r.repo)
+	r.plan = rp.planOf(r.headSHA, r.inputs["environment"])
+	planJSON, planTxt := rp.planFiles(r.plan)
+	if f.planJSON != nil {
+		planJSON, planTxt = f.planJSON, []byte("Plan: 1 to add, 0 to change, 0 to destroy.\n")
+	}
 	var buf bytes.Buffer
 	zw := zip.NewWriter(&buf)
-	for name, data := range map[string][]byte{"plan.json": f.planJSON,
-		"plan.txt": []byte("Plan: 1 to add, 0 to change, 0 to destroy.\n"), "commit-sha.txt": []byte(r.headSHA + "\n")} {
+	for name, data := range map[string][]byte{"plan.json": planJSON, "plan.txt": planTxt, "commit-sha.txt": []byte(r.headSHA + "\n")} {
 		w, _ := zw.Create(name)
 		_, _ = w.Write(data)
 	}
 	_ = zw.Close()
 	r.artifact = buf.Bytes()
+}
+
+// applyRun writes what apply run r applies to its environment's state: the
+// plan of its plan_run_id, or (a run without one, as tests add) its own
+// commit. It reports false for a stale saved plan, leaving the state alone.
+func (f *Fake) applyRun(r *run) bool {
+	rp := f.mustRepo(r.repo)
+	id, _ := strconv.ParseInt(r.inputs["plan_run_id"], 10, 64)
+	if p := f.runs[id]; p != nil && p.plan != nil && p.repo == r.repo {
+		return rp.applyPlan(p.plan)
+	}
+	return rp.applyPlan(rp.planOf(r.headSHA, r.inputs["environment"]))
 }
 
 // SetJobLog sets the log of a run's job.

@@ -15,7 +15,8 @@ const (
 	// entering the group cancels the pending one before it starts.
 	QueueSingle Queue = "single"
 	// QueueMax keeps up to MaxPending pending runs per group and starts them
-	// in the order they queued. plan.yml and apply.yml declare it.
+	// in the order they queued; a run arriving when the queue is full is
+	// cancelled. plan.yml and apply.yml declare it.
 	QueueMax Queue = "max"
 )
 
@@ -58,7 +59,8 @@ func holds(r *run) bool { return r.status != "pending" && r.status != "completed
 
 // admit puts a new run into its group: queued when nothing holds the group,
 // else pending behind it. With QueueSingle the run replaces the pending one,
-// which is cancelled without ever starting.
+// which is cancelled without ever starting; with QueueMax a run that finds
+// MaxPending runs pending is itself cancelled without ever starting.
 func (f *Fake) admit(r *run) {
 	var pending []*run
 	held := false
@@ -79,8 +81,11 @@ func (f *Fake) admit(r *run) {
 			p.status, p.conclusion, p.neverStarted = "completed", "cancelled", true
 		}
 	case len(pending) >= MaxPending:
-		f.t.Errorf("ghfake: run %d would be pending number %d in group %s; GitHub keeps at most %d and the fake does not model more",
-			r.id, len(pending)+1, r.group, MaxPending)
+		// "max: Up to 100 jobs or workflow runs can be pending in the
+		// concurrency group. When the queue is full, any additional jobs or
+		// workflow runs are canceled." (docs.github.com, "Control the
+		// concurrency of workflows and jobs"): the newcomer, not the oldest.
+		r.status, r.conclusion, r.neverStarted = "completed", "cancelled", true
 	}
 }
 

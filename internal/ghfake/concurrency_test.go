@@ -136,7 +136,7 @@ func do(t *testing.T, f *Fake, method, path, body string, out any) {
 }
 
 // TestFakeRefusesWhatGitHubNeverDoes: a test cannot start or finish a pending
-// run (only cancel it), nor queue more than MaxPending.
+// run, only cancel it.
 func TestFakeRefusesWhatGitHubNeverDoes(t *testing.T) {
 	tests := []struct {
 		name          string
@@ -146,11 +146,6 @@ func TestFakeRefusesWhatGitHubNeverDoes(t *testing.T) {
 		{name: "start", act: func(f *Fake, id int64) { f.StartRun(id) }, wantComplaint: "start run"},
 		{name: "succeed", act: func(f *Fake, id int64) { f.CompleteRun(id, "success") }, wantComplaint: "complete run"},
 		{name: "cancel", act: func(f *Fake, id int64) { f.CompleteRun(id, "cancelled") }},
-		{name: "too many pending", act: func(f *Fake, _ int64) {
-			for range MaxPending {
-				f.AddRun("o/r", "plan", "main", map[string]string{"request_id": "r", "environment": "dev"})
-			}
-		}, wantComplaint: "at most 100"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -166,5 +161,41 @@ func TestFakeRefusesWhatGitHubNeverDoes(t *testing.T) {
 				t.Errorf("complaints %q, want one containing %q", got, tt.wantComplaint)
 			}
 		})
+	}
+}
+
+// TestFakeFullQueueCancelsTheNewcomer: with queue max, a run entering a
+// group that already has MaxPending pending runs is cancelled before it
+// starts, and the pending ones keep their places ("When the queue is full,
+// any additional jobs or workflow runs are canceled").
+func TestFakeFullQueueCancelsTheNewcomer(t *testing.T) {
+	f := New(t)
+	f.AddRepo("o", "r", "main", nil)
+	in := map[string]string{"request_id": "r", "environment": "dev"}
+	first := f.AddRun("o/r", "plan", "main", in)
+	for range MaxPending {
+		f.AddRun("o/r", "plan", "main", in)
+	}
+	extra := f.AddRun("o/r", "plan", "main", in)
+	count := func() map[string]int {
+		n := map[string]int{}
+		for _, r := range f.Runs("o/r") {
+			n[strings.TrimSuffix(r.Status+"/"+r.Conclusion, "/")]++
+		}
+		return n
+	}
+	if diff := cmp.Diff(map[string]int{"queued": 1, "pending": MaxPending, "completed/cancelled": 1}, count()); diff != "" {
+		t.Errorf("runs by status (-want +got):\n%s", diff)
+	}
+	var jobs struct {
+		TotalCount int `json:"total_count"`
+	}
+	do(t, f, "GET", fmt.Sprintf("repos/o/r/actions/runs/%d/jobs", extra), "", &jobs)
+	if last := f.Runs("o/r")[MaxPending+1]; last.ID != extra || last.Conclusion != "cancelled" || jobs.TotalCount != 0 {
+		t.Errorf("newest run %+v with %d jobs, want run %d cancelled before it started", last, jobs.TotalCount, extra)
+	}
+	f.CompleteRun(first, "success")
+	if diff := cmp.Diff(map[string]int{"completed/success": 1, "queued": 1, "pending": MaxPending - 1, "completed/cancelled": 1}, count()); diff != "" {
+		t.Errorf("after the first completed (-want +got):\n%s", diff)
 	}
 }

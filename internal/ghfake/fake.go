@@ -65,7 +65,6 @@ func New(t testing.TB) *Fake {
 		now:       time.Now,
 		remaining: 4999,
 		queue:     QueueMax,
-		planJSON:  []byte(`{"format_version":"1.2","terraform_version":"1.5.7","resource_changes":[]}`),
 	}
 	f.routes = f.table()
 	f.srv = httptest.NewServer(f)
@@ -102,7 +101,9 @@ func (f *Fake) HideNewRuns(n int) {
 }
 
 // SetPlanJSON sets the plan.json put into plan artifacts of runs completed
-// from now on.
+// from now on, instead of the plan of the run's commit against the
+// environment's state (nil: that plan again). The state still follows the
+// applies.
 func (f *Fake) SetPlanJSON(b []byte) {
 	f.mu.Lock()
 	defer f.mu.Unlock()

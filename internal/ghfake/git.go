@@ -210,11 +210,16 @@ func (f *Fake) getRepoCommit(c *call) {
 		login = AppLogin
 	}
 	person := map[string]any{"name": login, "email": login + "@users.noreply.github.com", "date": f.now().UTC().Format(time.RFC3339)}
+	var account any = map[string]any{"login": login, "type": "User"}
+	if cm.gitName != "" { // no account has the commit's email: GitHub's "author" is null
+		person = map[string]any{"name": cm.gitName, "email": "someone@example.invalid", "date": f.now().UTC().Format(time.RFC3339)}
+		account = nil
+	}
 	git := commitJSON(cm)
 	delete(git, "sha")
 	delete(git, "parents")
 	git["author"], git["committer"] = person, person
-	c.json(http.StatusOK, map[string]any{"sha": cm.sha, "commit": git, "author": map[string]any{"login": login, "type": "User"},
+	c.json(http.StatusOK, map[string]any{"sha": cm.sha, "commit": git, "author": account, "committer": account,
 		"parents": commitJSON(cm)["parents"]})
 }
 

@@ -23,12 +23,17 @@ type repo struct {
 	// protection, when set, is why branch protection refuses every merge
 	// into the base branch (GitHub answers 405 with it).
 	protection string
+	// states is the Terraform state of each environment (terraform.go).
+	states map[string]*tfState
 }
 
 type commit struct {
 	sha, tree, message string
 	parents            []string
 	author             string // GitHub login; "" for commits made through the API (the app)
+	// gitName is the git author name of a commit GitHub links to no
+	// account (PushAsGitAuthor): its REST "author" is null.
+	gitName string
 }
 
 type pull struct {
@@ -178,6 +183,18 @@ func (f *Fake) PushAs(full, branch, login string, files map[string]string) strin
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.mustRepo(full).commits[sha].author = login
+	return sha
+}
+
+// PushAsGitAuthor adds a commit on branch of repo ("owner/name") writing
+// files, whose git author is name with an email no GitHub account has, and
+// returns its SHA. GitHub links such a commit to no user: the commit's
+// "author" is null and only the git data (which anyone can set) names name.
+func (f *Fake) PushAsGitAuthor(full, branch, name string, files map[string]string) string {
+	sha := f.CommitToBranch(full, branch, files)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.mustRepo(full).commits[sha].gitName = name
 	return sha
 }
 
