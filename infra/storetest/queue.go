@@ -94,7 +94,7 @@ func testQueueConditional(t *testing.T, newStore NewStore) {
 		name string
 		// rev picks the Rev of the save from the first and the current
 		// revision of the stored queue (saved twice before).
-		rev func(first, current string) string
+		rev  func(first, current string) string
 		want error
 	}{
 		{"current revision", func(_, current string) string { return current }, nil},
