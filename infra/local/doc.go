@@ -1,7 +1,8 @@
 // Package local holds TfPilot's embedded defaults, the adapters that let
 // `bot local` run without Slack, GitHub or AWS: a file store for requests
 // ([FileStore]), a file audit log ([FileAudit]), and (in their own files) a
-// local git repository and a local runner.
+// local git repository and a local runner. The file store keeps the run
+// queues too.
 //
 // Everything here is durable on its own terms: a record is on disk (fsynced)
 // before a call returns, and a crash mid-write never leaves a torn record.

@@ -49,9 +49,17 @@ type Runner struct {
 	opts RunnerOptions
 	dir  string // DataDir/runs
 
-	mu     sync.Mutex // guards the run records and active
+	mu     sync.Mutex // guards the run records, active and held
 	active map[int64]bool
-	exec   sync.Mutex // one run at a time
+	held   map[int64]*heldRun // runs a call of this process is taking to their end
+	exec   sync.Mutex         // one run at a time
+}
+
+// heldRun is a run that calls of this process (Dispatch, Status) are
+// taking to its end: queued for the exec lock or executing.
+type heldRun struct {
+	project, environment string
+	calls                int
 }
 
 // NewRunner checks the options and prepares the data folder.
@@ -68,7 +76,7 @@ func NewRunner(opts RunnerOptions) (*Runner, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	r := &Runner{opts: opts, dir: filepath.Join(opts.DataDir, "runs"), active: map[int64]bool{}}
+	r := &Runner{opts: opts, dir: filepath.Join(opts.DataDir, "runs"), active: map[int64]bool{}, held: map[int64]*heldRun{}}
 	if err := os.MkdirAll(r.dir, 0o755); err != nil {
 		return nil, fmt.Errorf("local runner: %w", err)
 	}
@@ -122,17 +130,28 @@ func (r *Runner) Dispatch(ctx context.Context, d flow.Dispatch) (flow.Run, error
 	if !ok {
 		return flow.Run{}, fmt.Errorf("dispatch %s for %s: no branch %s: %w", d.Workflow, d.RequestID, d.Ref, flow.ErrNotFound)
 	}
-	rec, err := r.claim(d, head)
+	rec, release, err := r.claim(d, head)
 	if err != nil {
 		return flow.Run{}, err
 	}
+	defer release()
 	return r.finish(ctx, rec)
 }
 
-// claim finds the run that answers d at head, or records a new queued one.
-func (r *Runner) claim(d flow.Dispatch, head string) (*runRecord, error) {
+// claim finds the run that answers d at head, or records a new queued one,
+// and holds it (see hold) until release is called.
+func (r *Runner) claim(d flow.Dispatch, head string) (rec *runRecord, release func(), err error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	rec, err = r.find(d, head)
+	if err != nil {
+		return nil, nil, err
+	}
+	return rec, r.hold(rec), nil
+}
+
+// find is claim without the hold; the caller holds r.mu.
+func (r *Runner) find(d flow.Dispatch, head string) (*runRecord, error) {
 	all, err := r.loadAll()
 	if err != nil {
 		return nil, err
@@ -181,7 +200,53 @@ func (r *Runner) Status(ctx context.Context, project string, run flow.Run) (flow
 	if err != nil {
 		return flow.Run{}, err
 	}
+	r.mu.Lock()
+	release := r.hold(rec)
+	r.mu.Unlock()
+	defer release()
 	return r.finish(ctx, rec)
+}
+
+// Busy counts the runs of project's environment that this process has
+// started and not finished: claimed by a Dispatch or resumed by a Status
+// and not done yet, whether waiting for their turn or executing. A run
+// that an earlier process left unfinished does not count until a Status
+// resumes it: nothing executes it meanwhile, and if its request is gone
+// nothing ever will.
+func (r *Runner) Busy(ctx context.Context, project, environment string) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, fmt.Errorf("busy runs of %s: %w", environment, err)
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := 0
+	for _, h := range r.held {
+		if h.project == project && h.environment == environment {
+			n++
+		}
+	}
+	return n, nil
+}
+
+// hold counts rec as started by this process (see Busy) until the returned
+// release is called; a finished run is not held. The caller holds r.mu.
+func (r *Runner) hold(rec *runRecord) (release func()) {
+	if rec.Status.Done() {
+		return func() {}
+	}
+	h := r.held[rec.ID]
+	if h == nil {
+		h = &heldRun{project: rec.Project, environment: rec.Environment}
+		r.held[rec.ID] = h
+	}
+	h.calls++
+	return func() {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		if h.calls--; h.calls == 0 {
+			delete(r.held, rec.ID)
+		}
+	}
 }
 
 // PlanResult returns the summary of a finished plan run.

@@ -42,11 +42,14 @@ import (
 // system cannot exchange names, updates fall back to a new temporary file
 // renamed over the record. A spare may hold a torn write after a crash; it
 // is never read, only overwritten.
+//
+// The run queues live beside the requests, under <dir>/queues (queue.go).
 type FileStore struct {
 	durableWriter
 	dir    string // <root>/requests
 	locks  string // <root>/locks
 	spares string // <root>/spare
+	queues string // <root>/queues (queue.go)
 	keys   keyLocks
 
 	noExchange atomic.Bool // the file system cannot exchange names
@@ -98,8 +101,9 @@ func WithDurability(d Durability) Option { return func(o *options) { o.durabilit
 // NewFileStore opens (creating if needed) the file store under dir and
 // removes the temporary files of writers that crashed.
 func NewFileStore(dir string, opts ...Option) (*FileStore, error) {
-	s := &FileStore{dir: filepath.Join(dir, "requests"), locks: filepath.Join(dir, "locks"), spares: filepath.Join(dir, "spare")}
-	for _, d := range []string{s.dir, s.locks, s.spares} {
+	s := &FileStore{dir: filepath.Join(dir, "requests"), locks: filepath.Join(dir, "locks"), spares: filepath.Join(dir, "spare"),
+		queues: filepath.Join(dir, "queues")}
+	for _, d := range []string{s.dir, s.locks, s.spares, s.queues} {
 		if err := os.MkdirAll(d, 0o700); err != nil {
 			return nil, fmt.Errorf("open file store: %w", err)
 		}
@@ -337,7 +341,13 @@ func (s *FileStore) swapSpare(id string, data []byte) (err error) {
 	return s.sync.durable(nil, s.dir, s.spares)
 }
 
-func (s *FileStore) renameTemp(id string, data []byte) (err error) {
+func (s *FileStore) renameTemp(id string, data []byte) error {
+	return s.renameInto(s.path(id), s.dir, data)
+}
+
+// renameInto writes data to a temporary file, flushed, and renames it over
+// path in dir, flushing dir. The caller holds the lock of path's record.
+func (s *FileStore) renameInto(path, dir string, data []byte) (err error) {
 	tmp, err := s.scratch.temp(data)
 	if err != nil {
 		return err
@@ -353,10 +363,10 @@ func (s *FileStore) renameTemp(id string, data []byte) (err error) {
 	if err := s.sync.data(tmp); err != nil {
 		return err
 	}
-	if err := os.Rename(tmp.Name(), s.path(id)); err != nil {
+	if err := os.Rename(tmp.Name(), path); err != nil {
 		return err
 	}
-	return s.sync.durable(nil, s.dir)
+	return s.sync.durable(nil, dir)
 }
 
 // marshalRequest encodes a request as stored: indented JSON, so records stay

@@ -29,6 +29,7 @@ func Run(t *testing.T, newStore NewStore) {
 	t.Run("ConcurrentUpdate", func(t *testing.T) { testConcurrentUpdate(t, newStore) })
 	t.Run("NoLostUpdates", func(t *testing.T) { testNoLostUpdates(t, newStore) })
 	t.Run("ReadsWhileWriting", func(t *testing.T) { testReadsWhileWriting(t, newStore) })
+	runQueue(t, newStore)
 }
 
 func testRoundTrip(t *testing.T, newStore NewStore) {
