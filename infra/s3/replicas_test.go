@@ -65,7 +65,8 @@ func (l *versionLog) of(id string) []int64 {
 // of several requests to both at once, as when a retried Slack envelope
 // reaches two replicas. Each request must end applied with exactly one
 // valid history: every version written once, one transition per event, one
-// branch, PR, plan run, apply run and merge.
+// branch, PR, apply run and merge, and no run dispatched beside another of
+// the environment (the run queue, shared through the bucket).
 func TestConcurrentReplicasOneHistory(t *testing.T) {
 	_, bucket, client := s3test.Start(t)
 	opt := s3.Options{Bucket: bucket, Prefix: "replicas/"}
@@ -126,14 +127,20 @@ func TestConcurrentReplicasOneHistory(t *testing.T) {
 			t.Fatalf("audit records of %s: %v", id, err)
 		}
 		checkAudit(t, id, recs)
-		for _, w := range []flow.Workflow{flow.WorkflowPlan, flow.WorkflowApply} {
-			if got := ports.Runs.Count(id, w); got != 1 {
-				t.Errorf("%s: %d %s runs, want 1", id, got, w)
-			}
+		// One apply run each; a plan run for each time another request's
+		// merge moved the base under its plan.
+		if got := ports.Runs.Count(id, flow.WorkflowApply); got != 1 {
+			t.Errorf("%s: %d apply runs, want 1", id, got)
+		}
+		if got := ports.Runs.Count(id, flow.WorkflowPlan); got < 1 || got > requests {
+			t.Errorf("%s: %d plan runs, want 1 to %d", id, got, requests)
 		}
 		if got := ports.Chat.Posts(id); got != 1 {
 			t.Errorf("%s: %d status cards posted, want 1", id, got)
 		}
+	}
+	if n := ports.Runs.Overlaps(); n != 0 {
+		t.Errorf("%d runs were dispatched while another run of dev had not finished", n)
 	}
 	c := ports.Repo.Counts()
 	if c.Branches != requests || c.PRs != requests || c.Merges != requests {
@@ -143,7 +150,11 @@ func TestConcurrentReplicasOneHistory(t *testing.T) {
 }
 
 // driveRequest opens request n on one replica and delivers each later event
-// to both replicas at once; it returns the request's ID.
+// to both replicas at once; it returns the request's ID. After the confirm
+// it acts as a person watching the card would: approve, apply, and when
+// another request's merge moved the base under its plan (TfPilot re-plans
+// it, or a refusal says it is stale) approve or re-plan again, until the
+// request is applied.
 func driveRequest(t *testing.T, engines [2]*flow.Engine, ports *flowtest.Ports, n int) string {
 	ctx := t.Context()
 	u1, u3 := flow.Actor{ID: "U1", Name: "Ada"}, flow.Actor{ID: "U3", Name: "Grace"}
@@ -159,17 +170,59 @@ func driveRequest(t *testing.T, engines [2]*flow.Engine, ports *flowtest.Ports, 
 	}{
 		{flow.Event{Kind: flow.EvSetInputs, Actor: u1, Inputs: map[string]string{"name": fmt.Sprintf("logs-%d", n), "secret": "hunter2"}}, flow.Confirming},
 		{flow.Event{Kind: flow.EvConfirm, Actor: u1}, flow.AwaitingApproval},
-		{flow.Event{Kind: flow.EvApprove, Actor: u3}, flow.Approved},
-		{flow.Event{Kind: flow.EvApply, Actor: u1}, flow.Applied},
 	}
 	for _, st := range steps {
 		ev := st.ev
 		ev.Key, ev.At = fmt.Sprintf("%s-%d", ev.Kind, n), ports.Clock.Now()
-		if !deliverHeld(t, engines, r.ID, ev) || !waitFor(t, engines[0], r.ID, st.want) {
+		if !deliverBoth(t, engines, r.ID, ev) || !waitFor(t, engines[0], r.ID, st.want) {
 			return r.ID
 		}
 	}
+	for attempt := range 100 {
+		cur, ok := waitQuiet(t, engines[0], r.ID)
+		if !ok {
+			return r.ID
+		}
+		ev := flow.Event{Actor: u1}
+		switch cur.State {
+		case flow.Applied:
+			return r.ID
+		case flow.AwaitingApproval:
+			ev.Kind, ev.Actor = flow.EvApprove, u3
+		case flow.Approved:
+			ev.Kind = flow.EvApply
+		case flow.Stale:
+			ev.Kind = flow.EvReplan
+		default:
+			t.Errorf("%s: %s (problem %q), want it on its way to applied", r.ID, cur.State, cur.Problem)
+			return r.ID
+		}
+		ev.Key, ev.At = fmt.Sprintf("%s-%d-%d", ev.Kind, n, attempt), ports.Clock.Now()
+		delivered.add(r.ID, ev.Kind)
+		if !deliverHeld(t, engines, r.ID, ev) {
+			return r.ID
+		}
+	}
+	t.Errorf("%s: not applied after 100 moves", r.ID)
 	return r.ID
+}
+
+// waitQuiet waits until request id owes nothing, and returns it.
+func waitQuiet(t *testing.T, e *flow.Engine, id string) (*flow.Request, bool) {
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	for {
+		r, err := e.Get(ctx, id)
+		if err == nil && len(r.Owed) == 0 {
+			return r, true
+		}
+		select {
+		case <-ctx.Done():
+			t.Errorf("%s: still owes effects after a minute: last %v, err %v", id, r, err)
+			return nil, false
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
 }
 
 // deliverHeld is deliverBoth that, while another request of the
@@ -221,6 +274,12 @@ func deliverBothHeld(t *testing.T, engines [2]*flow.Engine, id string, ev flow.E
 	if errs[0] != nil && errs[1] != nil {
 		if errors.Is(errs[0], flow.ErrHeld) && errors.Is(errs[1], flow.ErrHeld) {
 			return true, false
+		}
+		if ev.Kind == flow.EvApprove || ev.Kind == flow.EvApply {
+			// The request moved under the person (stale, or re-planned
+			// by TfPilot after another merge): they look at the card
+			// again.
+			return false, true
 		}
 		t.Errorf("%s: both replicas refused %s: %v; %v", id, ev.Kind, errs[0], errs[1])
 		return false, false
@@ -282,11 +341,41 @@ func checkHistory(t *testing.T, r *flow.Request, versions []int64) {
 		}
 		person[h.Event]++
 	}
-	for _, k := range []flow.EventKind{flow.EvSetInputs, flow.EvConfirm, flow.EvApprove, flow.EvApply} {
+	for _, k := range []flow.EventKind{flow.EvSetInputs, flow.EvConfirm} {
 		if person[k] != 1 {
 			t.Errorf("%s: %d %s transitions in history, want 1", r.ID, person[k], k)
 		}
 	}
+	// Approve and apply may come again after a re-plan, each time under a
+	// new key: each delivery (to both replicas) makes at most one move.
+	for _, k := range []flow.EventKind{flow.EvApprove, flow.EvApply} {
+		if n := delivered.of(r.ID, k); person[k] < 1 || person[k] > n {
+			t.Errorf("%s: %d %s transitions in history for %d deliveries, want 1 to %d", r.ID, person[k], k, n, n)
+		}
+	}
+}
+
+// deliveries counts the approve and apply events delivered per request.
+type deliveries struct {
+	mu sync.Mutex
+	n  map[string]map[flow.EventKind]int
+}
+
+var delivered = &deliveries{n: map[string]map[flow.EventKind]int{}}
+
+func (d *deliveries) add(id string, k flow.EventKind) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.n[id] == nil {
+		d.n[id] = map[flow.EventKind]int{}
+	}
+	d.n[id][k]++
+}
+
+func (d *deliveries) of(id string, k flow.EventKind) int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.n[id][k]
 }
 
 // checkAudit asserts one audit record per person event.
@@ -296,9 +385,14 @@ func checkAudit(t *testing.T, id string, recs []flow.AuditRecord) {
 	for _, rec := range recs {
 		count[rec.Event]++
 	}
-	for _, k := range []flow.EventKind{flow.EvSetInputs, flow.EvConfirm, flow.EvApprove, flow.EvApply} {
+	for _, k := range []flow.EventKind{flow.EvSetInputs, flow.EvConfirm} {
 		if count[k.String()] != 1 {
 			t.Errorf("%s: %d %q audit records, want 1 (all: %v)", id, count[k.String()], k, count)
+		}
+	}
+	for _, k := range []flow.EventKind{flow.EvApprove, flow.EvApply} {
+		if n := delivered.of(id, k); count[k.String()] < 1 || count[k.String()] > n {
+			t.Errorf("%s: %d %q audit records for %d deliveries, want 1 to %d (all: %v)", id, count[k.String()], k, n, n, count)
 		}
 	}
 }
