@@ -46,8 +46,10 @@ var edges = func() []Edge {
 		{AwaitingApproval, EvChangeMoved, Stale},
 		{Approved, EvChangeMoved, Stale},
 		{Applied, EvChangeMoved, Stale},
+		{Applying, EvChangeMoved, Stale}, // found by a Retry of a failed apply dispatch
 		{AwaitingApproval, EvChangeClosed, Cancelled}, // closed by hand before apply
 		{Approved, EvChangeClosed, Cancelled},
+		{Applying, EvChangeClosed, Cancelled}, // found by a Retry of a failed apply dispatch
 		{Approved, EvApply, Applying},
 		{Applying, EvApplyFinished, Applied},
 		{Applied, EvEffectFailed, AppliedNotMerged}, // the merge was refused or ran out of retries
