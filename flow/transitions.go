@@ -46,7 +46,7 @@ var edges = func() []Edge {
 		{AwaitingApproval, EvChangeMoved, Stale},
 		{Approved, EvChangeMoved, Stale},
 		{Applied, EvChangeMoved, Stale},
-		{Applying, EvChangeMoved, Stale}, // found by a Retry of a failed apply dispatch
+		{Applying, EvChangeMoved, Stale},              // found by a Retry of a failed apply dispatch
 		{AwaitingApproval, EvChangeClosed, Cancelled}, // closed by hand before apply
 		{Approved, EvChangeClosed, Cancelled},
 		{Applying, EvChangeClosed, Cancelled}, // found by a Retry of a failed apply dispatch
