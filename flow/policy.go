@@ -63,8 +63,12 @@ type Environment struct {
 	Appliers          []string `json:"appliers"`
 	ApprovalsRequired int      `json:"approvals_required"`
 	AllowSelfApproval bool     `json:"allow_self_approval"`
-	Modules           []string `json:"modules,omitempty"` // empty: every module
-	NotifyChannel     string   `json:"notify_channel,omitempty"`
+	// LowRisk records that the policy declares the environment low-risk,
+	// which acknowledges ApprovalsRequired 0 (no start-up warning). It
+	// grants nothing.
+	LowRisk       bool     `json:"low_risk,omitempty"`
+	Modules       []string `json:"modules,omitempty"` // empty: every module
+	NotifyChannel string   `json:"notify_channel,omitempty"`
 }
 
 // Project returns the named project.
