@@ -3,7 +3,6 @@ package bot
 import (
 	"context"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -40,7 +39,7 @@ func policyGroups(p flow.Policy) []string {
 	for _, e := range p.Environments {
 		for _, ids := range [][]string{e.Requesters, e.Approvers, e.Appliers} {
 			for _, id := range ids {
-				if strings.HasPrefix(id, "S") && !slices.Contains(out, id) {
+				if flow.IsUserGroup(id) && !slices.Contains(out, id) {
 					out = append(out, id)
 				}
 			}

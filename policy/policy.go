@@ -48,17 +48,36 @@ var (
 	idRE     = regexp.MustCompile(`^(\*|[A-Za-z0-9._@-]+)$`)
 )
 
+// File is a policy file as read: its policy, and where each environment's
+// name is written, for problems found once the catalogue is known
+// (CheckCatalog).
+type File struct {
+	Path   string
+	Policy flow.Policy
+	at     locator
+}
+
 // Load reads and validates the policy file at path.
 func Load(path string) (flow.Policy, error) {
+	f, err := Read(path)
+	if err != nil {
+		return flow.Policy{}, err
+	}
+	return f.Policy, nil
+}
+
+// Read reads and validates the policy file at path, keeping what
+// CheckCatalog needs to name lines.
+func Read(path string) (*File, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return flow.Policy{}, fmt.Errorf("read policy file: %w", err)
+		return nil, fmt.Errorf("read policy file: %w", err)
 	}
-	p, err := Parse(data)
+	p, at, err := parse(data)
 	if err != nil {
-		return flow.Policy{}, fmt.Errorf("policy file %s: %w", path, err)
+		return nil, fmt.Errorf("policy file %s: %w", path, err)
 	}
-	return p, nil
+	return &File{Path: path, Policy: p, at: at}, nil
 }
 
 // Parse validates a policy document. Every problem is reported, one per
@@ -66,17 +85,22 @@ func Load(path string) (flow.Policy, error) {
 // policy that cannot work (see workable) and a second YAML document, which
 // would otherwise be ignored without a word.
 func Parse(data []byte) (flow.Policy, error) {
+	p, _, err := parse(data)
+	return p, err
+}
+
+func parse(data []byte) (flow.Policy, locator, error) {
 	var f file
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(&f); err != nil {
 		if errors.Is(err, io.EOF) {
-			return flow.Policy{}, errors.New("the file is empty: declare projects and environments (see policy.example.yaml)")
+			return flow.Policy{}, locator{}, errors.New("the file is empty: declare projects and environments (see policy.example.yaml)")
 		}
-		return flow.Policy{}, explainYAML(err)
+		return flow.Policy{}, locator{}, explainYAML(err)
 	}
 	if err := oneDocument(dec); err != nil {
-		return flow.Policy{}, err
+		return flow.Policy{}, locator{}, err
 	}
 	var root yaml.Node
 	_ = yaml.Unmarshal(data, &root) // decoded above; only its lines are wanted
@@ -172,9 +196,9 @@ func Parse(data []byte) (flow.Policy, error) {
 		out.Environments = append(out.Environments, env)
 	}
 	if len(problems) > 0 {
-		return flow.Policy{}, errors.New(strings.Join(problems, "\n"))
+		return flow.Policy{}, locator{}, errors.New(strings.Join(problems, "\n"))
 	}
-	return out, nil
+	return out, at, nil
 }
 
 // explainYAML rewrites yaml.v3's type errors ("field x not found in type

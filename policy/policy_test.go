@@ -185,3 +185,36 @@ func TestWarnings(t *testing.T) {
 		t.Errorf("Warnings (-want +got):\n%s", diff)
 	}
 }
+
+// TestCheckCatalog: an environment name the modules' own validation refuses
+// stops start-up at its line, instead of failing every request later.
+func TestCheckCatalog(t *testing.T) {
+	cat, err := registry.Load(os.DirFS(filepath.Join("..", "modules")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "policy.yaml")
+	doc := "projects:\n  - {name: platform, repo: o/r}\nenvironments:\n" +
+		"  - {name: dev, requesters: [\"*\"], approvers: [U1]}\n" +
+		"  - name: production-eu\n    requesters: [\"*\"]\n    approvers: [U1]\n" +
+		"  - {name: stage-eu-west, requesters: [\"*\"], approvers: [U1], modules: [s3-bucket]}\n"
+	if err := os.WriteFile(path, []byte(doc), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f, err := Read(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const rule = "environment must be 2 to 12 characters: lowercase letters, digits and hyphens, starting with a letter and not ending with a hyphen (for example dev)."
+	want := path + `:5: environments[production-eu].name: the modules of project platform cannot take "production-eu" as their environment ` +
+		"(ecs-service, iam-role-app, s3-bucket, sqs-queue: " + rule + "); rename the environment, and its folder envs/production-eu, to a name they take\n" +
+		path + `:8: environments[stage-eu-west].name: the modules of project platform cannot take "stage-eu-west" as their environment ` +
+		"(s3-bucket: " + rule + "); rename the environment, and its folder envs/stage-eu-west, to a name they take"
+	err = f.CheckCatalog("platform", cat)
+	if err == nil {
+		t.Fatal("CheckCatalog accepted production-eu")
+	}
+	if diff := cmp.Diff(want, err.Error()); diff != "" {
+		t.Errorf("error (-want +got):\n%s", diff)
+	}
+}

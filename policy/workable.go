@@ -10,6 +10,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/tfpilot/tfpilot/flow"
+	"github.com/tfpilot/tfpilot/registry"
 )
 
 // oneDocument refuses a second YAML document after the first: TfPilot reads
@@ -91,8 +92,8 @@ func value(m *yaml.Node, key string) *yaml.Node {
 }
 
 // isPerson reports whether a policy ID names one person: not "*" and not a
-// user group (S…, as bot resolves them).
-func isPerson(id string) bool { return id != "*" && !strings.HasPrefix(id, "S") }
+// user group.
+func isPerson(id string) bool { return id != "*" && !flow.IsUserGroup(id) }
 
 // unworkable says why e's approvals can never be given, or "". Only
 // approvers who are all named people can be counted: a user group's size is
@@ -140,4 +141,30 @@ func Warnings(p flow.Policy) []string {
 		}
 	}
 	return out
+}
+
+// CheckCatalog refuses the environment names project's modules cannot take
+// as their environment input (the modules' own validation decides; only the
+// modules an environment allows are asked). Such a name would pass
+// start-up and fail every request at open_change with a Retry that can
+// never succeed. The error has one line per environment, "file:line: key:
+// problem; what to do".
+func (f *File) CheckCatalog(project string, cat *registry.Catalog) error {
+	var problems []string
+	for i, e := range f.Policy.Environments {
+		refusals := cat.EnvironmentProblems(e.Name, e.Modules)
+		if len(refusals) == 0 {
+			continue
+		}
+		where := f.Path
+		if line := f.at.line("environments", i, "name"); line > 0 {
+			where = fmt.Sprintf("%s:%d", f.Path, line)
+		}
+		problems = append(problems, fmt.Sprintf("%s: environments[%s].name: the modules of project %s cannot take %q as their environment (%s); rename the environment, and its folder envs/%s, to a name they take",
+			where, e.Name, project, e.Name, strings.Join(refusals, "; "), e.Name))
+	}
+	if len(problems) > 0 {
+		return errors.New(strings.Join(problems, "\n"))
+	}
+	return nil
 }
