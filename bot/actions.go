@@ -73,8 +73,11 @@ func (s *Slack) blockAction(ctx context.Context, cb *slack.InteractionCallback, 
 			return
 		}
 		s.submit("req/"+id, func(ctx context.Context) {
-			actor := s.resolveGroups(ctx, actor)
-			if _, err := s.engine().Handle(ctx, id, flow.Event{Kind: kind, Key: evKey, Actor: actor, Accepts: card.Accepts(action, value)}); err != nil {
+			err := s.asActor(ctx, actor, func(actor flow.Actor) error {
+				_, err := s.engine().Handle(ctx, id, flow.Event{Kind: kind, Key: evKey, Actor: actor, Accepts: card.Accepts(action, value)})
+				return err
+			})
+			if err != nil {
 				say(ctx, s.userText(err, string(action)))
 			}
 		})

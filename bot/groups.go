@@ -2,20 +2,25 @@ package bot
 
 import (
 	"context"
+	"errors"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/slack-go/slack"
 	"github.com/tfpilot/tfpilot/flow"
 	"github.com/tfpilot/tfpilot/registry"
+	"go.uber.org/zap"
 )
 
+// maxGroupTTL bounds how long a group's members are cached: someone removed
+// from an approvers group loses the right within a minute.
+const maxGroupTTL = time.Minute
+
 // groups resolves which of the policy's user groups (S… IDs) a person is
-// in, with usergroups.users.list (scope usergroups:read), cached per group.
-// Only groups the policy names are ever looked up, so a policy naming no
-// group needs neither the scope nor the calls.
+// in, with usergroups.users.list (scope usergroups:read), cached per group
+// for at most maxGroupTTL. Only groups the policy names are ever looked up,
+// so a policy naming no group needs neither the scope nor the calls.
 type groups struct {
 	api *slack.Client
 	ttl time.Duration
@@ -31,6 +36,9 @@ type groupEntry struct {
 }
 
 func newGroups(api *slack.Client, ttl time.Duration) *groups {
+	if ttl <= 0 || ttl > maxGroupTTL {
+		ttl = maxGroupTTL
+	}
 	return &groups{api: api, ttl: ttl, now: time.Now, members: map[string]groupEntry{}}
 }
 
@@ -40,7 +48,7 @@ func policyGroups(p flow.Policy) []string {
 	for _, e := range p.Environments {
 		for _, ids := range [][]string{e.Requesters, e.Approvers, e.Appliers} {
 			for _, id := range ids {
-				if strings.HasPrefix(id, "S") && !slices.Contains(out, id) {
+				if flow.IsUserGroup(id) && !slices.Contains(out, id) {
 					out = append(out, id)
 				}
 			}
@@ -53,10 +61,20 @@ func policyGroups(p flow.Policy) []string {
 // be listed counts as not containing the user (fail closed) until the next
 // try.
 func (g *groups) of(ctx context.Context, user string, ids []string) ([]string, error) {
+	return g.resolve(ctx, user, ids, false)
+}
+
+// fresh is of with every group read from Slack, not the cache (which it
+// refreshes).
+func (g *groups) fresh(ctx context.Context, user string, ids []string) ([]string, error) {
+	return g.resolve(ctx, user, ids, true)
+}
+
+func (g *groups) resolve(ctx context.Context, user string, ids []string, fresh bool) ([]string, error) {
 	var out []string
 	var firstErr error
 	for _, id := range ids {
-		users, err := g.list(ctx, id)
+		users, err := g.list(ctx, id, fresh)
 		if err != nil {
 			if firstErr == nil {
 				firstErr = err
@@ -70,11 +88,11 @@ func (g *groups) of(ctx context.Context, user string, ids []string) ([]string, e
 	return out, firstErr
 }
 
-func (g *groups) list(ctx context.Context, id string) ([]string, error) {
+func (g *groups) list(ctx context.Context, id string, fresh bool) ([]string, error) {
 	g.mu.Lock()
 	e, ok := g.members[id]
 	g.mu.Unlock()
-	if ok && g.now().Sub(e.at) < g.ttl {
+	if ok && !fresh && g.now().Sub(e.at) < g.ttl {
 		return e.users, nil
 	}
 	var users []string
@@ -89,6 +107,32 @@ func (g *groups) list(ctx context.Context, id string) ([]string, error) {
 	g.members[id] = groupEntry{users: users, at: g.now()}
 	g.mu.Unlock()
 	return users, nil
+}
+
+// asActor runs do as the actor, with their groups resolved (resolveGroups).
+// When do is denied (flow.ErrDenied) and the policy names groups, the
+// memberships are read again from Slack, and do runs once more if they
+// changed: someone just added to a group is not refused for up to the
+// cache's lifetime, and an unchanged refusal is not repeated.
+func (s *Slack) asActor(ctx context.Context, a flow.Actor, do func(flow.Actor) error) error {
+	a = s.resolveGroups(ctx, a)
+	err := do(a)
+	if !errors.Is(err, flow.ErrDenied) {
+		return err
+	}
+	ids := policyGroups(s.engine().Policy())
+	if len(ids) == 0 {
+		return err
+	}
+	gs, ferr := s.groups.fresh(ctx, a.ID, ids)
+	if ferr != nil {
+		s.log.Warn("user groups", zap.String("user", a.ID), zap.Error(ferr))
+	}
+	if slices.Equal(gs, a.Groups) {
+		return err
+	}
+	a.Groups = gs
+	return do(a)
 }
 
 // catalogCache keeps catalogues briefly so modal validation, which answers

@@ -169,7 +169,12 @@ func (s *Slack) runCommand(ctx context.Context, c command.Command, cmd slack.Sla
 	case command.DoModules:
 		s.ephemeral(ctx, cmd.ChannelID, "", cmd.UserID, card.Modules(in.Project, in.Catalog))
 	case command.DoHandle:
-		r, err := eng.Handle(ctx, in.Request.ID, ev)
+		var r *flow.Request
+		err := s.asActor(ctx, actor, func(actor flow.Actor) (err error) {
+			ev.Actor = actor
+			r, err = eng.Handle(ctx, in.Request.ID, ev)
+			return err
+		})
 		if err != nil {
 			say(taken(s.userText(err, c.Verb.String())))
 			return

@@ -73,7 +73,8 @@ type Options struct {
 	DrainTimeout time.Duration
 	// PostInterval paces posts per channel (default 1 s; negative: off).
 	PostInterval time.Duration
-	// GroupTTL is how long user-group memberships are cached (default 5 min).
+	// GroupTTL is how long user-group memberships are cached (default and
+	// at most 1 min; a refusal reads them again once).
 	GroupTTL time.Duration
 	// CatalogTTL is how long module catalogues are cached for modal
 	// validation in the ack path (default 1 min).
@@ -198,7 +199,7 @@ func (o Options) withDefaults() Options {
 	o.Connections = orInt(o.Connections, 2)
 	o.DrainTimeout = orDur(o.DrainTimeout, 10*time.Second)
 	o.PostInterval = orDur(o.PostInterval, time.Second)
-	o.GroupTTL = orDur(o.GroupTTL, 5*time.Minute)
+	o.GroupTTL = orDur(o.GroupTTL, maxGroupTTL)
 	o.CatalogTTL = orDur(o.CatalogTTL, time.Minute)
 	return o
 }

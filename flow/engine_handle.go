@@ -151,10 +151,11 @@ func (e *Engine) prepare(ctx context.Context, r *Request, ev Event) ([]Event, *I
 		} else if ok {
 			return []Event{moved, ev}, nil, nil
 		}
-	case EvReplan:
+	case EvReplan, EvRetry:
 		// A re-plan after the branch or base moved must rebuild the change
 		// first (Stale's re-plan), or it plans the outdated commit again and
-		// that plan is refused as stale at approval.
+		// that plan is refused as stale at approval. A retried apply
+		// dispatch is an apply: the same staleness check.
 		if moved, ok, err := e.changeMoved(ctx, r, ev); err != nil {
 			return nil, nil, err
 		} else if ok {
@@ -223,7 +224,7 @@ func sensitiveInputs(m *registry.Module) []string {
 // plan; if so it returns the EvChangeMoved to step before ev. A pull request
 // someone closed outside TfPilot gives the EvChangeClosed that cancels r.
 func (e *Engine) changeMoved(ctx context.Context, r *Request, ev Event) (Event, bool, error) {
-	if (r.State != AwaitingApproval && r.State != Approved) || r.Change == nil || r.PlanRun == nil || noop(r, ev) {
+	if (r.State != AwaitingApproval && r.State != Approved && !applyNotStarted(r)) || r.Change == nil || r.PlanRun == nil || noop(r, ev) {
 		return Event{}, false, nil
 	}
 	now, err := e.cfg.Repo.ChangeStatus(ctx, r.Project, *r.Change)

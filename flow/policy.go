@@ -63,8 +63,22 @@ type Environment struct {
 	Appliers          []string `json:"appliers"`
 	ApprovalsRequired int      `json:"approvals_required"`
 	AllowSelfApproval bool     `json:"allow_self_approval"`
-	Modules           []string `json:"modules,omitempty"` // empty: every module
-	NotifyChannel     string   `json:"notify_channel,omitempty"`
+	// LowRisk records that the policy declares the environment low-risk,
+	// which acknowledges ApprovalsRequired 0 (no start-up warning). It
+	// grants nothing.
+	LowRisk       bool     `json:"low_risk,omitempty"`
+	Modules       []string `json:"modules,omitempty"` // empty: every module
+	NotifyChannel string   `json:"notify_channel,omitempty"`
+}
+
+// MayApply says who may apply (and retry an apply's dispatch or merge) in
+// e: the IDs of its appliers, or, when it names none, its approvers and
+// (requester true) each request's own requester.
+func (e Environment) MayApply() (ids []string, requester bool) {
+	if len(e.Appliers) > 0 {
+		return e.Appliers, false
+	}
+	return e.Approvers, true
 }
 
 // Project returns the named project.
@@ -143,9 +157,9 @@ func (p Policy) Authorize(action Action, r *Request, a Actor) error {
 			return Userf(ErrDenied, fmt.Sprintf("you cannot reject the plan of your own request in %s; cancel the request instead", e.Name))
 		}
 	case ActApply:
-		allowed := e.Appliers
-		if len(allowed) == 0 {
-			allowed = append(slices.Clone(e.Approvers), r.Requester.ID)
+		allowed, requester := e.MayApply()
+		if requester {
+			allowed = append(slices.Clone(allowed), r.Requester.ID)
 		}
 		if !matches(allowed, a) {
 			return Userf(ErrDenied, fmt.Sprintf("you are not allowed to apply in %s", e.Name))
@@ -185,6 +199,10 @@ func (p Policy) environmentNames() []string {
 	}
 	return out
 }
+
+// IsUserGroup reports whether a policy ID names a chat user group (Slack's
+// S… IDs) rather than one person or "*".
+func IsUserGroup(id string) bool { return strings.HasPrefix(id, "S") }
 
 // named reports whether the actor is named in ids, directly or through one
 // of their groups; "*" names nobody.

@@ -386,10 +386,15 @@ func (s *stepper) closeChange() {
 }
 
 func (s *stepper) retry() error {
+	if s.from == Stale && s.r.FailedEffect == nil {
+		// The change moved under a failed apply dispatch (see changeMoved):
+		// what was approved is no longer what would be applied.
+		return Userf(ErrBadEvent, "the branch or its base moved after the plan; press Re-plan, then approve and apply the new plan")
+	}
 	if s.from == 0 || s.r.FailedEffect == nil {
 		return Userf(ErrBadEvent, "there is nothing to retry")
 	}
-	if err := s.authorize(ActRequest, ActApprove); err != nil {
+	if err := s.authorize(retryActions(*s.r.FailedEffect, s.from)...); err != nil {
 		return err
 	}
 	failed := *s.r.FailedEffect
@@ -401,12 +406,29 @@ func (s *stepper) retry() error {
 	return nil
 }
 
-// retryMerge owes the merge again once what refused it is fixed.
+// retryActions are the actions of whoever may retry eff in state st: those
+// who may do the step that owed it. Work that finishes an apply (its
+// dispatch, watching its run, recording a destroy) is the appliers'; closing
+// a change is whoever may cancel or reject; the rest prepares a plan, which
+// is re-plan's rule (a requester or an approver of the environment).
+func retryActions(eff Effect, st State) []Action {
+	switch {
+	case eff.Kind == EffDispatchApply, eff.Kind == EffMarkDestroyed, eff.Kind == EffMergeChange,
+		eff.Kind == EffWatchRun && (eff.Workflow == WorkflowApply || st == Applying):
+		return []Action{ActApply}
+	case eff.Kind == EffCloseChange:
+		return []Action{ActCancel, ActReject}
+	}
+	return []Action{ActRequest, ActApprove}
+}
+
+// retryMerge owes the merge again once what refused it is fixed. The merge
+// finishes an apply, so only those who may apply may retry it.
 func (s *stepper) retryMerge() error {
 	if !s.in(AppliedNotMerged) {
 		return s.refuse()
 	}
-	if err := s.authorize(ActRequest, ActApprove, ActApply); err != nil {
+	if err := s.authorize(ActApply); err != nil {
 		return err
 	}
 	s.r.MergeRefusal = ""

@@ -398,7 +398,7 @@ func (s *stepper) baseMerged() error {
 // engine's check before approve/apply (no effect ID), or from a merge that
 // found the base moved (answering the merge effect).
 func (s *stepper) changeMoved() error {
-	if !s.in(AwaitingApproval, Approved) && !(s.in(Applied, Applying) && s.answered != nil) {
+	if !s.in(AwaitingApproval, Approved) && !(s.in(Applied, Applying) && s.answered != nil) && !(s.answered == nil && applyNotStarted(&s.r)) {
 		if s.answered == nil {
 			return s.refuse()
 		}
@@ -408,7 +408,7 @@ func (s *stepper) changeMoved() error {
 		c := *s.ev.Change
 		s.r.Change = &c
 	}
-	if s.from == Applying {
+	if s.from == Applying && s.answered != nil {
 		// Its apply waited in the queue while another change landed: the
 		// saved plan no longer describes what applying it would do, so it
 		// is planned again on the new base, as base_merged does.
@@ -423,10 +423,17 @@ func (s *stepper) changeMoved() error {
 	return nil
 }
 
+// applyNotStarted reports whether r is applying only on paper: its apply
+// dispatch ran out of retries, so no apply run exists and a Retry would
+// dispatch one. The change may still move under it, as before an apply.
+func applyNotStarted(r *Request) bool {
+	return r.State == Applying && r.ApplyRun == nil && r.FailedEffect != nil && r.FailedEffect.Kind == EffDispatchApply
+}
+
 // changeClosed cancels a request whose pull request someone closed outside
 // TfPilot before it was applied: there is nothing left to approve or apply.
 func (s *stepper) changeClosed() error {
-	if !s.in(AwaitingApproval, Approved) || s.r.Change == nil {
+	if !s.in(AwaitingApproval, Approved) && !applyNotStarted(&s.r) || s.r.Change == nil {
 		return s.refuse()
 	}
 	s.r.Change.Closed = true

@@ -233,7 +233,7 @@ var rules = []rule{
 		outcome{State: flow.Applied, Effects: effs("11-record_audit", "12-show_card", "13-reply", "14-merge_change"), Approvers: []string{"U3"}, Seen: 1}},
 	{"retry merge by a stranger is denied", fixture(flow.AppliedNotMerged), ev(flow.EvRetryMerge, "U9"),
 		outcome{State: flow.AppliedNotMerged, Approvers: []string{"U3"}, Problem: fixture(flow.AppliedNotMerged).Problem,
-			Err: "you are not allowed to request changes in dev; ask a platform admin to add you to its requesters"}},
+			Err: "you are not allowed to apply in dev"}},
 	{"an applied but unmerged request cannot be cancelled", fixture(flow.AppliedNotMerged), ev(flow.EvCancel, "U1"),
 		outcome{State: flow.AppliedNotMerged, Approvers: []string{"U3"}, Problem: fixture(flow.AppliedNotMerged).Problem,
 			Err: "this request is already applied; its pull request is not merged: fix what GitHub reports, then press Retry merge"}},
@@ -277,6 +277,33 @@ var rules = []rule{
 	}), ev(flow.EvRetry, "U1"), outcome{State: flow.Planning, Effects: effs("11-record_audit", "12-show_card", "13-reply", "14-dispatch_plan"), Seen: 1}},
 	{"nothing to retry", fixture(flow.Planning), ev(flow.EvRetry, "U1"),
 		outcome{State: flow.Planning, Owed: effs("9-dispatch_plan"), Err: "there is nothing to retry"}},
+	{"retry of an apply dispatch by a requester who may not apply is denied", applyDispatchFailed(), ev(flow.EvRetry, "U1"),
+		outcome{State: flow.Applying, Approvers: []string{"U3"}, Failed: "9-dispatch_apply", Problem: applyDispatchFailed().Problem,
+			Err: "you are not allowed to apply in dev"}},
+	{"retry of an apply dispatch by an applier owes it again", applyDispatchFailed(), ev(flow.EvRetry, "U3"),
+		outcome{State: flow.Applying, Effects: effs("11-record_audit", "12-show_card", "13-reply", "14-dispatch_apply"), Approvers: []string{"U3"}, Seen: 1}},
+	{"retry of a plan dispatch by a requester of the environment", with(fixture(flow.Planning), func(r *flow.Request) {
+		r.Requester, r.Owed = actor("U2"), nil
+		r.FailedEffect = &flow.Effect{ID: "9-dispatch_plan", Kind: flow.EffDispatchPlan, LastErr: "boom"}
+	}), ev(flow.EvRetry, "U1"), outcome{State: flow.Planning, Effects: effs("11-record_audit", "12-show_card", "13-reply", "14-dispatch_plan"), Seen: 1}},
+	{"retry of watching an apply run by a requester who may not apply is denied", with(applyDispatchFailed(), func(r *flow.Request) {
+		r.FailedEffect = &flow.Effect{ID: "9-watch_run", Kind: flow.EffWatchRun, Workflow: flow.WorkflowApply, LastErr: "boom"}
+	}), ev(flow.EvRetry, "U1"), outcome{State: flow.Applying, Approvers: []string{"U3"}, Failed: "9-watch_run", Problem: applyDispatchFailed().Problem,
+		Err: "you are not allowed to apply in dev"}},
+	{"a change that moved under a failed apply dispatch makes the request stale", applyDispatchFailed(), ev(flow.EvChangeMoved, "", func(e *flow.Event) {
+		e.Actor, e.Change = flow.System, &flow.Change{Branch: "tfpilot/" + reqID, HeadSHA: "h2", BaseSHA: "b1"}
+	}), outcome{State: flow.Stale, Effects: card3, Approvers: []string{"U3"}, Seen: 1, Problem: "The branch or its base moved after the plan. Press Re-plan, then approve the new plan."}},
+	{"a pull request closed under a failed apply dispatch cancels the request", applyDispatchFailed(), ev(flow.EvChangeClosed, "", func(e *flow.Event) {
+		e.Actor, e.Change = flow.System, &flow.Change{Branch: "tfpilot/" + reqID, HeadSHA: "h1", BaseSHA: "b1", Closed: true}
+	}), outcome{State: flow.Cancelled, Effects: card3, Seen: 1}},
+	{"a change cannot move under an apply that is running", fixture(flow.Applying), ev(flow.EvChangeMoved, "", func(e *flow.Event) {
+		e.Actor, e.Change = flow.System, &flow.Change{Branch: "tfpilot/" + reqID, HeadSHA: "h2", BaseSHA: "b1"}
+	}), outcome{State: flow.Applying, Approvers: []string{"U3"}, Err: "there is no plan that could be stale"}},
+	{"retry after the change moved says to re-plan", fixture(flow.Stale), ev(flow.EvRetry, "U3"),
+		outcome{State: flow.Stale, Err: "the branch or its base moved after the plan; press Re-plan, then approve and apply the new plan"}},
+	{"retry merge by a requester who may not apply is denied", with(fixture(flow.AppliedNotMerged), func(r *flow.Request) { r.Requester = actor("U2") }),
+		ev(flow.EvRetryMerge, "U1"), outcome{State: flow.AppliedNotMerged, Approvers: []string{"U3"}, Problem: fixture(flow.AppliedNotMerged).Problem,
+			Err: "you are not allowed to apply in dev"}},
 	{"a re-delivered result is a no-op", fixture(flow.Planning), result(flow.EvPlanDispatched, "8-dispatch_plan", func(e *flow.Event) { e.Run = plan2 }),
 		outcome{State: flow.Planning, Owed: effs("9-dispatch_plan"), Noop: true}},
 	{"a result removes its effect from the outbox", fixture(flow.Planning), result(flow.EvPlanDispatched, "9-dispatch_plan", func(e *flow.Event) { e.Run = plan2 }),
@@ -313,6 +340,17 @@ var rules = []rule{
 			r.Seen = append(r.Seen, fmt.Sprint("k", i))
 		}
 	}), ev(flow.EvCancel, "U1"), outcome{State: flow.Cancelled, Effects: card3, Seen: flow.SeenLimit}},
+}
+
+// applyDispatchFailed is a dev request approved by U3 and requested by U2
+// whose apply dispatch ran out of retries: U1 may request in dev but is
+// neither an approver nor the requester, so may not apply.
+func applyDispatchFailed() flow.Request {
+	r := fixture(flow.Applying)
+	r.Requester, r.ApplyRun = actor("U2"), nil
+	r.FailedEffect = &flow.Effect{ID: "9-dispatch_apply", Kind: flow.EffDispatchApply, PlanRunID: 101, LastErr: "boom"}
+	r.Problem = "Could not start the apply: boom. Press Retry to try again."
+	return r
 }
 
 // ruleEdges are the state-changing transitions the rule rows drive.

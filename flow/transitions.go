@@ -47,8 +47,10 @@ var edges = func() []Edge {
 		{Approved, EvChangeMoved, Stale},
 		{Applied, EvChangeMoved, Stale},
 		{Applying, EvChangeMoved, OpeningPR},          // at its turn in the queue, before its dispatch: re-planned
+		{Applying, EvChangeMoved, Stale},              // found by a Retry of a failed apply dispatch
 		{AwaitingApproval, EvChangeClosed, Cancelled}, // closed by hand before apply
 		{Approved, EvChangeClosed, Cancelled},
+		{Applying, EvChangeClosed, Cancelled}, // found by a Retry of a failed apply dispatch
 		{Approved, EvApply, Applying},
 		{Applying, EvApplyFinished, Applied},
 		{Applied, EvEffectFailed, AppliedNotMerged}, // the merge was refused or ran out of retries

@@ -43,23 +43,24 @@ type localConfig struct {
 	Source    string // TfPilot repository root holding modules/ and envs/ (RepoOwned)
 	User      string
 	Terraform string // terraform binary; "" = preview plans
-	Policy    string // TFPILOT_CONFIG, if set
+	Policy    string // --config or TFPILOT_CONFIG: the policy file bot serve uses; "" = localPolicy
 }
 
 // parseLocal reads the flags and environment of `bot local`.
 func parseLocal(env *environ, args []string) (localConfig, bool, error) {
-	fs := newFlagSet(env, "local", "[--data DIR] [--repo DIR] [--user NAME] [--plan preview|terraform] [--terraform PATH]")
+	fs := newFlagSet(env, "local", "[--data DIR] [--repo DIR] [--user NAME] [--config POLICY] [--plan preview|terraform] [--terraform PATH]")
 	data := fs.String("data", "", "data folder for requests, audit log, runs, the log file and the environment repository (default: <user cache dir>/tfpilot)")
 	repo := fs.String("repo", "", "an existing clone of an environment repository to use instead of DATA/repo")
 	base := fs.String("base", "main", "base branch of the environment repository")
 	user := fs.String("user", "", "who you are at the start (default: $USER, else \"you\"); /as NAME switches")
 	plan := fs.String("plan", "", "preview: a static preview from the modules (default); terraform: real terraform init/plan/apply with state in DATA/state")
 	tf := fs.String("terraform", "", "terraform binary (implies --plan=terraform)")
+	pol := fs.String("config", env.getenv("TFPILOT_CONFIG"), "policy file, the same one bot serve reads (default $TFPILOT_CONFIG; none: anyone may request, dev needs no approval, prod one by someone else); its people are Slack IDs, so start with --user U… and switch with /as U…; every project uses the local repository")
 	help, err := parseFlags(fs, args)
 	if help || err != nil {
 		return localConfig{}, help, err
 	}
-	cfg := localConfig{DataDir: *data, Repo: *repo, Base: *base, User: *user, Terraform: *tf, Policy: env.getenv("TFPILOT_CONFIG")}
+	cfg := localConfig{DataDir: *data, Repo: *repo, Base: *base, User: *user, Terraform: *tf, Policy: *pol}
 	if cfg.DataDir == "" {
 		cache, err := os.UserCacheDir()
 		if err != nil {
@@ -145,17 +146,54 @@ func isDir(p string) bool {
 }
 
 // localPolicy is local mode's default: one project (the local repository);
-// dev lets anyone request and apply with no approval; prod needs one
-// approval by someone other than the requester, so the four-eyes rule shows
-// in the first session (/as bob).
+// dev is declared low-risk and lets anyone request and apply with no
+// approval (self-approval on, said explicitly, as the default is off); prod
+// needs one approval by someone other than the requester, so the four-eyes
+// rule shows in the first session (/as bob).
 func localPolicy(repo, base string) flow.Policy {
 	return flow.Policy{
 		Projects: []flow.Project{{Name: localProject, Repo: repo, BaseBranch: base}},
 		Environments: []flow.Environment{
-			{Name: "dev", Requesters: []string{"*"}, Approvers: []string{"*"}, ApprovalsRequired: 0, AllowSelfApproval: true},
+			{Name: "dev", Requesters: []string{"*"}, Approvers: []string{"*"}, ApprovalsRequired: 0, AllowSelfApproval: true, LowRisk: true},
 			{Name: "prod", Requesters: []string{"*"}, Approvers: []string{"*"}, ApprovalsRequired: 1, AllowSelfApproval: false},
 		},
 	}
+}
+
+// loadPolicy is local mode's default policy, or the policy file checked as
+// bot serve checks it (its environment names against the local
+// repository's modules), its warnings printed and logged. Every project of
+// the file is served by the one local repository.
+func (cfg localConfig) loadPolicy(ctx context.Context, env *environ, repo *local.GitRepo, log *zap.Logger) (flow.Policy, error) {
+	if cfg.Policy == "" {
+		return localPolicy(repo.Dir(), cfg.Base), nil
+	}
+	f, err := policy.Read(cfg.Policy)
+	if err != nil {
+		return flow.Policy{}, err
+	}
+	unread, err := checkCatalogs(ctx, f, repo)
+	if err != nil {
+		return flow.Policy{}, err
+	}
+	for _, err := range unread {
+		log.Warn("environment names not checked against the modules", zap.Error(err))
+		fmt.Fprintf(env.stdout, "warning: environment names not checked against the modules: %v\n", err)
+	}
+	logPolicyWarnings(log, f.Policy)
+	for _, w := range policy.Warnings(f.Policy) {
+		fmt.Fprintln(env.stdout, "warning: "+w)
+	}
+	fmt.Fprintf(env.stdout, "Policy %s: every project (%s) uses the local repository.\n", cfg.Policy, strings.Join(projectNames(f.Policy), ", "))
+	return f.Policy, nil
+}
+
+func projectNames(p flow.Policy) []string {
+	out := make([]string, 0, len(p.Projects))
+	for _, pr := range p.Projects {
+		out = append(out, pr.Name)
+	}
+	return out
 }
 
 // runLocal is `bot local`: the whole flow on this machine with a terminal chat.
@@ -192,11 +230,9 @@ func (cfg localConfig) run(ctx context.Context, env *environ) (err error) {
 	if err != nil {
 		return err
 	}
-	pol := localPolicy(repo.Dir(), cfg.Base)
-	if cfg.Policy != "" {
-		if pol, err = policy.Load(cfg.Policy); err != nil {
-			return fmt.Errorf("TFPILOT_CONFIG: %w", err)
-		}
+	pol, err := cfg.loadPolicy(ctx, env, repo, zlog)
+	if err != nil {
+		return err
 	}
 	store, err := local.NewFileStore(filepath.Join(cfg.DataDir, "store"))
 	if err != nil {

@@ -99,10 +99,12 @@ func gcPercent(getenv func(string) string) (int, bool, error) {
 }
 
 func serve(ctx context.Context, cfg serveConfig, log *zap.Logger) error {
-	pol, err := policy.Load(cfg.PolicyPath)
+	pf, err := policy.Read(cfg.PolicyPath)
 	if err != nil {
 		return fmt.Errorf("TFPILOT_CONFIG: %w", err)
 	}
+	pol := pf.Policy
+	logPolicyWarnings(log, pol)
 	store, audit, closeStore, err := openStore(ctx, cfg)
 	if err != nil {
 		return fmt.Errorf("TFPILOT_STORE %s: %w", cfg.Store, err)
@@ -112,6 +114,13 @@ func serve(ctx context.Context, cfg serveConfig, log *zap.Logger) error {
 	gh, err := newGitHub(cfg, pol, log)
 	if err != nil {
 		return err
+	}
+	unread, err := checkCatalogs(ctx, pf, gh)
+	if err != nil {
+		return fmt.Errorf("TFPILOT_CONFIG: %w", err)
+	}
+	for _, err := range unread {
+		log.Warn("environment names not checked against the modules", zap.Error(err))
 	}
 	metrics := newOpsMetrics(store)
 	slackOpts := bot.Options{

@@ -1,0 +1,36 @@
+package flow_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/tfpilot/tfpilot/flow"
+	"github.com/tfpilot/tfpilot/flow/flowtest"
+)
+
+// TestEngineRetriedApplyDispatchChecksTheChange: an apply whose dispatch ran
+// out of retries, retried after the branch moved, is not dispatched: the
+// retry checks the change as an apply does, and the request goes stale.
+func TestEngineRetriedApplyDispatchChecksTheChange(t *testing.T) {
+	ports := flowtest.NewPorts()
+	h := newHarness(t, ports, "a")
+	id := h.toAwaiting("dev")
+	h.handle(id, flow.Event{Kind: flow.EvApprove, Actor: actor("U3")})
+	ports.Runs.Fail("Dispatch:apply", 3, flow.ErrTransient) // the whole budget
+	h.handle(id, flow.Event{Kind: flow.EvApply, Actor: actor("U1")})
+	h.settle()
+	if r := h.get(id); r.State != flow.Applying || r.FailedEffect == nil || r.FailedEffect.Kind != flow.EffDispatchApply {
+		t.Fatalf("state %s, failed %+v: want applying with a failed dispatch_apply", r.State, r.FailedEffect)
+	}
+	ports.Repo.Push(h.get(id).Change.Branch)
+	_, err := h.eng.Handle(context.Background(), id, flow.Event{Kind: flow.EvRetry, Key: "retry", Actor: actor("U1")})
+	if !errors.Is(err, flow.ErrBadEvent) {
+		t.Fatalf("retry err = %v, want a refusal saying the change moved", err)
+	}
+	h.settle()
+	r := h.get(id)
+	if r.State != flow.Stale || r.FailedEffect != nil || ports.Runs.Count(id, flow.WorkflowApply) != 0 {
+		t.Errorf("after retry: state %s, failed %+v, apply runs %d; want stale, none, 0", r.State, r.FailedEffect, ports.Runs.Count(id, flow.WorkflowApply))
+	}
+}
