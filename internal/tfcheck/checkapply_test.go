@@ -73,7 +73,7 @@ var (
 	alice      = ghUser{Login: "alice", ID: 5001, Type: "User"}
 )
 
-func strp(s string) *string { return &s }
+func strp(s string) *string  { return &s }
 func userp(u ghUser) *ghUser { return &u }
 
 // dispatchedRuns are the runs of an apply TfPilot dispatched for the plan it
