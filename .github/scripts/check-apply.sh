@@ -56,8 +56,8 @@ get_run() {
       run_attempt=\(.run_attempt | s) run_by=\(.triggering_actor.id | s)
       run_by_login=\(.triggering_actor.login | s) run_path=\(.path | s) run_event=\(.event | s)
       run_branch=\(.head_branch | s) run_sha=\(.head_sha | s) run_status=\(.status | s)
-      run_conclusion=\(.conclusion | s)"' <<<"$body" 2>&1); then
-    fail "the API's answer for workflow run $1 is not a run ($assign): $body"
+      run_conclusion=\(.conclusion | s)"' <<<"$body" 2>/dev/null); then
+    fail "the API's answer for workflow run $1 is not a run: $body"
   fi
   eval "$assign"
 }

@@ -97,9 +97,10 @@ func checkApplyEnv() map[string]string {
 	}
 }
 
-// runCheckApply runs the script with the fake gh serving runs, and returns
-// its combined output and whether it exited 0.
-func runCheckApply(t *testing.T, root string, runs []ghRun, env map[string]string) (string, bool) {
+// runCheckApply runs the script with the fake gh serving runs (and raw
+// answers by run ID, in place of a run), and returns its combined output
+// and whether it exited 0.
+func runCheckApply(t *testing.T, root string, runs []ghRun, raw map[int64]string, env map[string]string) (string, bool) {
 	t.Helper()
 	bash := lookTool(t, root, "bash")
 	jq := lookTool(t, root, "jq")
@@ -117,6 +118,9 @@ func runCheckApply(t *testing.T, root string, runs []ghRun, env map[string]strin
 		data, err := json.Marshal(r)
 		if err != nil {
 			t.Fatal(err)
+		}
+		if body, ok := raw[r.ID]; ok {
+			data = []byte(body)
 		}
 		if err := os.WriteFile(filepath.Join(runsDir, strconv.FormatInt(r.ID, 10)+".json"), data, 0o644); err != nil {
 			t.Fatal(err)
@@ -147,6 +151,7 @@ func TestCheckApply(t *testing.T) {
 	tests := []struct {
 		name   string
 		attack func(apply, plan *ghRun, env map[string]string)
+		raw    map[int64]string // answers served instead of a run
 		wantOK bool
 		want   string
 	}{
@@ -255,6 +260,12 @@ func TestCheckApply(t *testing.T) {
 			want: "::error::plan_run_id '8001/../../../../pulls' is not a workflow run ID\n",
 		},
 		{
+			name:   "the API answers something that is not a run",
+			attack: func(apply, plan *ghRun, env map[string]string) {},
+			raw:    map[int64]string{planRunID: `[{"path":".github/workflows/plan.yml"}]`},
+			want:   "::error::the API's answer for workflow run 8001 is not a run: [{\"path\":\".github/workflows/plan.yml\"}]\n",
+		},
+		{
 			name: "missing plan_run_attempt",
 			attack: func(apply, plan *ghRun, env map[string]string) {
 				env["PLAN_RUN_ATTEMPT"] = ""
@@ -271,10 +282,11 @@ func TestCheckApply(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel() // each case has its own fake gh and runs
 			apply, plan := dispatchedRuns()
 			env := checkApplyEnv()
 			tc.attack(&apply, &plan, env)
-			got, ok := runCheckApply(t, root, []ghRun{apply, plan}, env)
+			got, ok := runCheckApply(t, root, []ghRun{apply, plan}, tc.raw, env)
 			if diff := cmp.Diff(tc.want, got); diff != "" {
 				t.Errorf("output (-want +got):\n%s", diff)
 			}
