@@ -131,6 +131,10 @@ type Dispatch struct {
 	Environment string
 	Ref         string // branch to run on
 	PlanRunID   int64  // apply: the approved plan run
+	// PlanRunAttempt is the attempt of PlanRunID that was approved (its
+	// Run.Attempt; 0 when not recorded). apply.yml refuses a plan run that
+	// was re-run since.
+	PlanRunAttempt int
 	// Key is the dispatch's idempotency key (the ID of the effect that asks
 	// for it, e.g. "7-dispatch_plan"). Adapters find an existing run by
 	// (RequestID, Workflow, Key) — e.g. with Key in the run-name — and

@@ -177,6 +177,9 @@ type Run struct {
 	ID       int64    `json:"id"`
 	URL      string   `json:"url,omitempty"`
 	HeadSHA  string   `json:"head_sha,omitempty"` // commit the run checked out
+	// Attempt is the run's attempt as last seen (GitHub's run_attempt: 1,
+	// higher after a re-run); 0 when the runner has no attempts.
+	Attempt int `json:"attempt,omitempty"`
 	// HeadAuthor is who made HeadSHA (Repo.CommitAuthor), looked up by the
 	// engine only when HeadSHA is not the commit TfPilot built.
 	HeadAuthor string    `json:"head_author,omitempty"`

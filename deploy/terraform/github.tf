@@ -3,6 +3,24 @@
 # environment named "<env>-plan" or "<env>-apply", so the token's sub claim is
 # "repo:<owner>/<name>:environment:<env>-plan|apply" and a plan job can never assume
 # an apply role.
+#
+# The apply role also pins the workflow file and branch: its token's job_workflow_ref
+# must be "<owner>/<name>/.github/workflows/apply.yml@refs/heads/tfpilot/<id>", so a
+# workflow pushed under another name, or apply.yml run from another branch, cannot
+# assume it even when its job names the <env>-apply environment. For a job that calls
+# no reusable workflow, job_workflow_ref is the run's own workflow file and ref (the
+# same as workflow_ref). IAM can condition on it: AWS STS evaluates GitHub's
+# provider-specific claims (job_workflow_ref, workflow, ref, environment, repository_id,
+# ...) as token.actions.githubusercontent.com:<claim> keys since early 2026
+# (https://aws.amazon.com/about-aws/whats-new/2026/01/aws-sts-supports-validation-identity-provider-claims/);
+# GitHub's older AWS guide still says AWS supports no custom claims. This is chosen
+# over a customised sub claim (PUT /repos/{owner}/{repo}/actions/oidc/customization/sub
+# with job_workflow_ref in include_claim_keys, see "Customizing the token claims" in
+# https://docs.github.com/en/actions/reference/security/oidc): that template changes
+# the sub of every workflow in the repository, so the plan roles' trust (and any other
+# role trusting the repository) would have to change with it, and it is a repository
+# setting outside this Terraform's AWS-only state. A token without the claim fails
+# StringLike, so the pin fails closed.
 
 locals {
   github_oidc_url = "token.actions.githubusercontent.com"
@@ -60,6 +78,16 @@ data "aws_iam_policy_document" "github_assume" {
       test     = "StringEquals"
       variable = "${local.github_oidc_url}:sub"
       values   = ["repo:${each.value.repository}:environment:${each.key}"]
+    }
+
+    dynamic "condition" {
+      for_each = each.value.kind == "apply" ? [each.value.repository] : []
+
+      content {
+        test     = "StringLike"
+        variable = "${local.github_oidc_url}:job_workflow_ref"
+        values   = ["${condition.value}/.github/workflows/apply.yml@refs/heads/tfpilot/*"]
+      }
     }
   }
 }

@@ -109,6 +109,9 @@ func (c *Client) Status(ctx context.Context, project string, run flow.Run) (flow
 	if s := wr.GetHeadSHA(); s != "" {
 		out.HeadSHA = s
 	}
+	if a := wr.GetRunAttempt(); a != 0 {
+		out.Attempt = a // a re-run since the last look shows here
+	}
 	if out.Status == flow.RunCancelled {
 		displaced, err := c.displaced(ctx, r, snap, wr)
 		if err != nil {

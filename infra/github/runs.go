@@ -171,6 +171,12 @@ func (c *Client) dispatch(ctx context.Context, r Repo, d flow.Dispatch, floor in
 	inputs := map[string]string{"request_id": d.RequestID, "environment": d.Environment}
 	if d.Workflow == flow.WorkflowApply {
 		inputs["plan_run_id"] = strconv.FormatInt(d.PlanRunID, 10)
+		// apply.yml refuses a plan run whose run_attempt is not this one.
+		// TfPilot never re-runs a run, so a plan run approved without a
+		// recorded attempt (recorded before flow.Run.Attempt was) was
+		// approved at attempt 1; were it re-run since, apply.yml refuses it,
+		// which is the safe way to be wrong.
+		inputs["plan_run_attempt"] = strconv.Itoa(max(d.PlanRunAttempt, 1))
 	}
 	if c.keyed(d) {
 		inputs[c.keyInput] = d.Key
@@ -186,7 +192,7 @@ func (c *Client) dispatch(ctx context.Context, r Repo, d flow.Dispatch, floor in
 		return flow.Run{}, mapErr(fmt.Sprintf("dispatch %s for %s", d.Workflow, d.RequestID), permActionsWrite, resp, err)
 	}
 	if resp.StatusCode == http.StatusOK && det.WorkflowRunID != 0 {
-		return flow.Run{Workflow: d.Workflow, ID: det.WorkflowRunID, URL: det.HTMLURL, Status: flow.RunQueued}, nil
+		return flow.Run{Workflow: d.Workflow, ID: det.WorkflowRunID, URL: det.HTMLURL, Attempt: 1, Status: flow.RunQueued}, nil
 	}
 	return c.awaitDispatched(ctx, r, d, floor)
 }
@@ -218,7 +224,7 @@ func (c *Client) awaitDispatched(ctx context.Context, r Repo, d flow.Dispatch, f
 
 func toRun(w flow.Workflow, wr *gh.WorkflowRun) flow.Run {
 	return flow.Run{Workflow: w, ID: wr.GetID(), URL: wr.GetHTMLURL(), HeadSHA: wr.GetHeadSHA(),
-		Status: mapStatus(wr.GetStatus(), wr.GetConclusion())}
+		Attempt: wr.GetRunAttempt(), Status: mapStatus(wr.GetStatus(), wr.GetConclusion())}
 }
 
 // mapStatus maps GitHub's status and conclusion to a flow.RunStatus.

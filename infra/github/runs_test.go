@@ -42,7 +42,7 @@ func TestDispatch(t *testing.T) {
 			if len(runs) != 1 {
 				t.Fatalf("%d runs, want 1", len(runs))
 			}
-			want := flow.Run{Workflow: flow.WorkflowPlan, ID: runs[0].ID, Status: flow.RunQueued, HeadSHA: ch.HeadSHA,
+			want := flow.Run{Workflow: flow.WorkflowPlan, ID: runs[0].ID, Status: flow.RunQueued, HeadSHA: ch.HeadSHA, Attempt: 1,
 				URL: "https://github.com/acme/infra/actions/runs/" + itoa(runs[0].ID)}
 			if diff := cmp.Diff(want, run); diff != "" {
 				t.Errorf("run (-want +got):\n%s", diff)

@@ -29,6 +29,8 @@ type run struct {
 	artifactExpired     bool
 	plan                *tfPlan // what a successful plan run planned
 	htmlURL, displayTtl string
+	reruns              int    // run_attempt is reruns+1, see Rerun
+	rerunBy             string // login of who started the latest re-run
 }
 
 // Run is a workflow run as tests see it.
@@ -201,7 +203,8 @@ func (f *Fake) runJSON(r *run) map[string]any {
 	}
 	return map[string]any{
 		"id": r.id, "name": "tfpilot " + r.workflow, "display_title": r.displayTtl, "event": "workflow_dispatch",
-		"head_branch": r.branch, "head_sha": r.headSHA, "status": r.status, "conclusion": concl, "run_attempt": 1,
+		"head_branch": r.branch, "head_sha": r.headSHA, "status": r.status, "conclusion": concl, "run_attempt": r.reruns + 1,
+		"actor": appUser(), "triggering_actor": triggeringActor(r),
 		"path": ".github/workflows/" + r.workflow + ".yml", "html_url": r.htmlURL,
 		"url":        f.apiURL("repos/%s/actions/runs/%d", r.repo, r.id),
 		"created_at": r.created.UTC().Format(time.RFC3339), "updated_at": r.created.UTC().Format(time.RFC3339),
@@ -225,7 +228,7 @@ func (f *Fake) dispatch(c *call) {
 	}
 	want := []string{"environment", "request_id"}
 	if wf == "apply" {
-		want = []string{"environment", "plan_run_id", "request_id"}
+		want = []string{"environment", "plan_run_attempt", "plan_run_id", "request_id"}
 	}
 	if _, ok := in.Inputs[KeyInput]; ok {
 		want = slices.Sorted(slices.Values(append(want, KeyInput)))

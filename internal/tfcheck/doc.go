@@ -4,6 +4,8 @@
 //
 // The tests check every resource, data and provider block against the real AWS
 // provider schema in testdata/, run `terraform fmt -check` and actionlint, and keep
-// each module's README in step with its variables and outputs. The package has no
+// each module's README in step with its variables and outputs. They also run
+// .github/scripts/check-apply.sh, apply.yml's check that only TfPilot's dispatch of
+// TfPilot's plan applies, against a fake gh serving workflow runs. The package has no
 // non-test code and must not gain any: nothing may import it.
 package tfcheck
