@@ -114,6 +114,9 @@ func (e *Engine) perform(ctx, work context.Context, id string, eff Effect) (Even
 		kind := EvPlanDispatched
 		if eff.Kind == EffDispatchApply {
 			d.Workflow, d.PlanRunID, kind = WorkflowApply, eff.PlanRunID, EvApplyDispatched
+			if r.PlanRun != nil && r.PlanRun.ID == eff.PlanRunID {
+				d.PlanRunAttempt = r.PlanRun.Attempt // apply.yml checks it is the attempt approved
+			}
 		}
 		r, err := e.awaitTurn(ctx, work, r, eff)
 		if err != nil {

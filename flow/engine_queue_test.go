@@ -322,3 +322,20 @@ func TestEngineQueuedApplyReplansAfterAnotherMerge(t *testing.T) {
 		t.Errorf("%d overlapping runs", n)
 	}
 }
+
+// TestEngineApplyCarriesPlanRunAttempt: an apply dispatch names the
+// attempt of the plan run that was approved, which apply.yml checks.
+func TestEngineApplyCarriesPlanRunAttempt(t *testing.T) {
+	ports := flowtest.NewPorts()
+	h := newHarness(t, ports, "a")
+	id := h.toAwaiting("dev")
+	h.handle(id, flow.Event{Kind: flow.EvApprove, Actor: actor("U3")})
+	h.handle(id, flow.Event{Kind: flow.EvApply, Actor: actor("U1")})
+	h.settle()
+	plan := h.get(id).PlanRun
+	for _, d := range ports.Runs.Dispatches() {
+		if d.Workflow == flow.WorkflowApply && (d.PlanRunID != plan.ID || d.PlanRunAttempt != plan.Attempt || d.PlanRunAttempt == 0) {
+			t.Errorf("apply dispatch names plan run %d attempt %d, want %d attempt %d", d.PlanRunID, d.PlanRunAttempt, plan.ID, plan.Attempt)
+		}
+	}
+}

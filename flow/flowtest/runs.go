@@ -140,7 +140,7 @@ func (r *Runs) dispatchRun(d flow.Dispatch) flow.Run {
 		r.overlaps++
 	}
 	r.nextID++
-	run := flow.Run{Workflow: d.Workflow, ID: r.nextID, URL: fmt.Sprintf("https://example.test/runs/%d", r.nextID), HeadSHA: head, Status: flow.RunQueued}
+	run := flow.Run{Workflow: d.Workflow, ID: r.nextID, URL: fmt.Sprintf("https://example.test/runs/%d", r.nextID), HeadSHA: head, Status: flow.RunQueued, Attempt: 1}
 	r.runs[run.ID] = &fakeRun{run: run, env: d.Environment}
 	r.byKey[k] = run.ID
 	r.defaults[run.ID] = defaultPlan(d.RequestID, files)
