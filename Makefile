@@ -19,7 +19,7 @@ export GOTOOLCHAIN := $(shell sed -n 's/^toolchain //p' go.mod)
 export PATH := $(BIN):$(PATH)
 export CHECKPOINT_DISABLE := 1
 
-.PHONY: test tools bench lint stress
+.PHONY: test tools bench lint stress pin-images
 
 test: tools
 	go test -race -count=1 ./...
@@ -61,3 +61,10 @@ stress: tools
 	@pids=(); trap 'kill "$${pids[@]}" 2>/dev/null; wait' EXIT; trap 'exit 130' INT TERM; \
 	for ((i = 0; i < $(LOAD); i++)); do (while :; do :; done) & pids+=($$!); done; \
 	go test -race -count=$(COUNT) -timeout=$(TIMEOUT) $(PKG)
+
+# pin-images pins the Dockerfile's FROM images to their tags' current
+# digests (image:tag@sha256:…), for an operator with network access and
+# crane or docker buildx; Dependabot keeps them current from then on.
+DOCKERFILE ?= Dockerfile
+pin-images:
+	@deploy/pin-images.sh $(DOCKERFILE)

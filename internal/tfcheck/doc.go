@@ -4,6 +4,8 @@
 //
 // The tests check every resource, data and provider block against the real AWS
 // provider schema in testdata/, run `terraform fmt -check` and actionlint, and keep
-// each module's README in step with its variables and outputs. The package has no
+// each module's README in step with its variables and outputs. They also run
+// `make pin-images` against a fake registry tool and check Dependabot's
+// configuration. The package has no
 // non-test code and must not gain any: nothing may import it.
 package tfcheck
