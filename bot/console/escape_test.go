@@ -21,7 +21,9 @@ func TestConsoleNeverEchoesEscapes(t *testing.T) {
 		"/as \x1b[H",
 		"/tfpilot status 000000000001",
 	}, "\n"))
-	if i := strings.IndexFunc(out, func(r rune) bool { return r < 0x20 && r != '\n' && r != '\t' || r == 0x7f || r >= 0x80 && r <= 0x9f || r == 0x202e }); i >= 0 {
+	if i := strings.IndexFunc(out, func(r rune) bool {
+		return r < 0x20 && r != '\n' && r != '\t' || r == 0x7f || r >= 0x80 && r <= 0x9f || r == 0x202e
+	}); i >= 0 {
 		t.Errorf("output holds control character %q at %d: %q", []rune(out[i:])[0], i, out[max(0, i-80):min(len(out), i+80)])
 	}
 	for _, want := range []string{
