@@ -6,6 +6,12 @@ BIN := $(CURDIR)/.bin
 TERRAFORM_VERSION  := v1.5.7
 ACTIONLINT_VERSION := v1.7.12
 VERSITYGW_VERSION  := v1.8.0
+# govulncheck reads a database built here from the pinned golang.org/x/vulndb
+# module's OSV reports (data/osv), so `make vulncheck` needs no network once
+# the module cache holds them; bump VULNDB_VERSION to take newer reports
+# (GOTOOLCHAIN=go1.27.3 go list -m -versions golang.org/x/vulndb, or @master).
+GOVULNCHECK_VERSION := v1.9.0
+VULNDB_VERSION      := v0.0.0-20261105234957-e22db6528018
 
 TOOLS := $(BIN)/terraform-$(TERRAFORM_VERSION) $(BIN)/actionlint-$(ACTIONLINT_VERSION) $(BIN)/versitygw-$(VERSITYGW_VERSION)
 
@@ -19,7 +25,7 @@ export GOTOOLCHAIN := $(shell sed -n 's/^toolchain //p' go.mod)
 export PATH := $(BIN):$(PATH)
 export CHECKPOINT_DISABLE := 1
 
-.PHONY: test tools bench lint stress
+.PHONY: test tools bench lint stress pin-images vulncheck
 
 test: tools
 	go test -race -count=1 ./...
@@ -39,6 +45,29 @@ $(BIN)/actionlint-$(ACTIONLINT_VERSION):
 $(BIN)/versitygw-$(VERSITYGW_VERSION):
 	GOBIN=$(BIN) go install github.com/versity/versitygw/cmd/versitygw@$(VERSITYGW_VERSION)
 	touch $@
+
+$(BIN)/govulncheck-$(GOVULNCHECK_VERSION):
+	GOBIN=$(BIN) go install golang.org/x/vuln/cmd/govulncheck@$(GOVULNCHECK_VERSION)
+	touch $@
+
+# indexdb is vulndb's own tool that turns a folder of OSV files into a v1
+# database (the layout govulncheck's -db file:// reads).
+$(BIN)/indexdb-$(VULNDB_VERSION):
+	GOBIN=$(BIN) go install golang.org/x/vulndb/cmd/indexdb@$(VULNDB_VERSION)
+	touch $@
+
+VULNDB := $(BIN)/vulndb-$(VULNDB_VERSION)
+$(VULNDB): $(BIN)/indexdb-$(VULNDB_VERSION)
+	@src=$$(go mod download -json golang.org/x/vulndb@$(VULNDB_VERSION) | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$$/\1/p'); \
+	test -d "$$src/data/osv" || { echo "golang.org/x/vulndb@$(VULNDB_VERSION) has no data/osv"; exit 1; }; \
+	rm -rf $@.tmp && indexdb -vulns "$$src/data/osv" -out $@.tmp; \
+	n=$$(ls $@.tmp/ID | wc -l); test "$$n" -ge 1000 || { echo "vulndb: only $$n reports in $$src/data/osv; an empty database would find nothing"; exit 1; }; \
+	mv $@.tmp $@
+
+# vulncheck reports the known vulnerabilities our code reaches (the symbols
+# it calls), offline, from the pinned database.
+vulncheck: $(BIN)/govulncheck-$(GOVULNCHECK_VERSION) $(VULNDB)
+	govulncheck -db file://$(VULNDB) ./...
 
 lint: tools
 	actionlint
@@ -61,3 +90,10 @@ stress: tools
 	@pids=(); trap 'kill "$${pids[@]}" 2>/dev/null; wait' EXIT; trap 'exit 130' INT TERM; \
 	for ((i = 0; i < $(LOAD); i++)); do (while :; do :; done) & pids+=($$!); done; \
 	go test -race -count=$(COUNT) -timeout=$(TIMEOUT) $(PKG)
+
+# pin-images pins the Dockerfile's FROM images to their tags' current
+# digests (image:tag@sha256:…), for an operator with network access and
+# crane or docker buildx; Dependabot keeps them current from then on.
+DOCKERFILE ?= Dockerfile
+pin-images:
+	@deploy/pin-images.sh $(DOCKERFILE)

@@ -198,6 +198,9 @@ type PlanSummary struct {
 	Read    int `json:"read"`
 	NoOp    int `json:"no_op"`
 	Forget  int `json:"forget,omitempty"` // removed from state, not destroyed
+	// Unknown counts changes whose actions the summariser does not know (a
+	// newer Terraform's): shown as such, never taken for no change.
+	Unknown int `json:"unknown,omitempty"`
 	// Resources lists every changing resource address with its action
 	// (create, update, replace, delete, read), in plan order.
 	Resources []ResourceChange `json:"resources,omitempty"`
@@ -226,6 +229,9 @@ func (p PlanSummary) Counts() string {
 	add(p.Delete, "destroy")
 	add(p.Forget, "forget")
 	add(p.Read, "read")
+	if p.Unknown > 0 {
+		parts = append(parts, strconv.Itoa(p.Unknown)+" with an unknown action")
+	}
 	if len(parts) == 0 {
 		return "no changes"
 	}

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/tfpilot/tfpilot/flow"
+	"github.com/tfpilot/tfpilot/internal/printable"
 	"github.com/tfpilot/tfpilot/registry"
 )
 
@@ -357,20 +358,24 @@ func PlanSections(p *flow.PlanSummary) []Section {
 	lines := []string{head}
 	addrs := make([]string, 0, len(p.Resources))
 	for _, rc := range p.Resources {
-		addrs = append(addrs, actionMark(rc.Action)+" "+Clip(rc.Address, 300)+" ("+rc.Action+")")
+		addrs = append(addrs, actionMark(rc.Action)+" "+address(rc.Address)+" ("+printable.Line(rc.Action)+")")
 	}
 	addrs, more := Head(addrs, MaxPlanLines)
 	out := []Section{{Title: title, Lines: append(lines, addrs...), More: more}}
 	if len(p.Drift) > 0 {
 		dl := make([]string, 0, len(p.Drift))
 		for _, rc := range p.Drift {
-			dl = append(dl, "~ "+Clip(rc.Address, 300)+" ("+rc.Action+")")
+			dl = append(dl, "~ "+address(rc.Address)+" ("+printable.Line(rc.Action)+")")
 		}
 		dl, dm := Head(dl, MaxDriftLines)
 		out = append(out, Section{Title: fmt.Sprintf("Drift: %d resource(s) changed outside Terraform", len(p.Drift)), Lines: dl, More: dm})
 	}
 	return out
 }
+
+// address is a resource address as a card shows it: control characters
+// escaped (a plan is input from outside), clipped.
+func address(a string) string { return Clip(printable.Line(a), 300) }
 
 func actionMark(action string) string {
 	switch action {

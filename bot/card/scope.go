@@ -43,7 +43,7 @@ func scopeSection(r *flow.Request) (Section, bool) {
 		}
 		lines = append(lines, mark+": "+f.Text)
 		for _, a := range f.Addresses {
-			lines = append(lines, "  "+actionMark(strings.TrimPrefix(f.ID, "scope:"))+" "+Clip(a, 300))
+			lines = append(lines, "  "+actionMark(strings.TrimPrefix(f.ID, "scope:"))+" "+address(a))
 		}
 	}
 	lines, more := Head(lines, MaxPlanLines)

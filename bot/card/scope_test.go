@@ -1,6 +1,7 @@
 package card
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -41,5 +42,40 @@ func TestScopeOnCard(t *testing.T) {
 	}
 	if diff := cmp.Diff(map[Action]bool{ActEdit: true, ActReplan: true, ActReject: true, ActCancel: true}, shown(c)); diff != "" {
 		t.Errorf("buttons (-want +got):\n%s", diff)
+	}
+}
+
+// TestAddressesEscaped: an address from a forged plan cannot clear a
+// terminal or reorder what a reviewer reads, in the plan, drift and scope
+// sections alike; an unknown action is shown as the plan names it.
+func TestAddressesEscaped(t *testing.T) {
+	pol := flowtest.Policy()
+	r := flowtest.RequestIn(flow.AwaitingApproval)
+	r.Plan.Resources = []flow.ResourceChange{
+		{Address: "module.tfpilot_0000000000aa.x.\x1b[2J\u202eevil", Action: "create"},
+		{Address: "aws_iam_role.ci\x1b]0;t\x07", Action: "update"},
+		{Address: "module.tfpilot_0000000000aa.y", Action: "unknown: frob\x1b[1m"},
+	}
+	r.Plan.Create, r.Plan.Update, r.Plan.Unknown = 1, 1, 1
+	r.Plan.Drift = []flow.ResourceChange{{Address: "aws_s3_bucket.d\r\x9b2J", Action: "update"}}
+	c := Status(&r, Options{Policy: &pol})
+	var got []string
+	for _, s := range c.Sections {
+		if strings.HasPrefix(s.Title, "Plan") || strings.HasPrefix(s.Title, "Drift") || strings.HasPrefix(s.Title, "Outside") {
+			got = append(got, s.Lines...)
+		}
+	}
+	want := []string{
+		"1 to create, 1 to update, 1 with an unknown action",
+		`+ module.tfpilot_0000000000aa.x.\x1b[2J\u202eevil (create)`,
+		`~ aws_iam_role.ci\x1b]0;t\x07 (update)`,
+		`· module.tfpilot_0000000000aa.y (unknown: frob\x1b[1m)`,
+		`~ aws_s3_bucket.d\x0d\x9b2J (update)`,
+		"Needs acknowledgement: The plan updates 1 resource(s) outside this request's module module.tfpilot_0000000000aa: resources TfPilot did not make: " +
+			"likely hand-written Terraform on main, or drift being reverted.",
+		`  ~ aws_iam_role.ci\x1b]0;t\x07`,
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("lines (-want +got):\n%s", diff)
 	}
 }

@@ -248,13 +248,14 @@ func (c *Screen) printf(format string, args ...any) {
 	c.write(fmt.Sprintf(format, args...))
 }
 
-// write prints text; the caller holds c.mu. A failed terminal write has
-// nowhere better to be reported.
+// write prints text, made safe for a terminal (style.clean): everything
+// the console shows goes through here or prompt. The caller holds c.mu. A
+// failed terminal write has nowhere better to be reported.
 func (c *Screen) write(text string) {
 	if !strings.HasSuffix(text, "\n") {
 		text += "\n"
 	}
-	_, _ = io.WriteString(c.opts.Out, text)
+	_, _ = io.WriteString(c.opts.Out, c.style.clean(text))
 }
 
 func (c *Console) engine() Engine { return c.eng }

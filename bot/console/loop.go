@@ -107,7 +107,7 @@ func readLine(r *bufio.Reader) (text string, size int, err error) {
 func (c *Console) prompt() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	_, _ = io.WriteString(c.opts.Out, c.style.bold(c.actor.ID+"> "))
+	_, _ = io.WriteString(c.opts.Out, c.style.clean(c.style.bold(c.actor.ID+"> ")))
 }
 
 func (c *Console) settle(ctx context.Context, eng Engine) error {

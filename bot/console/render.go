@@ -5,16 +5,52 @@ import (
 	"strings"
 
 	"github.com/tfpilot/tfpilot/bot/card"
+	"github.com/tfpilot/tfpilot/internal/printable"
 )
 
 // style wraps text in ANSI codes when color is on.
 type style struct{ color bool }
+
+// sgr are the only escape sequences style writes (see wrap's callers).
+var sgr = []string{"\x1b[0m", "\x1b[1m", "\x1b[2m", "\x1b[31m", "\x1b[1;32m"}
 
 func (s style) wrap(code, text string) string {
 	if !s.color || text == "" {
 		return text
 	}
 	return "\x1b[" + code + "m" + text + "\x1b[0m"
+}
+
+// clean makes text safe for the terminal: every control character but line
+// breaks and tabs is escaped (printable.Text), so nothing a person typed or
+// a plan holds can clear the screen, move the cursor, set the title or
+// reorder a line. With colour on, style's own codes (sgr) stay: the same
+// codes typed in can only colour text.
+func (s style) clean(text string) string {
+	if !s.color {
+		return printable.Text(text)
+	}
+	var b strings.Builder
+	for {
+		i := strings.IndexByte(text, '\x1b')
+		if i < 0 {
+			b.WriteString(printable.Text(text))
+			return b.String()
+		}
+		code := ""
+		for _, c := range sgr {
+			if strings.HasPrefix(text[i:], c) {
+				code = c
+			}
+		}
+		if code == "" {
+			b.WriteString(printable.Text(text[:i+1]))
+			text = text[i+1:]
+			continue
+		}
+		b.WriteString(printable.Text(text[:i]) + code)
+		text = text[i+len(code):]
+	}
 }
 
 func (s style) bold(t string) string { return s.wrap("1", t) }

@@ -110,3 +110,28 @@ func TestSummarizeExitStatus(t *testing.T) {
 		})
 	}
 }
+
+// TestSummarizeHostilePlan: `bot summarize` of a forged plan prints no
+// control character, in text or JSON, and counts the changes whose actions
+// it does not know.
+func TestSummarizeHostilePlan(t *testing.T) {
+	plan := filepath.Join("..", "..", "infra", "tfplan", "testdata", "handmade_hostile_plan.json")
+	code, out, errOut := runBot(t, "summarize", "--max", "-1", plan)
+	if code != 0 || !strings.Contains(out, "2 with an unknown action.\n") || !strings.Contains(out, "  ? terraform_data.future (unknown: frobnicate)\n") {
+		t.Errorf("summarize: code %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	if strings.ContainsFunc(out, func(r rune) bool { return r < 0x20 && r != '\n' || r == 0x9b || r == 0x202e }) {
+		t.Errorf("text output keeps a control character: %q", out)
+	}
+	code, out, _ = runBot(t, "summarize", "--json", plan)
+	var got struct {
+		Counts    map[string]int `json:"counts"`
+		Addresses []struct{ Address, Action string }
+	}
+	if err := json.Unmarshal([]byte(out), &got); code != 0 || err != nil {
+		t.Fatalf("--json: exit %d, %v\n%s", code, err, out)
+	}
+	if got.Counts["unknown"] != 2 || len(got.Addresses) != 10 || got.Addresses[0].Address != `terraform_data.clear\x1b[2J\x1b[H` {
+		t.Errorf("--json = %+v", got)
+	}
+}

@@ -72,6 +72,9 @@ type Options struct {
 	// put it in their run-name as a separate word. Runs are then found by key
 	// exactly, even after a restart. Empty: see Client.Dispatch.
 	DispatchKeyInput string
+	// MaxPlanJSON bounds a plan artifact, compressed and its plan.json
+	// uncompressed (default MaxPlanJSON); a larger plan is refused.
+	MaxPlanJSON int64
 }
 
 // Client is the GitHub adapter: it implements flow.Repo, flow.Runs and
@@ -87,6 +90,7 @@ type Client struct {
 	now      func() time.Time
 	sum      func([]byte) (flow.PlanSummary, error)
 	keyInput string
+	maxPlan  int64 // Options.MaxPlanJSON
 
 	mu       sync.Mutex
 	locks    map[string]*sync.Mutex
@@ -178,6 +182,7 @@ func New(o Options) (*Client, error) {
 		branches: map[string]branchNote{}, attempts: map[string]time.Time{}, runs: map[string]flow.Run{},
 		started: o.Now(),
 	}
+	c.maxPlan = o.MaxPlanJSON
 	return c, nil
 }
 

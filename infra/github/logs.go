@@ -80,7 +80,7 @@ func (c *Client) fetch(ctx context.Context, u string, limit int64) ([]byte, erro
 		return nil, fmt.Errorf("download: %w", err)
 	}
 	if int64(len(b)) > limit {
-		return nil, fmt.Errorf("download: larger than %d bytes", limit)
+		return nil, fmt.Errorf("download: larger than %d bytes: %w", limit, errTooLarge)
 	}
 	return b, nil
 }

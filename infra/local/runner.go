@@ -33,6 +33,9 @@ type RunnerOptions struct {
 	DataDir string
 	// Now is the clock for run records; time.Now when nil.
 	Now func() time.Time
+	// MaxPlanJSON bounds what a plan run reads of `terraform show` (default
+	// MaxPlanJSON); a larger plan fails the run.
+	MaxPlanJSON int
 }
 
 // Runner is the local stand-in for the plan and apply workflows: it

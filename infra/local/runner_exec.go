@@ -289,10 +289,10 @@ func (r *Runner) terraform(ctx context.Context, dir string, log *bytes.Buffer, c
 		return nil, err
 	}
 	cmd := r.TerraformCommand(ctx, dir, args...)
-	var stdout bytes.Buffer
+	stdout := &capped{limit: r.planLimit()}
 	cmd.Stdout, cmd.Stderr = log, log
 	if capture {
-		cmd.Stdout = &stdout
+		cmd.Stdout = stdout
 	}
 	fmt.Fprintf(log, "$ terraform %s\n", strings.Join(args, " "))
 	if err := cmd.Run(); err != nil {
@@ -302,7 +302,10 @@ func (r *Runner) terraform(ctx context.Context, dir string, log *bytes.Buffer, c
 		}
 		return nil, fmt.Errorf("terraform %s: %w", args[0], err)
 	}
-	return stdout.Bytes(), nil
+	if stdout.over {
+		return nil, tooLarge(args, stdout.limit)
+	}
+	return stdout.buf.Bytes(), nil
 }
 
 // writeCLIConfig writes the runner's terraform.rc once: a plugin cache in the

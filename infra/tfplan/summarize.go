@@ -10,6 +10,7 @@ import (
 	tfjson "github.com/hashicorp/terraform-json"
 
 	"github.com/tfpilot/tfpilot/flow"
+	"github.com/tfpilot/tfpilot/internal/printable"
 )
 
 // ErrNotPlan reports input that is not Terraform plan JSON.
@@ -24,6 +25,11 @@ const (
 	ActionRead    = "read"
 	ActionForget  = "forget"
 	ActionNoOp    = "no-op"
+	// ActionUnknown is an action list holding an action this package does
+	// not know (a newer Terraform's, or a forged plan's). Such a change is
+	// counted in PlanSummary.Unknown and listed with the actions as the
+	// plan names them, never taken for a no-op.
+	ActionUnknown = "unknown"
 )
 
 // planExtras holds the top-level fields terraform-json does not decode.
@@ -73,11 +79,13 @@ func Summarize(data []byte) (flow.PlanSummary, error) {
 			s.Read++
 		case ActionForget:
 			s.Forget++
+		case ActionUnknown:
+			s.Unknown++
 		case ActionNoOp:
 			s.NoOp++
 			continue
 		}
-		s.Resources = append(s.Resources, flow.ResourceChange{Address: address(rc), Action: action})
+		s.Resources = append(s.Resources, flow.ResourceChange{Address: address(rc), Action: shown(action, rc.Change.Actions)})
 	}
 	for _, rc := range plan.ResourceDrift {
 		if rc == nil || rc.Change == nil {
@@ -87,15 +95,21 @@ func Summarize(data []byte) (flow.PlanSummary, error) {
 		if action == ActionNoOp {
 			continue
 		}
-		s.Drift = append(s.Drift, flow.ResourceChange{Address: address(rc), Action: action})
+		s.Drift = append(s.Drift, flow.ResourceChange{Address: address(rc), Action: shown(action, rc.Change.Actions)})
 	}
 	s.Errored = extras.Errored
 	return s, nil
 }
 
 // Classify names the action of a change. Every action list containing both a
-// delete (or forget) and a create is a replace.
+// delete (or forget) and a create is a replace; one holding an action not
+// known here is ActionUnknown, whatever else it holds.
 func Classify(a tfjson.Actions) string {
+	for _, x := range a {
+		if !known(x) {
+			return ActionUnknown
+		}
+	}
 	has := func(want tfjson.Action) bool {
 		for _, x := range a {
 			if x == want {
@@ -121,11 +135,37 @@ func Classify(a tfjson.Actions) string {
 	return ActionNoOp
 }
 
+func known(a tfjson.Action) bool {
+	switch a {
+	case tfjson.ActionCreate, tfjson.ActionUpdate, tfjson.ActionDelete,
+		tfjson.ActionRead, tfjson.ActionForget, tfjson.ActionNoop:
+		return true
+	}
+	return false
+}
+
+// shown is the action a summary lists: the classified one, or for an
+// unknown one the actions as the plan names them ("unknown: frobnicate"),
+// made printable.
+func shown(action string, a tfjson.Actions) string {
+	if action != ActionUnknown {
+		return action
+	}
+	names := make([]string, 0, len(a))
+	for _, x := range a {
+		names = append(names, string(x))
+	}
+	return ActionUnknown + ": " + printable.Line(strings.Join(names, ","))
+}
+
+// address is the change's address as people are shown it: the plan's text
+// with every control character escaped, so an address cannot rewrite the
+// terminal or a card (an escape sequence, a line break, a bidi override).
 func address(rc *tfjson.ResourceChange) string {
 	if rc.DeposedKey != "" {
-		return rc.Address + " (deposed " + rc.DeposedKey + ")"
+		return printable.Line(rc.Address + " (deposed " + rc.DeposedKey + ")")
 	}
-	return rc.Address
+	return printable.Line(rc.Address)
 }
 
 func withoutEmptyPriorState(data []byte) ([]byte, error) {
@@ -155,7 +195,7 @@ func Text(s flow.PlanSummary, maxAddresses int) string {
 			fmt.Fprintf(&b, "…and %d more\n", len(s.Resources)-i)
 			break
 		}
-		fmt.Fprintf(&b, "  %s %s\n", symbol(r.Action), r.Address)
+		b.WriteString(changeLine(r))
 	}
 	if len(s.Drift) > 0 {
 		fmt.Fprintf(&b, "Drift: %d resource(s) changed outside Terraform\n", len(s.Drift))
@@ -164,7 +204,7 @@ func Text(s flow.PlanSummary, maxAddresses int) string {
 				fmt.Fprintf(&b, "…and %d more\n", len(s.Drift)-i)
 				break
 			}
-			fmt.Fprintf(&b, "  %s %s\n", symbol(r.Action), r.Address)
+			b.WriteString(changeLine(r))
 		}
 	}
 	return b.String()
@@ -177,6 +217,17 @@ func Counts(s flow.PlanSummary) string {
 		return "Plan: " + c + "."
 	}
 	return "No changes."
+}
+
+// changeLine is one listed change: its symbol and address, and the actions
+// of an unknown one. The address is made printable again here, since a
+// summary may come from elsewhere than Summarize.
+func changeLine(r flow.ResourceChange) string {
+	line := "  " + symbol(r.Action) + " " + printable.Line(r.Address)
+	if strings.HasPrefix(r.Action, ActionUnknown) {
+		line += " (" + printable.Line(r.Action) + ")"
+	}
+	return line + "\n"
 }
 
 func symbol(action string) string {
@@ -194,5 +245,5 @@ func symbol(action string) string {
 	case ActionForget:
 		return "."
 	}
-	return " "
+	return "?"
 }

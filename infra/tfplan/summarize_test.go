@@ -117,6 +117,66 @@ func TestSummarizeDriftAndReplaceAddresses(t *testing.T) {
 	}
 }
 
+// TestSummarizeHostilePlan: addresses from a forged plan reach people with
+// their control characters escaped, and changes with actions the summariser
+// does not know are counted and listed as such, not dropped as no-ops.
+func TestSummarizeHostilePlan(t *testing.T) {
+	data, err := os.ReadFile("testdata/handmade_hostile_plan.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := Summarize(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := flow.PlanSummary{
+		Create: 4, Update: 1, Delete: 2, Forget: 1, Unknown: 2,
+		Resources: []flow.ResourceChange{
+			{Address: `terraform_data.clear\x1b[2J\x1b[H`, Action: "create"},
+			{Address: `terraform_data.title\x1b]0;approved\x07`, Action: "update"},
+			{Address: `terraform_data.\u202egnp.exe`, Action: "delete"},
+			{Address: `terraform_data.isolate\u2066x\u2069`, Action: "create"},
+			{Address: `terraform_data.c1\x9b2J`, Action: "create"},
+			{Address: `terraform_data.line\x0aterraform_data.fake`, Action: "create"},
+			{Address: "terraform_data.future", Action: "unknown: frobnicate"},
+			{Address: "terraform_data.mixed", Action: `unknown: create,teleport\x1b[31m`},
+			{Address: "terraform_data.forgotten", Action: "forget"},
+			{Address: `terraform_data.deposed (deposed dep\x1b[2J)`, Action: "delete"},
+		},
+		Drift: []flow.ResourceChange{
+			{Address: `terraform_data.drift\x1b[2J`, Action: "update"},
+			{Address: "terraform_data.drift_future", Action: "unknown: frobnicate"},
+		},
+	}
+	if diff := cmp.Diff(want, s); diff != "" {
+		t.Errorf("summary (-want +got):\n%s", diff)
+	}
+	text := Text(s, -1)
+	for _, line := range []string{
+		"Plan: 4 to create, 1 to update, 2 to destroy, 1 to forget, 2 with an unknown action.",
+		"  ? terraform_data.future (unknown: frobnicate)",
+		`  ? terraform_data.mixed (unknown: create,teleport\x1b[31m)`,
+		"  ? terraform_data.drift_future (unknown: frobnicate)",
+	} {
+		if !strings.Contains(text, line+"\n") {
+			t.Errorf("Text lacks the line %q:\n%s", line, text)
+		}
+	}
+	if strings.ContainsAny(text, "\x1b\x07\u009b\u202e\u2066") {
+		t.Errorf("Text keeps a control character:\n%q", text)
+	}
+}
+
+// TestTextEscapesAddresses: a summary made elsewhere (a local preview, a
+// stored record) is made printable when rendered too.
+func TestTextEscapesAddresses(t *testing.T) {
+	s := flow.PlanSummary{Create: 1, Resources: []flow.ResourceChange{{Address: "a.b\x1b[2J\u202e", Action: ActionCreate}}}
+	want := "Plan: 1 to create.\n  + a.b\\x1b[2J\\u202e\n"
+	if diff := cmp.Diff(want, Text(s, -1)); diff != "" {
+		t.Errorf("Text (-want +got):\n%s", diff)
+	}
+}
+
 func TestClassify(t *testing.T) {
 	tests := []struct {
 		actions tfjson.Actions
@@ -131,6 +191,9 @@ func TestClassify(t *testing.T) {
 		{tfjson.Actions{tfjson.ActionCreate, tfjson.ActionDelete}, ActionReplace},
 		{tfjson.Actions{tfjson.ActionCreate, tfjson.ActionForget}, ActionReplace},
 		{tfjson.Actions{tfjson.ActionForget}, ActionForget},
+		{tfjson.Actions{"frobnicate"}, ActionUnknown},
+		{tfjson.Actions{tfjson.ActionCreate, "teleport"}, ActionUnknown},
+		{tfjson.Actions{tfjson.ActionNoop, "frobnicate"}, ActionUnknown},
 	}
 	for _, tt := range tests {
 		if got := Classify(tt.actions); got != tt.want {
@@ -190,9 +253,13 @@ func FuzzSummarize(f *testing.F) {
 		if err != nil {
 			return
 		}
-		n := s.Create + s.Update + s.Replace + s.Delete + s.Read + s.Forget
+		n := s.Create + s.Update + s.Replace + s.Delete + s.Read + s.Forget + s.Unknown
 		if n != len(s.Resources) {
 			t.Errorf("counts %d != listed resources %d", n, len(s.Resources))
+		}
+		text := Text(s, -1)
+		if strings.ContainsFunc(text, func(r rune) bool { return r < 0x20 && r != '\n' }) {
+			t.Errorf("Text keeps a control character: %q", text)
 		}
 	})
 }

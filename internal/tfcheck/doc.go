@@ -6,6 +6,8 @@
 // provider schema in testdata/, run `terraform fmt -check` and actionlint, and keep
 // each module's README in step with its variables and outputs. They also run
 // .github/scripts/check-apply.sh, apply.yml's check that only TfPilot's dispatch of
-// TfPilot's plan applies, against a fake gh serving workflow runs. The package has no
+// TfPilot's plan applies, against a fake gh serving workflow runs, run
+// `make pin-images` against a fake registry tool and check Dependabot's
+// configuration. The package has no
 // non-test code and must not gain any: nothing may import it.
 package tfcheck
