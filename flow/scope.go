@@ -56,6 +56,9 @@ var scopeActions = []struct {
 	{"update", "updates", FindingNeedsAck},
 	{"create", "creates", FindingNeedsAck},
 	{"forget", "removes from state", FindingNeedsAck},
+	// An action list the summariser does not know (a newer Terraform's):
+	// TfPilot cannot say what it does, so it blocks like a delete.
+	{"unknown", "changes, in ways TfPilot does not know,", FindingBlocking},
 }
 
 // ScopeFindings lists the planned changes of r outside its own module
@@ -72,7 +75,7 @@ func ScopeFindings(r *Request) []Finding {
 	for _, sa := range scopeActions {
 		var addrs []string
 		for _, rc := range r.Plan.Resources {
-			if rc.Action == sa.action && !inModule(rc.Address, own) {
+			if actionIs(rc.Action, sa.action) && !inModule(rc.Address, own) {
 				addrs = append(addrs, rc.Address)
 			}
 		}
@@ -164,4 +167,10 @@ func (s *stepper) scopeRefusal() error {
 	}
 	return Userf(ErrBadEvent, fmt.Sprintf("this plan changes resources outside this request (%s); approve only if that is intended: "+
 		"press \"Approve and acknowledge\", or type /tfpilot approve %s ack", strings.Join(missing, ", "), s.r.ID))
+}
+
+// actionIs reports whether a planned change's action is action: the
+// summariser writes unknown action lists as "unknown: <actions>".
+func actionIs(got, action string) bool {
+	return got == action || action == "unknown" && strings.HasPrefix(got, "unknown")
 }

@@ -89,6 +89,9 @@ func TestScopeFindings(t *testing.T) {
 			r.Plan.Drift = []flow.ResourceChange{{Address: handmade, Action: "update"}}
 		}), []flow.Finding{{ID: "scope:update", Kind: flow.FindingNeedsAck, Addresses: []string{handmade},
 			Text: "The plan updates 1 resource(s) outside this request's module module.tfpilot_0000000000aa: they changed outside Terraform and the plan reverts that drift."}}},
+		{"an action TfPilot does not know outside the module blocks", with(fixture(flow.AwaitingApproval), planOf(handmade, "unknown: archive", own, "unknown: archive")),
+			[]flow.Finding{{ID: "scope:unknown", Kind: flow.FindingBlocking, Addresses: []string{handmade},
+				Text: "The plan changes, in ways TfPilot does not know, 1 resource(s) outside this request's module module.tfpilot_0000000000aa: resources TfPilot did not make: likely hand-written Terraform on main, or drift being reverted. This request cannot be approved or applied; re-plan once main is fixed, or cancel it."}}},
 		{"a destroy request's target is its own module", with(fixture(flow.AwaitingApproval), func(r *flow.Request) {
 			r.Kind, r.Label = flow.KindDestroy, "0000000000bb"
 			planOf(other, "delete")(r)
