@@ -81,6 +81,7 @@ type Engine struct {
 	acks     *parkedAcks // request → acknowledgements not yet written (engine_ack.go)
 	backoffs *backoffs   // light effect that failed → when to try it again (engine_light.go)
 	turns    turns       // waiters in run queues (engine_queue.go)
+	records  records     // pull request records last written (record.go)
 
 	mu        sync.Mutex
 	started   bool

@@ -157,12 +157,43 @@ func (l *lightRound) showCard(eff Effect) error {
 		return err
 	}
 	l.cardShown = true
-	if l.cur.Thread.TS == "" && th.TS != "" {
+	started := l.cur.Thread.TS == "" && th.TS != ""
+	if started {
 		l.cur.Thread = th
+	}
+	// The pull request's record shows what the card shows, for reviewers;
+	// a failure keeps the card owed, so both are tried again.
+	if err := e.record(l.ctx, l.work, &l.cur); err != nil {
+		if started {
+			l.ack(eff, EvThreadStarted, &th) // the thread exists; the record waits for the next card
+		}
+		return err
+	}
+	if started {
 		l.ack(eff, EvThreadStarted, &th)
 		return nil
 	}
 	l.ack(eff, EvEffectDone, nil)
+	return nil
+}
+
+// record writes r's record on its pull request (RecordText), when it has
+// one and the record changed since this engine last wrote it.
+func (e *Engine) record(ctx, work context.Context, r *Request) error {
+	if r.Change == nil || r.Change.Number == 0 {
+		return nil
+	}
+	body := RecordText(r)
+	if e.records.unchanged(r.ID, body) {
+		return nil
+	}
+	err := e.try(ctx, work, EffShowCard, func(ctx context.Context) error {
+		return e.cfg.Repo.RecordOnChange(ctx, r.Project, *r.Change, body)
+	})
+	if err != nil {
+		return fmt.Errorf("record on pull request of %s: %w", r.ID, err)
+	}
+	e.records.wrote(r.ID, body)
 	return nil
 }
 

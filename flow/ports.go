@@ -121,6 +121,12 @@ type Repo interface {
 	MergeChange(ctx context.Context, project string, c Change) (Change, error)
 	// CloseChange closes the PR and deletes the branch.
 	CloseChange(ctx context.Context, project string, c Change) error
+	// RecordOnChange writes body as TfPilot's one comment on the change's
+	// pull request: created the first time, updated in place afterwards
+	// (found by RecordMarker, body's first line, on a comment TfPilot
+	// wrote), so the pull request tells reviewers what the thread does.
+	// Writing the same body twice leaves one comment.
+	RecordOnChange(ctx context.Context, project string, c Change, body string) error
 }
 
 // Dispatch asks for one workflow run.

@@ -101,6 +101,13 @@ func (c *Chat) OpenInputs(ctx context.Context, r *flow.Request, m *registry.Modu
 	return nil
 }
 
+// Cards returns how often request id's card was shown (posted or updated).
+func (c *Chat) Cards(id string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.posts[id] + c.updates[id]
+}
+
 // Posts returns how many cards were posted for request id (1 when all is well).
 func (c *Chat) Posts(id string) int {
 	c.mu.Lock()

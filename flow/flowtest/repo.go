@@ -15,11 +15,13 @@ import (
 // differ, someone else pushed to the branch or the base moved.
 type Repo struct {
 	Faults
-	mu       sync.Mutex
-	base     int // base branch commit counter
-	branches map[string]*branch
-	counts   RepoCounts
-	authors  map[string]string // pushed commit → author
+	mu        sync.Mutex
+	base      int // base branch commit counter
+	branches  map[string]*branch
+	counts    RepoCounts
+	authors   map[string]string   // pushed commit → author
+	records   map[string]string   // branch → record on its pull request
+	recordLog map[string][]string // branch → every record written, in order
 }
 
 type branch struct {
@@ -244,4 +246,34 @@ func (r *Repo) Counts() RepoCounts {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.counts
+}
+
+// RecordOnChange implements flow.Repo: it keeps the last body per branch.
+// Fault "RecordOnChange".
+func (r *Repo) RecordOnChange(ctx context.Context, project string, c flow.Change, body string) error {
+	if err := r.hit(ctx, "RecordOnChange"); err != nil {
+		return err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.records == nil {
+		r.records, r.recordLog = map[string]string{}, map[string][]string{}
+	}
+	r.records[c.Branch] = body
+	r.recordLog[c.Branch] = append(r.recordLog[c.Branch], body)
+	return nil
+}
+
+// Record returns the record last written on branch's pull request.
+func (r *Repo) Record(branch string) string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.records[branch]
+}
+
+// Records returns every record written on branch's pull request, in order.
+func (r *Repo) Records(branch string) []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]string(nil), r.recordLog[branch]...)
 }

@@ -95,6 +95,7 @@ type Client struct {
 	mu       sync.Mutex
 	locks    map[string]*sync.Mutex
 	etags    map[string]cachedGet
+	records  map[string]int64        // "owner/name#n" → ID of TfPilot's record comment
 	trees    map[string]*treeListing // by tree SHA: immutable
 	blobs    map[string][]byte       // by blob SHA: immutable
 	catalogs map[string]*catalogEntry
@@ -179,7 +180,7 @@ func New(o Options) (*Client, error) {
 		projects: o.Projects, poll: o.PollInterval, sleep: o.Sleep, now: o.Now, sum: o.Summarize, keyInput: o.DispatchKeyInput,
 		locks: map[string]*sync.Mutex{}, etags: map[string]cachedGet{}, trees: map[string]*treeListing{},
 		blobs: map[string][]byte{}, catalogs: map[string]*catalogEntry{}, runLists: map[string]*runList{},
-		branches: map[string]branchNote{}, attempts: map[string]time.Time{}, runs: map[string]flow.Run{},
+		branches: map[string]branchNote{}, records: map[string]int64{}, attempts: map[string]time.Time{}, runs: map[string]flow.Run{},
 		started: o.Now(),
 	}
 	c.maxPlan = o.MaxPlanJSON

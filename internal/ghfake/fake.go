@@ -66,7 +66,7 @@ func New(t testing.TB) *Fake {
 		remaining: 4999,
 		queue:     QueueMax,
 	}
-	f.routes = f.table()
+	f.routes = append(f.table(), f.commentRoutes()...)
 	f.srv = httptest.NewServer(f)
 	f.URL = f.srv.URL + "/"
 	t.Cleanup(f.srv.Close)

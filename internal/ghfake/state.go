@@ -25,6 +25,8 @@ type repo struct {
 	protection string
 	// states is the Terraform state of each environment (terraform.go).
 	states map[string]*tfState
+	// comments are the issue comments of its pull requests (comments.go).
+	comments []*comment
 }
 
 type commit struct {
