@@ -18,6 +18,12 @@ func (e *Engine) heldBy(ctx context.Context, r *Request) (string, error) {
 	if r.State != AwaitingApproval && r.State != Approved {
 		return "", nil
 	}
+	return e.holder(ctx, r)
+}
+
+// holder names the request that holds r's environment, whatever r's state
+// (see heldBy), or "".
+func (e *Engine) holder(ctx context.Context, r *Request) (string, error) {
 	others, err := e.cfg.Store.List(ctx, Filter{Project: r.Project, Environment: r.Environment, States: []State{Applied, AppliedNotMerged}})
 	if err != nil {
 		return "", fmt.Errorf("find what holds %s of %s: %w", r.Environment, r.ID, err)

@@ -21,8 +21,9 @@ func (e *Engine) awaitTurn(ctx, work context.Context, r *Request, eff Effect) (*
 	for {
 		wake := e.turns.wait(r.Project, r.Environment)
 		var ahead int
+		var foreign bool
 		err := e.try(ctx, work, eff.Kind, func(ctx context.Context) (err error) {
-			ahead, err = e.takeTurn(ctx, r, eff, wf)
+			ahead, foreign, err = e.takeTurn(ctx, r, eff, wf)
 			return err
 		})
 		if err != nil {
@@ -32,7 +33,7 @@ func (e *Engine) awaitTurn(ctx, work context.Context, r *Request, eff Effect) (*
 			return r, nil
 		}
 		ev := Event{Kind: EvQueued, Key: eff.ID + "/queued", EffectID: eff.ID, Actor: System, At: e.cfg.Now(),
-			Queue: &QueuePlace{Ahead: ahead, Workflow: wf}}
+			Queue: &QueuePlace{Ahead: ahead, Workflow: wf, Foreign: foreign}}
 		if err := e.applySystem(work, r.ID, ev); err != nil {
 			return nil, err
 		}
@@ -56,8 +57,9 @@ func (e *Engine) awaitTurn(ctx, work context.Context, r *Request, eff Effect) (*
 // (OpenChange is idempotent: with nothing moved it returns the change as
 // it is), and the dispatch result carries it (ev.Change). An apply whose
 // branch or base moved since its plan is not dispatched: it returns the
-// change_moved that makes r stale (moved), since its saved plan no longer
-// describes what it would do.
+// change_moved that makes r plan again (moved), since its saved plan no
+// longer describes what it would do; so does an apply whose environment
+// another request holds (applied, merge refused).
 func (e *Engine) atTurn(ctx, work context.Context, r *Request, eff Effect) (ev Event, moved bool, err error) {
 	if eff.Kind == EffDispatchPlan {
 		spec, _, err := e.changeSpec(work, r)
@@ -79,6 +81,18 @@ func (e *Engine) atTurn(ctx, work context.Context, r *Request, eff Effect) (ev E
 	if err != nil {
 		return Event{}, false, err
 	}
+	// Another apply that went before r's is applied but its merge was
+	// refused (Queue.Live frees the queue then): it holds the environment,
+	// and r's plan predates what it applied. r plans again instead, as if
+	// the base had moved; its new plan waits for the hold (Step refuses
+	// approving it) and re-plans once more when the holder merges.
+	held, err := e.holder(work, r)
+	if err != nil {
+		return Event{}, false, err
+	}
+	if held != "" {
+		return Event{Kind: EvChangeMoved, Change: &now, HeldBy: held}, true, nil
+	}
 	planned := r.Change.HeadSHA
 	if r.PlanRun != nil && r.PlanRun.HeadSHA != "" {
 		planned = r.PlanRun.HeadSHA
@@ -94,12 +108,13 @@ func (e *Engine) atTurn(ctx, work context.Context, r *Request, eff Effect) (ev E
 // redispatch or a retry), drops entries that no longer stand, and, when r
 // is first and no run occupies the environment, marks r running. It saves
 // what changed conditionally, reading again after a lost race, and returns
-// how many runs are ahead of r (0: r may dispatch).
-func (e *Engine) takeTurn(ctx context.Context, r *Request, eff Effect, wf Workflow) (int, error) {
+// how many runs are ahead of r (0: r may dispatch) and whether they are
+// runs TfPilot's queue does not hold (QueuePlace.Foreign).
+func (e *Engine) takeTurn(ctx context.Context, r *Request, eff Effect, wf Workflow) (ahead int, foreign bool, err error) {
 	for range maxConflicts {
 		q, err := e.cfg.Store.Queue(ctx, r.Project, r.Environment)
 		if err != nil {
-			return 0, fmt.Errorf("read the run queue of %s: %w", r.Environment, err)
+			return 0, false, fmt.Errorf("read the run queue of %s: %w", r.Environment, err)
 		}
 		changed := false
 		switch i := q.index(r.ID); {
@@ -115,7 +130,7 @@ func (e *Engine) takeTurn(ctx context.Context, r *Request, eff Effect, wf Workfl
 			if en.RequestID != r.ID {
 				o, err := e.cfg.Store.Get(ctx, en.RequestID)
 				if err != nil && !errors.Is(err, ErrNotFound) {
-					return 0, fmt.Errorf("read the run queue of %s: %w", r.Environment, err)
+					return 0, false, fmt.Errorf("read the run queue of %s: %w", r.Environment, err)
 				}
 				if !en.Live(o) {
 					changed = true
@@ -126,16 +141,16 @@ func (e *Engine) takeTurn(ctx context.Context, r *Request, eff Effect, wf Workfl
 		}
 		q.Entries = kept
 		line := q.Line()
-		ahead := 0
+		ahead = 0
 		for ahead < len(line) && line[ahead].RequestID != r.ID {
 			ahead++
 		}
 		if ahead == 0 && !line[0].Running {
 			busy, err := e.cfg.Runs.Busy(ctx, r.Project, r.Environment)
 			if err != nil {
-				return 0, fmt.Errorf("look for runs in %s: %w", r.Environment, err)
+				return 0, false, fmt.Errorf("look for runs in %s: %w", r.Environment, err)
 			}
-			if ahead = busy; ahead == 0 {
+			if ahead, foreign = busy, busy > 0; ahead == 0 {
 				q.Entries[q.index(r.ID)].Running = true
 				changed = true
 			}
@@ -146,12 +161,12 @@ func (e *Engine) takeTurn(ctx context.Context, r *Request, eff Effect, wf Workfl
 				continue
 			}
 			if err != nil {
-				return 0, fmt.Errorf("save the run queue of %s: %w", r.Environment, err)
+				return 0, false, fmt.Errorf("save the run queue of %s: %w", r.Environment, err)
 			}
 		}
-		return ahead, nil
+		return ahead, foreign, nil
 	}
-	return 0, fmt.Errorf("save the run queue of %s: %w", r.Environment, ErrConflict)
+	return 0, false, fmt.Errorf("save the run queue of %s: %w", r.Environment, ErrConflict)
 }
 
 // turns wakes the requests of an environment waiting in its queue when a

@@ -118,7 +118,7 @@ func TestEngineQueueWaitsForForeignRun(t *testing.T) {
 	h := newHarness(t, ports, "a")
 	id := h.submit("dev")
 	r := h.waitFor(id, "queued behind the foreign run", queuedAt(1))
-	if diff := cmp.Diff(&flow.QueuePlace{Ahead: 1, Workflow: flow.WorkflowPlan}, r.Queue); diff != "" {
+	if diff := cmp.Diff(&flow.QueuePlace{Ahead: 1, Workflow: flow.WorkflowPlan, Foreign: true}, r.Queue); diff != "" {
 		t.Errorf("place (-want +got):\n%s", diff)
 	}
 	if n := ports.Runs.Count(id, flow.WorkflowPlan); n != 0 {
@@ -133,7 +133,7 @@ func TestEngineQueueWaitsForForeignRun(t *testing.T) {
 	if r.State != flow.AwaitingApproval || r.Queue != nil || ports.Runs.Count(id, flow.WorkflowPlan) != 1 {
 		t.Errorf("after the foreign run: state %s queue %+v runs %d", r.State, r.Queue, ports.Runs.Count(id, flow.WorkflowPlan))
 	}
-	if !slices.Contains(historyNotes(r), "plan queued: 1 run ahead in dev") {
+	if !slices.Contains(historyNotes(r), "plan queued: 1 run ahead in dev (not started by TfPilot)") {
 		t.Errorf("history %q lacks the queued line", historyNotes(r))
 	}
 }

@@ -98,4 +98,9 @@ type QueuePlace struct {
 	Ahead int `json:"ahead"`
 	// Workflow is the run that waits (plan or apply).
 	Workflow Workflow `json:"workflow"`
+	// Foreign says the runs ahead are none of TfPilot's queue: runs in the
+	// concurrency group that TfPilot did not dispatch or no longer follows
+	// (by hand, on a schedule, or of a cancelled request). The request waits
+	// until they end, which TfPilot cannot hasten.
+	Foreign bool `json:"foreign,omitempty"`
 }

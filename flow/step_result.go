@@ -413,6 +413,12 @@ func (s *stepper) changeMoved() error {
 		// saved plan no longer describes what applying it would do, so it
 		// is planned again on the new base, as base_merged does.
 		s.invalidatePlan()
+		if s.ev.HeldBy != "" {
+			s.commit(OpeningPR, s.r.Environment+" held by "+s.ev.HeldBy+" while the apply waited for its turn; re-plan",
+				s.ev.HeldBy+" applied before this apply's turn but its pull request was not merged, so this plan was out of date and it was not applied. Planning again; approve the new plan once "+s.ev.HeldBy+" is merged.", "")
+			s.owe(Effect{Kind: EffOpenChange})
+			return nil
+		}
 		s.commit(OpeningPR, "change moved while the apply waited for its turn; re-plan on the new base",
 			"The base moved while this apply waited for its turn (another change landed in "+s.r.Environment+"), so its plan was out of date and it was not applied. Planning again on the new base; approve the new plan.", "")
 		s.owe(Effect{Kind: EffOpenChange})
@@ -467,7 +473,11 @@ func (s *stepper) queued() error {
 		s.owe(Effect{Kind: EffShowCard})
 		return nil
 	}
-	s.commit(s.from, fmt.Sprintf("%s queued: %s ahead in %s", place.Workflow, runsAhead(place.Ahead), s.r.Environment), "", "")
+	note := fmt.Sprintf("%s queued: %s ahead in %s", place.Workflow, runsAhead(place.Ahead), s.r.Environment)
+	if place.Foreign {
+		note += " (not started by TfPilot)"
+	}
+	s.commit(s.from, note, "", "")
 	return nil
 }
 

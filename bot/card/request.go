@@ -125,7 +125,7 @@ func StateText(r *flow.Request, pol *flow.Policy) string {
 		return "Opening the pull request"
 	case flow.Planning:
 		if r.Queue != nil {
-			return "Queued: " + runsAhead(r.Queue.Ahead) + " ahead in " + r.Environment
+			return "Queued: " + runsAhead(r.Queue.Ahead) + " ahead in " + r.Environment + foreignNote(r.Queue)
 		}
 		return "Planning"
 	case flow.AwaitingApproval:
@@ -138,7 +138,7 @@ func StateText(r *flow.Request, pol *flow.Policy) string {
 		return "Approved: ready to apply"
 	case flow.Applying:
 		if r.Queue != nil {
-			return "Apply queued: " + runsAhead(r.Queue.Ahead) + " ahead in " + r.Environment
+			return "Apply queued: " + runsAhead(r.Queue.Ahead) + " ahead in " + r.Environment + foreignNote(r.Queue)
 		}
 		return "Applying"
 	case flow.Applied:
@@ -480,6 +480,15 @@ func orDash(s string) string {
 
 func oneLine(s string) string {
 	return strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ", "\t", " ").Replace(s)
+}
+
+// foreignNote says, when the runs ahead are not TfPilot's, why the wait
+// has no end TfPilot can see.
+func foreignNote(q *flow.QueuePlace) string {
+	if !q.Foreign {
+		return ""
+	}
+	return " (not started by TfPilot: by hand or on a schedule; it goes when that ends)"
 }
 
 // runsAhead is "1 run" or "N runs".

@@ -171,6 +171,9 @@ func TestQueuedCard(t *testing.T) {
 		{"apply queued", func(r *flow.Request) {
 			r.State, r.Queue = flow.Applying, &flow.QueuePlace{Ahead: 1, Workflow: flow.WorkflowApply}
 		}, "Apply queued: 1 run ahead in dev", ""},
+		{"apply queued behind a foreign run", func(r *flow.Request) {
+			r.State, r.Queue = flow.Applying, &flow.QueuePlace{Ahead: 1, Workflow: flow.WorkflowApply, Foreign: true}
+		}, "Apply queued: 1 run ahead in dev (not started by TfPilot: by hand or on a schedule; it goes when that ends)", ""},
 		{"planning", func(r *flow.Request) { r.State = flow.Planning }, "Planning", ""},
 		{"dispatched again", func(r *flow.Request) { r.State, r.Redispatches = flow.Applying, 1 }, "Applying",
 			"GitHub cancelled the apply run before it started (another run took its place); TfPilot dispatched it again (1 of 3)."},
