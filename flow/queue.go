@@ -92,9 +92,12 @@ func (q *Queue) index(id string) int {
 
 // QueuePlace is where a request's run waits, as the card shows it.
 type QueuePlace struct {
-	// Ahead is how many runs go before this one: TfPilot's, and runs in
-	// the environment's concurrency group that TfPilot did not dispatch
-	// (a hand-dispatched or scheduled run).
+	// Ahead is how many runs go before this one: the requests ahead of it
+	// in TfPilot's queue, or, once it is first, the runs in the
+	// environment's concurrency group that TfPilot did not dispatch (a
+	// hand-dispatched or scheduled run; see Foreign). Runs TfPilot did not
+	// dispatch are looked for only then, to spend one GitHub call per poll
+	// on the request whose turn it is rather than on every one in line.
 	Ahead int `json:"ahead"`
 	// Workflow is the run that waits (plan or apply).
 	Workflow Workflow `json:"workflow"`
