@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	gh "github.com/google/go-github/v62/github"
 
@@ -16,8 +17,12 @@ import (
 )
 
 // dispatchLookups is how often a dispatch answered 204 (no run details)
-// lists runs before giving up on finding the run it started.
-const dispatchLookups = 5
+// lists runs, dispatchLookupGap apart, before giving up on finding the run
+// it started.
+const (
+	dispatchLookups   = 5
+	dispatchLookupGap = 3 * time.Second
+)
 
 func escapeQuery(s string) string { return url.QueryEscape(s) }
 
@@ -197,7 +202,7 @@ func (c *Client) dispatch(ctx context.Context, r Repo, d flow.Dispatch, floor in
 func (c *Client) awaitDispatched(ctx context.Context, r Repo, d flow.Dispatch, floor int64) (flow.Run, error) {
 	for i := 0; i < dispatchLookups; i++ {
 		if i > 0 {
-			if err := c.sleep(ctx, c.poll/5+1); err != nil {
+			if err := c.sleep(ctx, dispatchLookupGap); err != nil {
 				return flow.Run{}, err
 			}
 		}

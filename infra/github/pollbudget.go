@@ -1,0 +1,145 @@
+package github
+
+import (
+	"sync"
+	"time"
+)
+
+// DefaultPollBudget is how many polling requests a minute the adapter may
+// send across all repositories of the installation: 120, one every half
+// second.
+//
+// GitHub's secondary rate limits count every request, a 304 to a
+// conditional request included, and allow at most 900 points a minute for
+// the REST API, a GET costing one point and a write five (docs.github.com,
+// "Rate limits for the REST API", "About secondary rate limits" and
+// "Calculating points for the secondary rate limit"). Polling therefore
+// takes at most 120 of those 900 points, leaving the rest to the writes and
+// reads of the requests themselves. A 304 is free against the primary limit
+// (same page, and "Best practices for using the REST API": conditional
+// requests), so unchanged lists cost no primary quota. 120 is also what
+// noticing a finished run within seconds needs: with ten repositories with
+// runs in flight each is listed about every 5 s (see docs/PERFORMANCE.md,
+// BenchmarkRunNotice).
+const DefaultPollBudget = 120
+
+// DefaultPollInterval is the shortest time between two polls of one
+// repository: with few repositories in flight the budget is not spent
+// just because it could be.
+const DefaultPollInterval = 2 * time.Second
+
+const (
+	// pollBurst is how many polling requests may go out back to back after
+	// a quiet spell. The bucket refills at (budget - pollBurst) a minute,
+	// so no minute ever holds more than the budget.
+	pollBurst = 2
+	// pollLinger is how long a run stays in flight after the last Status
+	// call about it: the engine asks every PollInterval (under a second) while
+	// it follows a run, so a run nobody asked about for this long is no longer
+	// followed (its request was cancelled, its replica stopped).
+	pollLinger = 30 * time.Second
+)
+
+// pollBudget shares the installation's polling budget between the
+// repositories with runs in flight. It is a token bucket (the hard limit:
+// at most the budget in any minute) plus a fair share: with n repositories
+// in flight, each may poll once per n/rate (and never more often than the
+// floor), so the busiest repository cannot take the turns of the others.
+// A repository nobody follows a run in gets no turns at all.
+type pollBudget struct {
+	rate  float64       // tokens per second
+	gap   time.Duration // 1/rate
+	floor time.Duration
+
+	mu     sync.Mutex
+	tokens float64
+	at     time.Time // when tokens was last brought up to date
+	repos  map[string]*repoPolls
+}
+
+// repoPolls is what the budget knows of one repository.
+type repoPolls struct {
+	runs   map[int64]time.Time // run in flight → last Status call about it
+	polled time.Time           // last polling request
+}
+
+func newPollBudget(perMinute int, floor time.Duration, now time.Time) *pollBudget {
+	rate := float64(max(perMinute-pollBurst, 1)) / 60
+	return &pollBudget{rate: rate, gap: time.Duration(float64(time.Second) / rate), floor: floor,
+		tokens: pollBurst, at: now, repos: map[string]*repoPolls{}}
+}
+
+func (b *pollBudget) repo(name string) *repoPolls {
+	p := b.repos[name]
+	if p == nil {
+		p = &repoPolls{runs: map[int64]time.Time{}}
+		b.repos[name] = p
+	}
+	return p
+}
+
+// watch notes that someone follows run id of repo: Status was asked at now.
+func (b *pollBudget) watch(repo string, id int64, now time.Time) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.repo(repo).runs[id] = now
+}
+
+// finished forgets run id of repo: it is done, nobody needs to poll for it.
+func (b *pollBudget) finished(repo string, id int64) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if p := b.repos[repo]; p != nil {
+		delete(p.runs, id)
+	}
+}
+
+// followed returns the runs of repo someone follows.
+func (b *pollBudget) followed(repo string) []int64 {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var ids []int64
+	if p := b.repos[repo]; p != nil {
+		for id := range p.runs {
+			ids = append(ids, id)
+		}
+	}
+	return ids
+}
+
+// turn reports whether repo may send a polling request now, and if so
+// spends a token on it. Unless urgent (nothing listed yet, or a dispatch
+// since the last list), repo must also be due: its last poll is at least
+// its fair share ago.
+func (b *pollBudget) turn(repo string, now time.Time, urgent bool) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	inFlight := 0
+	for name, p := range b.repos {
+		for id, asked := range p.runs {
+			if now.Sub(asked) > pollLinger {
+				delete(p.runs, id)
+			}
+		}
+		if len(p.runs) > 0 {
+			inFlight++
+		} else if name != repo && now.Sub(p.polled) > pollLinger {
+			delete(b.repos, name)
+		}
+	}
+	p := b.repo(repo)
+	share := max(b.floor, time.Duration(max(inFlight, 1))*b.gap)
+	if !urgent && !p.polled.IsZero() && now.Sub(p.polled) < share {
+		return false
+	}
+	if d := now.Sub(b.at); d > 0 {
+		b.tokens = min(pollBurst, b.tokens+d.Seconds()*b.rate)
+		b.at = now
+	}
+	if b.tokens < 1 {
+		return false
+	}
+	b.tokens--
+	p.polled = now
+	return true
+}
