@@ -82,7 +82,7 @@ func (c *Client) runState(ctx context.Context, r Repo, id int64) (*runSnapshot, 
 		l.stale = false
 		c.mu.Unlock()
 		for _, other := range c.polls.followed(name) {
-			if s.byID[other] != nil || !c.polls.turn(name, c.now(), true) {
+			if s.byID[other] != nil || !c.polls.spare(c.now()) {
 				continue
 			}
 			wr := &gh.WorkflowRun{}

@@ -38,6 +38,10 @@ const (
 	// it follows a run, so a run nobody asked about for this long is no longer
 	// followed (its request was cancelled, its replica stopped).
 	pollLinger = 30 * time.Second
+	// pollAsking is how recently a repository's runs must have been asked
+	// about for it to count as waiting for its turn: a turn goes to the
+	// repository waiting longest, not to whichever asks first.
+	pollAsking = time.Second
 )
 
 // pollBudget shares the installation's polling budget between the
@@ -60,7 +64,17 @@ type pollBudget struct {
 // repoPolls is what the budget knows of one repository.
 type repoPolls struct {
 	runs   map[int64]time.Time // run in flight → last Status call about it
+	asked  time.Time           // last Status call about any of its runs
 	polled time.Time           // last polling request
+	urgent bool                // wants a poll before its share is up
+}
+
+// due is when the repository's next poll is due, given its share.
+func (p *repoPolls) due(share time.Duration) time.Time {
+	if p.urgent || p.polled.IsZero() {
+		return time.Time{}
+	}
+	return p.polled.Add(share)
 }
 
 func newPollBudget(perMinute int, floor time.Duration, now time.Time) *pollBudget {
@@ -82,7 +96,11 @@ func (b *pollBudget) repo(name string) *repoPolls {
 func (b *pollBudget) watch(repo string, id int64, now time.Time) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	b.repo(repo).runs[id] = now
+	p := b.repo(repo)
+	p.runs[id] = now
+	if now.After(p.asked) {
+		p.asked = now
+	}
 }
 
 // finished forgets run id of repo: it is done, nobody needs to poll for it.
@@ -109,8 +127,9 @@ func (b *pollBudget) followed(repo string) []int64 {
 
 // turn reports whether repo may send a polling request now, and if so
 // spends a token on it. Unless urgent (nothing listed yet, or a dispatch
-// since the last list), repo must also be due: its last poll is at least
-// its fair share ago.
+// since the last list), repo must be due: its last poll is at least its
+// fair share ago. Among the repositories waiting for a turn, the one due
+// earliest gets the next token.
 func (b *pollBudget) turn(repo string, now time.Time, urgent bool) bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -127,11 +146,34 @@ func (b *pollBudget) turn(repo string, now time.Time, urgent bool) bool {
 			delete(b.repos, name)
 		}
 	}
-	p := b.repo(repo)
 	share := max(b.floor, time.Duration(max(inFlight, 1))*b.gap)
-	if !urgent && !p.polled.IsZero() && now.Sub(p.polled) < share {
+	p := b.repo(repo)
+	p.urgent = p.urgent || urgent
+	due := p.due(share)
+	if now.Before(due) {
 		return false
 	}
+	for name, o := range b.repos {
+		if name != repo && len(o.runs) > 0 && now.Sub(o.asked) <= pollAsking && o.due(share).Before(due) {
+			return false // o has waited longer
+		}
+	}
+	if !b.take(now) {
+		return false
+	}
+	p.polled, p.urgent = now, false
+	return true
+}
+
+// spare spends a token, if there is one, on a request that completes a
+// poll turn just given (a followed run the list lacks).
+func (b *pollBudget) spare(now time.Time) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.take(now)
+}
+
+func (b *pollBudget) take(now time.Time) bool {
 	if d := now.Sub(b.at); d > 0 {
 		b.tokens = min(pollBurst, b.tokens+d.Seconds()*b.rate)
 		b.at = now
@@ -140,6 +182,5 @@ func (b *pollBudget) turn(repo string, now time.Time, urgent bool) bool {
 		return false
 	}
 	b.tokens--
-	p.polled = now
 	return true
 }
