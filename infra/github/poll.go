@@ -24,7 +24,6 @@ type runList struct {
 	mu    sync.Mutex // one poll at a time
 	snap  *runSnapshot
 	extra map[int64]*gh.WorkflowRun // runs read on their own: not on the list's first page
-	stale bool                      // a dispatch happened since: list again at the next turn
 }
 
 // runSnapshot is one fetched list; it is never modified after it is built.
@@ -64,10 +63,7 @@ func (c *Client) runState(ctx context.Context, r Repo, id int64) (*runSnapshot, 
 	defer l.mu.Unlock()
 	name := r.String()
 	c.polls.watch(name, id, c.now())
-	c.mu.Lock()
-	urgent := l.stale || l.snap == nil
-	c.mu.Unlock()
-	if c.polls.turn(name, c.now(), urgent) {
+	if c.polls.turn(name, c.now(), l.snap == nil) {
 		var out gh.WorkflowRuns
 		if _, resp, err := c.get(ctx, repoPath(r, "actions/runs?per_page=%d", runsPerPage), &out, true); err != nil {
 			return l.snap, nil, mapErr("list runs of "+name, permActionsRead, resp, err)
@@ -78,9 +74,6 @@ func (c *Client) runState(ctx context.Context, r Repo, id int64) (*runSnapshot, 
 			s.byID[wr.GetID()] = wr
 		}
 		l.snap = s
-		c.mu.Lock()
-		l.stale = false
-		c.mu.Unlock()
 		for _, other := range c.polls.followed(name) {
 			if s.byID[other] != nil || !c.polls.spare(c.now()) {
 				continue

@@ -64,15 +64,22 @@ type pollBudget struct {
 // repoPolls is what the budget knows of one repository.
 type repoPolls struct {
 	runs   map[int64]time.Time // run in flight → last Status call about it
+	since  time.Time           // when its first run in flight was asked about
 	asked  time.Time           // last Status call about any of its runs
 	polled time.Time           // last polling request
-	urgent bool                // wants a poll before its share is up
+	urgent bool                // nothing listed yet: poll before its share is up
 }
 
-// due is when the repository's next poll is due, given its share.
+// due is when the repository's next poll is due, given its share: a share
+// after its last poll or after it came into flight, whichever is later (a
+// run just dispatched is not done within seconds; the others' turns are
+// not spent on it).
 func (p *repoPolls) due(share time.Duration) time.Time {
-	if p.urgent || p.polled.IsZero() {
+	if p.urgent {
 		return time.Time{}
+	}
+	if p.since.After(p.polled) {
+		return p.since.Add(share)
 	}
 	return p.polled.Add(share)
 }
@@ -97,6 +104,9 @@ func (b *pollBudget) watch(repo string, id int64, now time.Time) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	p := b.repo(repo)
+	if len(p.runs) == 0 {
+		p.since = now
+	}
 	p.runs[id] = now
 	if now.After(p.asked) {
 		p.asked = now
@@ -126,9 +136,8 @@ func (b *pollBudget) followed(repo string) []int64 {
 }
 
 // turn reports whether repo may send a polling request now, and if so
-// spends a token on it. Unless urgent (nothing listed yet, or a dispatch
-// since the last list), repo must be due: its last poll is at least its
-// fair share ago. Among the repositories waiting for a turn, the one due
+// spends a token on it. Unless urgent (nothing listed yet: a restart
+// resumes following runs), repo must be due (see repoPolls.due). Among the repositories waiting for a turn, the one due
 // earliest gets the next token.
 func (b *pollBudget) turn(repo string, now time.Time, urgent bool) bool {
 	b.mu.Lock()

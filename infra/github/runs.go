@@ -75,7 +75,7 @@ func (c *Client) Dispatch(ctx context.Context, d flow.Dispatch) (flow.Run, error
 		return flow.Run{}, err
 	}
 	if existing != nil {
-		return c.remember(r, key, toRun(d.Workflow, existing)), nil
+		return c.remember(key, toRun(d.Workflow, existing)), nil
 	}
 	c.mu.Lock()
 	c.attempts[key] = c.now()
@@ -85,16 +85,13 @@ func (c *Client) Dispatch(ctx context.Context, d flow.Dispatch) (flow.Run, error
 		return flow.Run{}, err
 	}
 	run.HeadSHA = head
-	return c.remember(r, key, run), nil
+	return c.remember(key, run), nil
 }
 
-func (c *Client) remember(r Repo, key string, run flow.Run) flow.Run {
+func (c *Client) remember(key string, run flow.Run) flow.Run {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.runs[key] = run
-	if l := c.runLists[r.String()]; l != nil {
-		l.stale = true // the next Status lists again, so it sees the new run
-	}
 	return run
 }
 
