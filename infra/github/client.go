@@ -54,6 +54,8 @@ type Options struct {
 	// for Status) a minute the adapter may send across all repositories,
 	// shared fairly between the repositories with runs in flight (default
 	// DefaultPollBudget, which says why). Idle repositories are not polled.
+	// The budget is this process's: replicas polling the same installation
+	// need their parts of it.
 	PollBudget int
 	// PollInterval is the shortest time between two polls of one
 	// repository (default DefaultPollInterval).
