@@ -137,8 +137,9 @@ func (b *pollBudget) followed(repo string) []int64 {
 
 // turn reports whether repo may send a polling request now, and if so
 // spends a token on it. Unless urgent (nothing listed yet: a restart
-// resumes following runs), repo must be due (see repoPolls.due). Among the repositories waiting for a turn, the one due
-// earliest gets the next token.
+// resumes following runs), repo must be due (see repoPolls.due). Among
+// the repositories waiting for a turn, the one due earliest gets the next
+// token.
 func (b *pollBudget) turn(repo string, now time.Time, urgent bool) bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
