@@ -57,8 +57,8 @@ type Options struct {
 	// The budget is this process's: replicas polling the same installation
 	// need their parts of it.
 	PollBudget int
-	// PollInterval is the shortest time between two polls of one
-	// repository (default DefaultPollInterval).
+	// PollInterval is how often, at most, one repository is polled
+	// (default DefaultPollInterval).
 	PollInterval time.Duration
 	// Logger is the component logger (default: no logging).
 	Logger *zap.Logger

@@ -23,9 +23,9 @@ import (
 // BenchmarkRunNotice).
 const DefaultPollBudget = 120
 
-// DefaultPollInterval is the shortest time between two polls of one
-// repository: with few repositories in flight the budget is not spent
-// just because it could be.
+// DefaultPollInterval is how often, at most, one repository is polled
+// (on average: a turn taken late counts from when it was due): with few
+// repositories in flight the budget is not spent just because it could be.
 const DefaultPollInterval = 2 * time.Second
 
 const (
@@ -171,7 +171,13 @@ func (b *pollBudget) turn(repo string, now time.Time, urgent bool) bool {
 	if !b.take(now) {
 		return false
 	}
+	// A turn taken a little late (its follower asks once per poll
+	// interval, tokens come one at a time) counts from when it was due, so
+	// lateness does not add up; the bucket still bounds the total.
 	p.polled, p.urgent = now, false
+	if !due.IsZero() && now.Sub(due) < max(b.gap, share/4) {
+		p.polled = due
+	}
 	return true
 }
 
