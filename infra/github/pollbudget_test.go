@@ -105,8 +105,9 @@ func newFleet(tb testing.TB, repos int, files map[string]string, o Options) *fle
 // a fake clock; halfway, the runs of five repositories finish. Polling
 // never takes more than the budget in any minute, repositories without runs
 // in flight get no call, every repository in flight gets its fair share (a
-// poll at least every 10 × 0.5 s, plus a token's wait), and a finished run
-// is seen within its repository's share.
+// poll at least every 10 × 0.5 s, plus a token's wait; every 5 × 0.5 s once
+// only five are left), and a finished run is seen within its repository's
+// share.
 func TestPollBudget(t *testing.T) {
 	clk := newClock()
 	fl := newFleet(t, 20, map[string]string{"README.md": "x"}, Options{Now: clk.Now, Sleep: clk.Sleep})
@@ -156,8 +157,14 @@ func TestPollBudget(t *testing.T) {
 		t.Errorf("%d polls in one minute, budget %d", got, budget)
 	}
 	last := map[string]time.Time{}
-	share := 10*time.Minute/time.Duration(budget-pollBurst) + time.Minute/time.Duration(budget-pollBurst) + tick
+	gap := time.Minute / time.Duration(budget-pollBurst)
+	share := 10*gap + gap + tick
 	for _, p := range polls {
+		// Once the finished runs were seen, the five repositories left
+		// share the budget: each gets twice the turns.
+		if prev, ok := last[p.repo]; ok && prev.After(finishAt.Add(share)) && p.at.Sub(prev) > 5*gap+gap+tick {
+			t.Errorf("repository %s waited %s between polls (from %s) with 5 repositories in flight", p.repo, p.at.Sub(prev), prev.Sub(start))
+		}
 		if p.repo >= repoName(10) {
 			t.Errorf("idle repository %s polled at %s", p.repo, p.at.Sub(start))
 		}
