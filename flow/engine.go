@@ -52,7 +52,7 @@ type Config struct {
 	Retry    Backoff       // default {Attempts: 5, Base: 1s, Max: 1m}
 	// Observer receives what metrics want to count; nil hooks are skipped.
 	Observer     Observer
-	PollInterval time.Duration // run status polling; default 10s
+	PollInterval time.Duration // Runs.Status asked per followed run; default 500ms (cheap, see Runs)
 	Workers      int           // port calls in flight at once; default 8
 	// DrainTimeout bounds how long Run waits for in-flight port calls after
 	// its context ends before cancelling them (default 10s). What is cut
@@ -135,7 +135,7 @@ func New(cfg Config) (*Engine, error) {
 		cfg.Retry.Max = max(time.Minute, cfg.Retry.Base)
 	}
 	if cfg.PollInterval <= 0 {
-		cfg.PollInterval = 10 * time.Second
+		cfg.PollInterval = 500 * time.Millisecond
 	}
 	if cfg.Workers <= 0 {
 		cfg.Workers = 8

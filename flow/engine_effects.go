@@ -175,6 +175,8 @@ func (e *Engine) perform(ctx, work context.Context, id string, eff Effect) (Even
 }
 
 // watch follows a dispatched run to its end, polling every PollInterval.
+// Runs.Status is cheap, so the poll is frequent; the stored record is
+// looked at less often (lookEvery).
 func (e *Engine) watch(ctx, work context.Context, r *Request, eff Effect) (Event, error) {
 	run, finished, failed := r.PlanRun, EvPlanFinished, EvPlanFailed
 	if eff.Workflow == WorkflowApply {
@@ -184,7 +186,7 @@ func (e *Engine) watch(ctx, work context.Context, r *Request, eff Effect) (Event
 		return Event{}, Userf(ErrBadEvent, "there is no "+string(eff.Workflow)+" run to follow")
 	}
 	failures := 0
-	for {
+	for polls := 1; ; polls++ {
 		st, err := e.callRun(work, func(ctx context.Context) (Run, error) { return e.cfg.Runs.Status(ctx, r.Project, *run) })
 		switch {
 		case err != nil && (permanent(err) || work.Err() != nil):
@@ -237,9 +239,11 @@ func (e *Engine) watch(ctx, work context.Context, r *Request, eff Effect) (Event
 		}
 		// While this replica follows the run it holds the request's lease,
 		// so effects another replica's write made owed (a Cancel's card and
-		// reply) wait for this runner: look at the stored record once per
-		// poll rather than at the next lease scan.
-		e.kick(r.ID)
+		// reply) wait for this runner: look at the stored record every few
+		// polls rather than at the next lease scan.
+		if polls%e.lookEvery() == 0 {
+			e.kick(r.ID)
+		}
 		if err := sleep(ctx, work, e.cfg.PollInterval); err != nil {
 			return Event{}, err
 		}

@@ -155,7 +155,12 @@ type Runs interface {
 	// request, workflow and Key (found by run ID or run-name) — never a
 	// second one for the same Key.
 	Dispatch(ctx context.Context, d Dispatch) (Run, error)
-	// Status reports the run's current status (cheaply: adapters batch polls).
+	// Status reports the run's status as last seen. The engine asks every
+	// Config.PollInterval (under a second) for every run it follows, so it
+	// must be cheap: an adapter answers from what it already knows and
+	// itself decides, within its own budget, when to ask the service again
+	// (one call for all runs of a repository). A run the service does not
+	// show yet comes back unchanged.
 	Status(ctx context.Context, project string, run Run) (Run, error)
 	// PlanResult downloads and summarises a finished plan run's plan.
 	PlanResult(ctx context.Context, project string, run Run) (PlanSummary, error)

@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/tfpilot/tfpilot/infra/github"
 )
 
 // serveConfig is the validated configuration of `bot serve`, read from the
@@ -26,6 +28,7 @@ type serveConfig struct {
 	GitHubInstallationID int64
 	GitHubPrivateKeyFile string
 	GitHubAPIURL         string // optional; must end with "/"
+	GitHubPollBudget     int    // polling requests a minute; 0: github.DefaultPollBudget
 
 	PolicyPath  string
 	Store       storeLocation
@@ -37,6 +40,14 @@ type serveConfig struct {
 	Replica  string
 	LogLevel string
 }
+
+// TFPILOT_GITHUB_POLL_BUDGET's range: below 10 a repository in flight
+// waits minutes for its turn; above 450 polling alone could take half of
+// GitHub's secondary rate limit (900 points a minute).
+const (
+	minPollBudget = 10
+	maxPollBudget = 450
+)
 
 // storeLocation is TFPILOT_STORE parsed: s3://bucket/prefix or file:///path.
 type storeLocation struct {
@@ -64,6 +75,7 @@ var configVars = []struct{ env, flag, help string }{
 	{"GITHUB_APP_INSTALLATION_ID", "github-app-installation-id", "GitHub App installation ID"},
 	{"GITHUB_APP_PRIVATE_KEY_FILE", "github-app-private-key-file", "GitHub App private key (PEM file)"},
 	{"GITHUB_API_URL", "github-api-url", "GitHub REST base URL (GitHub Enterprise Server, tests)"},
+	{"TFPILOT_GITHUB_POLL_BUDGET", "github-poll-budget", fmt.Sprintf("run status polling requests a minute across all repositories (default %d)", github.DefaultPollBudget)},
 	{"TFPILOT_CONFIG", "config", "policy file (YAML)"},
 	{"TFPILOT_STORE", "store", "s3://bucket/prefix or file:///path (default: file store under --data)"},
 	{"TFPILOT_KMS_KEY_ID", "kms-key-id", "KMS key for S3 server-side encryption (default: SSE-S3)"},
@@ -150,6 +162,15 @@ func parseServeConfig(v map[string]string) (serveConfig, error) {
 		} else if _, err := os.Stat(c.GitHubPrivateKeyFile); err != nil {
 			bad("GITHUB_APP_PRIVATE_KEY_FILE: %v", err)
 		}
+	}
+
+	if s := v["TFPILOT_GITHUB_POLL_BUDGET"]; s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < minPollBudget || n > maxPollBudget {
+			bad("TFPILOT_GITHUB_POLL_BUDGET: %q is not a number of requests a minute from %d to %d (default %d; GitHub's secondary rate limit allows 900 points a minute in all)",
+				s, minPollBudget, maxPollBudget, github.DefaultPollBudget)
+		}
+		c.GitHubPollBudget = n
 	}
 
 	if c.PolicyPath == "" {

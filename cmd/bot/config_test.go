@@ -49,6 +49,28 @@ func TestServeConfigValid(t *testing.T) {
 	}
 }
 
+func TestServeConfigPollBudget(t *testing.T) {
+	tests := []struct {
+		value string
+		want  int
+	}{
+		{"", 0}, // the adapter's default
+		{"60", 60},
+		{" 300 ", 300},
+	}
+	for _, tt := range tests {
+		env := validEnv()
+		env["TFPILOT_GITHUB_POLL_BUDGET"] = tt.value
+		c, err := loadServeConfig(func(k string) string { return env[k] }, nil, io.Discard)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(tt.want, c.GitHubPollBudget); diff != "" {
+			t.Errorf("TFPILOT_GITHUB_POLL_BUDGET=%q (-want +got):\n%s", tt.value, diff)
+		}
+	}
+}
+
 func TestServeConfigDefaultsToFileStore(t *testing.T) {
 	env := validEnv()
 	c, err := parseServeConfig(env)
@@ -92,6 +114,9 @@ func TestServeConfigErrorsNameTheVariable(t *testing.T) {
 		{"bad listen", func(e map[string]string) { e["TFPILOT_LISTEN"] = "8080" }, "TFPILOT_LISTEN"},
 		{"bad slack url", func(e map[string]string) { e["SLACK_API_URL"] = "localhost:1" }, "SLACK_API_URL"},
 		{"bad log level", func(e map[string]string) { e["TFPILOT_LOG_LEVEL"] = "loud" }, "TFPILOT_LOG_LEVEL"},
+		{"poll budget not a number", func(e map[string]string) { e["TFPILOT_GITHUB_POLL_BUDGET"] = "fast" }, `TFPILOT_GITHUB_POLL_BUDGET: "fast" is not a number`},
+		{"poll budget too small", func(e map[string]string) { e["TFPILOT_GITHUB_POLL_BUDGET"] = "5" }, "from 10 to 450"},
+		{"poll budget too large", func(e map[string]string) { e["TFPILOT_GITHUB_POLL_BUDGET"] = "900" }, "from 10 to 450"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -213,7 +213,7 @@ func newGitHub(cfg serveConfig, pol flow.Policy, log *zap.Logger) (*github.Clien
 	opt := github.Options{
 		HTTPClient: &http.Client{Timeout: githubHTTPTimeout},
 		BaseURL:    cfg.GitHubAPIURL, Token: cfg.GitHubToken, Projects: projects, Logger: log,
-		Summarize: tfplan.Summarize, DispatchKeyInput: "dispatch_key",
+		Summarize: tfplan.Summarize, DispatchKeyInput: "dispatch_key", PollBudget: cfg.GitHubPollBudget,
 	}
 	if cfg.GitHubToken == "" {
 		key, err := os.ReadFile(cfg.GitHubPrivateKeyFile)

@@ -33,7 +33,13 @@ func TestApplyCarriesPlanRunAttempt(t *testing.T) {
 	first := status()
 	e.f.Rerun(plan.ID, "alice")
 	e.f.CompleteRun(plan.ID, "success")
-	rerun := status()
+	// A run seen completed is not polled again (the budget spends nothing
+	// on it); a client that looks afresh (a restarted TfPilot) sees the
+	// re-run's attempt.
+	rerun, err := e.client(t).Status(context.Background(), project, plan)
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	apply := func(attempt int, key string) string {
 		t.Helper()

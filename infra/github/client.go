@@ -50,8 +50,15 @@ type Options struct {
 	App *App
 	// Projects maps project names to their environment repositories.
 	Projects map[string]Repo
-	// PollInterval is how long one list of a repository's runs answers
-	// Status for all its runs (default 15s).
+	// PollBudget is how many polling requests (run lists and run reads
+	// for Status) a minute the adapter may send across all repositories,
+	// shared fairly between the repositories with runs in flight (default
+	// DefaultPollBudget, which says why). Idle repositories are not polled.
+	// The budget is this process's: replicas polling the same installation
+	// need their parts of it.
+	PollBudget int
+	// PollInterval is how often, at most, one repository is polled
+	// (default DefaultPollInterval).
 	PollInterval time.Duration
 	// Logger is the component logger (default: no logging).
 	Logger *zap.Logger
@@ -86,6 +93,7 @@ type Client struct {
 	log      *zap.Logger
 	projects map[string]Repo
 	poll     time.Duration
+	polls    *pollBudget
 	sleep    func(context.Context, time.Duration) error
 	now      func() time.Time
 	sum      func([]byte) (flow.PlanSummary, error)
@@ -161,7 +169,10 @@ func New(o Options) (*Client, error) {
 		o.Sleep = sleepCtx
 	}
 	if o.PollInterval <= 0 {
-		o.PollInterval = 15 * time.Second
+		o.PollInterval = DefaultPollInterval
+	}
+	if o.PollBudget <= 0 {
+		o.PollBudget = DefaultPollBudget
 	}
 	if o.MaxAttempts <= 0 {
 		o.MaxAttempts = 5
@@ -177,7 +188,7 @@ func New(o Options) (*Client, error) {
 	g.BaseURL = base
 	c := &Client{
 		gh: g, download: &http.Client{Transport: next, Timeout: hc.Timeout}, tr: tr, log: log,
-		projects: o.Projects, poll: o.PollInterval, sleep: o.Sleep, now: o.Now, sum: o.Summarize, keyInput: o.DispatchKeyInput,
+		projects: o.Projects, poll: o.PollInterval, polls: newPollBudget(o.PollBudget, o.PollInterval, o.Now()), sleep: o.Sleep, now: o.Now, sum: o.Summarize, keyInput: o.DispatchKeyInput,
 		locks: map[string]*sync.Mutex{}, etags: map[string]cachedGet{}, trees: map[string]*treeListing{},
 		blobs: map[string][]byte{}, catalogs: map[string]*catalogEntry{}, runLists: map[string]*runList{},
 		branches: map[string]branchNote{}, records: map[string]int64{}, attempts: map[string]time.Time{}, runs: map[string]flow.Run{},

@@ -10,8 +10,11 @@
 // is success. Calls go through one transport that counts them (Stats),
 // honours primary and secondary rate limits and retries faults with
 // bounded, jittered backoff; writes to one repository are serialised.
-// Polling is cheap: one conditional list call per repository and
-// PollInterval answers Status for all its runs.
+// Polling is cheap and bounded: Status answers from the last list of the
+// run's repository, and one budget for the whole installation
+// (Options.PollBudget, shared fairly between the repositories with runs in
+// flight; none for idle ones) decides when a repository is listed again,
+// conditionally, for all its runs at once.
 //
 // The package must not hold request state (flow does), must not summarise
 // plans itself (Options.Summarize is injected by cmd/bot) and never returns

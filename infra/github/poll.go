@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strings"
 	"sync"
-	"time"
 
 	gh "github.com/google/go-github/v62/github"
 	"go.uber.org/zap"
@@ -17,21 +16,21 @@ import (
 // every recent run of a repository.
 const runsPerPage = 100
 
-// runList is the latest list of a repository's runs. One fetch (with its
-// ETag, so an unchanged list is a free 304) answers Status for every run of
-// the repository for PollInterval, however many runs are in flight.
+// runList is the latest list of a repository's runs. One list (with its
+// ETag, so an unchanged list is a 304) answers Status for every run of the
+// repository until the poll budget gives the repository its next turn,
+// however many runs are in flight.
 type runList struct {
-	mu    sync.Mutex // one fetch at a time
+	mu    sync.Mutex // one poll at a time
 	snap  *runSnapshot
-	stale bool // a dispatch happened since: list again at the next Status
+	extra map[int64]*gh.WorkflowRun // runs read on their own: not on the list's first page
 }
 
 // runSnapshot is one fetched list; it is never modified after it is built.
 type runSnapshot struct {
-	fetched time.Time
-	full    bool // a full page: older runs may be missing
-	order   []*gh.WorkflowRun
-	byID    map[int64]*gh.WorkflowRun
+	full  bool // a full page: older runs may be missing
+	order []*gh.WorkflowRun
+	byID  map[int64]*gh.WorkflowRun
 }
 
 func (c *Client) runListFor(r Repo) *runList {
@@ -39,7 +38,7 @@ func (c *Client) runListFor(r Repo) *runList {
 	defer c.mu.Unlock()
 	l := c.runLists[r.String()]
 	if l == nil {
-		l = &runList{}
+		l = &runList{extra: map[int64]*gh.WorkflowRun{}}
 		c.runLists[r.String()] = l
 	}
 	return l
@@ -53,53 +52,75 @@ func (c *Client) cachedRuns(r Repo) *runSnapshot {
 	return l.snap
 }
 
-// repoRuns returns r's runs, listing them again (conditionally) when the
-// last list is older than PollInterval or a dispatch happened since.
-func (c *Client) repoRuns(ctx context.Context, r Repo) (*runSnapshot, error) {
+// runState returns run id as last seen on GitHub (nil: not seen yet) and
+// r's run list (nil: none yet). It notes that id is followed and polls
+// GitHub only when the poll budget gives r its turn: then it lists r's
+// runs (conditionally) and reads on their own the followed runs the list's
+// first page lacks, each request spending the budget.
+func (c *Client) runState(ctx context.Context, r Repo, id int64) (*runSnapshot, *gh.WorkflowRun, error) {
 	l := c.runListFor(r)
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	c.mu.Lock()
-	stale := l.stale
-	c.mu.Unlock()
-	if l.snap != nil && !stale && c.now().Sub(l.snap.fetched) < c.poll {
-		return l.snap, nil
+	name := r.String()
+	c.polls.watch(name, id, c.now())
+	if c.polls.turn(name, c.now(), l.snap == nil) {
+		var out gh.WorkflowRuns
+		if _, resp, err := c.get(ctx, repoPath(r, "actions/runs?per_page=%d", runsPerPage), &out, true); err != nil {
+			return l.snap, nil, mapErr("list runs of "+name, permActionsRead, resp, err)
+		}
+		s := &runSnapshot{full: len(out.WorkflowRuns) >= runsPerPage,
+			order: out.WorkflowRuns, byID: make(map[int64]*gh.WorkflowRun, len(out.WorkflowRuns))}
+		for _, wr := range out.WorkflowRuns {
+			s.byID[wr.GetID()] = wr
+		}
+		l.snap = s
+		for _, other := range c.polls.followed(name) {
+			if s.byID[other] != nil || !c.polls.spare(c.now()) {
+				continue
+			}
+			wr := &gh.WorkflowRun{}
+			if _, resp, err := c.get(ctx, repoPath(r, "actions/runs/%d", other), wr, true); err != nil {
+				return l.snap, nil, mapErr(fmt.Sprintf("read run %d", other), permActionsRead, resp, err)
+			}
+			if len(l.extra) >= maxCached {
+				clear(l.extra)
+			}
+			l.extra[other] = wr
+		}
 	}
-	var out gh.WorkflowRuns
-	if _, resp, err := c.get(ctx, repoPath(r, "actions/runs?per_page=%d", runsPerPage), &out, true); err != nil {
-		return nil, mapErr("list runs of "+r.String(), permActionsRead, resp, err)
+	var wr *gh.WorkflowRun
+	if l.snap != nil {
+		wr = l.snap.byID[id]
 	}
-	s := &runSnapshot{fetched: c.now(), full: len(out.WorkflowRuns) >= runsPerPage,
-		order: out.WorkflowRuns, byID: make(map[int64]*gh.WorkflowRun, len(out.WorkflowRuns))}
-	for _, wr := range out.WorkflowRuns {
-		s.byID[wr.GetID()] = wr
+	if wr == nil {
+		wr = l.extra[id]
 	}
-	l.snap = s
-	c.mu.Lock()
-	l.stale = false
-	c.mu.Unlock()
-	return s, nil
+	if wr.GetStatus() == "completed" {
+		c.polls.finished(name, id)
+		delete(l.extra, id)
+	}
+	return l.snap, wr, nil
 }
 
-// Status reports a run's status from the repository's run list (one call
-// per PollInterval for all runs); a run not on the list's first page is
-// read on its own, conditionally. A failed run comes back with Failure
-// set: failing job and step and the last log lines, redacted.
+// Status reports a run's status as last seen on GitHub, from the run list
+// of its repository: Status is cheap and may be asked often (the engine
+// asks every flow.Config.PollInterval for every run it follows), since it
+// calls GitHub only when the installation's poll budget gives the
+// repository its turn (Options.PollBudget; one list answers for all runs of
+// the repository). A run GitHub has not shown yet comes back unchanged. A
+// failed run comes back with Failure set: failing job and step and the
+// last log lines, redacted.
 func (c *Client) Status(ctx context.Context, project string, run flow.Run) (flow.Run, error) {
 	r, err := c.repo(project)
 	if err != nil {
 		return run, err
 	}
-	snap, err := c.repoRuns(ctx, r)
+	snap, wr, err := c.runState(ctx, r, run.ID)
 	if err != nil {
 		return run, err
 	}
-	wr := snap.byID[run.ID]
 	if wr == nil {
-		wr = &gh.WorkflowRun{}
-		if _, resp, err := c.get(ctx, repoPath(r, "actions/runs/%d", run.ID), wr, true); err != nil {
-			return run, mapErr(fmt.Sprintf("read run %d", run.ID), permActionsRead, resp, err)
-		}
+		return run, nil
 	}
 	out := run
 	out.Status = mapStatus(wr.GetStatus(), wr.GetConclusion())
@@ -112,7 +133,7 @@ func (c *Client) Status(ctx context.Context, project string, run flow.Run) (flow
 	if a := wr.GetRunAttempt(); a != 0 {
 		out.Attempt = a // a re-run since the last look shows here
 	}
-	if out.Status == flow.RunCancelled {
+	if out.Status == flow.RunCancelled && snap != nil {
 		displaced, err := c.displaced(ctx, r, snap, wr)
 		if err != nil {
 			return run, err

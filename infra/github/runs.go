@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	gh "github.com/google/go-github/v62/github"
 
@@ -16,8 +17,12 @@ import (
 )
 
 // dispatchLookups is how often a dispatch answered 204 (no run details)
-// lists runs before giving up on finding the run it started.
-const dispatchLookups = 5
+// lists runs, dispatchLookupGap apart, before giving up on finding the run
+// it started.
+const (
+	dispatchLookups   = 5
+	dispatchLookupGap = 3 * time.Second
+)
 
 func escapeQuery(s string) string { return url.QueryEscape(s) }
 
@@ -70,7 +75,7 @@ func (c *Client) Dispatch(ctx context.Context, d flow.Dispatch) (flow.Run, error
 		return flow.Run{}, err
 	}
 	if existing != nil {
-		return c.remember(r, key, toRun(d.Workflow, existing)), nil
+		return c.remember(key, toRun(d.Workflow, existing)), nil
 	}
 	c.mu.Lock()
 	c.attempts[key] = c.now()
@@ -80,16 +85,13 @@ func (c *Client) Dispatch(ctx context.Context, d flow.Dispatch) (flow.Run, error
 		return flow.Run{}, err
 	}
 	run.HeadSHA = head
-	return c.remember(r, key, run), nil
+	return c.remember(key, run), nil
 }
 
-func (c *Client) remember(r Repo, key string, run flow.Run) flow.Run {
+func (c *Client) remember(key string, run flow.Run) flow.Run {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.runs[key] = run
-	if l := c.runLists[r.String()]; l != nil {
-		l.stale = true // the next Status lists again, so it sees the new run
-	}
 	return run
 }
 
@@ -203,7 +205,7 @@ func (c *Client) dispatch(ctx context.Context, r Repo, d flow.Dispatch, floor in
 func (c *Client) awaitDispatched(ctx context.Context, r Repo, d flow.Dispatch, floor int64) (flow.Run, error) {
 	for i := 0; i < dispatchLookups; i++ {
 		if i > 0 {
-			if err := c.sleep(ctx, c.poll/5+1); err != nil {
+			if err := c.sleep(ctx, dispatchLookupGap); err != nil {
 				return flow.Run{}, err
 			}
 		}
