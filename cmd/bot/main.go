@@ -42,17 +42,19 @@ type exitError struct{ code int }
 func (e exitError) Error() string { return fmt.Sprintf("exit status %d", e.code) }
 
 func commands() map[string]command {
-	return map[string]command{
-		"modules":    {"list the module catalogue", runModules},
-		"render":     {"render a request into an environment root", runRender},
-		"check":      {"check modules against TfPilot's conventions", runCheck},
-		"summarize":  {"summarise a Terraform plan (terraform show -json output)", runSummarize},
-		"serve":      {"run the Slack bot (Socket Mode) against GitHub and the store", runServe},
-		"local":      {"run TfPilot locally with a terminal chat", runLocal},
-		"version":    {"print bot's version, VCS revision and Go version", runVersion},
-		"setup-repo": {"create an environment repository's guardrails (administrator's token)", runSetupRepo},
-		"doctor":     {"check each project's repository against TfPilot's trust boundary", runDoctor},
+	cmds := map[string]command{
+		"modules":   {"list the module catalogue", runModules},
+		"render":    {"render a request into an environment root", runRender},
+		"check":     {"check modules against TfPilot's conventions", runCheck},
+		"summarize": {"summarise a Terraform plan (terraform show -json output)", runSummarize},
+		"serve":     {"run the Slack bot (Socket Mode) against GitHub and the store", runServe},
+		"local":     {"run TfPilot locally with a terminal chat", runLocal},
+		"version":   {"print bot's version, VCS revision and Go version", runVersion},
 	}
+	// The repository guardrails of issue 14 (setup_repo.go, doctor.go).
+	cmds["setup-repo"] = command{"create an environment repository's guardrails (administrator's token)", runSetupRepo}
+	cmds["doctor"] = command{"check each project's repository against TfPilot's trust boundary", runDoctor}
+	return cmds
 }
 
 func main() {
