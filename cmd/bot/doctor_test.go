@@ -56,7 +56,7 @@ type guardWorld struct {
 func newGuardWorld(t *testing.T) *guardWorld {
 	t.Helper()
 	files := map[string]string{
-		".github/CODEOWNERS": "# owners\n/.github/ @acme/platform\n/modules/ @acme/platform\n/policies/ @acme/platform\n",
+		".github/CODEOWNERS":  "# owners\n/.github/ @acme/platform\n/modules/ @acme/platform\n/policies/ @acme/platform\n",
 		"envs/dev/backend.tf": "terraform {\n  backend \"s3\" {}\n}\n",
 	}
 	for _, p := range []string{planWorkflow, applyWorkflow, checkApplyScript} {
@@ -206,10 +206,10 @@ func TestDoctorFindsEachMisconfiguration(t *testing.T) {
 		return s[:i] + s[j:]
 	}
 	tests := []struct {
-		name  string
+		name   string
 		break_ func(t *testing.T, w *guardWorld)
-		token bool // doctor in token mode (GITHUB_TOKEN)
-		want  []string
+		token  bool // doctor in token mode (GITHUB_TOKEN)
+		want   []string
 	}{
 		{
 			name:   "missing environment",
