@@ -20,7 +20,7 @@ import (
 // and prints each problem with its fix; it exits 1 if there is any.
 func runDoctor(ctx context.Context, env *environ, args []string) error {
 	fs := flag.NewFlagSet("doctor", flag.ContinueOnError)
-	fs.SetOutput(env.stderr)
+	fs.SetOutput(env.stdout)
 	configPath := fs.String("config", env.getenv("TFPILOT_CONFIG"), "policy file (default $TFPILOT_CONFIG)")
 	project := fs.String("project", "", "check only this project (default: every project of the policy)")
 	fs.Usage = func() {
@@ -181,6 +181,11 @@ func doctor(ctx context.Context, creds github.Options, pol flow.Policy, projects
 		fmt.Fprintf(w, "\nproject %s: %s (base branch %s)\n", p.Name, r, r.BaseBranch)
 		report(checkRepo(ctx, c, r, pol, appID, actorID))
 	}
+	// Reading an IAM role's trust policy needs AWS credentials for every
+	// environment's account, which doctor does not take; the Terraform that
+	// writes the trust is tested instead (internal/tfcheck).
+	fmt.Fprintln(w, "\nnote: the AWS OIDC trust of the <env>-apply roles is not checked: check that it pins "+
+		"job_workflow_ref to <repo>/.github/workflows/apply.yml@refs/heads/tfpilot/* (deploy/terraform/github.tf does)")
 	return n, nil
 }
 

@@ -49,7 +49,7 @@ func (v *varFlag) Set(s string) error {
 // what was already right.
 func runSetupRepo(ctx context.Context, env *environ, args []string) error {
 	fs := flag.NewFlagSet("setup-repo", flag.ContinueOnError)
-	fs.SetOutput(env.stderr)
+	fs.SetOutput(env.stdout)
 	configPath := fs.String("config", env.getenv("TFPILOT_CONFIG"), "policy file (default $TFPILOT_CONFIG): its projects, base branches and environments")
 	project := fs.String("project", "", "set up only this project of the policy (default: every project)")
 	repoFlag := fs.String("repo", "", "owner/name: set up this repository instead of the policy's (needs --envs)")
