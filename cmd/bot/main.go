@@ -42,7 +42,7 @@ type exitError struct{ code int }
 func (e exitError) Error() string { return fmt.Sprintf("exit status %d", e.code) }
 
 func commands() map[string]command {
-	return map[string]command{
+	cmds := map[string]command{
 		"modules":   {"list the module catalogue", runModules},
 		"render":    {"render a request into an environment root", runRender},
 		"check":     {"check modules against TfPilot's conventions", runCheck},
@@ -51,6 +51,10 @@ func commands() map[string]command {
 		"local":     {"run TfPilot locally with a terminal chat", runLocal},
 		"version":   {"print bot's version, VCS revision and Go version", runVersion},
 	}
+	// The repository guardrails of issue 14 (setup_repo.go, doctor.go).
+	cmds["setup-repo"] = command{"create an environment repository's guardrails (administrator's token)", runSetupRepo}
+	cmds["doctor"] = command{"check each project's repository against TfPilot's trust boundary", runDoctor}
+	return cmds
 }
 
 func main() {
