@@ -59,7 +59,7 @@ type Config struct {
 	// list per project with requests waiting for approval or apply);
 	// default 1m.
 	ChangeScan time.Duration
-	Workers      int           // port calls in flight at once; default 8
+	Workers    int // port calls in flight at once; default 8
 	// DrainTimeout bounds how long Run waits for in-flight port calls after
 	// its context ends before cancelling them (default 10s). What is cut
 	// short stays owed and is resumed by the next start.
