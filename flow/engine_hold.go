@@ -40,6 +40,13 @@ func (e *Engine) heldBy(ctx context.Context, r *Request) (Facts, error) {
 	return Facts{}, nil
 }
 
+// byHand reports whether r's pull request was merged outside TfPilot
+// before its apply: its change was planned and applied from the base as it
+// was (ChangeSpec.AtBase), with no commit of its own.
+func byHand(r *Request) bool {
+	return r.Change != nil && r.Change.Merged && r.Change.HeadSHA != "" && r.Change.HeadSHA == r.Change.BaseSHA
+}
+
 // mergedUnapplied are the states in which a request whose pull request was
 // merged outside TfPilot has not applied it yet.
 var mergedUnapplied = []State{OpeningPR, Planning, AwaitingApproval, Approved, Applying, Stale, PlanFailed, ApplyFailed}
@@ -60,6 +67,8 @@ func holds(o *Request) bool {
 // project and environment that has a plan made before the merge (awaiting
 // approval, approved or stale) on a base older than the branch's now: each
 // re-plans by itself on the new base.
+// A request merged by hand before its apply moved no base now, but its
+// apply changed what every plan there was made against: they all re-plan.
 // The key, derived from merged's ID, makes a resumed effect a no-op on the
 // requests it reached already; one that moved on refuses the event, which
 // is fine.
@@ -77,7 +86,7 @@ func (e *Engine) replanOthers(ctx context.Context, merged *Request) error {
 		if err != nil {
 			return fmt.Errorf("re-plan %s after %s merged: %w", o.ID, merged.ID, err)
 		}
-		if now.BaseSHA != "" && now.BaseSHA == o.Change.BaseSHA {
+		if now.BaseSHA != "" && now.BaseSHA == o.Change.BaseSHA && !byHand(merged) {
 			continue // built on the new base already (its plan waited for the merge)
 		}
 		ev := Event{Kind: EvBaseMerged, Key: merged.ID + "/base_merged", Actor: System, Target: merged.ID, Label: label}
