@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/tfpilot/tfpilot/registry"
@@ -53,7 +54,12 @@ type Config struct {
 	// Observer receives what metrics want to count; nil hooks are skipped.
 	Observer     Observer
 	PollInterval time.Duration // Runs.Status asked per followed run; default 500ms (cheap, see Runs)
-	Workers      int           // port calls in flight at once; default 8
+	// ChangeScan is how often the engine asks each project's repository
+	// for pull requests closed or merged outside TfPilot (one conditional
+	// list per project with requests waiting for approval or apply);
+	// default 1m.
+	ChangeScan time.Duration
+	Workers    int // port calls in flight at once; default 8
 	// DrainTimeout bounds how long Run waits for in-flight port calls after
 	// its context ends before cancelling them (default 10s). What is cut
 	// short stays owed and is resumed by the next start.
@@ -82,6 +88,7 @@ type Engine struct {
 	backoffs *backoffs   // light effect that failed → when to try it again (engine_light.go)
 	turns    turns       // waiters in run queues (engine_queue.go)
 	records  records     // pull request records last written (record.go)
+	scanning atomic.Bool // a scanClosed is running
 
 	mu        sync.Mutex
 	started   bool
@@ -136,6 +143,9 @@ func New(cfg Config) (*Engine, error) {
 	}
 	if cfg.PollInterval <= 0 {
 		cfg.PollInterval = 500 * time.Millisecond
+	}
+	if cfg.ChangeScan <= 0 {
+		cfg.ChangeScan = time.Minute
 	}
 	if cfg.Workers <= 0 {
 		cfg.Workers = 8

@@ -262,7 +262,8 @@ func (e *Engine) callRun(ctx context.Context, fn func(context.Context) (Run, err
 // changeSpec builds the change of r: its rendered file, or the deletion of
 // the target's file for a destroy request. It also returns the file path.
 func (e *Engine) changeSpec(ctx context.Context, r *Request) (ChangeSpec, string, error) {
-	spec := ChangeSpec{Project: r.Project, RequestID: r.ID, Branch: "tfpilot/" + r.ID, Title: changeTitle(r), Body: changeBody(r)}
+	spec := ChangeSpec{Project: r.Project, RequestID: r.ID, Branch: "tfpilot/" + r.ID, Title: changeTitle(r), Body: changeBody(r),
+		AtBase: r.Change != nil && r.Change.Merged}
 	if r.Kind == KindDestroy {
 		spec.Files = []FileChange{{Path: r.File, Delete: true}}
 		return spec, r.File, nil

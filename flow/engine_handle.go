@@ -144,7 +144,7 @@ func (e *Engine) prepare(ctx context.Context, r *Request, ev Event) ([]Event, *I
 			if err != nil {
 				return nil, nil, err
 			}
-			ev.HeldBy = held
+			ev.HeldBy, ev.HeldFor = held.HeldBy, held.HeldFor
 		}
 		if moved, ok, err := e.changeMoved(ctx, r, ev); err != nil {
 			return nil, nil, err
@@ -231,9 +231,10 @@ func (e *Engine) changeMoved(ctx context.Context, r *Request, ev Event) (Event, 
 	if err != nil {
 		return Event{}, false, fmt.Errorf("check change of %s: %w", r.ID, err)
 	}
-	if now.Closed && !now.Merged {
+	if now.Closed && !r.Change.Merged {
+		// Closed or merged by hand: cancelled, or planned from the base.
 		c := *r.Change
-		c.Closed = true
+		c.Closed, c.Merged = true, now.Merged
 		return Event{Kind: EvChangeClosed, Key: ev.Key + "/closed", Actor: System, At: ev.At, Change: &c}, true, nil
 	}
 	planned := r.PlanRun.HeadSHA

@@ -90,8 +90,8 @@ func (e *Engine) atTurn(ctx, work context.Context, r *Request, eff Effect) (ev E
 	if err != nil {
 		return Event{}, false, err
 	}
-	if held != "" {
-		return Event{Kind: EvChangeMoved, Change: &now, HeldBy: held}, true, nil
+	if held.HeldBy != "" {
+		return Event{Kind: EvChangeMoved, Change: &now, HeldBy: held.HeldBy, HeldFor: held.HeldFor}, true, nil
 	}
 	planned := r.Change.HeadSHA
 	if r.PlanRun != nil && r.PlanRun.HeadSHA != "" {

@@ -34,8 +34,18 @@ func (e *Engine) Run(ctx context.Context) error {
 	}
 	scan := time.NewTicker(max(e.cfg.LeaseTTL/2, time.Millisecond))
 	defer scan.Stop()
+	changes := time.NewTicker(e.cfg.ChangeScan)
+	defer changes.Stop()
 	for {
 		select {
+		case <-changes.C:
+			e.wg.Add(1)
+			go func() {
+				defer e.wg.Done()
+				if err := e.scanClosed(ctx); err != nil && ctx.Err() == nil {
+					e.log.Warn("scan for pull requests closed outside TfPilot", "err", err)
+				}
+			}()
 		case <-ctx.Done():
 			return e.drain(cancelWork)
 		case <-e.signal:

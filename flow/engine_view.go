@@ -24,7 +24,7 @@ func (e *Engine) view(ctx context.Context, r *Request) (View, error) {
 	if err != nil {
 		e.logFor(r.ID).Warn("hold for card", "err", err) // drawn as not held; Step still refuses
 	}
-	v := View{Request: r, Policy: e.cfg.Policy, Outlook: OutlookWith(r, e.cfg.Policy, nil, Facts{HeldBy: held})}
+	v := View{Request: r, Policy: e.cfg.Policy, Outlook: OutlookWith(r, e.cfg.Policy, nil, held)}
 	var missing error
 	switch r.State {
 	case ChoosingModule:

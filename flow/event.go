@@ -139,6 +139,9 @@ type Event struct {
 	// same project and environment that is applied but not merged (the
 	// engine looks it up; see Facts): Step refuses both while it is set.
 	HeldBy string `json:"held_by,omitempty"`
+	// HeldFor says why HeldBy holds it: HeldUnmerged (the default) or
+	// HeldUnapplied.
+	HeldFor string `json:"held_for,omitempty"`
 	// Accepts names, on approve, the findings (Finding.ID) the approver
 	// acknowledges; every finding that needs acknowledgement must be named.
 	Accepts []string `json:"accepts,omitempty"`

@@ -60,16 +60,18 @@ type Outlook struct {
 	Moves     []Move
 	Approvals ApprovalCount
 	// HeldBy is the label of the request that holds the environment (see
-	// Facts), for the card to say why Approve and Apply are missing.
-	HeldBy string
+	// Facts), for the card to say why Approve and Apply are missing, and
+	// HeldFor what it is (HeldUnmerged, HeldUnapplied).
+	HeldBy, HeldFor string
 }
 
 // Facts are what the engine looks up about a request's surroundings for
 // Step to rule on; they come to Step on the event, and to OutlookWith here.
 type Facts struct {
 	// HeldBy is the label of another request in the same project and
-	// environment that is applied but not merged (Event.HeldBy).
-	HeldBy string
+	// environment that holds it (Event.HeldBy), and HeldFor why:
+	// HeldUnmerged or HeldUnapplied.
+	HeldBy, HeldFor string
 }
 
 // Offers reports whether ev is among the moves.
@@ -90,7 +92,10 @@ func OutlookOf(r *Request, p Policy, viewer *Actor) Outlook {
 // are what Step accepts from events carrying them. Approvals (who may still
 // approve) are answered without them: they say where the plan stands.
 func OutlookWith(r *Request, p Policy, viewer *Actor, f Facts) Outlook {
-	o := Outlook{Approvals: Approvals(r, p), HeldBy: f.HeldBy}
+	o := Outlook{Approvals: Approvals(r, p), HeldBy: f.HeldBy, HeldFor: orDefault(f.HeldFor, HeldUnmerged)}
+	if f.HeldBy == "" {
+		o.HeldFor = ""
+	}
 	if r.State == AwaitingApproval {
 		o.Approvals.Waiting, o.Approvals.AnyoneMay = waiting(r, p)
 		o.Approvals.RequesterMay = AllowsMove(r, p, approveMove(r), r.Requester) == nil
@@ -165,7 +170,7 @@ func AllowsMoveWith(r *Request, p Policy, m Move, actor Actor, f Facts) error {
 	if r.State == 0 {
 		return Userf(ErrBadEvent, refusal(r, ev))
 	}
-	e := Event{Kind: ev, Actor: actor, At: r.UpdatedAt, Accepts: m.Accepts, HeldBy: f.HeldBy}
+	e := Event{Kind: ev, Actor: actor, At: r.UpdatedAt, Accepts: m.Accepts, HeldBy: f.HeldBy, HeldFor: f.HeldFor}
 	_, _, changed, err := step(*r, e, p)
 	if err != nil {
 		return err

@@ -92,6 +92,13 @@ type ChangeSpec struct {
 	Title     string
 	Body      string // PR description: summary with sensitive inputs redacted
 	Files     []FileChange
+	// AtBase asks for the branch without a commit of its own, pointing at
+	// the base branch's head: the request's pull request was merged outside
+	// TfPilot before it was applied, so its file is in the base branch and
+	// what is planned and applied is the base as it is (on the request's
+	// branch, the only one the plan and apply environments accept). No
+	// pull request is opened; the change keeps the merged one's number.
+	AtBase bool
 }
 
 // Repo opens and finishes changes in a project's environment repository.
@@ -127,6 +134,13 @@ type Repo interface {
 	// wrote), so the pull request tells reviewers what the thread does.
 	// Writing the same body twice leaves one comment.
 	RecordOnChange(ctx context.Context, project string, c Change, body string) error
+	// ClosedChanges lists the pull requests of TfPilot's branches
+	// (tfpilot/*) in the project's repository most recently closed or
+	// merged, by anyone, newest first (one conditional list call: free
+	// while nothing changed), each with Branch, Number, Closed and Merged.
+	// The engine polls it to notice a pull request closed or merged by
+	// hand before its request was applied.
+	ClosedChanges(ctx context.Context, project string) ([]Change, error)
 }
 
 // Dispatch asks for one workflow run.

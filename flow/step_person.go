@@ -299,8 +299,12 @@ func (s *stepper) held() error {
 	if s.ev.HeldBy == "" {
 		return nil
 	}
-	return Userf(ErrHeld, fmt.Sprintf("%s is held by %s, applied but not merged: approve or apply here once it is merged (Retry merge on its card)",
-		s.r.Environment, s.ev.HeldBy))
+	if s.ev.HeldFor == HeldUnapplied {
+		return Userf(ErrHeld, fmt.Sprintf("%s is held by %s, %s: approve or apply here once it is applied (its card)",
+			s.r.Environment, s.ev.HeldBy, HeldUnapplied))
+	}
+	return Userf(ErrHeld, fmt.Sprintf("%s is held by %s, %s: approve or apply here once it is merged (Retry merge on its card)",
+		s.r.Environment, s.ev.HeldBy, HeldUnmerged))
 }
 
 func (s *stepper) reject() error {

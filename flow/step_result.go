@@ -137,6 +137,9 @@ func (s *stepper) changeOpened() error {
 		return fmt.Errorf("step %s: no change: %w", s.ev.Kind, ErrBadEvent)
 	}
 	c := *s.ev.Change
+	if s.r.Change != nil && s.r.Change.Merged {
+		c.Merged, c.Closed = true, true // merged by hand: it stays planned from the base
+	}
 	s.r.Change = &c
 	if s.ev.File != "" {
 		s.r.File = s.ev.File
@@ -436,14 +439,27 @@ func applyNotStarted(r *Request) bool {
 	return r.State == Applying && r.ApplyRun == nil && r.FailedEffect != nil && r.FailedEffect.Kind == EffDispatchApply
 }
 
-// changeClosed cancels a request whose pull request someone closed outside
-// TfPilot before it was applied: there is nothing left to approve or apply.
+// changeClosed handles a pull request someone closed or merged outside
+// TfPilot before its request was applied. Closed: there is nothing left to
+// approve or apply, so the request is cancelled. Merged: its file is in the
+// base branch but not live, so the request plans the base as it is (on its
+// branch, re-made at the base head: ChangeSpec.AtBase) and is approved and
+// applied like any request, holding its environment meanwhile.
 func (s *stepper) changeClosed() error {
-	if !s.in(AwaitingApproval, Approved) && !applyNotStarted(&s.r) || s.r.Change == nil {
+	if !s.in(AwaitingApproval, Approved, Stale, PlanFailed, ApplyFailed) && !applyNotStarted(&s.r) || s.r.Change == nil || s.r.Change.Merged {
 		return s.refuse()
 	}
 	s.r.Change.Closed = true
 	s.invalidatePlan()
+	if s.ev.Change != nil && s.ev.Change.Merged {
+		s.r.Change.Merged = true
+		s.r.FailedEffect = nil
+		s.commit(OpeningPR, "pull request merged outside TfPilot before apply; planning the base branch",
+			"The pull request was merged outside TfPilot before it was applied: its change is in the base branch but not live. Planning the base branch as it is now; approve and apply it here as usual. "+s.r.Environment+" is held for it meanwhile.",
+			"Pull request of "+s.r.Label+" was merged outside TfPilot before apply; TfPilot is planning it from the base branch.")
+		s.owe(Effect{Kind: EffOpenChange})
+		return nil
+	}
 	s.commit(Cancelled, "pull request closed outside TfPilot",
 		"The pull request was closed outside TfPilot, so this request is cancelled. Start a new request to try again.", "")
 	return nil

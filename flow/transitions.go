@@ -51,6 +51,15 @@ var edges = func() []Edge {
 		{AwaitingApproval, EvChangeClosed, Cancelled}, // closed by hand before apply
 		{Approved, EvChangeClosed, Cancelled},
 		{Applying, EvChangeClosed, Cancelled}, // found by a Retry of a failed apply dispatch
+		{Stale, EvChangeClosed, Cancelled},
+		{PlanFailed, EvChangeClosed, Cancelled},
+		{ApplyFailed, EvChangeClosed, Cancelled},
+		{AwaitingApproval, EvChangeClosed, OpeningPR}, // merged by hand before apply: plan the base branch
+		{Approved, EvChangeClosed, OpeningPR},
+		{Applying, EvChangeClosed, OpeningPR},
+		{Stale, EvChangeClosed, OpeningPR},
+		{PlanFailed, EvChangeClosed, OpeningPR},
+		{ApplyFailed, EvChangeClosed, OpeningPR},
 		{Approved, EvApply, Applying},
 		{Applying, EvApplyFinished, Applied},
 		{Applied, EvEffectFailed, AppliedNotMerged}, // the merge was refused or ran out of retries

@@ -192,7 +192,7 @@ func Status(r *flow.Request, opts Options) Card {
 	if _, shown := approvalsSection(r, o); o.HeldBy != "" && !shown {
 		// No Apply button while held, and no approvals section to say why
 		// (an environment that needs no approval).
-		c.Notes = append(c.Notes, fmt.Sprintf("%s is held by %s, applied but not merged: apply waits for its merge", r.Environment, o.HeldBy))
+		c.Notes = append(c.Notes, fmt.Sprintf("%s is held by %s, %s: apply waits for %s", r.Environment, o.HeldBy, o.HeldFor, heldUntil(o)))
 	}
 	if bs := Buttons(r, o); len(bs) > 0 {
 		c.Groups = []Group{{Buttons: bs}}
@@ -420,7 +420,7 @@ func approvalsSection(r *flow.Request, o flow.Outlook) (Section, bool) {
 		lines = append(lines, waitingLine(r, count))
 	}
 	if o.HeldBy != "" {
-		lines = append(lines, r.Environment+" is held by "+o.HeldBy+", applied but not merged: approve and apply wait for its merge")
+		lines = append(lines, r.Environment+" is held by "+o.HeldBy+", "+o.HeldFor+": approve and apply wait for "+heldUntil(o))
 	}
 	return Section{Title: fmt.Sprintf("Approvals (%d of %d)", len(as), count.Need), Lines: lines, More: more}, true
 }
@@ -505,4 +505,12 @@ func activeWorkflow(r *flow.Request) flow.Workflow {
 		return flow.WorkflowApply
 	}
 	return flow.WorkflowPlan
+}
+
+// heldUntil is what a held environment waits for.
+func heldUntil(o flow.Outlook) string {
+	if o.HeldFor == flow.HeldUnapplied {
+		return "its apply"
+	}
+	return "its merge"
 }

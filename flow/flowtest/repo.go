@@ -22,6 +22,7 @@ type Repo struct {
 	authors   map[string]string   // pushed commit → author
 	records   map[string]string   // branch → record on its pull request
 	recordLog map[string][]string // branch → every record written, in order
+	closed    []string            // branches whose pull request was closed or merged, newest first
 }
 
 type branch struct {
@@ -38,6 +39,7 @@ const Builder = "tfpilot[bot]"
 // RepoCounts says how often the repository was changed.
 type RepoCounts struct {
 	Branches, PRs, Commits, Merges, Closes int
+	ClosedLists                            int // ClosedChanges calls
 }
 
 var _ flow.Repo = (*Repo)(nil)
@@ -75,6 +77,10 @@ func (r *Repo) openChange(spec flow.ChangeSpec) (flow.Change, error) {
 			HeadSHA: headSHA(spec.Branch, 1), BaseSHA: r.baseSHA()}
 		b.built = b.change.HeadSHA
 		r.branches[spec.Branch] = b
+	} else if spec.AtBase {
+		// Merged by hand: the branch again, at the base head, no commit.
+		b.change.HeadSHA, b.change.BaseSHA = r.baseSHA(), r.baseSHA()
+		b.built = b.change.HeadSHA
 	} else if !sameFiles(b.files, spec.Files) || b.change.HeadSHA != b.built || b.change.BaseSHA != r.baseSHA() {
 		// Files edited, someone pushed, or the base moved: build the one
 		// commit again on the current base (force-updating the branch).
@@ -196,7 +202,38 @@ func (r *Repo) CloseByHand(name string) {
 	defer r.mu.Unlock()
 	if b, ok := r.branches[name]; ok {
 		b.change.Closed = true
+		r.closed = append([]string{name}, r.closed...)
 	}
+}
+
+// MergeByHand merges the pull request of branch as someone on the forge
+// would: the base moves (its squash commit) and the branch is deleted with
+// it, while nothing was applied.
+func (r *Repo) MergeByHand(name string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if b, ok := r.branches[name]; ok {
+		b.change.Closed, b.change.Merged = true, true
+		r.base++
+		r.closed = append([]string{name}, r.closed...)
+	}
+}
+
+// ClosedChanges implements flow.Repo: the pull requests closed or merged
+// by hand (CloseByHand, MergeByHand), newest first. Fault "ClosedChanges".
+func (r *Repo) ClosedChanges(ctx context.Context, project string) ([]flow.Change, error) {
+	if err := r.hit(ctx, "ClosedChanges"); err != nil {
+		return nil, err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.counts.ClosedLists++
+	var out []flow.Change
+	for _, name := range r.closed {
+		c := r.branches[name].change
+		out = append(out, flow.Change{Branch: c.Branch, Number: c.Number, Closed: true, Merged: c.Merged})
+	}
+	return out, nil
 }
 
 // Push adds a commit to branch (someone pushed to the request's branch).

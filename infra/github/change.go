@@ -25,16 +25,22 @@ import (
 // on the current base and the branch force-updated: TfPilot owns the
 // tfpilot/* branches, and a re-plan replaces a push by hand, so that what
 // is planned is what would merge.
+//
+// With spec.AtBase (the pull request was merged by hand before its apply)
+// the branch is only pointed at the base head: see branchAtBase.
 func (c *Client) OpenChange(ctx context.Context, spec flow.ChangeSpec) (flow.Change, error) {
 	r, err := c.repo(spec.Project)
 	if err != nil {
 		return flow.Change{}, err
 	}
-	if spec.Branch == "" || len(spec.Files) == 0 {
+	if spec.Branch == "" || len(spec.Files) == 0 && !spec.AtBase {
 		return flow.Change{}, fmt.Errorf("open change for %s: no branch or no files", spec.RequestID)
 	}
 	defer c.lockRepo(r)()
 	ctx = retryWrites(ctx) // every POST below is re-checked or harmless when repeated
+	if spec.AtBase {
+		return c.branchAtBase(ctx, r, spec.Branch)
+	}
 
 	baseSHA, baseTree, err := c.branchHead(ctx, r, r.BaseBranch)
 	if err != nil {
@@ -153,11 +159,7 @@ func (c *Client) reuseBranch(ctx context.Context, r Repo, spec flow.ChangeSpec, 
 	if err != nil {
 		return "", err
 	}
-	body := map[string]any{"sha": commit, "force": true}
-	if resp, err := c.send(ctx, "PATCH", repoPath(r, "git/refs/heads/%s", escapeRef(spec.Branch)), body, nil); err != nil {
-		return "", mapErr("update branch "+spec.Branch, permContentsWrite, resp, err)
-	}
-	return commit, nil
+	return commit, c.moveBranch(ctx, r, spec.Branch, commit)
 }
 
 // onBase reports whether tree is the base tree with exactly spec's file
@@ -234,13 +236,15 @@ func (c *Client) findPull(ctx context.Context, r Repo, branch string) (*gh.PullR
 
 // ChangeStatus reports the branch head and the base branch head now, or
 // that the pull request was closed or merged on GitHub (Closed, Merged)
-// without them: three conditional GETs (unchanged ones answer 304).
+// without them: three conditional GETs (unchanged ones answer 304). A
+// change merged already (its branch re-made at the base: AtBase) has no
+// pull request to read: its branch and base heads are reported.
 func (c *Client) ChangeStatus(ctx context.Context, project string, ch flow.Change) (flow.Change, error) {
 	r, err := c.repo(project)
 	if err != nil {
 		return ch, err
 	}
-	if ch.Number != 0 {
+	if ch.Number != 0 && !ch.Merged {
 		// Someone may have closed or merged the pull request on GitHub
 		// (the branch may be gone with it); a conditional read is free
 		// while nothing changed.
@@ -294,16 +298,18 @@ func (c *Client) CommitAuthor(ctx context.Context, project, sha string) (string,
 // the branch instead and returns flow.ErrStale; a head that moved is stale
 // too. A pull request that is already merged is success. GitHub's transient
 // 405 "Base branch was modified" is flow.ErrTransient, any other 405 or 422
-// a *flow.MergeRefusedError.
+// a *flow.MergeRefusedError. A change already Merged (by hand, its branch
+// re-made at the base to plan and apply it) has nothing to merge: its
+// branch is deleted (1 call; gone already is fine).
 func (c *Client) MergeChange(ctx context.Context, project string, ch flow.Change) (flow.Change, error) {
 	r, err := c.repo(project)
 	if err != nil {
 		return ch, err
 	}
-	if ch.Merged {
-		return ch, nil
-	}
 	defer c.lockRepo(r)()
+	if ch.Merged {
+		return ch, c.deleteBranch(ctx, r, ch.Branch)
+	}
 	if ch.Number == 0 {
 		return ch, fmt.Errorf("merge %s: no pull request number: %w", ch.Branch, flow.ErrNotFound)
 	}
@@ -397,7 +403,8 @@ func (c *Client) updateBranch(ctx context.Context, r Repo, ch flow.Change, base 
 }
 
 // CloseChange closes the pull request and deletes the branch; both are
-// success when already done.
+// success when already done. A change merged by hand has no pull request
+// left to close: only its re-made branch is deleted.
 func (c *Client) CloseChange(ctx context.Context, project string, ch flow.Change) error {
 	r, err := c.repo(project)
 	if err != nil {
@@ -405,14 +412,14 @@ func (c *Client) CloseChange(ctx context.Context, project string, ch flow.Change
 	}
 	defer c.lockRepo(r)()
 	n := ch.Number
-	if n == 0 {
+	if n == 0 && !ch.Merged {
 		pr, err := c.findPull(ctx, r, ch.Branch)
 		if err != nil {
 			return err
 		}
 		n = pr.GetNumber()
 	}
-	if n != 0 {
+	if n != 0 && !ch.Merged { // merged by hand: only the re-made branch is left
 		resp, err := c.send(ctx, "PATCH", repoPath(r, "pulls/%d", n), map[string]string{"state": "closed"}, nil)
 		if err != nil {
 			return mapErr(fmt.Sprintf("close #%d", n), permPullsWrite, resp, err)

@@ -299,9 +299,9 @@ func TestChangeStatusAndClose(t *testing.T) {
 	}
 }
 
-// TestPRClosedByHand: a pull request someone closed on GitHub is reported
-// closed by ChangeStatus, so the engine cancels the request.
-func TestPRClosedByHand(t *testing.T) {
+// TestChangeStatusClosedByHand: a pull request someone closed on GitHub is
+// reported closed by ChangeStatus, so the engine cancels the request.
+func TestChangeStatusClosedByHand(t *testing.T) {
 	e := newEnv(t)
 	ch := mustOpen(t, e.c, spec(fileContent))
 	if got, err := e.c.ChangeStatus(context.Background(), project, ch); err != nil || got.Closed {

@@ -27,7 +27,7 @@ type foreignWorld struct {
 	keys  int
 }
 
-func newForeignWorld(t *testing.T) *foreignWorld {
+func newForeignWorld(t *testing.T, tweaks ...func(*flow.Config)) *foreignWorld {
 	t.Helper()
 	f := ghfake.New(t)
 	files := baseFiles(t)
@@ -47,6 +47,9 @@ func newForeignWorld(t *testing.T) *foreignWorld {
 	ports := flowtest.NewPorts()
 	cfg := ports.Config("r1")
 	cfg.Repo, cfg.Runs, cfg.PollInterval = c, c, time.Millisecond
+	for _, tweak := range tweaks {
+		tweak(&cfg)
+	}
 	return &foreignWorld{f: f, eng: flowtest.RunEngine(t, cfg), ports: ports}
 }
 

@@ -118,7 +118,8 @@ func (g *GitRepo) BaseSHA(ctx context.Context) (string, error) {
 // is idempotent: an existing branch whose commit already carries these files
 // is returned as it is; one carrying other files (the inputs were edited) is
 // rebuilt on the current base. A change already merged or closed is returned
-// as recorded.
+// as recorded. With spec.AtBase the branch is only pointed at the base head
+// (see atBase).
 func (g *GitRepo) OpenChange(ctx context.Context, spec flow.ChangeSpec) (flow.Change, error) {
 	if err := checkSpec(spec); err != nil {
 		return flow.Change{}, err
@@ -128,6 +129,9 @@ func (g *GitRepo) OpenChange(ctx context.Context, spec flow.ChangeSpec) (flow.Ch
 	book, err := g.loadBook()
 	if err != nil {
 		return flow.Change{}, err
+	}
+	if spec.AtBase {
+		return g.atBase(ctx, book, spec)
 	}
 	if rec, ok := book.Changes[spec.Branch]; ok && (rec.Merged || rec.Closed) {
 		return rec.change(), nil
@@ -185,7 +189,7 @@ func checkSpec(spec flow.ChangeSpec) error {
 	if spec.Branch == "" || strings.ContainsAny(spec.Branch, " ~^:?*[\\") || strings.Contains(spec.Branch, "..") {
 		return fmt.Errorf("open change: bad branch name %q", spec.Branch)
 	}
-	if len(spec.Files) == 0 {
+	if len(spec.Files) == 0 && !spec.AtBase {
 		return fmt.Errorf("open change %s: no files", spec.Branch)
 	}
 	for _, f := range spec.Files {
@@ -251,10 +255,14 @@ func (g *GitRepo) commitTree(ctx context.Context, tree, msg string, parents ...s
 // rebuilt on the new base, as GitHub's "Update branch" would: the head then
 // differs from c.HeadSHA, so the engine marks the request stale and the
 // re-plan plans the change on top of what is there now. A base that moved
-// elsewhere (another environment) leaves the change as it is.
+// elsewhere (another environment) leaves the change as it is. A merged
+// change is reported as its branch and the base are (see mergedStatus).
 func (g *GitRepo) ChangeStatus(ctx context.Context, project string, c flow.Change) (flow.Change, error) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	if c.Merged {
+		return g.mergedStatus(ctx, c)
+	}
 	st, err := g.status(ctx, c)
 	if err != nil || st.done {
 		return st.change(), err
@@ -281,10 +289,14 @@ func (g *GitRepo) CommitAuthor(ctx context.Context, project, sha string) (string
 // branch moved since c.HeadSHA, or when the base moved since the change was
 // built in a way that matters to it (after rebuilding the branch on the new
 // base, so a re-plan sees the combination). A base that moved elsewhere is
-// merged across. Merging a merged change returns it again.
+// merged across. Merging a merged change returns it again, deleting its
+// branch if there is one (made again at the base by atBase for its apply).
 func (g *GitRepo) MergeChange(ctx context.Context, project string, c flow.Change) (flow.Change, error) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	if c.Merged {
+		return c, g.dropBranch(ctx, c.Branch)
+	}
 	st, err := g.status(ctx, c)
 	if errors.Is(err, flow.ErrNotFound) {
 		return g.mergedUnrecorded(ctx, c, err)
@@ -369,7 +381,8 @@ func (g *GitRepo) mergedUnrecorded(ctx context.Context, c flow.Change, notFound 
 }
 
 // CloseChange deletes the change's branch and marks its pull request closed.
-// Closing a closed, merged or unknown change does nothing.
+// Closing a closed or unknown change does nothing more; closing a merged
+// one only deletes its branch (made again at the base by atBase).
 func (g *GitRepo) CloseChange(ctx context.Context, project string, c flow.Change) error {
 	g.mu.Lock()
 	defer g.mu.Unlock()
@@ -378,20 +391,8 @@ func (g *GitRepo) CloseChange(ctx context.Context, project string, c flow.Change
 		return err
 	}
 	rec, known := book.Changes[c.Branch]
-	if known && rec.Merged {
-		return nil
-	}
-	head, ok, err := g.ref(ctx, branchRef(c.Branch))
-	if err != nil {
+	if err := g.dropBranch(ctx, c.Branch); err != nil || !known || rec.Merged {
 		return err
-	}
-	if ok {
-		if _, err := g.git(ctx, "update-ref", "-d", branchRef(c.Branch), head).run(); err != nil {
-			return fmt.Errorf("delete branch %s: %w", c.Branch, err)
-		}
-	}
-	if !known {
-		return nil
 	}
 	rec.Closed = true
 	return g.saveBook(book)

@@ -170,8 +170,9 @@ func (f *Fake) deleteRef(c *call) {
 	}
 	delete(rp.refs, ref)
 	for _, p := range rp.pulls { // GitHub closes open PRs whose head is deleted
-		if "heads/"+p.head == ref && p.state == "open" {
+		if "heads/"+p.head == ref && p.state == "open" && p.headRepo == "" {
 			p.state = "closed"
+			f.touch(rp, p)
 		}
 	}
 	c.noContent()

@@ -1,23 +1,35 @@
 package ghfake
 
 import (
+	"cmp"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 )
 
 func (f *Fake) pullJSON(rp *repo, p *pull) map[string]any {
-	head := rp.refs["heads/"+p.head]
-	if head == "" {
-		head = p.headSHA
+	full, head := rp.owner+"/"+rp.name, p.headSHA
+	if p.headRepo == "" {
+		if sha := rp.refs["heads/"+p.head]; sha != "" {
+			head = sha
+		}
+		p.headSHA = head
 	}
-	p.headSHA = head
+	headRepo := cmp.Or(p.headRepo, full)
+	owner, _, _ := strings.Cut(headRepo, "/")
+	var mergedAt any
+	if p.merged {
+		mergedAt = stamp(p.mergedAt)
+	}
 	return map[string]any{
 		"number": p.number, "state": p.state, "title": p.title, "body": p.body, "merged": p.merged,
 		"html_url":         fmt.Sprintf("https://github.com/%s/%s/pull/%d", rp.owner, rp.name, p.number),
-		"merge_commit_sha": p.mergeSHA,
-		"head":             map[string]string{"ref": p.head, "sha": head, "label": rp.owner + ":" + p.head},
-		"base":             map[string]string{"ref": p.base, "sha": rp.refs["heads/"+p.base], "label": rp.owner + ":" + p.base},
+		"merge_commit_sha": p.mergeSHA, "updated_at": stamp(p.updatedAt), "merged_at": mergedAt,
+		"head": map[string]any{"ref": p.head, "sha": head, "label": owner + ":" + p.head,
+			"repo": map[string]string{"full_name": headRepo}},
+		"base": map[string]any{"ref": p.base, "sha": rp.refs["heads/"+p.base], "label": rp.owner + ":" + p.base,
+			"repo": map[string]string{"full_name": full}},
 	}
 }
 
@@ -35,19 +47,51 @@ func (c *call) pull(rp *repo) *pull {
 	return nil
 }
 
+// listPulls is "List pull requests" (docs.github.com/rest/pulls/pulls
+// #list-pull-requests): state open (default), closed or all; head
+// "owner:branch" (the owner of the repository the branch is in, so a
+// fork's branch of the same name does not match); sort created (default)
+// or updated, direction desc by default for created and asc otherwise;
+// per_page (default 30, at most 100) and page. Its items are the simple
+// form, which has merged_at but no "merged".
 func (f *Fake) listPulls(c *call) {
 	rp := c.repo()
 	if rp == nil {
 		return
 	}
-	state, head := c.query("state"), c.query("head")
-	if state == "" {
-		state = "open"
+	state, head := cmp.Or(c.query("state"), "open"), c.query("head")
+	sortBy, dir := cmp.Or(c.query("sort"), "created"), c.query("direction")
+	if dir == "" && sortBy == "created" {
+		dir = "desc"
+	}
+	perPage, page, ok := pageParams(c)
+	if !ok || !slices.Contains([]string{"open", "closed", "all"}, state) || !slices.Contains([]string{"created", "updated"}, sortBy) ||
+		!slices.Contains([]string{"", "asc", "desc"}, dir) {
+		c.error(http.StatusUnprocessableEntity, "Validation Failed")
+		return
+	}
+	var kept []*pull
+	for _, p := range rp.pulls {
+		owner, _, _ := strings.Cut(cmp.Or(p.headRepo, rp.owner+"/"+rp.name), "/")
+		if (state == "all" || p.state == state) && (head == "" || head == owner+":"+p.head) {
+			kept = append(kept, p)
+		}
+	}
+	slices.SortStableFunc(kept, func(a, b *pull) int {
+		if sortBy == "updated" {
+			return cmp.Compare(a.updated, b.updated)
+		}
+		return cmp.Compare(a.number, b.number)
+	})
+	if dir == "desc" {
+		slices.Reverse(kept)
 	}
 	out := []map[string]any{}
-	for _, p := range rp.pulls {
-		if (state == "all" || p.state == state) && (head == "" || head == rp.owner+":"+p.head) {
-			out = append(out, f.pullJSON(rp, p))
+	for i, p := range kept {
+		if i >= (page-1)*perPage && i < page*perPage {
+			item := f.pullJSON(rp, p)
+			delete(item, "merged")
+			out = append(out, item)
 		}
 	}
 	c.json(http.StatusOK, out)
@@ -75,7 +119,7 @@ func (f *Fake) createPull(c *call) {
 		return
 	}
 	for _, p := range rp.pulls {
-		if p.head == head && p.state == "open" {
+		if p.head == head && p.state == "open" && p.headRepo == "" {
 			c.error(http.StatusUnprocessableEntity, "Validation Failed", map[string]string{"resource": "PullRequest",
 				"code": "custom", "message": "A pull request already exists for " + rp.owner + ":" + head + "."})
 			return
@@ -83,6 +127,7 @@ func (f *Fake) createPull(c *call) {
 	}
 	p := &pull{number: len(rp.pulls) + 1, title: in.Title, body: in.Body, head: head, base: in.Base, state: "open"}
 	rp.pulls = append(rp.pulls, p)
+	f.touch(rp, p)
 	c.json(http.StatusCreated, f.pullJSON(rp, p))
 }
 
@@ -121,6 +166,7 @@ func (f *Fake) editPull(c *call) {
 	if in.Body != nil {
 		p.body = *in.Body
 	}
+	f.touch(rp, p)
 	c.json(http.StatusOK, f.pullJSON(rp, p))
 }
 
@@ -161,6 +207,8 @@ func (f *Fake) mergePull(c *call) {
 	sha := rp.putCommit(rp.putTree(rp.applyBranch(head, base)), title, base)
 	rp.refs["heads/"+p.base] = sha
 	p.merged, p.state, p.mergeSHA, p.mergeMethod, p.headSHA = true, "closed", sha, in.MergeMethod, head
+	f.touch(rp, p)
+	p.mergedAt = p.updatedAt
 	c.json(http.StatusOK, map[string]any{"sha": sha, "merged": true, "message": "Pull Request successfully merged"})
 }
 

@@ -7,6 +7,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"time"
 )
 
 // repo is one repository's state. Trees are stored flat (full path → blob
@@ -47,6 +48,13 @@ type pull struct {
 	mergeSHA    string
 	headSHA     string // head when last seen
 	mergeMethod string
+	// headRepo is the "owner/name" of the fork the pull request comes
+	// from; "" when its head branch is in the repository itself.
+	headRepo string
+	// updated orders the pull requests by their last change (touch), as
+	// GitHub's updated_at does; updatedAt and mergedAt are the timestamps.
+	updated             int
+	updatedAt, mergedAt time.Time
 }
 
 // BlobSHA is git's object name for a blob with content b.
@@ -259,9 +267,11 @@ func (f *Fake) PullRequests(full string) []PR {
 func (f *Fake) ClosePR(full string, number int) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	for _, p := range f.mustRepo(full).pulls {
+	rp := f.mustRepo(full)
+	for _, p := range rp.pulls {
 		if p.number == number {
 			p.state = "closed"
+			f.touch(rp, p)
 		}
 	}
 }
