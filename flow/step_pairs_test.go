@@ -66,9 +66,10 @@ var accepts = map[flow.EventKind]map[flow.State]flow.State{
 	flow.EvEffectDone:      resultOK(0),
 	flow.EvThreadStarted:   resultOK(0),
 	flow.EvDestroyed:       {flow.Applied: flow.Applied, flow.AppliedNotMerged: flow.AppliedNotMerged},
-	flow.EvChangeClosed:    {flow.AwaitingApproval: flow.Cancelled, flow.Approved: flow.Cancelled},
-	flow.EvQueued:          {none: noopResult, flow.Planning: flow.Planning},
-	flow.EvBaseMerged:      {flow.AwaitingApproval: flow.OpeningPR, flow.Approved: flow.OpeningPR, flow.Stale: flow.OpeningPR},
+	flow.EvChangeClosed: {flow.AwaitingApproval: flow.Cancelled, flow.Approved: flow.Cancelled, flow.Stale: flow.Cancelled,
+		flow.PlanFailed: flow.Cancelled, flow.ApplyFailed: flow.Cancelled},
+	flow.EvQueued:     {none: noopResult, flow.Planning: flow.Planning},
+	flow.EvBaseMerged: {flow.AwaitingApproval: flow.OpeningPR, flow.Approved: flow.OpeningPR, flow.Stale: flow.OpeningPR},
 }
 
 // TestStepEveryPair steps every event kind in every state.

@@ -296,6 +296,20 @@ var rules = []rule{
 	{"a pull request closed under a failed apply dispatch cancels the request", applyDispatchFailed(), ev(flow.EvChangeClosed, "", func(e *flow.Event) {
 		e.Actor, e.Change = flow.System, &flow.Change{Branch: "tfpilot/" + reqID, HeadSHA: "h1", BaseSHA: "b1", Closed: true}
 	}), outcome{State: flow.Cancelled, Effects: card3, Seen: 1}},
+	{"a pull request merged by hand before apply in AwaitingApproval: planned from the base", fixture(flow.AwaitingApproval), ev(flow.EvChangeClosed, "", mergedByHand),
+		outcome{State: flow.OpeningPR, Effects: effs("11-record_audit", "12-show_card", "13-reply", "14-notify", "15-open_change"), Seen: 1}},
+	{"a pull request merged by hand before apply in Approved: planned from the base", fixture(flow.Approved), ev(flow.EvChangeClosed, "", mergedByHand),
+		outcome{State: flow.OpeningPR, Effects: effs("11-record_audit", "12-show_card", "13-reply", "14-notify", "15-open_change"), Seen: 1}},
+	{"a pull request merged by hand before apply in Stale: planned from the base", fixture(flow.Stale), ev(flow.EvChangeClosed, "", mergedByHand),
+		outcome{State: flow.OpeningPR, Effects: effs("11-record_audit", "12-show_card", "13-reply", "14-notify", "15-open_change"), Seen: 1}},
+	{"a pull request merged by hand before apply in PlanFailed: planned from the base", fixture(flow.PlanFailed), ev(flow.EvChangeClosed, "", mergedByHand),
+		outcome{State: flow.OpeningPR, Effects: effs("11-record_audit", "12-show_card", "13-reply", "14-notify", "15-open_change"), Seen: 1}},
+	{"a pull request merged by hand before apply in ApplyFailed: planned from the base", fixture(flow.ApplyFailed), ev(flow.EvChangeClosed, "", mergedByHand),
+		outcome{State: flow.OpeningPR, Effects: effs("11-record_audit", "12-show_card", "13-reply", "14-notify", "15-open_change"), Seen: 1}},
+	{"a pull request merged by hand under a failed apply dispatch: planned from the base", applyDispatchFailed(), ev(flow.EvChangeClosed, "", mergedByHand),
+		outcome{State: flow.OpeningPR, Effects: effs("11-record_audit", "12-show_card", "13-reply", "14-notify", "15-open_change"), Seen: 1}},
+	{"a pull request merged by hand is handled once", with(fixture(flow.AwaitingApproval), func(r *flow.Request) { r.Change.Merged, r.Change.Closed = true, true }),
+		ev(flow.EvChangeClosed, "", mergedByHand), outcome{State: flow.AwaitingApproval, Err: "there is no pull request awaiting approval or apply to close"}},
 	{"a change cannot move under an apply that is running", fixture(flow.Applying), ev(flow.EvChangeMoved, "", func(e *flow.Event) {
 		e.Actor, e.Change = flow.System, &flow.Change{Branch: "tfpilot/" + reqID, HeadSHA: "h2", BaseSHA: "b1"}
 	}), outcome{State: flow.Applying, Approvers: []string{"U3"}, Err: "there is no plan that could be stale"}},
@@ -351,6 +365,12 @@ func applyDispatchFailed() flow.Request {
 	r.FailedEffect = &flow.Effect{ID: "9-dispatch_apply", Kind: flow.EffDispatchApply, PlanRunID: 101, LastErr: "boom"}
 	r.Problem = "Could not start the apply: boom. Press Retry to try again."
 	return r
+}
+
+// mergedByHand makes a change_closed event of a pull request merged outside
+// TfPilot.
+func mergedByHand(e *flow.Event) {
+	e.Actor, e.Change = flow.System, &flow.Change{Branch: "tfpilot/" + reqID, HeadSHA: "h1", BaseSHA: "b1", Closed: true, Merged: true}
 }
 
 // ruleEdges are the state-changing transitions the rule rows drive.
