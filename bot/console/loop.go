@@ -173,8 +173,8 @@ func (c *Console) command(ctx context.Context, cmd command.Command) error {
 		c.printf("%s\n", in.Taken)
 	}
 	ev := c.event(in.Event.Kind)
-	ev.Actor, ev.Project, ev.Module, ev.Environment, ev.Inputs, ev.Target =
-		in.Event.Actor, in.Event.Project, in.Event.Module, in.Event.Environment, in.Event.Inputs, in.Event.Target
+	ev.Actor, ev.Project, ev.Module, ev.Environment, ev.Inputs, ev.Target, ev.Accepts =
+		in.Event.Actor, in.Event.Project, in.Event.Module, in.Event.Environment, in.Event.Inputs, in.Event.Target, in.Event.Accepts
 	switch in.Do {
 	case command.DoOpen:
 		if ev.Kind == flow.EvStart && len(ev.Inputs) == 0 {

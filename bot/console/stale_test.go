@@ -112,3 +112,25 @@ func TestConsoleStaleButton(t *testing.T) {
 		t.Errorf("typed approve: %s; output lacks %q:\n%s", r.State, want, typed)
 	}
 }
+
+// TestConsoleApproveAck: "approve <id> ack" typed in the console accepts
+// the plan's changes outside the request, as the "Approve and acknowledge"
+// button does.
+func TestConsoleApproveAck(t *testing.T) {
+	ports := flowtest.NewPorts()
+	ports.Runs.SetPlan(flow.PlanSummary{Create: 1, Update: 1, Resources: []flow.ResourceChange{
+		{Address: "module.tfpilot_000000000001.aws_s3_bucket.this", Action: "create"},
+		{Address: "aws_iam_role.ci", Action: "update"}}})
+	out, rs := sessionWith(t, ports, "U1", strings.Join([]string{
+		"/tfpilot new bucket env=dev name=logs",
+		"1", // Submit
+		"/as U3",
+		"/tfpilot approve last ack",
+	}, "\n"))
+	if len(rs) != 1 || rs[0].State != flow.Approved {
+		t.Fatalf("requests %d, want one approved; output:\n%s", len(rs), out)
+	}
+	if got := rs[0].Approvals[0].Accepts; len(got) != 1 || got[0] != "scope:update" {
+		t.Errorf("approval accepts %v, want [scope:update]", got)
+	}
+}
