@@ -67,18 +67,27 @@ func (s *Slack) blockAction(ctx context.Context, cb *slack.InteractionCallback, 
 			s.nextChoice(ctx, value, channel, msgTS, s.resolveGroups(ctx, actor), say)
 		})
 	default:
-		kind, ok := card.ActionEvent(action)
+		_, ev, ok := card.ActionEvent(action, value)
 		if !ok {
 			s.log.Debug("unknown action", zap.String("action_id", actionID))
 			return
 		}
+		ev.Key = evKey
 		s.submit("req/"+id, func(ctx context.Context) {
-			err := s.asActor(ctx, actor, func(actor flow.Actor) error {
-				_, err := s.engine().Handle(ctx, id, flow.Event{Kind: kind, Key: evKey, Actor: actor, Accepts: card.Accepts(action, value)})
+			var r *flow.Request
+			err := s.asActor(ctx, actor, func(actor flow.Actor) (err error) {
+				ev.Actor = actor
+				r, err = s.engine().Handle(ctx, id, ev)
 				return err
 			})
-			if err != nil {
-				say(ctx, s.userText(err, string(action)))
+			if err == nil {
+				return
+			}
+			say(ctx, s.userText(err, string(action)))
+			if errors.Is(err, flow.ErrPlanChanged) && r != nil {
+				// The card pressed showed another plan: show the person
+				// the request as it is now, with the buttons of its plan.
+				s.statusCard(ctx, channel, threadTS, r, ev.Actor)
 			}
 		})
 	}

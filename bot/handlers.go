@@ -119,6 +119,21 @@ var openStates = func() []flow.State {
 	return out
 }()
 
+// statusCard shows r's status card to viewer alone, with the moves they
+// may make as the engine would judge a click (the environment's hold
+// included), not the policy alone.
+func (s *Slack) statusCard(ctx context.Context, channel, threadTS string, r *flow.Request, viewer flow.Actor) {
+	eng := s.engine()
+	pol := eng.Policy()
+	opts := card.Options{Policy: &pol, Viewer: &viewer}
+	if os, err := eng.Outlooks(ctx, []*flow.Request{r}, &viewer); err == nil {
+		opts.Outlook = &os[0]
+	} else {
+		s.log.Warn("status: outlook", append(requestFields(r), zap.Error(err))...)
+	}
+	s.ephemeral(ctx, channel, threadTS, viewer.ID, card.Status(r, opts))
+}
+
 // runCommand carries out a parsed /tfpilot command on a worker: the
 // interpreter (package command) decides what it asks for, this renders it.
 func (s *Slack) runCommand(ctx context.Context, c command.Command, cmd slack.SlashCommand, actor flow.Actor) {
@@ -156,16 +171,7 @@ func (s *Slack) runCommand(ctx context.Context, c command.Command, cmd slack.Sla
 	case command.DoList:
 		s.ephemeral(ctx, cmd.ChannelID, "", cmd.UserID, card.List(in.Title, in.Requests))
 	case command.DoStatus:
-		// The viewer's moves as the engine would judge a click (the
-		// environment's hold included), not the policy alone.
-		pol := eng.Policy()
-		opts := card.Options{Policy: &pol, Viewer: &actor}
-		if os, err := eng.Outlooks(ctx, []*flow.Request{in.Request}, &actor); err == nil {
-			opts.Outlook = &os[0]
-		} else {
-			s.log.Warn("status: outlook", append(requestFields(in.Request), zap.Error(err))...)
-		}
-		s.ephemeral(ctx, cmd.ChannelID, "", cmd.UserID, card.Status(in.Request, opts))
+		s.statusCard(ctx, cmd.ChannelID, "", in.Request, actor)
 	case command.DoModules:
 		s.ephemeral(ctx, cmd.ChannelID, "", cmd.UserID, card.Modules(in.Project, in.Catalog))
 	case command.DoHandle:
@@ -177,6 +183,10 @@ func (s *Slack) runCommand(ctx context.Context, c command.Command, cmd slack.Sla
 		})
 		if err != nil {
 			say(taken(s.userText(err, c.Verb.String())))
+			return
+		}
+		if reply := command.Reply(ev, r); reply != "" {
+			say(taken(reply))
 			return
 		}
 		pol := eng.Policy()

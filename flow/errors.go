@@ -25,6 +25,11 @@ var (
 	// of the environment is applied but not merged. It is an ErrBadEvent
 	// that clears by itself once that merge lands.
 	ErrHeld = fmt.Errorf("environment held by an unmerged request: %w", ErrBadEvent)
+	// ErrPlanChanged: an approve, reject or apply sent from a card drawn for
+	// a plan that is no longer the request's current one (Event.PlanRunID).
+	// It is an ErrDenied, audited like any denial: acting on it would bind
+	// the person to a plan they did not see.
+	ErrPlanChanged = fmt.Errorf("the plan changed since it was shown: %w", ErrDenied)
 )
 
 // MergeRefusedError is a merge the repository refused, with its reason as

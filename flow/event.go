@@ -145,6 +145,13 @@ type Event struct {
 	// Accepts names, on approve, the findings (Finding.ID) the approver
 	// acknowledges; every finding that needs acknowledgement must be named.
 	Accepts []string `json:"accepts,omitempty"`
+	// PlanRunID and PlanSHA are, on approve, reject and apply, the plan the
+	// person saw: the plan run and commit of the card whose button they
+	// pressed (Move.PlanRunID). Zero for a typed command, which acts on the
+	// current plan. Step refuses the event when they are set and are not
+	// the current plan's (ErrPlanChanged).
+	PlanRunID int64  `json:"plan_run_id,omitempty"`
+	PlanSHA   string `json:"plan_sha,omitempty"`
 	// Queue is, on queued, the run's place in the environment's queue.
 	Queue *QueuePlace `json:"queue,omitempty"`
 

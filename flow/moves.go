@@ -19,6 +19,12 @@ type Move struct {
 	// (NeedsAck): a surface sends them with the event (Event.Accepts) and
 	// labels the move "Approve and acknowledge".
 	Accepts []string
+	// PlanRunID and PlanSHA are, on approve, reject and apply, the plan the
+	// move acts on (the current plan run and its commit): a surface sends
+	// them with the event (Event.PlanRunID, Event.PlanSHA), so a press on a
+	// card drawn for an older plan is refused.
+	PlanRunID int64
+	PlanSHA   string
 }
 
 // moveOrder is every person event a request's card can offer, in the order
@@ -107,10 +113,7 @@ func OutlookWith(r *Request, p Policy, viewer *Actor, f Facts) Outlook {
 		actors = candidates(r, p)
 	}
 	for _, ev := range moveOrder {
-		m := Move{Event: ev}
-		if ev == EvApprove {
-			m = approveMove(r)
-		}
+		m := moveOf(r, ev)
 		for _, a := range actors {
 			if AllowsMoveWith(r, p, m, a, f) == nil {
 				o.Moves = append(o.Moves, m)
@@ -121,10 +124,34 @@ func OutlookWith(r *Request, p Policy, viewer *Actor, f Facts) Outlook {
 	return o
 }
 
-// approveMove is the approve a surface offers on r: accepting the findings
-// that need acknowledgement, when there are any.
+// moveOf is the move of kind ev a surface offers on r: an approve, reject
+// or apply names r's current plan, and an approve accepts the findings that
+// need acknowledgement.
+func moveOf(r *Request, ev EventKind) Move {
+	m := Move{Event: ev}
+	switch ev {
+	case EvApprove:
+		m = approveMove(r)
+	case EvReject, EvApply:
+		m.PlanRunID, m.PlanSHA = currentPlan(r)
+	}
+	return m
+}
+
+// approveMove is the approve a surface offers on r: of its current plan,
+// accepting the findings that need acknowledgement, when there are any.
 func approveMove(r *Request) Move {
-	return Move{Event: EvApprove, Accepts: NeedsAck(r)}
+	m := Move{Event: EvApprove, Accepts: NeedsAck(r)}
+	m.PlanRunID, m.PlanSHA = currentPlan(r)
+	return m
+}
+
+// currentPlan is r's current plan run and commit, zero without one.
+func currentPlan(r *Request) (int64, string) {
+	if r.PlanRun == nil {
+		return 0, ""
+	}
+	return r.PlanRun.ID, r.PlanRun.HeadSHA
 }
 
 // waiting names who may approve r now (see ApprovalCount.Waiting).
@@ -170,7 +197,7 @@ func AllowsMoveWith(r *Request, p Policy, m Move, actor Actor, f Facts) error {
 	if r.State == 0 {
 		return Userf(ErrBadEvent, refusal(r, ev))
 	}
-	e := Event{Kind: ev, Actor: actor, At: r.UpdatedAt, Accepts: m.Accepts, HeldBy: f.HeldBy, HeldFor: f.HeldFor}
+	e := Event{Kind: ev, Actor: actor, At: r.UpdatedAt, Accepts: m.Accepts, HeldBy: f.HeldBy, HeldFor: f.HeldFor, PlanRunID: m.PlanRunID, PlanSHA: m.PlanSHA}
 	_, _, changed, err := step(*r, e, p)
 	if err != nil {
 		return err

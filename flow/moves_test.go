@@ -58,11 +58,15 @@ func outlookCases() []flow.Request {
 }
 
 // moveEvent is the event a surface sends for a move of kind k on r: an
-// approve accepts the findings the outlook's approve move names.
+// approve accepts the findings the outlook's approve move names, and an
+// approve, reject or apply names the plan the card was drawn for.
 func moveEvent(r *flow.Request, k flow.EventKind, a flow.Actor) flow.Event {
 	e := flow.Event{Kind: k, Actor: a, At: t0}
 	if k == flow.EvApprove {
 		e.Accepts = flow.NeedsAck(r)
+	}
+	if (k == flow.EvApprove || k == flow.EvReject || k == flow.EvApply) && r.PlanRun != nil {
+		e.PlanRunID, e.PlanSHA = r.PlanRun.ID, r.PlanRun.HeadSHA
 	}
 	return e
 }
@@ -93,7 +97,7 @@ func TestOutlookIsStep(t *testing.T) {
 				if o.Offers(k) != accepted {
 					t.Errorf("%s: %s by %s: outlook offers %v, Step accepts %v (err %v)", name, k, a.ID, o.Offers(k), accepted, err)
 				}
-				refusal := flow.AllowsMove(&r, pol, flow.Move{Event: k, Accepts: e.Accepts}, a)
+				refusal := flow.AllowsMove(&r, pol, flow.Move{Event: k, Accepts: e.Accepts, PlanRunID: e.PlanRunID, PlanSHA: e.PlanSHA}, a)
 				if (refusal == nil) != accepted {
 					t.Errorf("%s: %s by %s: Allows = %v, Step accepts %v", name, k, a.ID, refusal, accepted)
 				}
@@ -143,6 +147,31 @@ func TestOutlookWithHoldIsStep(t *testing.T) {
 	approved := fixture(flow.Approved)
 	if o := flow.OutlookOf(&approved, pol, nil); !o.Offers(flow.EvApply) {
 		t.Errorf("not held: Apply not offered: %v", o.Moves)
+	}
+}
+
+// TestMovesNameTheirPlan: approve, reject and apply moves name the plan
+// run and commit they act on (what a card's button carries), other moves
+// none; and a move of an older plan is refused with the new plan's run.
+func TestMovesNameTheirPlan(t *testing.T) {
+	pol := flowtest.Policy()
+	for i, r := range outlookCases() {
+		for _, m := range flow.OutlookOf(&r, pol, nil).Moves {
+			var want [2]any = [2]any{int64(0), ""}
+			if (m.Event == flow.EvApprove || m.Event == flow.EvReject || m.Event == flow.EvApply) && r.PlanRun != nil {
+				want = [2]any{r.PlanRun.ID, r.PlanRun.HeadSHA}
+			}
+			if diff := cmp.Diff(want, [2]any{m.PlanRunID, m.PlanSHA}); diff != "" {
+				t.Errorf("%d-%s: %s move's plan (-want +got):\n%s", i, r.State, m.Event, diff)
+			}
+		}
+	}
+	r := fixture(flow.AwaitingApproval)
+	old := flow.Move{Event: flow.EvApprove, PlanRunID: 100, PlanSHA: "h1"}
+	err := flow.AllowsMove(&r, pol, old, actor("U3"))
+	if !errors.Is(err, flow.ErrPlanChanged) || !errors.Is(err, flow.ErrDenied) ||
+		err.Error() != "the plan changed since this card: approve the new plan (run 101) on the updated card" {
+		t.Errorf("approve of an older plan: %v, want ErrPlanChanged (a denial) naming run 101", err)
 	}
 }
 

@@ -108,6 +108,7 @@ func TestScopeFindings(t *testing.T) {
 
 // TestScopeOutlook: blocking findings take Approve and Apply off the card;
 // findings to acknowledge turn Approve into an approve that accepts them.
+// Approve and Reject name the plan they act on.
 func TestScopeOutlook(t *testing.T) {
 	tests := []struct {
 		name string
@@ -115,12 +116,12 @@ func TestScopeOutlook(t *testing.T) {
 		want []flow.Move
 	}{
 		{"blocking, awaiting approval", with(fixture(flow.AwaitingApproval), planOf(other, "delete")),
-			[]flow.Move{{Event: flow.EvEdit}, {Event: flow.EvReplan}, {Event: flow.EvReject}, {Event: flow.EvCancel}}},
+			[]flow.Move{{Event: flow.EvEdit}, {Event: flow.EvReplan}, {Event: flow.EvReject, PlanRunID: 101, PlanSHA: "h1"}, {Event: flow.EvCancel}}},
 		{"blocking, approved", with(fixture(flow.Approved), planOf(other, "replace")),
-			[]flow.Move{{Event: flow.EvEdit}, {Event: flow.EvReplan}, {Event: flow.EvReject}, {Event: flow.EvCancel}}},
+			[]flow.Move{{Event: flow.EvEdit}, {Event: flow.EvReplan}, {Event: flow.EvReject, PlanRunID: 101, PlanSHA: "h1"}, {Event: flow.EvCancel}}},
 		{"to acknowledge", with(fixture(flow.AwaitingApproval), planOf(other, "update", handmade, "create")),
-			[]flow.Move{{Event: flow.EvApprove, Accepts: []string{"scope:update", "scope:create"}},
-				{Event: flow.EvEdit}, {Event: flow.EvReplan}, {Event: flow.EvReject}, {Event: flow.EvCancel}}},
+			[]flow.Move{{Event: flow.EvApprove, Accepts: []string{"scope:update", "scope:create"}, PlanRunID: 101, PlanSHA: "h1"},
+				{Event: flow.EvEdit}, {Event: flow.EvReplan}, {Event: flow.EvReject, PlanRunID: 101, PlanSHA: "h1"}, {Event: flow.EvCancel}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -237,6 +237,9 @@ func (s *stepper) approve() error {
 		if err := s.authorize(ActApprove); err != nil {
 			return err
 		}
+		if err := s.samePlan(); err != nil {
+			return err
+		}
 		if s.approvedBy(s.ev.Actor.ID) {
 			return Userf(ErrDuplicate, "you already approved this plan")
 		}
@@ -246,6 +249,9 @@ func (s *stepper) approve() error {
 		return s.refuse()
 	}
 	if err := s.authorize(ActApprove); err != nil {
+		return err
+	}
+	if err := s.samePlan(); err != nil {
 		return err
 	}
 	if s.approvedBy(s.ev.Actor.ID) {
@@ -307,11 +313,29 @@ func (s *stepper) held() error {
 		s.r.Environment, s.ev.HeldBy, HeldUnmerged))
 }
 
+// samePlan refuses an approve, reject or apply sent from a card drawn for
+// another plan than the current one (Event.PlanRunID set, and another run
+// or commit than r.PlanRun): the person saw that plan, not this one. A
+// typed command (no plan on the event) acts on the current plan.
+func (s *stepper) samePlan() error {
+	run := s.r.PlanRun
+	if s.ev.PlanRunID == 0 || run != nil && run.ID == s.ev.PlanRunID && run.HeadSHA == s.ev.PlanSHA {
+		return nil
+	}
+	if run == nil {
+		return Userf(ErrPlanChanged, "the plan changed since this card: there is no plan now; the updated card shows where the request is")
+	}
+	return Userf(ErrPlanChanged, fmt.Sprintf("the plan changed since this card: %s the new plan (run %d) on the updated card", s.ev.Kind, run.ID))
+}
+
 func (s *stepper) reject() error {
 	if !s.in(AwaitingApproval, Approved) {
 		return s.refuse()
 	}
 	if err := s.authorize(ActReject); err != nil {
+		return err
+	}
+	if err := s.samePlan(); err != nil {
 		return err
 	}
 	who := displayName(s.ev.Actor)
@@ -326,6 +350,9 @@ func (s *stepper) apply() error {
 		return s.refuse()
 	}
 	if err := s.authorize(ActApply); err != nil {
+		return err
+	}
+	if err := s.samePlan(); err != nil {
 		return err
 	}
 	if s.r.PlanRun == nil || len(s.currentApprovers()) < s.required() {

@@ -57,6 +57,12 @@ func heldBy(label string) func(*flow.Event) { return func(e *flow.Event) { e.Hel
 
 func effs(ids ...string) []string { return ids }
 
+// drawnFor makes an event a press on a card drawn for plan run id at
+// commit sha (Event.PlanRunID, PlanSHA).
+func drawnFor(id int64, sha string) func(*flow.Event) {
+	return func(e *flow.Event) { e.PlanRunID, e.PlanSHA = id, sha }
+}
+
 // cancelledPending is a run GitHub cancelled before it started because a
 // newer run took its pending place.
 func cancelledPending(w flow.Workflow, id int64) *flow.Run {
@@ -119,6 +125,27 @@ var rules = []rule{
 		outcome{State: flow.Approved, Approvers: []string{"U3"}, Err: "dev is held by bucket-a1b2, applied but not merged: approve or apply here once it is merged (Retry merge on its card)"}},
 	{"apply owes dispatch of the approved plan run", fixture(flow.Approved), ev(flow.EvApply, "U1"),
 		outcome{State: flow.Applying, Effects: effs("11-record_audit", "12-show_card", "13-reply", "14-dispatch_apply"), Approvers: []string{"U3"}, Seen: 1}},
+	{"approve on a card of an older plan run is refused", fixture(flow.AwaitingApproval), ev(flow.EvApprove, "U3", drawnFor(100, "h1")),
+		outcome{State: flow.AwaitingApproval, Err: "the plan changed since this card: approve the new plan (run 101) on the updated card"}},
+	{"approve on a card of the plan at another commit is refused", fixture(flow.AwaitingApproval), ev(flow.EvApprove, "U3", drawnFor(101, "h0")),
+		outcome{State: flow.AwaitingApproval, Err: "the plan changed since this card: approve the new plan (run 101) on the updated card"}},
+	{"approve on a card of the current plan is accepted", fixture(flow.AwaitingApproval), ev(flow.EvApprove, "U3", drawnFor(101, "h1")),
+		outcome{State: flow.Approved, Effects: effs("11-record_audit", "12-show_card", "13-reply", "14-notify"), Approvers: []string{"U3"}, Seen: 1}},
+	{"typed approve (no plan on the event) approves the current plan", fixture(flow.AwaitingApproval), ev(flow.EvApprove, "U3"),
+		outcome{State: flow.Approved, Effects: effs("11-record_audit", "12-show_card", "13-reply", "14-notify"), Approvers: []string{"U3"}, Seen: 1}},
+	{"approve on a card of an older plan, the new one approved already, says the plan changed", fixture(flow.Approved), ev(flow.EvApprove, "U3", drawnFor(100, "h1")),
+		outcome{State: flow.Approved, Approvers: []string{"U3"}, Err: "the plan changed since this card: approve the new plan (run 101) on the updated card"}},
+	{"reject on a card of an older plan run is refused", fixture(flow.AwaitingApproval), ev(flow.EvReject, "U3", drawnFor(100, "h1")),
+		outcome{State: flow.AwaitingApproval, Err: "the plan changed since this card: reject the new plan (run 101) on the updated card"}},
+	{"reject on a card of the current plan is accepted", fixture(flow.AwaitingApproval), ev(flow.EvReject, "U3", drawnFor(101, "h1")),
+		outcome{State: flow.Rejected, Effects: effs("11-record_audit", "12-show_card", "13-reply", "14-close_change"), Seen: 1}},
+	{"apply on a card of an older plan run is refused", fixture(flow.Approved), ev(flow.EvApply, "U1", drawnFor(100, "h1")),
+		outcome{State: flow.Approved, Approvers: []string{"U3"}, Err: "the plan changed since this card: apply the new plan (run 101) on the updated card"}},
+	{"apply on a card of the current plan is accepted", fixture(flow.Approved), ev(flow.EvApply, "U1", drawnFor(101, "h1")),
+		outcome{State: flow.Applying, Effects: effs("11-record_audit", "12-show_card", "13-reply", "14-dispatch_apply"), Approvers: []string{"U3"}, Seen: 1}},
+	{"reject on a card of a plan when there is no plan now is refused", with(fixture(flow.AwaitingApproval), func(r *flow.Request) { r.PlanRun = nil }),
+		ev(flow.EvReject, "U3", drawnFor(101, "h1")),
+		outcome{State: flow.AwaitingApproval, Err: "the plan changed since this card: there is no plan now; the updated card shows where the request is"}},
 	{"plan needs no approval in sandbox", with(fixture(flow.Planning), func(r *flow.Request) {
 		r.Environment = "sandbox"
 		r.Owed = []flow.Effect{{ID: "9-watch_run", Kind: flow.EffWatchRun, Workflow: flow.WorkflowPlan}}

@@ -146,7 +146,7 @@ func TestHeldCard(t *testing.T) {
 	}
 	for _, g := range c.Groups {
 		for _, b := range g.Buttons {
-			if ev, ok := ActionEvent(b.Action); ok && ev == flow.EvApprove {
+			if ev, ok := actionKind(b.Action); ok && ev == flow.EvApprove {
 				t.Errorf("held card offers Approve: %+v", b)
 			}
 		}

@@ -8,22 +8,12 @@ import (
 )
 
 // ActApproveAck approves a plan and acknowledges the findings named in the
-// button's value after the request ID (see [Accepts]).
+// button's value after the request ID and the plan (see [ActionEvent]).
 const ActApproveAck Action = "approve_ack"
 
 // approveAck is how an approve that accepts findings looks as a button.
 var approveAck = buttonSpec{ActApproveAck, "Approve and acknowledge", StylePrimary,
 	"This plan changes resources outside this request (see \"Outside this request\"). Approve it anyway?"}
-
-// Accepts returns the findings a button of action a with value v
-// acknowledges: the event a surface sends carries them (flow.Event.Accepts).
-func Accepts(a Action, v string) []string {
-	if a != ActApproveAck {
-		return nil
-	}
-	_, ids := ParseValue(v)
-	return ids
-}
 
 // scopeSection lists what r's plan changes outside the request, finding by
 // finding (flow.ScopeFindings), each marked blocking or needing

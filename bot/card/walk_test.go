@@ -66,9 +66,22 @@ func offersWhatStepAccepts(t *testing.T, name string, r flow.Request, pol flow.P
 				someone[action] = true
 			}
 		}
-		got := shown(ForRequest(&r, Options{Policy: &pol, Viewer: &a}))
+		c := ForRequest(&r, Options{Policy: &pol, Viewer: &a})
+		got := shown(c)
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("%s, viewer %s: buttons (-Step accepts +card shows):\n%s", name, a.ID, diff)
+		}
+		// The event a shown button's value sends (its plan included) is
+		// accepted too.
+		for _, b := range c.Buttons() {
+			_, e, ok := ActionEvent(b.Action, b.Value)
+			if !ok {
+				continue
+			}
+			e.Actor, e.At = a, flowtest.T0
+			if next, _, err := flow.Step(r, e, pol); err != nil || cmp.Diff(r, next) == "" {
+				t.Errorf("%s, viewer %s: %s button (value %q) refused: %v", name, a.ID, b.Action, b.Value, err)
+			}
 		}
 	}
 	if diff := cmp.Diff(someone, shown(ForRequest(&r, Options{Policy: &pol}))); diff != "" {
@@ -82,7 +95,7 @@ func shown(c Card) map[Action]bool {
 	out := map[Action]bool{}
 	for _, g := range c.Groups {
 		for _, b := range g.Buttons {
-			if _, ok := ActionEvent(b.Action); ok {
+			if _, ok := actionKind(b.Action); ok {
 				out[b.Action] = true
 			}
 		}

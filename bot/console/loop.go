@@ -173,8 +173,8 @@ func (c *Console) command(ctx context.Context, cmd command.Command) error {
 		c.printf("%s\n", in.Taken)
 	}
 	ev := c.event(in.Event.Kind)
-	ev.Actor, ev.Project, ev.Module, ev.Environment, ev.Inputs, ev.Target =
-		in.Event.Actor, in.Event.Project, in.Event.Module, in.Event.Environment, in.Event.Inputs, in.Event.Target
+	ev.Actor, ev.Project, ev.Module, ev.Environment, ev.Inputs, ev.Target, ev.Accepts =
+		in.Event.Actor, in.Event.Project, in.Event.Module, in.Event.Environment, in.Event.Inputs, in.Event.Target, in.Event.Accepts
 	switch in.Do {
 	case command.DoOpen:
 		if ev.Kind == flow.EvStart && len(ev.Inputs) == 0 {
@@ -184,8 +184,12 @@ func (c *Console) command(ctx context.Context, cmd command.Command) error {
 		// creates nothing, and the problems say so.
 		return c.open(ctx, ev)
 	case command.DoHandle:
-		if err := c.handle(ctx, in.Request.ID, ev); err != nil {
+		r, err := c.engine().Handle(ctx, in.Request.ID, ev)
+		if err != nil {
 			return c.withNextStep(ctx, err, in.Request.ID)
+		}
+		if reply := command.Reply(ev, r); reply != "" {
+			c.printf("%s\n", reply)
 		}
 	case command.DoList:
 		c.show(card.List(in.Title, in.Requests), "")
@@ -296,17 +300,24 @@ func (c *Console) press(ctx context.Context, n int) error {
 		ev.Project, ev.Module, ev.Environment, ev.TriggerID = project, module, env, triggerID
 		return c.handle(ctx, id, ev)
 	}
-	kind, ok := card.ActionEvent(b.Action)
+	id, pressed, ok := card.ActionEvent(b.Action, b.Value)
 	if !ok {
 		return fmt.Errorf("button %q: action %s is not handled by the console", b.Text, b.Action)
 	}
-	id, _ := card.ParseValue(b.Value)
-	ev := c.event(kind)
-	ev.Accepts = card.Accepts(b.Action, b.Value)
+	ev := c.event(pressed.Kind)
+	ev.Accepts, ev.PlanRunID, ev.PlanSHA = pressed.Accepts, pressed.PlanRunID, pressed.PlanSHA
 	if b.Action == card.ActEdit {
 		ev.TriggerID = triggerID
 	}
-	if err := c.handle(ctx, id, ev); err != nil {
+	r, err := c.engine().Handle(ctx, id, ev)
+	if errors.Is(err, flow.ErrPlanChanged) && r != nil {
+		// The card pressed showed another plan: the refusal, then the
+		// request as it is now, whose buttons the numbers press.
+		c.problem(err)
+		c.showRequest(ctx, r)
+		return nil
+	}
+	if err != nil {
 		return c.withNextStep(ctx, err, id)
 	}
 	return nil
