@@ -110,3 +110,10 @@ func refName(name, suffix string) string {
 	name = strings.TrimSuffix(strings.TrimSuffix(name, "_arns"), "_arn")
 	return name + suffix
 }
+
+// IsSensitive reports whether key, in any spelling Resolve accepts, names a
+// sensitive input of m.
+func (m *Module) IsSensitive(key string) bool {
+	in, ok := m.lookup(key)
+	return ok && in.Sensitive
+}

@@ -136,3 +136,12 @@ func TestRenderMaskHidesSensitiveValues(t *testing.T) {
 		t.Error("masked render accepted a plain secret")
 	}
 }
+
+func TestIsSensitive(t *testing.T) {
+	m := mustModule(t, loadTestdata(t, "catalog"), "widget")
+	for key, want := range map[string]bool{"password_arn": true, "passwordArn": true, "Password ARN": true, "name": false, "nosuch": false} {
+		if got := m.IsSensitive(key); got != want {
+			t.Errorf("IsSensitive(%q) = %v, want %v", key, got, want)
+		}
+	}
+}
