@@ -22,7 +22,7 @@ func advance(t *testing.T, eng *flow.Engine, id string) bool {
 	var ev flow.Event
 	switch r.State {
 	case flow.CollectingInputs:
-		ev = flow.Event{Kind: flow.EvSetInputs, Actor: actor("U1"), Inputs: map[string]string{"name": "logs-1", "secret": "s3cret"}}
+		ev = flow.Event{Kind: flow.EvSetInputs, Actor: actor("U1"), Inputs: map[string]string{"name": "logs-1", "secret": flowtest.SecretARN}}
 	case flow.Confirming:
 		ev = flow.Event{Kind: flow.EvConfirm, Actor: actor("U1")}
 	case flow.AwaitingApproval:

@@ -1,6 +1,10 @@
 package flow
 
-import "time"
+import (
+	"time"
+
+	"github.com/tfpilot/tfpilot/registry"
+)
 
 // EffectKind says what I/O a transition owes.
 type EffectKind int
@@ -106,4 +110,4 @@ type AuditRecord struct {
 }
 
 // Redacted is the value shown in place of a sensitive input.
-const Redacted = "(sensitive)"
+const Redacted = registry.Redacted

@@ -286,8 +286,9 @@ func (e *Engine) module(ctx context.Context, project, name string) (*registry.Mo
 	return m, nil
 }
 
-// Preview renders the file r's change will write (for the confirmation
-// card). A destroy request's file is returned with no content.
+// Preview renders the file r's change will write, as committed: sensitive
+// values in clear (View gives cards the file redacted). A destroy
+// request's file is returned with no content.
 func (e *Engine) Preview(ctx context.Context, r *Request) (registry.File, error) {
 	if r.Kind == KindDestroy {
 		return registry.File{Path: r.File, Label: r.Label}, nil
@@ -296,7 +297,7 @@ func (e *Engine) Preview(ctx context.Context, r *Request) (registry.File, error)
 	if err != nil {
 		return registry.File{}, err
 	}
-	return render(m, r)
+	return render(m, r, false)
 }
 
 // keyedMutex serialises work per key.

@@ -76,7 +76,7 @@ func TestEngineSetInputsKeepsTheGoodOnes(t *testing.T) {
 	ctx := context.Background()
 	r := h.open("dev")
 	got, err := h.eng.Handle(ctx, r.ID, flow.Event{Kind: flow.EvSetInputs, Key: "line-1", Actor: actor("U1"),
-		Inputs: map[string]string{"versioning": "false", "nosuch": "1", "secret": "s3cret"}})
+		Inputs: map[string]string{"versioning": "false", "nosuch": "1", "secret": flowtest.SecretARN}})
 	var ns *flow.InputsNotSet
 	if !errors.As(err, &ns) {
 		t.Fatalf("err = %v, want *flow.InputsNotSet", err)
@@ -87,7 +87,7 @@ func TestEngineSetInputsKeepsTheGoodOnes(t *testing.T) {
 	if diff := cmp.Diff([]string{"nosuch"}, problemFields(ns)); diff != "" {
 		t.Errorf("problems (-want +got):\n%s", diff)
 	}
-	want := map[string]string{"versioning": "false", "secret": "s3cret"}
+	want := map[string]string{"versioning": "false", "secret": flowtest.SecretARN}
 	if got == nil || got.State != flow.CollectingInputs || !cmp.Equal(want, got.Inputs) || !cmp.Equal(want, h.get(r.ID).Inputs) {
 		t.Fatalf("request after a line with a bad input: %v; want the good inputs set", got)
 	}

@@ -28,7 +28,7 @@ func TestEngineReleasedLeaseLetsAnotherReplicaRun(t *testing.T) {
 
 	b := newHarness(t, ports, "replica-b")
 	before := len(ports.Store.Writes(r.ID))
-	b.handle(r.ID, flow.Event{Kind: flow.EvSetInputs, Key: "on-b", Actor: actor("U1"), Inputs: map[string]string{"name": "logs-1", "secret": "s"}})
+	b.handle(r.ID, flow.Event{Kind: flow.EvSetInputs, Key: "on-b", Actor: actor("U1"), Inputs: map[string]string{"name": "logs-1", "secret": flowtest.SecretARN}})
 	b.settle()
 	got := b.get(r.ID)
 	if got.State != flow.Confirming || len(got.Owed) != 0 || got.Lease != (flow.Lease{}) {
@@ -72,7 +72,7 @@ func TestEngineFoldsAcknowledgements(t *testing.T) {
 	}
 	waitParked(t, eng, r.ID, len(r.Owed))
 	events := []flow.Event{
-		{Kind: flow.EvSetInputs, Key: "in", Actor: actor("U1"), Inputs: map[string]string{"name": "logs-1", "secret": "s"}},
+		{Kind: flow.EvSetInputs, Key: "in", Actor: actor("U1"), Inputs: map[string]string{"name": "logs-1", "secret": flowtest.SecretARN}},
 		{Kind: flow.EvEdit, Key: "edit", Actor: actor("U1")},
 		{Kind: flow.EvSetInputs, Key: "in2", Actor: actor("U1"), Inputs: map[string]string{"name": "logs-2"}},
 	}
@@ -177,7 +177,7 @@ func TestEngineLeaseRecheckedAfterLostRace(t *testing.T) {
 	handled := make(chan error, 1)
 	go func() {
 		_, err := b.Handle(ctxB, r.ID, flow.Event{Kind: flow.EvSetInputs, Key: "on-b", Actor: actor("U1"),
-			Inputs: map[string]string{"name": "logs-1", "secret": "s"}})
+			Inputs: map[string]string{"name": "logs-1", "secret": flowtest.SecretARN}})
 		handled <- err
 	}()
 	<-gate.entered // B stepped the request under A's live lease
@@ -222,7 +222,7 @@ func TestEngineHandleRereadsAfterAnotherReplicaWrote(t *testing.T) {
 	r := a.open("dev")
 	a.settle()
 	b := newHarness(t, ports, "replica-b")
-	b.handle(r.ID, flow.Event{Kind: flow.EvSetInputs, Key: "on-b", Actor: actor("U1"), Inputs: map[string]string{"name": "logs-1", "secret": "s"}})
+	b.handle(r.ID, flow.Event{Kind: flow.EvSetInputs, Key: "on-b", Actor: actor("U1"), Inputs: map[string]string{"name": "logs-1", "secret": flowtest.SecretARN}})
 	b.settle()
 	got := a.handle(r.ID, flow.Event{Kind: flow.EvConfirm, Key: "confirm-on-a", Actor: actor("U1")})
 	if got.State != flow.OpeningPR {

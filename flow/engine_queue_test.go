@@ -33,7 +33,7 @@ func (h *harness) waitFor(id, what string, cond func(*flow.Request) bool) *flow.
 func (h *harness) submit(env string) string {
 	h.t.Helper()
 	r := h.open(env)
-	h.handle(r.ID, flow.Event{Kind: flow.EvSetInputs, Actor: actor("U1"), Inputs: map[string]string{"name": "logs-1", "secret": "hunter2"}})
+	h.handle(r.ID, flow.Event{Kind: flow.EvSetInputs, Actor: actor("U1"), Inputs: map[string]string{"name": "logs-1", "secret": flowtest.SecretARN}})
 	h.handle(r.ID, flow.Event{Kind: flow.EvConfirm, Actor: actor("U1")})
 	return r.ID
 }

@@ -46,7 +46,7 @@ func (e *Engine) view(ctx context.Context, r *Request) (View, error) {
 			v.Preview = &registry.File{Path: r.File, Label: r.Label}
 		case err == nil:
 			var f registry.File
-			if f, err = render(m, r); err == nil {
+			if f, err = render(m, r, true); err == nil {
 				v.Preview = &f
 			}
 		}
@@ -61,11 +61,12 @@ func (e *Engine) view(ctx context.Context, r *Request) (View, error) {
 	return v, missing
 }
 
-// render renders the file r's change writes from module m.
-func render(m *registry.Module, r *Request) (registry.File, error) {
+// render renders the file r's change writes from module m; redacted, with
+// sensitive values replaced by Redacted, for a card.
+func render(m *registry.Module, r *Request, redacted bool) (registry.File, error) {
 	f, err := registry.Render(m, registry.RenderSpec{
 		RequestID: r.ID, Project: r.Project, Environment: r.Environment, Requester: r.Requester.ID,
-		CreatedAt: r.CreatedAt, Values: r.Inputs,
+		CreatedAt: r.CreatedAt, Values: r.Inputs, Redact: redacted,
 	})
 	if err != nil {
 		return registry.File{}, fmt.Errorf("render %s: %w", r.ID, err)

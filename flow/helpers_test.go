@@ -116,7 +116,7 @@ func (h *harness) get(id string) *flow.Request {
 func (h *harness) toAwaiting(env string) string {
 	h.t.Helper()
 	r := h.open(env)
-	h.handle(r.ID, flow.Event{Kind: flow.EvSetInputs, Actor: actor("U1"), Inputs: map[string]string{"name": "logs-1", "secret": "hunter2"}})
+	h.handle(r.ID, flow.Event{Kind: flow.EvSetInputs, Actor: actor("U1"), Inputs: map[string]string{"name": "logs-1", "secret": flowtest.SecretARN}})
 	h.handle(r.ID, flow.Event{Kind: flow.EvConfirm, Actor: actor("U1")})
 	h.settle()
 	if got := h.get(r.ID).State; got != flow.AwaitingApproval {

@@ -19,8 +19,8 @@ type View struct {
 	// Catalog is the catalogue of the request's project while a module is
 	// being chosen (nil while no project is chosen).
 	Catalog *registry.Catalog
-	// Preview is the file the change will write (a destroy request's file,
-	// with no content), and Derived the names the module derives from the
+	// Preview is the file the change will write with sensitive values
+	// redacted (a destroy request's file, with no content), and Derived the names the module derives from the
 	// inputs; both only while the request is confirming.
 	Preview *registry.File
 	Derived []registry.DerivedName

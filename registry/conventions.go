@@ -47,8 +47,9 @@ var RequiredTags = map[string]string{
 // Check loads the catalogue and checks every module, broken ones included,
 // against TfPilot's conventions: all system inputs declared, every variable
 // and output described, a README.md that lists every input and output (as
-// `name`), and every taggable resource setting tags that include
-// RequiredTags. It returns the load diagnostics followed by the convention
+// `name`), every sensitive variable taking a secret reference rather than
+// the secret (see SecretRefReason), and every taggable resource setting
+// tags that include RequiredTags. It returns the load diagnostics followed by the convention
 // problems; empty means clean.
 func Check(fsys fs.FS) Diagnostics {
 	all, diags := loadAll(fsys)
@@ -77,6 +78,11 @@ func conventions(m *Module) Diagnostics {
 	for _, in := range m.Inputs {
 		if strings.TrimSpace(in.Description) == "" {
 			add(in.File, in.Line, "variable %q has no description", in.Name)
+		}
+		if in.Sensitive {
+			if why := sensitiveConvention(in); why != "" {
+				add(in.File, in.Line, "variable %q %s", in.Name, why)
+			}
 		}
 	}
 	for _, out := range m.Outputs {

@@ -14,6 +14,10 @@ func TestCheckConventions(t *testing.T) {
 		got = append(got, d.Error())
 	}
 	want := []string{
+		`leaky/variables.tf:16: variable "db_password" is sensitive but takes the secret itself, which would be committed to git: rename it "db_password_arn" and take the ARN of a Secrets Manager secret or SSM parameter that the module reads`,
+		`leaky/variables.tf:22: variable "api_keys" is sensitive but takes the secrets themselves, which would be committed to git: rename it "api_keys_arns" and take ARNs of Secrets Manager secrets or SSM parameters that the module reads`,
+		`leaky/variables.tf:29: variable "pin_arn" is sensitive but of type number, which cannot hold a reference: make it a string named "pin_arn" (or a list, set or map of strings named "pin_arns") taking ARNs of Secrets Manager secrets or SSM parameters that the module reads`,
+		`leaky/variables.tf:35: variable "token_arn" is sensitive and its default is not the ARN of a Secrets Manager secret or SSM parameter: make the default null or such an ARN`,
 		`sloppy/variables.tf: missing system input "environment"`,
 		`sloppy/main.tf:6: variable "request_id" has no description`,
 		`sloppy/main.tf:15: output "arn" has no description`,

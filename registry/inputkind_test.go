@@ -30,7 +30,7 @@ func TestInputKinds(t *testing.T) {
 		"comment":                    {KindText, ""},
 		"policy_json":                {KindText, ""},
 		"retry":                      {KindMap, ""},
-		"password":                   {KindText, ""},
+		"password_arn":               {KindText, ""},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("kinds and defaults (-want +got):\n%s", diff)

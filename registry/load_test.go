@@ -61,7 +61,7 @@ func TestLoadCatalog(t *testing.T) {
 		{Name: "comment", TypeExpr: "string", Default: `cty.StringVal("")`, Nul: true},
 		{Name: "policy_json", TypeExpr: "string", Default: "cty.NullVal(cty.String)", Nul: true, Validations: 1},
 		{Name: "retry", TypeExpr: "object({\n    attempts = number\n    backoff  = optional(string, \"exponential\")\n  })", Default: "cty.NullVal(cty.Object(map[string]cty.Type{\"attempts\":cty.Number, \"backoff\":cty.String}))", Nul: true},
-		{Name: "password", TypeExpr: "string", Default: "cty.NullVal(cty.String)", Nul: true, Sensitive: true},
+		{Name: "password_arn", TypeExpr: "string", Default: "cty.NullVal(cty.String)", Nul: true, Sensitive: true},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("inputs (-want +got):\n%s", diff)

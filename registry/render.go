@@ -48,6 +48,9 @@ type RenderSpec struct {
 	Values map[string]string
 	// ExistingFiles are the base names already in envs/<environment>/.
 	ExistingFiles []string
+	// Redact writes Redacted in place of each sensitive input's value once
+	// the values are checked: the file for a card, never for git.
+	Redact bool
 }
 
 // File is a rendered request file.
@@ -64,7 +67,9 @@ type File struct {
 // creation time; never an input value) and one module block whose source is
 // ../../modules/<name>, with the system inputs and then the given user inputs
 // in the module's declaration order, each as an HCL literal of the variable's
-// type. It is pure and deterministic.
+// type. It is pure and deterministic. A sensitive input's value must be a
+// secret reference (SecretRefReason), so what goes to git is never the
+// secret.
 //
 // Values are checked again exactly as Resolve checks them, and required inputs
 // must all be present, so Render never produces a file Terraform would reject
@@ -149,6 +154,9 @@ func Render(m *Module, spec RenderSpec) (File, error) {
 	user := make([]attr, 0, len(vals))
 	for _, in := range m.Inputs {
 		if v, ok := vals[in.Name]; ok && !in.System {
+			if in.Sensitive && spec.Redact {
+				v = cty.StringVal(Redacted)
+			}
 			user = append(user, attr{name: in.Name, val: v})
 		}
 	}

@@ -56,7 +56,7 @@ func TestRenderGolden(t *testing.T) {
 	}{
 		{"widget-minimal", "widget", map[string]string{"name": "orders"}},
 		{"widget-all-types", "widget", map[string]string{
-			"retry": `{"attempts": 5}`, "password": "hunter2", "comment": "say \"${hi}\" and %{ if x }\\n\nbye ✓",
+			"retry": `{"attempts": 5}`, "password_arn": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:orders-db-AbCdEf", "comment": "say \"${hi}\" and %{ if x }\\n\nbye ✓",
 			"tags": "team=payments, cost-centre=42", "ports": "443, 80", "subnetIds": "subnet-1, subnet-2",
 			"mode": "priority", "kms_key_arn": "arn:aws:kms:eu-west-1:123456789012:key/abc",
 			"visibility timeout seconds": "60", "fifo": "yes", "name": "orders",
@@ -89,12 +89,12 @@ func TestRenderGolden(t *testing.T) {
 
 func TestRenderNeverPrintsSensitiveValuesInTheHeader(t *testing.T) {
 	m := mustModule(t, loadTestdata(t, "catalog"), "widget")
-	f, err := Render(m, testSpec(map[string]string{"name": "orders", "password": "hunter2-secret"}))
+	f, err := Render(m, testSpec(map[string]string{"name": "orders", "password_arn": testSecretARN}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	header, _, _ := strings.Cut(string(f.Content), "module ")
-	if strings.Contains(header, "hunter2") {
+	if strings.Contains(header, testSecretARN) || strings.Contains(header, "orders-db") {
 		t.Errorf("header leaks a sensitive value:\n%s", header)
 	}
 }

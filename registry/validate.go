@@ -17,7 +17,9 @@ import (
 // blocks are evaluated on them. It returns the canonical text of each value
 // keyed by variable name; feeding that back to Resolve returns it unchanged.
 // Only the given keys are checked, so chat may send inputs a few at a time.
-// The error, if any, is InputErrors with one entry per problem.
+// A sensitive input takes only secret references (see SecretRefReason), and
+// no reason repeats its value. The error, if any, is InputErrors with one
+// entry per problem.
 func (m *Module) Resolve(raw map[string]string) (map[string]string, error) {
 	_, canon, errs := m.resolve(raw)
 	if len(errs) > 0 {
@@ -60,11 +62,19 @@ func (m *Module) resolve(raw map[string]string) (map[string]cty.Value, map[strin
 		v, text, err := parseValue(in, raw[k])
 		if err != nil {
 			var ce *conversionError
-			if errors.As(err, &ce) {
+			switch {
+			case in.Sensitive:
+				// Conversion errors may quote the value.
+				errs = append(errs, InputError{Field: in.Name, Reason: "cannot be read as " + in.TypeExpr + " (the value is not repeated: the input is sensitive)"})
+			case errors.As(err, &ce):
 				errs = append(errs, InputError{Field: in.Name, Reason: ce.reason})
-			} else {
+			default:
 				errs = append(errs, InputError{Field: in.Name, Reason: err.Error()})
 			}
+			continue
+		}
+		if in.Sensitive && !refOnly(v) {
+			errs = append(errs, InputError{Field: in.Name, Reason: SecretRefReason})
 			continue
 		}
 		if msgs := in.check(v); len(msgs) > 0 {
@@ -95,6 +105,7 @@ func (in *Input) checkOverlong(s string) []string {
 // check evaluates the input's validation blocks on v and returns the error
 // message of every one that does not hold. A condition that errors or is
 // unknown does not hold: a value is only accepted when the module says yes.
+// A sensitive input's messages are evaluated on Redacted, never on its value.
 func (in *Input) check(v cty.Value) []string {
 	if len(in.Validations) == 0 {
 		return nil
@@ -105,10 +116,14 @@ func (in *Input) check(v cty.Value) []string {
 	}
 	var msgs []string
 	for _, val := range in.Validations {
-		if holds(val.Condition, ctx) {
-			continue
+		switch {
+		case holds(val.Condition, ctx):
+		case in.Sensitive:
+			// A message that refers to the value gets Redacted instead.
+			msgs = append(msgs, val.message(redactedContext(in)))
+		default:
+			msgs = append(msgs, val.message(ctx))
 		}
-		msgs = append(msgs, val.message(ctx))
 	}
 	return msgs
 }

@@ -29,7 +29,7 @@ type FormField struct {
 	// Initial is the value to pre-fill: the request's current value, else
 	// the module's default, in the canonical text Resolve accepts ("" for none).
 	Initial   string
-	Default   string // the module's default as text ("" when none or null)
+	Default   string // the module's default as text ("" when none, null or sensitive)
 	Required  bool
 	Sensitive bool
 	Options   []string
@@ -45,7 +45,7 @@ type Form struct {
 }
 
 // ForModule builds the form for m, pre-filled from r's inputs (sensitive
-// values are never pre-filled).
+// values are never pre-filled, nor their defaults shown).
 func ForModule(m *registry.Module, r *flow.Request) Form {
 	f := Form{Title: m.Name, Module: m.Name}
 	for _, in := range m.UserInputs() {
@@ -64,7 +64,7 @@ func ForModule(m *registry.Module, r *flow.Request) Form {
 			ff.Initial = v
 		}
 		if in.Sensitive {
-			ff.Initial = ""
+			ff.Initial, ff.Default = "", ""
 		}
 		kind := in.Kind()
 		ff.Multiline = kind == registry.KindList || kind == registry.KindMap
@@ -95,7 +95,7 @@ func hintOf(in *registry.Input) string {
 		h = strings.TrimSpace(h + ` key=value pairs separated by commas, or JSON like {"k":"v"}.`)
 	}
 	if in.Sensitive {
-		h = strings.TrimSpace(h + " Sensitive: never shown again.")
+		h = strings.TrimSpace(h + " Sensitive: " + registry.SecretRefReason + "; never shown again.")
 	}
 	return h
 }

@@ -50,7 +50,7 @@ func (c *Console) Run(ctx context.Context, in io.Reader) error {
 			return fmt.Errorf("console: read input: %w", err)
 		}
 		if !c.opts.Interactive && strings.TrimSpace(text) != "" {
-			c.printf("%s> %s\n", c.Actor().ID, command.Clip(text, maxEcho))
+			c.printf("%s> %s\n", c.Actor().ID, command.Clip(c.echoed(ctx, text), maxEcho))
 		}
 		quit := false
 		if size > maxLine {
@@ -396,4 +396,55 @@ func withHelp(msg string) string {
 		return msg
 	}
 	return msg + " (type help)"
+}
+
+// echoed is a piped line as the transcript repeats it: the value of each
+// input that the module marks sensitive is replaced by flow.Redacted (the
+// whole line, should that value not appear in it as typed). The module is
+// the one a /tfpilot new line names, else the current request's; a line
+// that does not parse is echoed as typed.
+func (c *Console) echoed(ctx context.Context, text string) string {
+	l, err := parseLine(text)
+	if err != nil {
+		return text
+	}
+	eng := c.engine()
+	var project, module string
+	var inputs map[string]string
+	switch {
+	case l.kind == lineCommand && l.cmd.Verb == command.VerbNew:
+		project, module, inputs = l.cmd.Project, l.cmd.Module, l.cmd.Inputs
+		if ps := eng.Policy().Projects; project == "" && len(ps) == 1 {
+			project = ps[0].Name
+		}
+	case l.kind == lineAssign:
+		c.mu.Lock()
+		id := c.current
+		c.mu.Unlock()
+		r, err := eng.Find(ctx, id)
+		if id == "" || err != nil {
+			return text
+		}
+		project, module, inputs = r.Project, r.Module, l.inputs
+	default:
+		return text
+	}
+	cat, err := eng.Catalog(ctx, project)
+	if err != nil {
+		return text
+	}
+	m, ok := cat.Module(module)
+	if !ok {
+		return text
+	}
+	for k, v := range inputs {
+		if !m.IsSensitive(k) || v == "" {
+			continue
+		}
+		if !strings.Contains(text, v) {
+			return "(a line with a sensitive value, not repeated)"
+		}
+		text = strings.ReplaceAll(text, v, flow.Redacted)
+	}
+	return text
 }

@@ -20,6 +20,7 @@ func TestCheck(t *testing.T) {
 			`sloppy/variables.tf: missing system input "environment"`,
 			"sloppy/README.md: README does not list input `request_id`",
 			`sloppy/main.tf:6: variable "request_id" has no description`,
+			`leaky/variables.tf:16: variable "db_password" is sensitive but takes the secret itself, which would be committed to git: rename it "db_password_arn"`,
 		}},
 		{"load diagnostics", []string{"check", "--modules", "../../registry/testdata/broken"}, 1, []string{"crossref/variables.tf:10: validation of max may only refer to var.max"}},
 		{"missing folder", []string{"check", "--modules", "does-not-exist"}, 1, []string{"module folder does-not-exist does not exist"}},

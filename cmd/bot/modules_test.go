@@ -61,7 +61,7 @@ func TestModulesJSON(t *testing.T) {
 	if in := byName["name"]; !in.Required || string(in.Default) != "null" {
 		t.Errorf("name = %+v", in)
 	}
-	if in := byName["password"]; !in.Sensitive {
+	if in := byName["password_arn"]; !in.Sensitive {
 		t.Errorf("password = %+v", in)
 	}
 	if in := byName["project"]; !in.System {

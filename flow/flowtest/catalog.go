@@ -40,6 +40,10 @@ func (c *Catalogs) Catalog(ctx context.Context, project string) (*registry.Catal
 	return c.cat, nil
 }
 
+// SecretARN is a value the "secret" input of Modules takes: a sensitive
+// input takes only a Secrets Manager or SSM parameter ARN.
+const SecretARN = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:logs-1-AbCdEf"
+
 // Modules is a tiny module catalogue: module "bucket" with the system inputs,
 // a required "name", an optional "versioning" and a sensitive "secret".
 func Modules() fstest.MapFS {

@@ -31,7 +31,7 @@ func RequestIn(s flow.State) flow.Request {
 	if s == flow.CollectingInputs {
 		return r
 	}
-	r.Inputs = map[string]string{"name": "logs-1", "secret": "hunter2"}
+	r.Inputs = map[string]string{"name": "logs-1", "secret": SecretARN}
 	switch s {
 	case flow.Confirming:
 		return r

@@ -38,7 +38,7 @@ func TestPushBeforePlan(t *testing.T) {
 
 	requester, approver := flow.Actor{ID: "U1"}, flow.Actor{ID: "U3"}
 	r, err := eng.Open(ctx, flow.Event{Kind: flow.EvStart, Key: "k1", Actor: requester, Project: "demo", Module: "bucket",
-		Environment: "dev", Inputs: map[string]string{"name": "logs-1", "secret": "hunter2"}, Thread: &flow.Thread{Channel: "C1"}})
+		Environment: "dev", Inputs: map[string]string{"name": "logs-1", "secret": flowtest.SecretARN}, Thread: &flow.Thread{Channel: "C1"}})
 	if err != nil {
 		t.Fatal(err)
 	}

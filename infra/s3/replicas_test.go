@@ -168,7 +168,7 @@ func driveRequest(t *testing.T, engines [2]*flow.Engine, ports *flowtest.Ports, 
 		ev   flow.Event
 		want flow.State // wait for it (and no owed effects) before the next step
 	}{
-		{flow.Event{Kind: flow.EvSetInputs, Actor: u1, Inputs: map[string]string{"name": fmt.Sprintf("logs-%d", n), "secret": "hunter2"}}, flow.Confirming},
+		{flow.Event{Kind: flow.EvSetInputs, Actor: u1, Inputs: map[string]string{"name": fmt.Sprintf("logs-%d", n), "secret": flowtest.SecretARN}}, flow.Confirming},
 		{flow.Event{Kind: flow.EvConfirm, Actor: u1}, flow.AwaitingApproval},
 	}
 	for _, st := range steps {

@@ -5,6 +5,6 @@ output "queue_url" {
 
 output "secret" {
   description = "Something sensitive."
-  value       = var.password
+  value       = var.password_arn
   sensitive   = true
 }

@@ -117,8 +117,8 @@ variable "retry" {
   default = null
 }
 
-variable "password" {
-  description = "A secret."
+variable "password_arn" {
+  description = "ARN of the Secrets Manager secret holding the password."
   type        = string
   default     = null
   sensitive   = true
