@@ -100,18 +100,19 @@ type Client struct {
 	keyInput string
 	maxPlan  int64 // Options.MaxPlanJSON
 
-	mu       sync.Mutex
-	locks    map[string]*sync.Mutex
-	etags    map[string]cachedGet
-	records  map[string]int64        // "owner/name#n" → ID of TfPilot's record comment
-	trees    map[string]*treeListing // by tree SHA: immutable
-	blobs    map[string][]byte       // by blob SHA: immutable
-	catalogs map[string]*catalogEntry
-	runLists map[string]*runList
-	branches map[string]branchNote // "owner/name tfpilot/<id>" → what this process saw
-	attempts map[string]time.Time  // dispatch key → last attempt started
-	runs     map[string]flow.Run   // dispatch key → run it started
-	started  time.Time
+	mu         sync.Mutex
+	locks      map[string]*sync.Mutex
+	etags      map[string]cachedGet
+	records    map[string]int64        // "owner/name#n" → ID of TfPilot's record comment
+	queueModes queueModes              // workflow file → its concurrency queue mode (queuemode.go)
+	trees      map[string]*treeListing // by tree SHA: immutable
+	blobs      map[string][]byte       // by blob SHA: immutable
+	catalogs   map[string]*catalogEntry
+	runLists   map[string]*runList
+	branches   map[string]branchNote // "owner/name tfpilot/<id>" → what this process saw
+	attempts   map[string]time.Time  // dispatch key → last attempt started
+	runs       map[string]flow.Run   // dispatch key → run it started
+	started    time.Time
 }
 
 // cachedGet is the last 200 answer of a conditional GET.

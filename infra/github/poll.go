@@ -164,6 +164,9 @@ func (c *Client) displaced(ctx context.Context, r Repo, snap *runSnapshot, wr *g
 	if !ok {
 		return false, nil
 	}
+	if max, err := c.queueMax(ctx, r, workflowPath(wr.GetDisplayTitle())); err != nil || max {
+		return false, err // under queue: max no run displaces another: a person cancelled it
+	}
 	newer := false
 	for _, o := range snap.order {
 		if g, ok := groupOf(o.GetDisplayTitle()); ok && g == group && createdAfter(o, wr) {
@@ -206,4 +209,13 @@ func groupOf(title string) (string, bool) {
 		return "", false
 	}
 	return strings.ToLower("tfpilot-" + env), true
+}
+
+// workflowPath is the file of a run whose run-name is TfPilot's, "tfpilot
+// <workflow> …": .github/workflows/<workflow>.yml (go-github's WorkflowRun
+// does not carry the run's path).
+func workflowPath(title string) string {
+	rest, _ := strings.CutPrefix(title, "tfpilot ")
+	wf, _, _ := strings.Cut(rest, " ")
+	return ".github/workflows/" + wf + ".yml"
 }
