@@ -83,12 +83,13 @@ type Engine struct {
 	sem   chan struct{}
 
 	// Each of these has its own lock.
-	written  lastWritten // request → as last written here (engine_cache.go)
-	acks     *parkedAcks // request → acknowledgements not yet written (engine_ack.go)
-	backoffs *backoffs   // light effect that failed → when to try it again (engine_light.go)
-	turns    turns       // waiters in run queues (engine_queue.go)
-	records  records     // pull request records last written (record.go)
-	scanning atomic.Bool // a scanClosed is running
+	written   lastWritten // request → as last written here (engine_cache.go)
+	acks      *parkedAcks // request → acknowledgements not yet written (engine_ack.go)
+	backoffs  *backoffs   // light effect that failed → when to try it again (engine_light.go)
+	turns     turns       // waiters in run queues (engine_queue.go)
+	records   records     // pull request records last written (record.go)
+	holdCache holdCache   // what holds each environment, for cards (engine_hold.go)
+	scanning  atomic.Bool // a scanClosed is running
 
 	mu        sync.Mutex
 	started   bool

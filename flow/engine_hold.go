@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
+	"time"
 
 	"github.com/tfpilot/tfpilot/registry"
 )
@@ -178,4 +180,64 @@ func (e *Engine) scanClosed(ctx context.Context) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// holdCacheTTL bounds how long a card trusts what held its environment.
+const holdCacheTTL = 10 * time.Second
+
+// holdCache remembers, for cards only, what holds each project environment:
+// finding it lists the store (on S3, every record), and a card is drawn on
+// every transition. This engine's own writes in an environment forget its
+// entry (see Engine.saved); another replica's are seen within holdCacheTTL.
+// Approve and apply never use it: Handle looks the hold up afresh, so a
+// card a few seconds behind at worst offers a button Step then refuses.
+type holdCache struct {
+	mu sync.Mutex
+	m  map[[2]string]heldAt
+}
+
+type heldAt struct {
+	f  Facts
+	at time.Time
+}
+
+func (c *holdCache) get(r *Request, now time.Time) (Facts, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	h, ok := c.m[[2]string{r.Project, r.Environment}]
+	if !ok || now.Sub(h.at) >= holdCacheTTL || now.Before(h.at) {
+		return Facts{}, false
+	}
+	return h.f, true
+}
+
+func (c *holdCache) put(r *Request, f Facts, now time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil {
+		c.m = map[[2]string]heldAt{}
+	}
+	c.m[[2]string{r.Project, r.Environment}] = heldAt{f: f, at: now}
+}
+
+func (c *holdCache) forget(r *Request) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.m, [2]string{r.Project, r.Environment})
+}
+
+// heldForCard is heldBy through the card's cache.
+func (e *Engine) heldForCard(ctx context.Context, r *Request) (Facts, error) {
+	if r.State != AwaitingApproval && r.State != Approved {
+		return Facts{}, nil
+	}
+	now := e.cfg.Now()
+	if f, ok := e.holdCache.get(r, now); ok {
+		return f, nil
+	}
+	f, err := e.heldBy(ctx, r)
+	if err == nil {
+		e.holdCache.put(r, f, now)
+	}
+	return f, err
 }

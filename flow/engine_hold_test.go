@@ -100,3 +100,30 @@ func TestEnginePRClosedByHand(t *testing.T) {
 		})
 	}
 }
+
+// TestEngineCardHoldIsCached: drawing the card of a request that could be
+// approved looks up what holds its environment (a store listing, every
+// record on S3) once, not once per card; a write in the environment by
+// this engine makes the next card look again, so the hold shows at once.
+func TestEngineCardHoldIsCached(t *testing.T) {
+	ports := flowtest.NewPorts()
+	h := newHarness(t, ports, "a")
+	a, b := h.toAwaiting("dev"), h.toAwaiting("dev")
+	ctx := context.Background()
+	rb := h.get(b)
+	h.eng.View(ctx, rb)
+	before := ports.Store.Lists()
+	for range 5 {
+		h.eng.View(ctx, rb)
+	}
+	if n := ports.Store.Lists() - before; n != 0 {
+		t.Errorf("5 cards listed the store %d times, want 0 (cached)", n)
+	}
+	ports.Repo.Fail("MergeChange", -1, &flow.MergeRefusedError{Reason: "a review is required"})
+	h.handle(a, flow.Event{Kind: flow.EvApprove, Actor: actor("U3")})
+	h.handle(a, flow.Event{Kind: flow.EvApply, Actor: actor("U1")})
+	h.settle()
+	if o := h.eng.View(ctx, h.get(b)).Outlook; o.HeldBy == "" || o.Offers(flow.EvApprove) {
+		t.Errorf("B's card after A's merge was refused: held by %q, moves %v; want the hold at once", o.HeldBy, o.Moves)
+	}
+}

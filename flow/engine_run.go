@@ -102,6 +102,7 @@ func (e *Engine) wrote(r *Request) {
 func (e *Engine) saved(r *Request) {
 	e.cancelNotOwed(r)
 	e.turns.written(r)
+	e.holdCache.forget(r)
 	if e.runsHere(r) {
 		e.kick(r.ID)
 	}

@@ -20,7 +20,7 @@ func (e *Engine) View(ctx context.Context, r *Request) View {
 // on a later try (not a *UserError such as a module gone from the
 // catalogue): a card drawn without it would say the catalogue is empty.
 func (e *Engine) view(ctx context.Context, r *Request) (View, error) {
-	held, err := e.heldBy(ctx, r)
+	held, err := e.heldForCard(ctx, r)
 	if err != nil {
 		e.logFor(r.ID).Warn("hold for card", "err", err) // drawn as not held; Step still refuses
 	}

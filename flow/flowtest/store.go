@@ -22,6 +22,7 @@ type Store struct {
 	rev     int64
 	updates int
 	gets    int
+	lists   int
 	writes  map[string][]Write
 	queues  map[string]storeRec
 }
@@ -122,6 +123,7 @@ func (s *Store) List(ctx context.Context, f flow.Filter) ([]*flow.Request, error
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.lists++
 	var out []*flow.Request
 	for _, id := range s.order {
 		r, err := decode(s.recs[id])
@@ -205,4 +207,11 @@ func (s *Store) SaveQueue(ctx context.Context, q *flow.Queue) error {
 	}
 	s.queues[k] = storeRec{data: data, rev: q.Rev}
 	return nil
+}
+
+// Lists returns how many List calls the store answered.
+func (s *Store) Lists() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.lists
 }
