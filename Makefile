@@ -19,7 +19,7 @@ export GOTOOLCHAIN := $(shell sed -n 's/^toolchain //p' go.mod)
 export PATH := $(BIN):$(PATH)
 export CHECKPOINT_DISABLE := 1
 
-.PHONY: test tools bench lint stress
+.PHONY: test tools bench lint stress faults
 
 test: tools
 	go test -race -count=1 ./...
@@ -39,6 +39,12 @@ $(BIN)/actionlint-$(ACTIONLINT_VERSION):
 $(BIN)/versitygw-$(VERSITYGW_VERSION):
 	GOBIN=$(BIN) go install github.com/versity/versitygw/cmd/versitygw@$(VERSITYGW_VERSION)
 	touch $@
+
+# faults runs the full fault matrix (docs/RELIABILITY.md, "Fault matrix
+# (issue 13)"): 20 requests, 20 SIGKILL points, each GitHub, S3 and Slack
+# fault three times. `make test` runs its short form.
+faults: tools
+	TFPILOT_FAULTS=full go test -count=1 -timeout=30m -run '^TestFaultMatrix$$' -v ./cmd/bot/
 
 lint: tools
 	actionlint

@@ -113,6 +113,17 @@ func TestQueueBurst(t *testing.T) {
 		t.Errorf("%.1f GitHub calls per request, budget %d; by endpoint: %v", perRequest, callsPerRequestBudget, w.gh.Counts())
 	}
 	if t.Failed() {
+		logSpans(t, spans)
 		t.Logf("bot log:\n%s", w.stderr())
+	}
+}
+
+// logSpans logs the runs' lives, for a failed test.
+func logSpans(t *testing.T, spans []ghfake.RunSpan) {
+	t.Helper()
+	for _, sp := range spans {
+		t.Logf("run %d %s of %s in %s: created %s started %s completed %s %s pending=%v", sp.ID, sp.Workflow, sp.RequestID,
+			sp.Group, sp.Created.Format(time.StampMilli), sp.Started.Format(time.StampMilli), sp.Completed.Format(time.StampMilli),
+			sp.Conclusion, sp.Pending)
 	}
 }

@@ -101,7 +101,9 @@ func newWorld(t *testing.T, o worldOptions) *world {
 	if err := os.WriteFile(policyPath, []byte(pol.String()), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	w.runner = w.gh.StartRunner(ghfake.RunnerOptions{})
+	// Runs take longer than TfPilot takes between two dispatches, so two
+	// runs dispatched without the queue would overlap.
+	w.runner = w.gh.StartRunner(ghfake.RunnerOptions{Pickup: 200 * time.Millisecond, Duration: 1500 * time.Millisecond})
 	w.bin = buildServeBinary(t)
 	w.env = map[string]string{
 		"SLACK_APP_TOKEN":       "xapp-1-A0FAKE-1-e2e",
@@ -245,6 +247,7 @@ type person struct {
 	id         string
 	approveFor map[int64]time.Time // plan run → when bob last pressed Approve for it
 	applyFor   map[int64]time.Time // plan run → when alice last pressed Apply for it
+	submitted  time.Time           // when alice last pressed Submit
 	retries    int                 // presses of Retry, Retry merge and Re-plan: a person acting on a problem
 	problems   []string            // problems shown on the card when they did
 	errs       []string            // what went wrong with the request
@@ -271,6 +274,7 @@ func (p *person) open() {
 		return false
 	})
 	p.press(alice, "submit", "Submit")
+	p.submitted = time.Now()
 }
 
 // retry calls f until it succeeds (an envelope acked), as Slack retries
@@ -341,6 +345,11 @@ func (p *person) drive() {
 				}
 			}
 			time.Sleep(time.Second)
+		case r.State == flow.Confirming && time.Since(p.submitted) > 5*time.Second:
+			// The Submit click was lost with the process: press it again.
+			if p.press(alice, "submit", "Submit") {
+				p.submitted = time.Now()
+			}
 		case r.State == flow.AwaitingApproval && plan != 0 && time.Since(p.approveFor[plan]) > 5*time.Second:
 			// Approve once per plan shown; again only when the click was
 			// refused (the environment held by an unmerged apply).
