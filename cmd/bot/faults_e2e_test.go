@@ -167,6 +167,7 @@ func TestFaultMatrix(t *testing.T) {
 		t.Errorf("the bot was killed %d times, want %d", k, size.killPoints)
 	}
 	tally.mu.Lock()
+	tally.hits["s3 500 burst"] = w.s3p.failures()
 	names := make([]string, 0, len(tally.sets))
 	for n := range tally.sets {
 		names = append(names, n)
@@ -199,10 +200,15 @@ func injectFaults(w *world, tally *faultTally, size matrixSize, stop <-chan stru
 			}}))
 		}
 	}
+	// The writes after a request is opened (its branch, tree, commit and
+	// PR come before the faults): dispatches, merges, a change rebuilt on a
+	// moved base, the branch deleted after the merge.
+	writes := []string{ghfake.DispatchEndpoint, ghfake.MergeEndpoint, ghfake.UpdateRefEndpoint,
+		ghfake.DeleteRefEndpoint, ghfake.CreateCommitEndpoint, ghfake.CreateTreeEndpoint}
 	var kills []func()
 	for i := 0; len(kills) < size.killPoints; i++ {
-		if i < len(ghfake.WriteEndpoints) {
-			kills = append(kills, killAt(ghfake.WriteEndpoints[i]))
+		if i < len(writes) {
+			kills = append(kills, killAt(writes[i]))
 			continue
 		}
 		kills = append(kills, func() { tally.set("sigkill at a moment"); tally.hit("sigkill at a moment"); w.kill() })

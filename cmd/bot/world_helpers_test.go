@@ -143,6 +143,12 @@ func newWorld(t *testing.T, o worldOptions) *world {
 // killed by kill fails the test.
 func (w *world) start() {
 	p := startBot(w.t, w.bin, []string{"serve"}, w.env)
+	// Runs before startBot's cleanup kills p: that exit is expected.
+	w.t.Cleanup(func() {
+		w.mu.Lock()
+		w.stopping = true
+		w.mu.Unlock()
+	})
 	w.mu.Lock()
 	w.proc = p
 	w.mu.Unlock()
