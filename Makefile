@@ -25,7 +25,7 @@ export GOTOOLCHAIN := $(shell sed -n 's/^toolchain //p' go.mod)
 export PATH := $(BIN):$(PATH)
 export CHECKPOINT_DISABLE := 1
 
-.PHONY: test tools bench lint stress pin-images vulncheck
+.PHONY: test tools bench lint stress pin-images vulncheck faults
 
 test: tools
 	go test -race -count=1 ./...
@@ -68,6 +68,12 @@ $(VULNDB): $(BIN)/indexdb-$(VULNDB_VERSION)
 # it calls), offline, from the pinned database.
 vulncheck: $(BIN)/govulncheck-$(GOVULNCHECK_VERSION) $(VULNDB)
 	govulncheck -db file://$(VULNDB) ./...
+
+# faults runs the full fault matrix (docs/RELIABILITY.md, "Fault matrix
+# (issue 13)"): 20 requests, 20 SIGKILL points, each GitHub, S3 and Slack
+# fault three times. `make test` runs its short form.
+faults: tools
+	TFPILOT_FAULTS=full go test -count=1 -timeout=30m -run '^TestFaultMatrix$$' -v ./cmd/bot/
 
 lint: tools
 	actionlint

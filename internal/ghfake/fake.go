@@ -46,6 +46,8 @@ type Fake struct {
 	hideNewRuns int
 	remaining   int
 	queue       Queue // concurrency.queue of the workflows, see SetQueue
+	// refsCreated counts ref creations ("owner/name heads/x"), see Duplicates.
+	refsCreated map[string]int
 }
 
 // Token is the token New accepts by default.

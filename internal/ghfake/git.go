@@ -112,6 +112,7 @@ func (f *Fake) createRef(c *call) {
 		return
 	}
 	rp.refs[ref] = in.SHA
+	f.noteRefCreated(rp, ref)
 	c.json(http.StatusCreated, refJSON(ref, in.SHA))
 }
 
