@@ -162,12 +162,12 @@ func TestDoctorChecksTheAWSTrust(t *testing.T) {
 		break_ func(t *testing.T, w *guardWorld, f *fakeIAM)
 		want   []string // problem and fix lines
 		notes  []string // the notes doctor prints about AWS
-		calls  int      // GetRole calls for each of guardRoles
+		read   []string // the roles doctor reads, once each
 	}{
 		{
 			name:   "good trust",
 			break_: func(*testing.T, *guardWorld, *fakeIAM) {},
-			calls:  1,
+			read:   guardRoles,
 		},
 		{
 			name: "wildcard sub",
@@ -178,8 +178,8 @@ func TestDoctorChecksTheAWSTrust(t *testing.T) {
 				c["StringLike"].(map[string]any)[githubOIDC+":sub"] = []string{"repo:acme/*"}
 				f.setTrust("prod-apply", doc)
 			},
-			want:  []string{"problem: " + role + ` accepts sub "repo:acme/*": a workflow of another repository or environment can assume it`, subFix},
-			calls: 1,
+			want: []string{"problem: " + role + ` accepts sub "repo:acme/*": a workflow of another repository or environment can assume it`, subFix},
+			read: guardRoles,
 		},
 		{
 			name: "sub not pinned",
@@ -188,8 +188,8 @@ func TestDoctorChecksTheAWSTrust(t *testing.T) {
 				delete(conditions(doc)["StringEquals"].(map[string]any), githubOIDC+":sub")
 				f.setTrust("prod-apply", doc)
 			},
-			want:  []string{"problem: " + role + " does not pin token.actions.githubusercontent.com:sub: a workflow of any repository can assume it", subFix},
-			calls: 1,
+			want: []string{"problem: " + role + " does not pin token.actions.githubusercontent.com:sub: a workflow of any repository can assume it", subFix},
+			read: guardRoles,
 		},
 		{
 			name: "missing job_workflow_ref on apply",
@@ -200,7 +200,7 @@ func TestDoctorChecksTheAWSTrust(t *testing.T) {
 			},
 			want: []string{"problem: " + role + " does not pin token.actions.githubusercontent.com:job_workflow_ref: a workflow pushed under another name, or apply.yml from another branch, that names prod-apply can assume it",
 				refFix},
-			calls: 1,
+			read: guardRoles,
 		},
 		{
 			name: "job_workflow_ref of any workflow",
@@ -211,7 +211,7 @@ func TestDoctorChecksTheAWSTrust(t *testing.T) {
 			},
 			want: []string{"problem: " + role + ` accepts job_workflow_ref "acme/infra/.github/workflows/*@refs/heads/tfpilot/*": a workflow other than apply.yml on tfpilot/* can assume it`,
 				refFix},
-			calls: 1,
+			read: guardRoles,
 		},
 		{
 			name: "role for another repo",
@@ -222,7 +222,7 @@ func TestDoctorChecksTheAWSTrust(t *testing.T) {
 			},
 			want: []string{`problem: role arn:aws:iam::1:role/prod-plan (AWS_ROLE_ARN of prod-plan) accepts sub "repo:acme/other:environment:prod-plan": a workflow of another repository or environment can assume it`,
 				planSubFx},
-			calls: 1,
+			read: guardRoles,
 		},
 		{
 			name: "aud not pinned",
@@ -233,7 +233,7 @@ func TestDoctorChecksTheAWSTrust(t *testing.T) {
 			},
 			want: []string{"problem: " + role + " does not pin token.actions.githubusercontent.com:aud to sts.amazonaws.com: a GitHub token meant for another audience can assume it",
 				`fix: in the role's trust policy, require StringEquals token.actions.githubusercontent.com:aud = "sts.amazonaws.com"` + tfFix},
-			calls: 1,
+			read: guardRoles,
 		},
 		{
 			name: "another identity provider",
@@ -245,7 +245,31 @@ func TestDoctorChecksTheAWSTrust(t *testing.T) {
 			},
 			want: []string{"problem: " + role + " also trusts identity provider arn:aws:iam::1:oidc-provider/gitlab.example.com: its tokens can assume it",
 				"fix: remove that principal from the role's trust policy" + tfFix},
-			calls: 1,
+			read: guardRoles,
+		},
+		{
+			name: "anyone may assume it",
+			break_: func(t *testing.T, w *guardWorld, f *fakeIAM) {
+				doc := goodTrust("prod-apply")
+				doc["Statement"] = append(doc["Statement"].([]any), map[string]any{
+					"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": map[string]any{"AWS": []string{"arn:aws:iam::1:root", "*"}}})
+				f.setTrust("prod-apply", doc)
+			},
+			want: []string{"problem: " + role + ` also trusts AWS "*" (anyone): tokens that are not GitHub's can assume it`,
+				"fix: remove that principal from the role's trust policy" + tfFix},
+			read: guardRoles,
+		},
+		{
+			name: "AWS_ROLE_ARN that is not a role ARN",
+			break_: func(t *testing.T, w *guardWorld, f *fakeIAM) {
+				if code, out := w.bot(t, map[string]string{adminTokenVar: ghfake.AdminToken}, "setup-repo", "--project", "shop", "--app-slug", "tfpilot",
+					"--var", "prod-apply:AWS_ROLE_ARN=prod-apply"); code != 0 {
+					t.Fatalf("setup-repo exit %d:\n%s", code, out)
+				}
+			},
+			want: []string{`problem: prod-apply: AWS_ROLE_ARN "prod-apply" is not an IAM role ARN`,
+				"fix: set it to the ARN of the prod-apply role deploy/terraform made (arn:aws:iam::ACCOUNT:role/NAME)"},
+			read: []string{"dev-plan", "dev-apply", "prod-plan"},
 		},
 		{
 			name: "no GitHub trust",
@@ -255,7 +279,7 @@ func TestDoctorChecksTheAWSTrust(t *testing.T) {
 			},
 			want: []string{"problem: " + role + " does not trust GitHub's OIDC provider (token.actions.githubusercontent.com): prod-apply jobs cannot assume it",
 				"fix: give the role the trust deploy/terraform/github.tf writes"},
-			calls: 1,
+			read: guardRoles,
 		},
 		{
 			name: "AccessDenied",
@@ -263,7 +287,7 @@ func TestDoctorChecksTheAWSTrust(t *testing.T) {
 				f.denied = true
 			},
 			notes: deniedNotes(),
-			calls: 1,
+			read:  guardRoles,
 		},
 		{
 			name: "role of another account",
@@ -274,7 +298,7 @@ func TestDoctorChecksTheAWSTrust(t *testing.T) {
 				}
 			},
 			notes: []string{"note: doctor's AWS credentials read arn:aws:iam::1:role/prod-apply, not arn:aws:iam::2:role/prod-apply: the trust of prod-apply is not checked; run doctor with credentials of account 2"},
-			calls: 1,
+			read:  guardRoles,
 		},
 		{
 			name:   "no credentials",
@@ -312,10 +336,8 @@ func TestDoctorChecksTheAWSTrust(t *testing.T) {
 				t.Errorf("doctor's notes (-want +got):\n%s\noutput:\n%s", diff, out)
 			}
 			wantCalls := map[string]int{}
-			for _, r := range guardRoles {
-				if tt.calls > 0 {
-					wantCalls[r] = tt.calls
-				}
+			for _, r := range tt.read {
+				wantCalls[r] = 1
 			}
 			f.mu.Lock()
 			defer f.mu.Unlock()
