@@ -191,6 +191,7 @@ type trustPolicy struct {
 	Statement oneOrMany[trustStatement]
 }
 
+// trustStatement is one statement of a trust policy.
 type trustStatement struct {
 	Effect    string
 	Principal principal
