@@ -28,7 +28,9 @@ func runDoctor(ctx context.Context, env *environ, args []string) error {
 			"Checks, read-only, that each project's environment repository is set up as TfPilot's trust\n"+
 			"boundary needs (README \"Securing the environment repository\"), with the credentials\n"+
 			"bot serve uses (GITHUB_TOKEN, or GITHUB_APP_ID, GITHUB_APP_INSTALLATION_ID and\n"+
-			"GITHUB_APP_PRIVATE_KEY_FILE; GITHUB_API_URL). Prints each problem with its fix; exit 1 if any.\n\nflags:")
+			"GITHUB_APP_PRIVATE_KEY_FILE; GITHUB_API_URL). With AWS credentials (the default chain), it also\n"+
+			"checks the OIDC trust of each environment's AWS_ROLE_ARN (iam:GetRole). Prints each problem\n"+
+			"with its fix; exit 1 if any.\n\nflags:")
 		fs.PrintDefaults()
 	}
 	if help, err := parseFlags(fs, args); help || err != nil {
@@ -49,7 +51,7 @@ func runDoctor(ctx context.Context, env *environ, args []string) error {
 	if err != nil {
 		return err
 	}
-	problems, err := doctor(ctx, creds, pf.Policy, projects, env.stdout)
+	problems, err := doctor(ctx, creds, env.awsConfig, pf.Policy, projects, env.stdout)
 	if err != nil {
 		return err
 	}
@@ -141,7 +143,7 @@ func checkAppPermissions(inst github.Installation) []problem {
 // doctor checks projects and writes each problem and its fix to w. It
 // returns how many problems it found; an error only when nothing could be
 // checked.
-func doctor(ctx context.Context, creds github.Options, pol flow.Policy, projects []flow.Project, w io.Writer) (int, error) {
+func doctor(ctx context.Context, creds github.Options, loadAWS awsLoader, pol flow.Policy, projects []flow.Project, w io.Writer) (int, error) {
 	n := 0
 	report := func(ps []problem) {
 		for _, p := range ps {
@@ -175,31 +177,45 @@ func doctor(ctx context.Context, creds github.Options, pol flow.Policy, projects
 		}
 		fmt.Fprintln(w, "note: token mode: who bypasses the rulesets and TFPILOT_ACTOR_ID's value are not checked")
 	}
+	iamc, noAWS := newIAM(ctx, loadAWS)
 	for _, p := range projects {
 		owner, name, _ := strings.Cut(p.Repo, "/")
 		r := github.Repo{Owner: owner, Name: name, BaseBranch: p.BaseBranch}
 		fmt.Fprintf(w, "\nproject %s: %s (base branch %s)\n", p.Name, r, r.BaseBranch)
-		report(checkRepo(ctx, c, r, pol, appID, actorID))
+		ps, roles := checkRepo(ctx, c, r, pol, appID, actorID)
+		report(ps)
+		if iamc != nil {
+			ps, notes := checkTrusts(ctx, iamc, r.String(), roles)
+			report(ps)
+			for _, note := range notes {
+				fmt.Fprintln(w, "note: "+note)
+			}
+		}
 	}
-	// Reading an IAM role's trust policy needs AWS credentials for every
-	// environment's account, which doctor does not take; the Terraform that
-	// writes the trust is tested instead (internal/tfcheck).
-	fmt.Fprintln(w, "\nnote: the AWS OIDC trust of the <env>-apply roles is not checked: check that it pins "+
-		"job_workflow_ref to <repo>/.github/workflows/apply.yml@refs/heads/tfpilot/* (deploy/terraform/github.tf does)")
+	if noAWS != "" {
+		fmt.Fprintf(w, "\nnote: %s: the AWS OIDC trust of the <env>-plan and <env>-apply roles is not checked; "+
+			"run doctor with AWS credentials allowed iam:GetRole on them\n", noAWS)
+	}
 	return n, nil
 }
 
-// checkRepo checks one environment repository.
-func checkRepo(ctx context.Context, c *github.Client, r github.Repo, pol flow.Policy, appID, actorID int64) []problem {
+// checkRepo checks one environment repository and returns the AWS role of
+// each of its GitHub environments that names one.
+func checkRepo(ctx context.Context, c *github.Client, r github.Repo, pol flow.Policy, appID, actorID int64) ([]problem, []roleRef) {
 	repo := r.String()
 	var out []problem
+	var roles []roleRef
 	unread := func(what string, err error) {
 		out = append(out, problem{fmt.Sprintf("cannot check %s: %v", what, err),
 			"give the credentials the permission the message names (read-only is enough), then run bot doctor again"})
 	}
 	for _, e := range pol.Environments {
 		for _, ghEnv := range githubEnvs(e.Name) {
-			out = append(out, checkDeployed(ctx, c, r, ghEnv, actorID, unread)...)
+			ps, role := checkDeployed(ctx, c, r, ghEnv, actorID, unread)
+			out = append(out, ps...)
+			if role != "" {
+				roles = append(roles, roleRef{ghEnv, role})
+			}
 		}
 	}
 	if rs, err := c.Rulesets(ctx, r); err != nil {
@@ -232,36 +248,36 @@ func checkRepo(ctx context.Context, c *github.Client, r github.Repo, pol flow.Po
 		out = append(out, problem{"the base branch has no " + checkApplyScript + ", which apply.yml runs",
 			"copy it from TfPilot's repository and merge it through a pull request"})
 	}
-	return out
+	return out, roles
 }
 
 // checkDeployed checks one GitHub environment: who may deploy to it and
-// its variables.
-func checkDeployed(ctx context.Context, c *github.Client, r github.Repo, name string, actorID int64, unread func(string, error)) []problem {
+// its variables; it returns its AWS_ROLE_ARN too.
+func checkDeployed(ctx context.Context, c *github.Client, r github.Repo, name string, actorID int64, unread func(string, error)) ([]problem, string) {
 	e, err := c.GetEnvironment(ctx, r, name)
 	exists := err == nil
 	if err != nil && !errors.Is(err, flow.ErrNotFound) {
 		unread("environment "+name, err)
-		return nil
+		return nil, ""
 	}
 	e.Name = name
 	var patterns []github.BranchPattern
 	if exists && e.BranchPolicy != nil && e.BranchPolicy.CustomBranchPolicies {
 		if patterns, err = c.BranchPolicies(ctx, r, name); err != nil {
 			unread("the branch policies of "+name, err)
-			return nil
+			return nil, ""
 		}
 	}
 	out := checkEnvironment(r.String(), e, exists, patterns)
 	if !exists {
-		return out
+		return out, ""
 	}
 	vars, err := c.EnvVariables(ctx, r, name)
 	if err != nil {
 		unread("the variables of "+name, err)
-		return out
+		return out, ""
 	}
-	return append(out, checkVariables(r.String(), name, vars, wantVariables(name, actorID, nil))...)
+	return append(out, checkVariables(r.String(), name, vars, wantVariables(name, actorID, nil))...), vars["AWS_ROLE_ARN"]
 }
 
 // wantVariables are the variables GitHub environment name needs: the ones

@@ -51,6 +51,7 @@ type guardWorld struct {
 	s          *ghfake.Settings
 	policyPath string
 	keyPath    string
+	aws        awsLoader // nil: no AWS configuration
 }
 
 func newGuardWorld(t *testing.T) *guardWorld {
@@ -94,7 +95,7 @@ func (w *guardWorld) bot(t *testing.T, vars map[string]string, args ...string) (
 	var out, errOut bytes.Buffer
 	vars["GITHUB_API_URL"] = w.s.URL
 	vars["TFPILOT_CONFIG"] = w.policyPath
-	env := &environ{stdin: strings.NewReader(""), stdout: &out, stderr: &errOut, getenv: func(k string) string { return vars[k] }}
+	env := &environ{stdin: strings.NewReader(""), stdout: &out, stderr: &errOut, getenv: func(k string) string { return vars[k] }, awsConfig: w.aws}
 	code := run(context.Background(), env, args)
 	return code, out.String() + errOut.String()
 }

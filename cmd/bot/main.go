@@ -28,6 +28,9 @@ type environ struct {
 	stdout io.Writer
 	stderr io.Writer
 	getenv func(string) string
+	// awsConfig loads the AWS configuration (the default chain in main);
+	// nil: none, so nothing reads AWS.
+	awsConfig awsLoader
 }
 
 // errUsage marks a command-line mistake: bot prints the mistake and a pointer
@@ -62,7 +65,7 @@ func main() {
 	// The first signal starts a graceful shutdown; restoring the default
 	// handling then lets a second signal end a drain that is stuck.
 	go func() { <-ctx.Done(); stop() }()
-	env := &environ{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv}
+	env := &environ{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv, awsConfig: loadAWSConfig}
 	code := run(ctx, env, os.Args[1:])
 	stop()
 	os.Exit(code)
