@@ -53,3 +53,84 @@ func TestEngineTwoMergedByHand(t *testing.T) {
 		t.Fatalf("newer: %s owed %v problem %q, want applied", r.State, r.Owed, r.Problem)
 	}
 }
+
+// TestEngineMergedByHandWhileRunning: a pull request merged by hand while
+// its request is not waiting for a person is noticed all the same. While
+// its plan runs: once the plan lands the scan sees it and the request is
+// planned again from the base. While its apply runs: what was merged is
+// what is being applied, so the apply finishing is enough; TfPilot's own
+// merge finds it merged and the request ends applied, with no plan from
+// the base and no hold left behind.
+func TestEngineMergedByHandWhileRunning(t *testing.T) {
+	t.Run("planning", func(t *testing.T) {
+		ports := flowtest.NewPorts()
+		h := newHarness(t, ports, "a", scanOften)
+		gate := ports.Runs.Block("Status:plan")
+		id := h.submit("dev")
+		<-gate.Entered()
+		if r := h.get(id); r.State != flow.Planning {
+			t.Fatalf("state %s, want planning", r.State)
+		}
+		ports.Repo.MergeByHand("tfpilot/" + id)
+		gate.Release()
+		h.plannedFromBase(id)
+	})
+	t.Run("applying", func(t *testing.T) {
+		ports := flowtest.NewPorts()
+		h := newHarness(t, ports, "a", scanOften)
+		id := h.toAwaiting("dev")
+		other := h.toAwaiting("dev")
+		h.handle(id, flow.Event{Kind: flow.EvApprove, Actor: actor("U3")})
+		gate := ports.Runs.Block("Status:apply")
+		h.handle(id, flow.Event{Kind: flow.EvApply, Actor: actor("U1")})
+		<-gate.Entered()
+		ports.Repo.MergeByHand("tfpilot/" + id)
+		gate.Release()
+		h.settle()
+		r := h.get(id)
+		if r.State != flow.Applied || !r.Change.Merged || len(r.Owed) != 0 || ports.Runs.Count(id, flow.WorkflowApply) != 1 || ports.Runs.Count(id, flow.WorkflowPlan) != 1 {
+			t.Fatalf("state %s merged %v owed %v runs plan %d apply %d problem %q, want applied once, merged, planned once",
+				r.State, r.Change.Merged, r.Owed, ports.Runs.Count(id, flow.WorkflowPlan), ports.Runs.Count(id, flow.WorkflowApply), r.Problem)
+		}
+		if c := ports.Repo.Counts(); c.Merges != 0 {
+			t.Errorf("TfPilot merged %d times, want 0 (merged by hand already)", c.Merges)
+		}
+		// The other plan was made before the merge: it re-plans, and may be
+		// approved (nothing holds dev).
+		h.waitFor(other, "re-planned", func(r *flow.Request) bool {
+			return r.State == flow.AwaitingApproval && ports.Runs.Count(other, flow.WorkflowPlan) == 2 && len(r.Owed) == 0
+		})
+		if r := h.handle(other, flow.Event{Kind: flow.EvApprove, Actor: actor("U3")}); r.State != flow.Approved {
+			t.Errorf("other after the merge: %s (problem %q), want approved", r.State, r.Problem)
+		}
+	})
+}
+
+// TestEngineMergedByHandQueued: the plan of a request merged by hand waits
+// in the queue behind another request's apply; meanwhile the base moves
+// again (another merge). At its turn the branch is re-made at the base as
+// it is then, so what is planned is the base that would be applied, not
+// the one of when it queued.
+func TestEngineMergedByHandQueued(t *testing.T) {
+	ports := flowtest.NewPorts()
+	h := newHarness(t, ports, "a", scanOften)
+	a, b := h.toAwaiting("dev"), h.toAwaiting("dev")
+	h.handle(b, flow.Event{Kind: flow.EvApprove, Actor: actor("U3")})
+	gate := ports.Runs.Block("Status:apply")
+	h.handle(b, flow.Event{Kind: flow.EvApply, Actor: actor("U1")})
+	<-gate.Entered()
+	ports.Repo.MergeByHand("tfpilot/" + a)
+	queued := h.waitFor(a, "queued behind the apply", func(r *flow.Request) bool {
+		return r.State == flow.Planning && r.Queue != nil && r.Change.Merged
+	})
+	ports.Repo.MoveBase()
+	gate.Release()
+	r := h.plannedFromBase(a)
+	now, err := ports.Repo.ChangeStatus(context.Background(), r.Project, *r.Change)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Change.HeadSHA == queued.Change.HeadSHA || r.Change.HeadSHA != now.BaseSHA || r.PlanRun.HeadSHA != now.BaseSHA {
+		t.Errorf("planned %s on branch %s (queued at %s), want the base at its turn, %s", r.PlanRun.HeadSHA, r.Change.HeadSHA, queued.Change.HeadSHA, now.BaseSHA)
+	}
+}
