@@ -2,6 +2,7 @@ package github
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -80,5 +81,41 @@ func TestRecordForbidden(t *testing.T) {
 	}
 	if cs := w.f.Comments(fullRepo, a.Change.Number); len(cs) != 0 {
 		t.Errorf("comments %q written despite the 403", cs)
+	}
+}
+
+// TestDeletedRunWatch: a run is deleted on GitHub before TfPilot saw it
+// finish, so no list shows it again and reading it answers 404. Following
+// it ends, with the request saying it could not follow the run, instead of
+// polling for ever; another request's run in the same repository is not
+// hurt by the 404 and finishes normally.
+func TestDeletedRunWatch(t *testing.T) {
+	w := newForeignWorld(t)
+	open := func(env, name string) *flow.Request {
+		w.keys++
+		r, err := w.eng.Open(context.Background(), flow.Event{Kind: flow.EvStart, Key: fmt.Sprintf("k%d", w.keys), Actor: flow.Actor{ID: "U1"},
+			Project: "demo", Module: "bucket", Environment: env, Inputs: map[string]string{"name": name}, Thread: &flow.Thread{Channel: "C1"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := w.handle(r.ID, flow.EvConfirm, "U1"); err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	a, b := open("dev", "logs-a"), open("prod", "logs-b")
+	gone, other := w.run(t, a.ID, "plan", 1), w.run(t, b.ID, "plan", 1)
+	w.f.DeleteRun(gone.ID)
+	waitFor(t, "A giving up following its deleted run", func() bool {
+		r, _ := w.eng.Get(context.Background(), a.ID)
+		return r.FailedEffect != nil && r.FailedEffect.Kind == flow.EffWatchRun && len(r.Owed) == 0 &&
+			strings.Contains(r.Problem, fmt.Sprint(gone.ID)) && strings.Contains(r.Problem, "is no longer on GitHub: it was deleted")
+	})
+	w.f.CompleteRun(other.ID, "success")
+	b = waitState(t, w.eng, b.ID, flow.AwaitingApproval)
+	for _, h := range b.History {
+		if strings.Contains(h.Note, "failed") {
+			t.Errorf("B's history %q: B's watch was hurt by A's deleted run", h.Note)
+		}
 	}
 }
