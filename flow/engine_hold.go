@@ -41,11 +41,26 @@ func (e *Engine) holder(ctx context.Context, r *Request) (Facts, error) {
 		switch {
 		case holds(o):
 			return Facts{HeldBy: label, HeldFor: HeldUnmerged}, nil
-		case o.Change != nil && o.Change.Merged && slices.Contains(mergedUnapplied, o.State):
+		case o.Change != nil && o.Change.Merged && slices.Contains(mergedUnapplied, o.State) && !before(r, o):
 			return Facts{HeldBy: label, HeldFor: HeldUnapplied}, nil
 		}
 	}
 	return Facts{}, nil
+}
+
+// before reports whether r, itself merged outside TfPilot and not applied,
+// goes before o, in the same case: two such requests would otherwise hold
+// each other for ever. The older goes first; its plan, of the base that
+// holds both files, shows the other's resources outside its module, and
+// once it is applied the other re-plans (replanOthers).
+func before(r, o *Request) bool {
+	if r.Change == nil || !r.Change.Merged || !slices.Contains(mergedUnapplied, r.State) {
+		return false
+	}
+	if !r.CreatedAt.Equal(o.CreatedAt) {
+		return r.CreatedAt.Before(o.CreatedAt)
+	}
+	return r.ID < o.ID
 }
 
 // byHand reports whether r's pull request was merged outside TfPilot

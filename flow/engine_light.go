@@ -162,7 +162,8 @@ func (l *lightRound) showCard(eff Effect) error {
 		l.cur.Thread = th
 	}
 	// The pull request's record shows what the card shows, for reviewers;
-	// a failure keeps the card owed, so both are tried again.
+	// a temporary failure keeps the card owed, so both are tried again (a
+	// refusal for good is given up inside record).
 	if err := e.record(l.ctx, l.work, &l.cur); err != nil {
 		if started {
 			l.ack(eff, EvThreadStarted, &th) // the thread exists; the record waits for the next card
@@ -178,20 +179,36 @@ func (l *lightRound) showCard(eff Effect) error {
 }
 
 // record writes r's record on its pull request (RecordText), when it has
-// one and the record changed since this engine last wrote it.
+// one and the record changed since this engine last wrote it. Only a
+// temporary failure (ErrTransient) is returned, to be tried again with the
+// card. Any other failure (GitHub's 403 when the App lacks
+// pull_requests:write) would fail the same way at every try and keep the
+// card owed for ever: it is logged once and the record of r is given up
+// until the engine restarts; the card goes on without it.
 func (e *Engine) record(ctx, work context.Context, r *Request) error {
-	if r.Change == nil || r.Change.Number == 0 {
+	if r.Change == nil || r.Change.Number == 0 || e.records.refused(r.ID) {
 		return nil
 	}
 	body := RecordText(r)
 	if e.records.unchanged(r.ID, body) {
 		return nil
 	}
+	var refusal error
 	err := e.try(ctx, work, EffShowCard, func(ctx context.Context) error {
-		return e.cfg.Repo.RecordOnChange(ctx, r.Project, *r.Change, body)
+		err := e.cfg.Repo.RecordOnChange(ctx, r.Project, *r.Change, body)
+		if err != nil && !errors.Is(err, ErrTransient) && ctx.Err() == nil {
+			refusal = err
+			return nil
+		}
+		return err
 	})
 	if err != nil {
 		return fmt.Errorf("record on pull request of %s: %w", r.ID, err)
+	}
+	if refusal != nil {
+		e.records.refuse(r.ID)
+		e.logFor(r.ID).Warn("pull request record refused; not written again for this request", "err", refusal)
+		return nil
 	}
 	e.records.wrote(r.ID, body)
 	return nil

@@ -93,10 +93,28 @@ func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 // records remembers the record last written for each request, so a card
 // shown again with nothing new for reviewers costs no call. It is only a
-// cache: after a restart the record is written once more, in place.
+// cache: after a restart the record is written once more, in place. It
+// also remembers the requests whose record the repository refused for good
+// (see Engine.record), so they cost no call after the first.
 type records struct {
-	mu   sync.Mutex
-	last map[string][32]byte
+	mu      sync.Mutex
+	last    map[string][32]byte
+	refusal map[string]bool
+}
+
+func (c *records) refused(id string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.refusal[id]
+}
+
+func (c *records) refuse(id string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.refusal == nil {
+		c.refusal = map[string]bool{}
+	}
+	c.refusal[id] = true
 }
 
 func (c *records) unchanged(id, body string) bool {

@@ -1,7 +1,6 @@
 package flow_test
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -28,7 +27,7 @@ func TestEngineRecordsOnThePullRequest(t *testing.T) {
 			t.Errorf("record after the plan lacks %q:\n%s", want, rec)
 		}
 	}
-	ports.Repo.Fail("RecordOnChange", 1, errors.New("github is down"))
+	ports.Repo.Fail("RecordOnChange", 1, fmt.Errorf("github is down: %w", flow.ErrTransient))
 	h.handle(id, flow.Event{Kind: flow.EvApprove, Actor: actor("U3")})
 	h.handle(id, flow.Event{Kind: flow.EvApply, Actor: actor("U1")})
 	h.settle()

@@ -2,6 +2,7 @@ package github
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -24,6 +25,12 @@ type runList struct {
 	mu    sync.Mutex // one poll at a time
 	snap  *runSnapshot
 	extra map[int64]*gh.WorkflowRun // runs read on their own: not on the list's first page
+	// gone holds the runs that answered 404 when read on their own
+	// (deleted on GitHub): every Status about one returns its error (a
+	// flow.UserError: following it ends at once, saying why), not
+	// only the one that happened to spend the poll turn, so following it
+	// ends instead of seeing it unchanged for ever.
+	gone map[int64]error
 }
 
 // runSnapshot is one fetched list; it is never modified after it is built.
@@ -38,7 +45,7 @@ func (c *Client) runListFor(r Repo) *runList {
 	defer c.mu.Unlock()
 	l := c.runLists[r.String()]
 	if l == nil {
-		l = &runList{extra: map[int64]*gh.WorkflowRun{}}
+		l = &runList{extra: map[int64]*gh.WorkflowRun{}, gone: map[int64]error{}}
 		c.runLists[r.String()] = l
 	}
 	return l
@@ -56,7 +63,9 @@ func (c *Client) cachedRuns(r Repo) *runSnapshot {
 // r's run list (nil: none yet). It notes that id is followed and polls
 // GitHub only when the poll budget gives r its turn: then it lists r's
 // runs (conditionally) and reads on their own the followed runs the list's
-// first page lacks, each request spending the budget.
+// first page lacks, each request spending the budget. A followed run that
+// answers 404 is gone: its error is kept for its own follower, and does
+// not fail the caller that polled for another run.
 func (c *Client) runState(ctx context.Context, r Repo, id int64) (*runSnapshot, *gh.WorkflowRun, error) {
 	l := c.runListFor(r)
 	l.mu.Lock()
@@ -75,18 +84,33 @@ func (c *Client) runState(ctx context.Context, r Repo, id int64) (*runSnapshot, 
 		}
 		l.snap = s
 		for _, other := range c.polls.followed(name) {
-			if s.byID[other] != nil || !c.polls.spare(c.now()) {
+			if s.byID[other] != nil || l.gone[other] != nil || !c.polls.spare(c.now()) {
 				continue
 			}
 			wr := &gh.WorkflowRun{}
 			if _, resp, err := c.get(ctx, repoPath(r, "actions/runs/%d", other), wr, true); err != nil {
-				return l.snap, nil, mapErr(fmt.Sprintf("read run %d", other), permActionsRead, resp, err)
+				err = mapErr(fmt.Sprintf("read run %d", other), permActionsRead, resp, err)
+				if errors.Is(err, flow.ErrNotFound) {
+					if len(l.gone) >= maxCached {
+						clear(l.gone)
+					}
+					l.gone[other] = flow.Userf(flow.ErrNotFound, fmt.Sprintf("run %d is no longer on GitHub: it was deleted before TfPilot saw it finish", other))
+					continue
+				}
+				if other != id {
+					continue // its own follower meets the error at a later turn
+				}
+				return l.snap, nil, err
 			}
 			if len(l.extra) >= maxCached {
 				clear(l.extra)
 			}
 			l.extra[other] = wr
 		}
+	}
+	if err := l.gone[id]; err != nil {
+		c.polls.finished(name, id)
+		return l.snap, nil, err
 	}
 	var wr *gh.WorkflowRun
 	if l.snap != nil {
