@@ -29,7 +29,7 @@ import (
 
 // worldDeadline bounds a whole burst or matrix: a guard against hangs,
 // not a performance assertion.
-const worldDeadline = 12 * time.Minute
+const worldDeadline = 4 * time.Minute
 
 // world is one bot deployment and the services around it.
 type world struct {
@@ -368,7 +368,19 @@ func (p *person) drive() {
 			}
 		}
 	}
-	p.errs = append(p.errs, "not applied before the deadline")
+	// Say where the request stopped, for whoever reads the failure.
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	last := "unreadable"
+	if out, err := w.s3c.GetObject(ctx, &awss3.GetObjectInput{Bucket: aws.String(w.bucket),
+		Key: aws.String(s3Prefix + "requests/" + p.id + ".json")}); err == nil {
+		var r flow.Request
+		if json.NewDecoder(out.Body).Decode(&r) == nil {
+			last = fmt.Sprintf("state %s, owed %v, queue %+v, problem %q, lease %+v", r.State, r.Owed, r.Queue, r.Problem, r.Lease)
+		}
+		out.Body.Close()
+	}
+	p.errs = append(p.errs, "not applied before the deadline: "+last)
 }
 
 // needsPerson says whether r waits for a person to act on a problem: a
