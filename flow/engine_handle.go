@@ -151,11 +151,10 @@ func (e *Engine) prepare(ctx context.Context, r *Request, ev Event) ([]Event, *I
 		} else if ok {
 			return []Event{moved, ev}, nil, nil
 		}
-	case EvReplan, EvRetry:
-		// A re-plan after the branch or base moved must rebuild the change
-		// first (Stale's re-plan), or it plans the outdated commit again and
-		// that plan is refused as stale at approval. A retried apply
-		// dispatch is an apply: the same staleness check.
+	case EvRetry:
+		// A retried apply dispatch is an apply: the same staleness check.
+		// (A re-plan needs none: its change is rebuilt on the current base
+		// at the run's turn, see Engine.atTurn.)
 		if moved, ok, err := e.changeMoved(ctx, r, ev); err != nil {
 			return nil, nil, err
 		} else if ok {

@@ -109,7 +109,7 @@ func (e *Engine) replanOthers(ctx context.Context, merged *Request) error {
 		if err != nil {
 			return fmt.Errorf("re-plan %s after %s merged: %w", o.ID, merged.ID, err)
 		}
-		if now.BaseSHA != "" && now.BaseSHA == o.Change.BaseSHA && !byHand(merged) {
+		if o.State != Stale && now.BaseSHA != "" && now.BaseSHA == o.Change.BaseSHA && !byHand(merged) {
 			continue // built on the new base already (its plan waited for the merge)
 		}
 		ev := Event{Kind: EvBaseMerged, Key: merged.ID + "/base_merged", Actor: System, Target: merged.ID, Label: label}

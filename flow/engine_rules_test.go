@@ -282,8 +282,16 @@ func TestEngineReplanFromStalePlansTheCurrentCombination(t *testing.T) {
 			if _, err := h.eng.Handle(context.Background(), id, flow.Event{Kind: flow.EvApprove, Key: "ap", Actor: actor("U3")}); !errors.Is(err, flow.ErrBadEvent) {
 				t.Fatalf("approve after the move: err = %v, want refusal", err)
 			}
-			h.handle(id, flow.Event{Kind: flow.EvReplan, Actor: actor("U1")})
+			// Only the base moved: the request plans again by itself. Its
+			// branch was pushed to: it is stale until someone re-plans.
 			h.settle()
+			if st := h.get(id).State; (st == flow.Stale) != (tt.name == "branch pushed") {
+				t.Fatalf("after the refused approve: %s", st)
+			}
+			if tt.name == "branch pushed" {
+				h.handle(id, flow.Event{Kind: flow.EvReplan, Actor: actor("U1")})
+				h.settle()
+			}
 			h.handle(id, flow.Event{Kind: flow.EvApprove, Actor: actor("U3")})
 			r := h.get(id)
 			now, err := ports.Repo.ChangeStatus(context.Background(), r.Project, *r.Change)
@@ -296,11 +304,15 @@ func TestEngineReplanFromStalePlansTheCurrentCombination(t *testing.T) {
 				Base, PlanHead string
 				Path           []string
 			}
+			from := flow.Stale // a pushed branch waits in stale for Re-plan
+			if tt.name == "base moved" {
+				from = flow.AwaitingApproval // only the base moved: re-planned at once
+			}
 			want := view{State: flow.Approved, Rebuilt: true, Base: now.BaseSHA, PlanHead: now.HeadSHA,
-				Path: []string{"stale>opening_pr", "opening_pr>planning", "planning>awaiting_approval", "awaiting_approval>approved"}}
+				Path: []string{from.String() + ">opening_pr", "opening_pr>planning", "planning>awaiting_approval", "awaiting_approval>approved"}}
 			got := view{State: r.State, Rebuilt: now.HeadSHA != moved, Base: r.Change.BaseSHA, PlanHead: r.PlanRun.HeadSHA}
-			for _, tr := range r.History { // the state changes from stale on
-				if tr.From == flow.Stale || len(got.Path) > 0 && tr.From != tr.To {
+			for _, tr := range r.History { // the state changes from the move on
+				if tr.From == from && tr.To == flow.OpeningPR || len(got.Path) > 0 && tr.From != tr.To {
 					got.Path = append(got.Path, tr.From.String()+">"+tr.To.String())
 				}
 			}

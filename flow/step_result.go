@@ -407,9 +407,21 @@ func (s *stepper) changeMoved() error {
 		}
 		return s.badResult()
 	}
+	onlyBase := s.in(AwaitingApproval, Approved) && s.answered == nil && baseOnlyMoved(&s.r, s.ev.Change)
 	if s.ev.Change != nil && s.r.Change != nil {
 		c := *s.ev.Change
 		s.r.Change = &c
+	}
+	if onlyBase {
+		// Another change landed on the base branch (another request's
+		// merge, most often) and nobody touched this branch: the plan is
+		// made again on the new base by itself, as base_merged does,
+		// rather than left stale for someone to press Re-plan.
+		s.invalidatePlan()
+		s.commit(OpeningPR, "base moved after the plan; re-plan on the new base",
+			"The base branch moved after this plan (another change landed in "+s.r.Environment+"), so it is planned again on the new base; approve the new plan.", "")
+		s.owe(Effect{Kind: EffOpenChange})
+		return nil
 	}
 	if s.from == Applying && s.answered != nil {
 		// Its apply waited in the queue while another change landed: the
@@ -430,6 +442,19 @@ func (s *stepper) changeMoved() error {
 	s.problem = "The branch or its base moved after the plan. Press Re-plan, then approve the new plan."
 	s.commit(Stale, "change moved after the plan", s.problem, "")
 	return nil
+}
+
+// baseOnlyMoved reports whether now shows r's base branch moved since the
+// plan while its own branch is still the planned commit.
+func baseOnlyMoved(r *Request, now *Change) bool {
+	if now == nil || r.Change == nil || now.BaseSHA == "" || now.BaseSHA == r.Change.BaseSHA {
+		return false
+	}
+	planned := r.Change.HeadSHA
+	if r.PlanRun != nil && r.PlanRun.HeadSHA != "" {
+		planned = r.PlanRun.HeadSHA
+	}
+	return now.HeadSHA == "" || now.HeadSHA == planned
 }
 
 // applyNotStarted reports whether r is applying only on paper: its apply

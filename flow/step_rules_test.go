@@ -239,6 +239,12 @@ var rules = []rule{
 	{"change moved after the plan", fixture(flow.AwaitingApproval), ev(flow.EvChangeMoved, "", func(e *flow.Event) {
 		e.Actor, e.Change = flow.System, &flow.Change{Branch: "tfpilot/" + reqID, HeadSHA: "h2", BaseSHA: "b1"}
 	}), outcome{State: flow.Stale, Effects: card3, Seen: 1, Problem: "The branch or its base moved after the plan. Press Re-plan, then approve the new plan."}},
+	{"only the base moved after the plan: planned again on it", fixture(flow.AwaitingApproval), ev(flow.EvChangeMoved, "", func(e *flow.Event) {
+		e.Actor, e.Change = flow.System, &flow.Change{Branch: "tfpilot/" + reqID, HeadSHA: "h1", BaseSHA: "b2"}
+	}), outcome{State: flow.OpeningPR, Effects: effs("11-record_audit", "12-show_card", "13-reply", "14-open_change"), Seen: 1}},
+	{"only the base moved after the approval: planned again on it", fixture(flow.Approved), ev(flow.EvChangeMoved, "", func(e *flow.Event) {
+		e.Actor, e.Change = flow.System, &flow.Change{Branch: "tfpilot/" + reqID, HeadSHA: "h1", BaseSHA: "b2"}
+	}), outcome{State: flow.OpeningPR, Effects: effs("11-record_audit", "12-show_card", "13-reply", "14-open_change"), Seen: 1}},
 	{"merge found the base moved", with(fixture(flow.Applied), func(r *flow.Request) {
 		r.Change.Merged = false
 		r.Owed = []flow.Effect{{ID: "9-merge_change", Kind: flow.EffMergeChange}}

@@ -46,8 +46,10 @@ var edges = func() []Edge {
 		{AwaitingApproval, EvChangeMoved, Stale},
 		{Approved, EvChangeMoved, Stale},
 		{Applied, EvChangeMoved, Stale},
-		{Applying, EvChangeMoved, OpeningPR},          // at its turn in the queue, before its dispatch: re-planned
-		{Applying, EvChangeMoved, Stale},              // found by a Retry of a failed apply dispatch
+		{Applying, EvChangeMoved, OpeningPR},         // at its turn in the queue, before its dispatch: re-planned
+		{Applying, EvChangeMoved, Stale},             // found by a Retry of a failed apply dispatch
+		{AwaitingApproval, EvChangeMoved, OpeningPR}, // only the base moved: re-planned on it
+		{Approved, EvChangeMoved, OpeningPR},
 		{AwaitingApproval, EvChangeClosed, Cancelled}, // closed by hand before apply
 		{Approved, EvChangeClosed, Cancelled},
 		{Applying, EvChangeClosed, Cancelled}, // found by a Retry of a failed apply dispatch
