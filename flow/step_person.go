@@ -263,18 +263,9 @@ func (s *stepper) approve() error {
 	if err := s.scopeRefusal(); err != nil {
 		return err
 	}
-	// The approval records the findings of this plan it acknowledges, not
-	// whatever the event names: a forged button value must not put on the
-	// record findings nobody was shown, nor grow it without bound.
-	var accepts []string
-	for _, id := range NeedsAck(&s.r) {
-		if slices.Contains(s.ev.Accepts, id) {
-			accepts = append(accepts, id)
-		}
-	}
 	s.r.Approvals = append(s.r.Approvals, Approval{
 		Actor: s.ev.Actor, PlanRunID: s.r.PlanRun.ID, HeadSHA: s.r.PlanRun.HeadSHA, At: s.ev.At,
-		Accepts: accepts,
+		Accepts: acknowledged(&s.r, s.ev.Accepts),
 	})
 	have, need := len(s.currentApprovers()), s.required()
 	who := displayName(s.ev.Actor)
