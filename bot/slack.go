@@ -414,8 +414,21 @@ func (c *socketConn) observe(evt socketmode.Event) {
 		if e, ok := evt.Data.(*slack.IncomingEventError); ok && !malformed(e.ErrorObj) {
 			c.set(false, "reconnecting")
 		}
-	case socketmode.EventTypeErrorBadMessage, socketmode.EventTypeErrorWriteFailed:
-		c.log.Warn("socket", zap.String("event", string(evt.Type)), zap.Any("data", evt.Data))
+	case socketmode.EventTypeErrorBadMessage:
+		// Never the frame itself: it holds what a person typed (a secret
+		// put in a sensitive input by mistake) and Slack's verification
+		// token.
+		fields := []zap.Field{zap.String("event", string(evt.Type))}
+		if e, ok := evt.Data.(*socketmode.ErrorBadMessage); ok {
+			fields = append(fields, zap.NamedError("cause", e.Cause), zap.Int("bytes", len(e.Message)))
+		}
+		c.log.Warn("socket", fields...)
+	case socketmode.EventTypeErrorWriteFailed:
+		fields := []zap.Field{zap.String("event", string(evt.Type))}
+		if e, ok := evt.Data.(*socketmode.ErrorWriteFailed); ok {
+			fields = append(fields, zap.NamedError("cause", e.Cause))
+		}
+		c.log.Warn("socket", fields...)
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"unicode"
 )
 
 // RecordMarker opens TfPilot's one comment on a request's pull request, so
@@ -23,10 +24,10 @@ const recordTopAddresses = 10
 func RecordText(r *Request) string {
 	var b strings.Builder
 	b.WriteString(RecordMarker + "\n")
-	fmt.Fprintf(&b, "### TfPilot: `%s` in `%s`\n\n", r.Label, r.Environment)
+	fmt.Fprintf(&b, "### TfPilot: %s in %s\n\n", code(r.Label), code(r.Environment))
 	fmt.Fprintf(&b, "**State:** %s", stateText(r.State))
 	if r.Problem != "" {
-		fmt.Fprintf(&b, ". %s", oneLine(r.Problem))
+		fmt.Fprintf(&b, ". %s", code(r.Problem))
 	}
 	b.WriteString("\n\n")
 	if r.Plan != nil && r.PlanRun != nil {
@@ -40,13 +41,13 @@ func RecordText(r *Request) string {
 				fmt.Fprintf(&b, "- … and more (see the plan run)\n")
 				break
 			}
-			fmt.Fprintf(&b, "- %s `%s`\n", rc.Action, rc.Address)
+			fmt.Fprintf(&b, "- %s %s\n", rc.Action, code(rc.Address))
 			n++
 		}
 		for _, f := range ScopeFindings(r) {
 			fmt.Fprintf(&b, "\n**Outside this request (%s):** %s\n", f.Kind, oneLine(f.Text))
 			for _, a := range f.Addresses {
-				fmt.Fprintf(&b, "- `%s`\n", a)
+				fmt.Fprintf(&b, "- %s\n", code(a))
 			}
 		}
 		b.WriteString("\n")
@@ -54,10 +55,14 @@ func RecordText(r *Request) string {
 	if len(r.Approvals) > 0 {
 		b.WriteString("**Approvals:**\n")
 		for _, a := range r.Approvals {
-			fmt.Fprintf(&b, "- %s (`%s`) at %s UTC, plan run %d at `%s`", displayName(a.Actor), a.Actor.ID,
-				a.At.UTC().Format("2006-01-02 15:04"), a.PlanRunID, short(a.HeadSHA))
+			fmt.Fprintf(&b, "- %s (%s) at %s UTC, plan run %d at %s", code(displayName(a.Actor)), code(a.Actor.ID),
+				a.At.UTC().Format("2006-01-02 15:04"), a.PlanRunID, code(short(a.HeadSHA)))
 			if len(a.Accepts) > 0 {
-				fmt.Fprintf(&b, ", acknowledging %s", strings.Join(a.Accepts, ", "))
+				accepts := make([]string, len(a.Accepts))
+				for i, f := range a.Accepts {
+					accepts[i] = code(f)
+				}
+				fmt.Fprintf(&b, ", acknowledging %s", strings.Join(accepts, ", "))
 			}
 			b.WriteString("\n")
 		}
@@ -90,6 +95,37 @@ func short(sha string) string {
 }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// code renders s as one inline code span, where GitHub shows markup as
+// typed: what others control (addresses from the plan, display names from
+// Slack, errors) must not render links, images or HTML, nor @mention and
+// so notify anyone. Control characters go and whitespace folds to one line,
+// since a newline would let a line start outside the span; the fence is
+// longer than any run of backticks in s, so none of them closes it.
+func code(s string) string {
+	s = oneLine(strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, s))
+	longest, run := 0, 0
+	for _, c := range s {
+		if c != '`' {
+			run = 0
+			continue
+		}
+		run++
+		longest = max(longest, run)
+	}
+	fence := strings.Repeat("`", longest+1)
+	if longest > 0 || s == "" {
+		// A space on each side: CommonMark strips one, so a backtick at
+		// either end is not taken for part of the fence.
+		return fence + " " + s + " " + fence
+	}
+	return fence + s + fence
+}
 
 // records remembers the record last written for each request, so a card
 // shown again with nothing new for reviewers costs no call. It is only a

@@ -53,3 +53,87 @@ func TestEngineRecordsOnThePullRequest(t *testing.T) {
 		}
 	}
 }
+
+// TestRecordRendersNoMarkupFromOthers: what others control (resource
+// addresses from the plan, display names from Slack, accepted finding IDs,
+// errors quoted in the problem) reaches the pull request only inside code
+// spans, so GitHub renders no link, image, HTML or @mention from it and
+// notifies nobody. Each hostile value must stay inside one code span of its
+// line: a backtick or newline in it must not close the span.
+func TestRecordRendersNoMarkupFromOthers(t *testing.T) {
+	hostile := []string{
+		"module.x.aws_s3_bucket.a[\"`@octocat` [x](https://evil.example)\"]",
+		"module.x.null_resource.b[\"<img src=x onerror=alert(1)>\"]",
+		"module.x.null_resource.c[\"``@team/reviewers``\"]",
+		"module.x.null_resource.d[\"a\n# @octocat\n- [click](https://evil.example)\"]",
+		"`",
+		"module.x.null_resource.e[\"\x1b]8;;https://evil.example\x07@octocat\"]",
+	}
+	r := &flow.Request{ID: "req-1", Label: "lbl", Environment: "dev", State: flow.PlanFailed,
+		Problem: "The plan failed: Error: `@octocat` <b>[x](https://evil.example)</b>\n\n@org/team. Edit the inputs or re-plan.",
+		PlanRun: &flow.Run{Workflow: "plan", ID: 7, HeadSHA: "0123456789abcdef"},
+		Plan:    &flow.PlanSummary{},
+		Approvals: []flow.Approval{{Actor: flow.Actor{ID: "U1", Name: "`@octocat` [me](https://evil.example)"},
+			PlanRunID: 7, Accepts: []string{"scope:create`@octocat`"}}},
+	}
+	for _, a := range hostile {
+		r.Plan.Resources = append(r.Plan.Resources, flow.ResourceChange{Address: a, Action: "create"})
+	}
+	rec := flow.RecordText(r)
+	if strings.ContainsAny(rec, "\x1b\x07") {
+		t.Errorf("record holds control characters:\n%q", rec)
+	}
+	for i, line := range strings.Split(rec, "\n") {
+		if bad := outsideCode(line); bad != "" {
+			t.Errorf("line %d renders %q outside a code span:\n%s", i+1, bad, line)
+		}
+	}
+}
+
+// outsideCode returns the markup (an @mention, link, image or HTML tag)
+// that line holds outside CommonMark code spans, or "".
+func outsideCode(line string) string {
+	var out strings.Builder
+	for i := 0; i < len(line); {
+		if line[i] != '`' {
+			out.WriteByte(line[i])
+			i++
+			continue
+		}
+		n := 0
+		for i+n < len(line) && line[i+n] == '`' {
+			n++
+		}
+		fence := strings.Repeat("`", n)
+		end := -1
+		for j := i + n; j < len(line); {
+			k := strings.Index(line[j:], fence)
+			if k < 0 {
+				break
+			}
+			k += j
+			m := 0
+			for k+m < len(line) && line[k+m] == '`' {
+				m++
+			}
+			if m == n {
+				end = k
+				break
+			}
+			j = k + m
+		}
+		if end < 0 { // an unmatched fence is literal text
+			out.WriteString(fence)
+			i += n
+			continue
+		}
+		i = end + n
+	}
+	text := out.String()
+	for _, bad := range []string{"@octocat", "@org", "@team", "](", "<img", "<b>", "https://"} {
+		if strings.Contains(text, bad) {
+			return bad
+		}
+	}
+	return ""
+}

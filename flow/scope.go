@@ -169,6 +169,20 @@ func (s *stepper) scopeRefusal() error {
 		"press \"Approve and acknowledge\", or type /tfpilot approve %s ack", strings.Join(missing, ", "), s.r.ID))
 }
 
+// acknowledged is what an approval records as acknowledged: the findings
+// of r's plan that need it and that accepts names, in NeedsAck's order —
+// never the other IDs an event names, so a forged button value cannot put
+// on the record findings nobody was shown, nor grow it without bound.
+func acknowledged(r *Request, accepts []string) []string {
+	var out []string
+	for _, id := range NeedsAck(r) {
+		if slices.Contains(accepts, id) {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
 // actionIs reports whether a planned change's action is action: the
 // summariser writes unknown action lists as "unknown: <actions>".
 func actionIs(got, action string) bool {

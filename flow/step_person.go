@@ -265,7 +265,7 @@ func (s *stepper) approve() error {
 	}
 	s.r.Approvals = append(s.r.Approvals, Approval{
 		Actor: s.ev.Actor, PlanRunID: s.r.PlanRun.ID, HeadSHA: s.r.PlanRun.HeadSHA, At: s.ev.At,
-		Accepts: slices.Clone(s.ev.Accepts),
+		Accepts: acknowledged(&s.r, s.ev.Accepts),
 	})
 	have, need := len(s.currentApprovers()), s.required()
 	who := displayName(s.ev.Actor)

@@ -29,6 +29,16 @@ func TestIsSecretRef(t *testing.T) {
 		{"arn:aws:secretsmanager:eu-west-1:12345:secret:x", false},
 		{"arn:aws:secretsmanager:eu-west-1:123456789012:secret:", false},
 		{"arn:aws:secretsmanager:eu-west-1:123456789012:secret:x y", false},
+		// Second pass: another service's ARN, a line break or HCL template
+		// syntax inside an otherwise good ARN (Render would escape them, but a
+		// sensitive input never gets that far).
+		{"arn:aws:s3:::bucket", false},
+		{"arn:aws:s3:::bucket/arn:aws:ssm:eu-west-1:123456789012:parameter/x", false},
+		{"arn:aws:ssm:eu-west-1:123456789012:parameter/x\nmodule \"y\" {", false},
+		{"arn:aws:secretsmanager:eu-west-1:123456789012:secret:${file(\"/etc/passwd\")}", false},
+		{"arn:aws:secretsmanager:eu-west-1:123456789012:secret:%{ if true }x%{ endif }", false},
+		{"arn:aws:secretsmanager:eu-west-1:123456789012:secret:x\"", false},
+		{"arn:aws:ssm:eu-west-1:123456789012:parameter/x\x00", false},
 	}
 	for _, tt := range tests {
 		if got := IsSecretRef(tt.in); got != tt.want {

@@ -36,8 +36,15 @@
 # Needs gh and jq, both installed on GitHub's ubuntu runners.
 set -euo pipefail
 
+# fail prints its message as one ::error:: line and exits 1. The message may quote
+# inputs and API answers: a line break in them would start a line of its own, which
+# the runner reads as a workflow command (::add-mask::, ::stop-commands::), so CR and
+# LF are shown as \r and \n.
 fail() {
-  echo "::error::$*"
+  local msg="$*"
+  msg=${msg//$'\r'/'\r'}
+  msg=${msg//$'\n'/'\n'}
+  echo "::error::$msg"
   exit 1
 }
 
@@ -63,8 +70,12 @@ get_run() {
 }
 
 env_name="${TF_ENV:-<env>}-apply"
-if [[ ! "${TFPILOT_ACTOR_ID:-}" =~ ^[0-9]+$ ]]; then
+if [[ ! "${TFPILOT_ACTOR_ID:-}" =~ ^[1-9][0-9]*$ ]]; then
   fail "variable TFPILOT_ACTOR_ID of GitHub environment $env_name is '${TFPILOT_ACTOR_ID:-}', not a user ID: set it (Settings > Environments > $env_name) to the ID of TfPilot's App bot user, from gh api 'users/<app-slug>[bot]' --jq .id"
+fi
+# apply.yml's inputs job checks these too; the check does not rely on it.
+if [[ ! "${REQUEST_ID:-}" =~ ^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$ ]]; then
+  fail "request_id '${REQUEST_ID:-}' is not a lowercase UUID: apply only from TfPilot, which passes the request's ID"
 fi
 if [[ ! "${PLAN_RUN_ID:-}" =~ ^[0-9]+$ ]]; then
   fail "plan_run_id '${PLAN_RUN_ID:-}' is not a workflow run ID"

@@ -113,6 +113,13 @@ func serveCredentials(getenv func(string) string) (github.Options, error) {
 // Levels of a GitHub App permission, lowest first.
 var permLevels = map[string]int{"read": 1, "write": 2, "admin": 3}
 
+// holdsAdminWrite reports whether an App with these permissions can change
+// repository settings, and so lift the rulesets and environment rules that
+// guard applies: the serving App must not.
+func holdsAdminWrite(perms map[string]string) bool {
+	return permLevels[perms["administration"]] >= permLevels["write"]
+}
+
 // servingPermissions are what the serving App needs (README "Setting up
 // GitHub"), and environments: read for doctor to read the variables.
 var servingPermissions = map[string]string{
@@ -124,7 +131,7 @@ var servingPermissions = map[string]string{
 func checkAppPermissions(inst github.Installation) []problem {
 	fix := fmt.Sprintf("in the settings of GitHub App %s → Permissions, ", inst.AppSlug)
 	var out []problem
-	if permLevels[inst.Permissions["administration"]] >= permLevels["write"] {
+	if holdsAdminWrite(inst.Permissions) {
 		out = append(out, problem{fmt.Sprintf("GitHub App %s holds Administration: %s, so it (or whoever has its key) can remove the rulesets and environment rules that guard applies",
 			inst.AppSlug, inst.Permissions["administration"]), fix + "set Administration to No access; run setup-repo with an administrator's token instead"})
 	}

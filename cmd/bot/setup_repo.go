@@ -82,6 +82,9 @@ func runSetupRepo(ctx context.Context, env *environ, args []string) error {
 	if token == "" {
 		return fmt.Errorf("%s is not set: give the token of a repository administrator (fine-grained: Administration, Environments and Variables: read and write); not the serving App's credentials, which must not hold Administration: write", adminTokenVar)
 	}
+	if err := notServingToken(token, strings.TrimSpace(env.getenv("GITHUB_TOKEN"))); err != nil {
+		return err
+	}
 	var bad []string
 	o := github.Options{HTTPClient: &http.Client{Timeout: githubHTTPTimeout}, Token: token,
 		BaseURL: checkBaseURL(func(f string, a ...any) { bad = append(bad, fmt.Sprintf(f, a...)) }, "GITHUB_API_URL", strings.TrimSpace(env.getenv("GITHUB_API_URL")))}
@@ -93,8 +96,14 @@ func runSetupRepo(ctx context.Context, env *environ, args []string) error {
 		return fmt.Errorf("GitHub: %w", err)
 	}
 	s := &setup{c: c, w: env.stdout, vars: vars, owners: *owners}
-	if s.appID, err = c.AppID(ctx, *slug); err != nil {
+	var perms map[string]string
+	if s.appID, perms, err = c.AppID(ctx, *slug); err != nil {
 		return fmt.Errorf("GitHub App %s: %w", *slug, err)
+	}
+	if holdsAdminWrite(perms) {
+		// The rulesets written next would guard nothing from it.
+		return fmt.Errorf("GitHub App %s asks for Administration: %s, so it (or whoever has its key) could remove the rulesets and environment rules setup-repo makes: "+
+			"set Administration to No access in the App's settings → Permissions, then run setup-repo again", *slug, perms["administration"])
 	}
 	if s.actorID, err = c.BotUserID(ctx, *slug); err != nil {
 		return fmt.Errorf("GitHub App %s: %w", *slug, err)
@@ -107,6 +116,21 @@ func runSetupRepo(ctx context.Context, env *environ, args []string) error {
 		}
 	}
 	fmt.Fprintf(env.stdout, "\n%d change(s), %d already right, %d to do by hand\n", s.changed, s.right, s.todo)
+	return nil
+}
+
+// notServingToken refuses, as setup-repo's admin token, credentials that
+// serve TfPilot: the serving token itself (GITHUB_TOKEN, token mode), or a
+// GitHub App installation token (ghs_…), such as one minted with the
+// serving App's key. Either would mean the serving credentials hold
+// Administration: write, and could lift the guardrails setup-repo makes.
+func notServingToken(admin, serving string) error {
+	switch {
+	case serving != "" && admin == serving:
+		return fmt.Errorf("%s is GITHUB_TOKEN, the token TfPilot serves with, which must not hold Administration: write: give the token of a repository administrator instead, and keep it out of TfPilot's environment", adminTokenVar)
+	case strings.HasPrefix(admin, "ghs_"):
+		return fmt.Errorf("%s is a GitHub App installation token (ghs_…): setup-repo takes the token of a repository administrator (a person), so that no App, TfPilot's least of all, needs Administration: write", adminTokenVar)
+	}
 	return nil
 }
 

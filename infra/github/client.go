@@ -99,6 +99,7 @@ type Client struct {
 	sum      func([]byte) (flow.PlanSummary, error)
 	keyInput string
 	maxPlan  int64 // Options.MaxPlanJSON
+	appID    int64 // Options.App's, 0 with a token: whose comments are TfPilot's records
 
 	mu         sync.Mutex
 	locks      map[string]*sync.Mutex
@@ -194,6 +195,9 @@ func New(o Options) (*Client, error) {
 		blobs: map[string][]byte{}, catalogs: map[string]*catalogEntry{}, runLists: map[string]*runList{},
 		branches: map[string]branchNote{}, records: map[string]int64{}, attempts: map[string]time.Time{}, runs: map[string]flow.Run{},
 		started: o.Now(),
+	}
+	if o.App != nil {
+		c.appID = o.App.AppID
 	}
 	c.maxPlan = o.MaxPlanJSON
 	return c, nil

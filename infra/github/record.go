@@ -62,16 +62,30 @@ func (c *Client) RecordOnChange(ctx context.Context, project string, ch flow.Cha
 }
 
 // findRecord looks for TfPilot's record among the first 100 comments of
-// pull request n: the newest comment by a bot that starts with the marker.
+// pull request n: the newest comment by a bot that starts with the marker
+// and, in App mode, was written through TfPilot's App. Any workflow can
+// comment as github-actions[bot]; its author could edit a comment TfPilot
+// adopted to show reviewers a record TfPilot never wrote.
 func (c *Client) findRecord(ctx context.Context, r Repo, n int) (int64, error) {
-	var comments []*gh.IssueComment
+	// go-github's IssueComment lacks performed_via_github_app.
+	var comments []struct {
+		ID   int64  `json:"id"`
+		Body string `json:"body"`
+		User struct {
+			Type string `json:"type"`
+		} `json:"user"`
+		App *struct {
+			ID int64 `json:"id"`
+		} `json:"performed_via_github_app"`
+	}
 	if _, resp, err := c.get(ctx, repoPath(r, "issues/%d/comments?per_page=100", n), &comments, false); err != nil {
 		return 0, mapErr(fmt.Sprintf("read the comments of #%d", n), permPullsWrite, resp, err)
 	}
 	var id int64
 	for _, cm := range comments {
-		if strings.HasPrefix(cm.GetBody(), flow.RecordMarker) && cm.GetUser().GetType() == "Bot" {
-			id = cm.GetID()
+		if strings.HasPrefix(cm.Body, flow.RecordMarker) && cm.User.Type == "Bot" &&
+			(c.appID == 0 || cm.App != nil && cm.App.ID == c.appID) {
+			id = cm.ID
 		}
 	}
 	return id, nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"net/url"
 
 	"github.com/tfpilot/tfpilot/flow"
@@ -89,11 +90,16 @@ func (c *Client) BranchPolicies(ctx context.Context, r Repo, env string) ([]Bran
 }
 
 // AddBranchPolicy lets branches matching pattern deploy to environment env
-// of r. GitHub refuses a pattern the environment already has (303 or 422).
+// of r. GitHub answers 303 for a pattern the environment already has (two
+// setup-repo runs racing): the pattern is there, as asked, so that is not
+// an error.
 // https://docs.github.com/en/rest/deployments/branch-policies#create-a-deployment-branch-policy
 func (c *Client) AddBranchPolicy(ctx context.Context, r Repo, env, pattern string) error {
 	body := BranchPattern{Name: pattern, Type: "branch"}
 	resp, err := c.send(ctx, "POST", repoPath(r, "environments/%s/deployment-branch-policies", url.PathEscape(env)), body, nil)
+	if err != nil && resp != nil && resp.StatusCode == http.StatusSeeOther {
+		return nil
+	}
 	return mapErr(fmt.Sprintf("add branch policy %s to environment %s of %s", pattern, env, r), permAdminWrite, resp, err)
 }
 
@@ -210,16 +216,18 @@ func (c *Client) PutRuleset(ctx context.Context, r Repo, rs Ruleset) error {
 }
 
 // AppID returns the ID of the GitHub App with this slug (the actor_id of
-// a ruleset's Integration bypass actor).
+// a ruleset's Integration bypass actor), and the permissions the App asks
+// of its installations (name → read, write or admin).
 // https://docs.github.com/en/rest/apps/apps#get-an-app
-func (c *Client) AppID(ctx context.Context, slug string) (int64, error) {
+func (c *Client) AppID(ctx context.Context, slug string) (int64, map[string]string, error) {
 	var out struct {
-		ID int64 `json:"id"`
+		ID          int64             `json:"id"`
+		Permissions map[string]string `json:"permissions"`
 	}
 	if _, resp, err := c.get(ctx, "apps/"+url.PathEscape(slug), &out, false); err != nil {
-		return 0, mapErr("read GitHub App "+slug, permMetadataRead, resp, err)
+		return 0, nil, mapErr("read GitHub App "+slug, permMetadataRead, resp, err)
 	}
-	return out.ID, nil
+	return out.ID, out.Permissions, nil
 }
 
 // BotUserID returns the user ID of the bot user of the GitHub App with

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 )
 
 // comment is one issue comment: on GitHub a pull request's conversation
@@ -25,12 +26,21 @@ func (f *Fake) commentRoutes() []route {
 	}
 }
 
+// commentJSON is a comment as the API shows it. A comment written through
+// a GitHub App names it in performed_via_github_app: TfPilot's (AppID)
+// for the comments the client writes, another App's for a bot's
+// CommentAs (github-actions[bot], from a workflow's GITHUB_TOKEN).
 func commentJSON(rp *repo, cm *comment) map[string]any {
 	user := map[string]any{"login": cm.login, "id": userID(cm.login), "type": "User"}
-	if cm.bot {
-		user = appUser()
+	var via any
+	switch {
+	case cm.bot:
+		user, via = appUser(), map[string]any{"id": AppID, "slug": strings.TrimSuffix(AppLogin, "[bot]")}
+	case strings.HasSuffix(cm.login, "[bot]"):
+		slug := strings.TrimSuffix(cm.login, "[bot]")
+		user["type"], via = "Bot", map[string]any{"id": userID(slug), "slug": slug}
 	}
-	return map[string]any{"id": cm.id, "body": cm.body, "user": user,
+	return map[string]any{"id": cm.id, "body": cm.body, "user": user, "performed_via_github_app": via,
 		"html_url": fmt.Sprintf("https://github.com/%s/%s/pull/%d#issuecomment-%d", rp.owner, rp.name, cm.issue, cm.id)}
 }
 
@@ -135,8 +145,9 @@ func (f *Fake) Comments(repoName string, n int) []string {
 	return out
 }
 
-// CommentAs adds a comment by person login to pull request n, as someone
-// writing in the conversation would.
+// CommentAs adds a comment by login to pull request n, as someone writing
+// in the conversation would; a login ending in "[bot]" is another App's
+// bot user (github-actions[bot] commenting from a workflow).
 func (f *Fake) CommentAs(repoName string, n int, login, body string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()

@@ -5,6 +5,10 @@ package ghfake
 // apply.yml's TFPILOT_ACTOR_ID names.
 const AppUserID = 149000001
 
+// AppID is the ID of TfPilot's App, whose bot user is AppLogin: the
+// performed_via_github_app of the comments the client writes.
+const AppID = 4242
+
 // userID gives a person's login a stable user ID, as GitHub's are.
 func userID(login string) int64 {
 	id := int64(1000)

@@ -279,6 +279,64 @@ func TestCheckApply(t *testing.T) {
 			},
 			want: "gh: Not Found (HTTP 404)\n::error::cannot read workflow run 7001 of acme/infra-live (see the gh error above); check that the job has permissions: actions: read\n",
 		},
+		// Second pass (docs/RELIABILITY.md, "Issue 14 attacks (second pass)").
+		{
+			name: "request_id with a command substitution",
+			attack: func(apply, plan *ghRun, env map[string]string) {
+				env["REQUEST_ID"] = "$(id)"
+			},
+			want: "::error::request_id '$(id)' is not a lowercase UUID: apply only from TfPilot, which passes the request's ID\n",
+		},
+		{
+			name: "request_id with a newline starting a workflow command",
+			attack: func(apply, plan *ghRun, env map[string]string) {
+				env["REQUEST_ID"] = applyRequestID + "\n::warning::injected"
+			},
+			want: "::error::request_id '" + applyRequestID + "\\n::warning::injected' is not a lowercase UUID: apply only from TfPilot, which passes the request's ID\n",
+		},
+		{
+			name: "plan_run_id with a newline and quotes",
+			attack: func(apply, plan *ghRun, env map[string]string) {
+				env["PLAN_RUN_ID"] = "8001\r\n::add-mask::'\"x"
+			},
+			want: "::error::plan_run_id '8001\\r\\n::add-mask::'\"x' is not a workflow run ID\n",
+		},
+		{
+			name: "plan_run_id of a run in another repository: the API answers 404 under this one",
+			attack: func(apply, plan *ghRun, env map[string]string) {
+				env["PLAN_RUN_ID"] = "6001" // a run ID of acme/other, not served under acme/infra-live
+			},
+			want: "gh: Not Found (HTTP 404)\n::error::cannot read workflow run 6001 of acme/infra-live (see the gh error above); check that the job has permissions: actions: read\n",
+		},
+		{
+			name: "plan run of a pull request from a fork, on a branch named tfpilot/<id> at the same commit",
+			attack: func(apply, plan *ghRun, env map[string]string) {
+				plan.Event = "pull_request" // head_repository would be the fork; the event check refuses it first
+			},
+			want: "::error::plan run 8001 was triggered by 'pull_request', not workflow_dispatch: TfPilot dispatches every plan; plan the request again from TfPilot\n",
+		},
+		{
+			name: "plan run of pull_request_target from a fork",
+			attack: func(apply, plan *ghRun, env map[string]string) {
+				plan.Event = "pull_request_target"
+			},
+			want: "::error::plan run 8001 was triggered by 'pull_request_target', not workflow_dispatch: TfPilot dispatches every plan; plan the request again from TfPilot\n",
+		},
+		{
+			name: "TFPILOT_ACTOR_ID 0, and runs with no triggering_actor",
+			attack: func(apply, plan *ghRun, env map[string]string) {
+				env["TFPILOT_ACTOR_ID"] = "0"
+				apply.TriggeringActor, plan.TriggeringActor = nil, nil
+			},
+			want: "::error::variable TFPILOT_ACTOR_ID of GitHub environment prod-apply is '0', not a user ID: set it (Settings > Environments > prod-apply) to the ID of TfPilot's App bot user, from gh api 'users/<app-slug>[bot]' --jq .id\n",
+		},
+		{
+			name: "runs with no triggering_actor",
+			attack: func(apply, plan *ghRun, env map[string]string) {
+				apply.TriggeringActor, plan.TriggeringActor = nil, nil
+			},
+			want: "::error::run 9001 was started by  (user ID ), not by TfPilot (user ID " + bot + "): only TfPilot dispatches apply.yml, once the plan is approved; approve the request in TfPilot instead\n",
+		},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
