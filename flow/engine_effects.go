@@ -85,7 +85,11 @@ func (e *Engine) userText(id string, eff Effect, err error) string {
 // perform runs one heavy effect through its port, with retries, and returns
 // the result event (without Key, EffectID, Actor, At).
 func (e *Engine) perform(ctx, work context.Context, id string, eff Effect) (Event, error) {
-	r, err := e.cfg.Store.Get(work, id)
+	var r *Request
+	err := e.try(ctx, work, eff.Kind, func(ctx context.Context) (err error) {
+		r, err = e.cfg.Store.Get(ctx, id) // a store error is retried like a port's
+		return err
+	})
 	if err != nil {
 		return Event{}, fmt.Errorf("load %s: %w", id, err)
 	}

@@ -2,6 +2,7 @@ package flow_test
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"sync"
 	"testing"
@@ -273,5 +274,39 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 		if time.Now().After(deadline) {
 			t.Fatalf("%s: still not so after 20 s", what)
 		}
+	}
+}
+
+// TestEngineStartsThroughAStoreHiccup: a store that fails when the engine
+// starts (an S3 500 during a restart) does not stop it: the first scan is
+// tried again, and the owed work of the previous process is done.
+func TestEngineStartsThroughAStoreHiccup(t *testing.T) {
+	ports := flowtest.NewPorts()
+	h1 := newHarness(t, ports, "one")
+	gate := ports.Runs.Block("Dispatch")
+	id := h1.submit("dev")
+	<-gate.Entered()
+	h1.stop()
+	gate.Release()
+	ports.Runs.Clear("Dispatch")
+	ports.Clock.Advance(2 * time.Minute) // replica one's lease expires
+	ports.Store.Fail("List", 2, errors.New("s3: InternalError (HTTP 500)"))
+	h2 := newHarness(t, ports, "two")
+	h2.waitFor(id, "planned by the second replica", func(r *flow.Request) bool { return r.State == flow.AwaitingApproval })
+}
+
+// TestEngineEffectRetriesAStoreHiccup: an effect whose first read of its
+// request fails (an S3 500) is tried again, not failed for a person to
+// press Retry.
+func TestEngineEffectRetriesAStoreHiccup(t *testing.T) {
+	ports := flowtest.NewPorts()
+	h := newHarness(t, ports, "a")
+	r := h.open("dev")
+	h.handle(r.ID, flow.Event{Kind: flow.EvSetInputs, Actor: actor("U1"), Inputs: map[string]string{"name": "logs-1", "secret": flowtest.SecretARN}})
+	ports.Store.Fail("Get", 1, errors.New("s3: InternalError (HTTP 500)"))
+	h.handle(r.ID, flow.Event{Kind: flow.EvConfirm, Actor: actor("U1")})
+	h.settle()
+	if got := h.get(r.ID); got.State != flow.AwaitingApproval || got.Problem != "" {
+		t.Errorf("state %s problem %q, want awaiting_approval without a problem", got.State, got.Problem)
 	}
 }

@@ -29,8 +29,24 @@ func (e *Engine) Run(ctx context.Context) error {
 
 	work, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelWork()
-	if err := e.resume(ctx); err != nil {
-		return err
+	// A store that fails at start-up (an S3 hiccup during a restart) must
+	// not stop the process: the first scan is retried like any call, and
+	// if it still fails the periodic scan below finds the owed work later.
+	for attempt := 1; ; attempt++ {
+		err := e.resume(ctx)
+		if err == nil {
+			break
+		}
+		if ctx.Err() != nil {
+			return e.drain(cancelWork)
+		}
+		if attempt >= e.cfg.Retry.Attempts {
+			e.log.Warn("first scan for owed effects failed; scanning again in a while", "err", err)
+			break
+		}
+		if sleep(ctx, work, e.backoff(attempt)) != nil {
+			return e.drain(cancelWork)
+		}
 	}
 	scan := time.NewTicker(max(e.cfg.LeaseTTL/2, time.Millisecond))
 	defer scan.Stop()
