@@ -73,7 +73,7 @@ vulncheck: $(BIN)/govulncheck-$(GOVULNCHECK_VERSION) $(VULNDB)
 # (issue 13)"): 20 requests, 20 SIGKILL points, each GitHub, S3 and Slack
 # fault three times. `make test` runs its short form.
 faults: tools
-	TFPILOT_FAULTS=full go test -count=1 -timeout=30m -run '^TestFaultMatrix$$' -v ./cmd/bot/
+	TFPILOT_FAULTS=full go test -count=1 -timeout=40m -run '^TestFaultMatrix$$' -v ./cmd/bot/
 
 lint: tools
 	actionlint
