@@ -111,7 +111,9 @@ func serve(ctx context.Context, cfg serveConfig, log *zap.Logger) error {
 	}
 	defer closeStore()
 
-	gh, err := newGitHub(cfg, pol, log)
+	// Replicas share the store, and through it the GitHub polling budget.
+	ledger, _ := store.(github.PollLedger)
+	gh, err := newGitHub(cfg, pol, ledger, log)
 	if err != nil {
 		return err
 	}
@@ -203,8 +205,15 @@ func openStore(ctx context.Context, cfg serveConfig) (flow.Store, flow.Audit, fu
 	}
 }
 
-// newGitHub builds the GitHub adapter for the policy's projects.
-func newGitHub(cfg serveConfig, pol flow.Policy, log *zap.Logger) (*github.Client, error) {
+// Both stores keep the GitHub polling ledger the replicas share.
+var (
+	_ github.PollLedger = (*s3.Store)(nil)
+	_ github.PollLedger = (*local.FileStore)(nil)
+)
+
+// newGitHub builds the GitHub adapter for the policy's projects; ledger
+// (nil: none) shares its polling budget with the other replicas.
+func newGitHub(cfg serveConfig, pol flow.Policy, ledger github.PollLedger, log *zap.Logger) (*github.Client, error) {
 	projects := map[string]github.Repo{}
 	for _, p := range pol.Projects {
 		owner, name, _ := strings.Cut(p.Repo, "/")
@@ -214,6 +223,7 @@ func newGitHub(cfg serveConfig, pol flow.Policy, log *zap.Logger) (*github.Clien
 		HTTPClient: &http.Client{Timeout: githubHTTPTimeout},
 		BaseURL:    cfg.GitHubAPIURL, Token: cfg.GitHubToken, Projects: projects, Logger: log,
 		Summarize: tfplan.Summarize, DispatchKeyInput: "dispatch_key", PollBudget: cfg.GitHubPollBudget,
+		PollLedger: ledger,
 	}
 	if cfg.GitHubToken == "" {
 		key, err := os.ReadFile(cfg.GitHubPrivateKeyFile)

@@ -54,9 +54,13 @@ type Options struct {
 	// for Status) a minute the adapter may send across all repositories,
 	// shared fairly between the repositories with runs in flight (default
 	// DefaultPollBudget, which says why). Idle repositories are not polled.
-	// The budget is this process's: replicas polling the same installation
-	// need their parts of it.
+	// With PollLedger the budget is the installation's, shared by every
+	// replica; without, it is this process's.
 	PollBudget int
+	// PollLedger shares PollBudget between the replicas (the store they
+	// share implements it); nil: the budget is this process's (one
+	// replica, tests, local mode).
+	PollLedger PollLedger
 	// PollInterval is how often, at most, one repository is polled
 	// (default DefaultPollInterval).
 	PollInterval time.Duration
@@ -190,7 +194,7 @@ func New(o Options) (*Client, error) {
 	g.BaseURL = base
 	c := &Client{
 		gh: g, download: &http.Client{Transport: next, Timeout: hc.Timeout}, tr: tr, log: log,
-		projects: o.Projects, poll: o.PollInterval, polls: newPollBudget(o.PollBudget, o.PollInterval, o.Now()), sleep: o.Sleep, now: o.Now, sum: o.Summarize, keyInput: o.DispatchKeyInput,
+		projects: o.Projects, poll: o.PollInterval, polls: newPollBudget(o.PollBudget, o.PollInterval, o.Now(), o.PollLedger, log), sleep: o.Sleep, now: o.Now, sum: o.Summarize, keyInput: o.DispatchKeyInput,
 		locks: map[string]*sync.Mutex{}, etags: map[string]cachedGet{}, trees: map[string]*treeListing{},
 		blobs: map[string][]byte{}, catalogs: map[string]*catalogEntry{}, runLists: map[string]*runList{},
 		branches: map[string]branchNote{}, records: map[string]int64{}, attempts: map[string]time.Time{}, runs: map[string]flow.Run{},

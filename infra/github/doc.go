@@ -12,8 +12,9 @@
 // bounded, jittered backoff; writes to one repository are serialised.
 // Polling is cheap and bounded: Status answers from the last list of the
 // run's repository, and one budget for the whole installation
-// (Options.PollBudget, shared fairly between the repositories with runs in
-// flight; none for idle ones) decides when a repository is listed again,
+// (Options.PollBudget, shared by the replicas through Options.PollLedger
+// and fairly between the repositories with runs in flight; none for idle
+// ones) decides when a repository is listed again,
 // conditionally, for all its runs at once.
 //
 // The package must not hold request state (flow does), must not summarise

@@ -72,7 +72,7 @@ func (c *Client) runState(ctx context.Context, r Repo, id int64) (*runSnapshot, 
 	defer l.mu.Unlock()
 	name := r.String()
 	c.polls.watch(name, id, c.now())
-	if c.polls.turn(name, c.now(), l.snap == nil) {
+	if c.polls.turn(ctx, name, c.now(), l.snap == nil) {
 		var out gh.WorkflowRuns
 		if _, resp, err := c.get(ctx, repoPath(r, "actions/runs?per_page=%d", runsPerPage), &out, true); err != nil {
 			return l.snap, nil, mapErr("list runs of "+name, permActionsRead, resp, err)
@@ -84,7 +84,7 @@ func (c *Client) runState(ctx context.Context, r Repo, id int64) (*runSnapshot, 
 		}
 		l.snap = s
 		for _, other := range c.polls.followed(name) {
-			if s.byID[other] != nil || l.gone[other] != nil || !c.polls.spare(c.now()) {
+			if s.byID[other] != nil || l.gone[other] != nil || !c.polls.spare(ctx, c.now()) {
 				continue
 			}
 			wr := &gh.WorkflowRun{}

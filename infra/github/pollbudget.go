@@ -1,9 +1,22 @@
 package github
 
 import (
+	"context"
 	"sync"
 	"time"
+
+	"go.uber.org/zap"
 )
+
+// PollLedger is the installation's polling budget as every replica sees
+// it: the store the replicas share implements it (infra/s3, infra/local),
+// cmd/bot wires it in (Options.PollLedger).
+type PollLedger interface {
+	// Reserve reserves up to n polling requests in the minute starting at
+	// window, of at most budget for that minute across all replicas, and
+	// returns how many were granted (0..n).
+	Reserve(ctx context.Context, window time.Time, n, budget int) (granted int, err error)
+}
 
 // DefaultPollBudget is how many polling requests a minute the adapter may
 // send across all repositories of the installation: 120, one every half
@@ -42,6 +55,10 @@ const (
 	// about for it to count as waiting for its turn: a turn goes to the
 	// repository waiting longest, not to whichever asks first.
 	pollAsking = time.Second
+	// pollLedgerRetry is how long polling waits after the ledger failed
+	// before asking it again: a store that is down is not asked at every
+	// turn of every repository.
+	pollLedgerRetry = 5 * time.Second
 )
 
 // pollBudget shares the installation's polling budget between the
@@ -50,15 +67,31 @@ const (
 // in flight, each may poll once per n/rate (and never more often than the
 // floor), so the busiest repository cannot take the turns of the others.
 // A repository nobody follows a run in gets no turns at all.
+//
+// With a ledger, the bucket is this replica's pace and the ledger the
+// installation's budget: a token is spent only with one reserved from the
+// ledger for the current clock minute, reserved a batch at a time, so the
+// ledger costs a few store calls a minute. Tokens reserved and not spent
+// expire with their minute. All replicas together then send at most the
+// budget in any clock minute (and one replica at most the budget in any
+// minute).
 type pollBudget struct {
 	rate  float64       // tokens per second
 	gap   time.Duration // 1/rate
 	floor time.Duration
 
+	ledger    PollLedger // nil: the budget is this process's
+	perMinute int
+	batch     int // ledger tokens reserved at a time
+	log       *zap.Logger
+
 	mu     sync.Mutex
 	tokens float64
 	at     time.Time // when tokens was last brought up to date
 	repos  map[string]*repoPolls
+	window time.Time // the clock minute held is for
+	held   int       // ledger tokens reserved in window, not spent yet
+	dry    time.Time // the ledger is not asked before: its minute is spent, or it failed
 }
 
 // repoPolls is what the budget knows of one repository.
@@ -84,9 +117,12 @@ func (p *repoPolls) due(share time.Duration) time.Time {
 	return p.polled.Add(share)
 }
 
-func newPollBudget(perMinute int, floor time.Duration, now time.Time) *pollBudget {
+// newPollBudget returns the budget of perMinute polling requests; ledger
+// (nil: none) shares it with the other replicas.
+func newPollBudget(perMinute int, floor time.Duration, now time.Time, ledger PollLedger, log *zap.Logger) *pollBudget {
 	rate := float64(max(perMinute-pollBurst, 1)) / 60
 	return &pollBudget{rate: rate, gap: time.Duration(float64(time.Second) / rate), floor: floor,
+		ledger: ledger, perMinute: perMinute, batch: max(perMinute/24, 1), log: log,
 		tokens: pollBurst, at: now, repos: map[string]*repoPolls{}}
 }
 
@@ -140,7 +176,7 @@ func (b *pollBudget) followed(repo string) []int64 {
 // resumes following runs), repo must be due (see repoPolls.due). Among
 // the repositories waiting for a turn, the one due earliest gets the next
 // token.
-func (b *pollBudget) turn(repo string, now time.Time, urgent bool) bool {
+func (b *pollBudget) turn(ctx context.Context, repo string, now time.Time, urgent bool) bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	inFlight := 0
@@ -168,7 +204,7 @@ func (b *pollBudget) turn(repo string, now time.Time, urgent bool) bool {
 			return false // o has waited longer
 		}
 	}
-	if !b.take(now) {
+	if !b.take(ctx, now) {
 		return false
 	}
 	// A turn taken a little late (its follower asks once per poll
@@ -183,20 +219,53 @@ func (b *pollBudget) turn(repo string, now time.Time, urgent bool) bool {
 
 // spare spends a token, if there is one, on a request that completes a
 // poll turn just given (a followed run the list lacks).
-func (b *pollBudget) spare(now time.Time) bool {
+func (b *pollBudget) spare(ctx context.Context, now time.Time) bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return b.take(now)
+	return b.take(ctx, now)
 }
 
-func (b *pollBudget) take(now time.Time) bool {
+func (b *pollBudget) take(ctx context.Context, now time.Time) bool {
 	if d := now.Sub(b.at); d > 0 {
 		b.tokens = min(pollBurst, b.tokens+d.Seconds()*b.rate)
 		b.at = now
 	}
-	if b.tokens < 1 {
+	if b.tokens < 1 || b.ledger != nil && !b.reserve(ctx, now) {
 		return false
 	}
 	b.tokens--
+	return true
+}
+
+// reserve spends a token of the installation's budget for the current
+// clock minute, reserving a batch from the ledger when none is held. It
+// calls the ledger holding b.mu: a few times a minute, and the turns it
+// would let through wait for its answer anyway.
+func (b *pollBudget) reserve(ctx context.Context, now time.Time) bool {
+	window := now.UTC().Truncate(time.Minute)
+	if !window.Equal(b.window) {
+		b.window, b.held = window, 0 // unspent tokens expire with their minute
+	}
+	if b.held == 0 {
+		if now.Before(b.dry) || ctx.Err() != nil {
+			return false
+		}
+		got, err := b.ledger.Reserve(ctx, window, b.batch, b.perMinute)
+		if err != nil {
+			if ctx.Err() == nil {
+				b.log.Warn("reserve polling requests; polling waits", zap.Duration("retry", pollLedgerRetry), zap.Error(err))
+				b.dry = now.Add(pollLedgerRetry)
+			}
+			return false
+		}
+		b.held = min(max(got, 0), b.batch)
+		if b.held < b.batch {
+			b.dry = window.Add(time.Minute) // the installation spent this minute's budget
+		}
+		if b.held == 0 {
+			return false
+		}
+	}
+	b.held--
 	return true
 }

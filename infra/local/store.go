@@ -43,13 +43,15 @@ import (
 // renamed over the record. A spare may hold a torn write after a crash; it
 // is never read, only overwritten.
 //
-// The run queues live beside the requests, under <dir>/queues (queue.go).
+// The run queues live beside the requests, under <dir>/queues (queue.go),
+// and the GitHub polling ledger under <dir>/ledger (ledger.go).
 type FileStore struct {
 	durableWriter
 	dir    string // <root>/requests
 	locks  string // <root>/locks
 	spares string // <root>/spare
 	queues string // <root>/queues (queue.go)
+	ledger string // <root>/ledger (ledger.go)
 	keys   keyLocks
 
 	noExchange atomic.Bool // the file system cannot exchange names
@@ -102,8 +104,8 @@ func WithDurability(d Durability) Option { return func(o *options) { o.durabilit
 // removes the temporary files of writers that crashed.
 func NewFileStore(dir string, opts ...Option) (*FileStore, error) {
 	s := &FileStore{dir: filepath.Join(dir, "requests"), locks: filepath.Join(dir, "locks"), spares: filepath.Join(dir, "spare"),
-		queues: filepath.Join(dir, "queues")}
-	for _, d := range []string{s.dir, s.locks, s.spares, s.queues} {
+		queues: filepath.Join(dir, "queues"), ledger: filepath.Join(dir, "ledger")}
+	for _, d := range []string{s.dir, s.locks, s.spares, s.queues, s.ledger} {
 		if err := os.MkdirAll(d, 0o700); err != nil {
 			return nil, fmt.Errorf("open file store: %w", err)
 		}

@@ -7,7 +7,8 @@
 //	}
 //
 // The suite checks behaviour through the port only (round trips, sentinels,
-// conditional writes under contention, listing), so the same tests hold the
+// conditional writes under contention, listing, and the GitHub polling
+// ledger replicas share through the store: Reserve), so the same tests hold the
 // file store and the S3 store to one contract. It must not know about any
 // implementation.
 package storetest

@@ -30,6 +30,7 @@ func Run(t *testing.T, newStore NewStore) {
 	t.Run("NoLostUpdates", func(t *testing.T) { testNoLostUpdates(t, newStore) })
 	t.Run("ReadsWhileWriting", func(t *testing.T) { testReadsWhileWriting(t, newStore) })
 	runQueue(t, newStore)
+	runLedger(t, newStore)
 }
 
 func testRoundTrip(t *testing.T, newStore NewStore) {
