@@ -410,9 +410,11 @@ func (p *person) approvals(recs []flow.AuditRecord) int {
 	return n
 }
 
-// failureTexts are what a card shows when something failed.
+// failureTexts are what a card shows when something failed. (A card that
+// says its environment "is held by X, applied but not merged" while X's
+// merge is under way shows no failure: that is the queue at work.)
 var failureTexts = []string{"Plan failed", "Apply failed", "run failed", "Problem:", "ran out of retries", "Stale",
-	"not merged", "Cancelled", "something went wrong"}
+	"Applied — not merged", "Cancelled", "something went wrong"}
 
 // failuresShown lists every card version (posts and updates) of the
 // request that showed a failure text.
