@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"path"
 	"strings"
 
 	gh "github.com/google/go-github/v62/github"
@@ -317,7 +318,13 @@ func (c *Client) MergeChange(ctx context.Context, project string, ch flow.Change
 	if err != nil {
 		return ch, err
 	}
+	relevant := false
 	if ch.BaseSHA != "" && base != ch.BaseSHA {
+		if relevant, err = c.movedUnder(ctx, r, ch, base); err != nil {
+			return ch, err
+		}
+	}
+	if relevant {
 		err := c.updateBranch(ctx, r, ch, base)
 		if !errors.Is(err, errMerged) {
 			return ch, err
@@ -438,4 +445,43 @@ func (c *Client) deleteBranch(ctx context.Context, r Repo, branch string) error 
 		return nil
 	}
 	return mapErr("delete branch "+branch, permContentsWrite, resp, err)
+}
+
+// maxCompareFiles is the most files GitHub's compare answer lists; a longer
+// list is cut, so what it leaves out cannot be judged.
+const maxCompareFiles = 300
+
+// movedUnder reports whether the base moved since ch was built in a way
+// that matters to it: a commit since ch.BaseSHA touched a folder the
+// change writes to (its environment root) or modules/, which every root
+// plans from. Then the plan no longer describes what merging would put in
+// the base. A base that moved elsewhere (another environment's request
+// merged) is merged across: the squash carries only this change's commit,
+// so a busy repository with several environments never sends an applied
+// request back to be planned, approved and applied again. Two conditional
+// "Compare two commits" calls
+// (docs.github.com/en/rest/commits/commits#compare-two-commits).
+func (c *Client) movedUnder(ctx context.Context, r Repo, ch flow.Change, base string) (bool, error) {
+	var own, moved gh.CommitsComparison
+	if _, resp, err := c.get(ctx, repoPath(r, "compare/%s...%s", ch.BaseSHA, ch.HeadSHA), &own, true); err != nil {
+		return false, mapErr("compare "+ch.Branch+" with its base", permContentsRead, resp, err)
+	}
+	if _, resp, err := c.get(ctx, repoPath(r, "compare/%s...%s", ch.BaseSHA, base), &moved, true); err != nil {
+		return false, mapErr("compare "+r.BaseBranch+" with where "+ch.Branch+" was built", permContentsRead, resp, err)
+	}
+	if len(own.Files) >= maxCompareFiles || len(moved.Files) >= maxCompareFiles {
+		return true, nil
+	}
+	dirs := map[string]bool{}
+	for _, f := range own.Files {
+		dirs[path.Dir(f.GetFilename())] = true
+	}
+	for _, f := range moved.Files {
+		for _, name := range []string{f.GetFilename(), f.GetPreviousFilename()} {
+			if name != "" && (strings.HasPrefix(name, "modules/") || dirs[path.Dir(name)]) {
+				return true, nil
+			}
+		}
+	}
+	return false, nil
 }

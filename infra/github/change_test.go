@@ -211,9 +211,17 @@ func TestMergeChange(t *testing.T) {
 		wantReason string // a refusal's reason, as people read it
 	}{
 		{name: "base unchanged", wantMerged: true},
-		{name: "base moved: update branch, stale", wantErr: flow.ErrStale, wantUpdate: 1,
+		{name: "base moved in its environment: update branch, stale", wantErr: flow.ErrStale, wantUpdate: 1,
 			before: func(e *env, _ *flow.Change) {
-				e.f.CommitToBranch(fullRepo, "main", map[string]string{"README.md": "moved\n"})
+				e.f.CommitToBranch(fullRepo, "main", map[string]string{"envs/dev/handmade.tf": "# moved\n"})
+			}},
+		{name: "base moved in modules/: update branch, stale", wantErr: flow.ErrStale, wantUpdate: 1,
+			before: func(e *env, _ *flow.Change) {
+				e.f.CommitToBranch(fullRepo, "main", map[string]string{"modules/s3-bucket/extra.tf": "# moved\n"})
+			}},
+		{name: "base moved elsewhere (another environment): merged across", wantMerged: true,
+			before: func(e *env, _ *flow.Change) {
+				e.f.CommitToBranch(fullRepo, "main", map[string]string{"envs/prod/tfpilot_other.tf": "# another request\n", "README.md": "moved\n"})
 			}},
 		{name: "head moved after plan", wantErr: flow.ErrStale,
 			before: func(e *env, _ *flow.Change) { e.f.CommitToBranch(fullRepo, branch, map[string]string{"x.tf": "x\n"}) }},
@@ -265,8 +273,13 @@ func TestMergeChange(t *testing.T) {
 				t.Errorf("update-branch called %d times, want %d", n, tt.wantUpdate)
 			}
 			if tt.wantUpdate > 0 && !tt.wantMerged {
-				if got, _ := e.f.File(fullRepo, branch, "README.md"); got != "moved\n" {
-					t.Errorf("branch not updated with the base: README = %q", got)
+				if e.f.Branch(fullRepo, branch) == "" {
+					t.Error("branch gone after an update")
+				}
+			}
+			if tt.name == "base moved elsewhere (another environment): merged across" {
+				if got, _ := e.f.File(fullRepo, "main", "envs/prod/tfpilot_other.tf"); got == "" {
+					t.Error("the other environment's file lost in the merge")
 				}
 			}
 		})

@@ -39,7 +39,7 @@ func TestMergeBaseModifiedIsTransient(t *testing.T) {
 			} else {
 				fl := ghfake.BaseModifiedFault()
 				if tt.moveBase {
-					fl.Before = func() { e.f.CommitToBranch(fullRepo, "main", map[string]string{"README.md": "moved\n"}) }
+					fl.Before = func() { e.f.CommitToBranch(fullRepo, "main", map[string]string{"envs/dev/handmade.tf": "# moved\n"}) }
 				}
 				e.f.Inject(fl)
 			}

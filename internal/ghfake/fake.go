@@ -69,6 +69,7 @@ func New(t testing.TB) *Fake {
 		queue:     QueueMax,
 	}
 	f.routes = append(f.table(), f.commentRoutes()...)
+	f.routes = append(f.routes, route{method: "GET", pattern: "repos/{owner}/{repo}/compare/{basehead}", h: f.compare})
 	f.srv = httptest.NewServer(f)
 	f.URL = f.srv.URL + "/"
 	t.Cleanup(f.srv.Close)
