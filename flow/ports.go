@@ -121,8 +121,10 @@ type Repo interface {
 	// on a commit TfPilot did not build.
 	CommitAuthor(ctx context.Context, project, sha string) (string, error)
 	// MergeChange squash-merges the PR and deletes the branch. If the base
-	// moved since c.BaseSHA so that the plan no longer holds, it returns
-	// ErrStale (after updating the branch) instead of merging. A merge the
+	// moved since c.BaseSHA so that the plan no longer holds (a commit
+	// touched the change's own folder or modules/), it returns ErrStale
+	// (after updating the branch) instead of merging; a base that moved
+	// elsewhere is merged across. A merge the
 	// repository refuses (branch protection, a required review or check, a
 	// closed pull request) is a *MergeRefusedError with its reason.
 	MergeChange(ctx context.Context, project string, c Change) (Change, error)
