@@ -66,6 +66,13 @@ func TestDuplicateDelivery(t *testing.T) {
 	h.settle()
 	assertExactlyOnce(t, ports, id)
 	if got := ports.Chat.Posts(id); got != 1 {
+		// Say how the request got here, to find where a thread was lost
+		// (this fails about once in 300–600 runs under -race).
+		r := h.get(id)
+		for _, tr := range r.History {
+			t.Logf("v? seq %d %s %s→%s %q", tr.Seq, tr.Event, tr.From, tr.To, tr.Note)
+		}
+		t.Logf("thread %+v version %d", r.Thread, r.Version)
 		t.Errorf("%d cards posted, want 1", got)
 	}
 }
