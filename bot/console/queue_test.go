@@ -41,21 +41,9 @@ func TestConsoleQueuedStatus(t *testing.T) {
 	ports := flowtest.NewPorts()
 	gate := ports.Runs.Block("Status:plan")
 	out := &lockedBuffer{}
-	screen := NewScreen(Options{Out: out, User: "U1"})
-	cfg := ports.Config("test")
-	cfg.Chat = screen
-	eng, err := flow.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := New(screen, eng)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- eng.Run(ctx) }()
-	defer func() {
-		cancel()
-		<-done
-	}()
+	c, eng, stop := startConsole(t, ports, out, "U1", nil)
+	defer stop()
+	ctx := context.Background()
 	// waitOut waits until the output shows want n times: a person reads
 	// the card before pressing its button.
 	waitOut := func(want string, n int) {

@@ -17,21 +17,8 @@ import (
 func TestConsoleNeverRepeatsSensitiveValues(t *testing.T) {
 	ports := flowtest.NewPorts()
 	var out bytes.Buffer
-	screen := NewScreen(Options{Out: &out, User: "U1"})
-	cfg := ports.Config("test")
-	cfg.Chat = screen
-	eng, err := flow.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := New(screen, eng)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- eng.Run(ctx) }()
-	defer func() {
-		cancel()
-		<-done
-	}()
+	c, eng, stop := startConsole(t, ports, &out, "U1", nil)
+	defer stop()
 
 	script := strings.Join([]string{
 		"/tfpilot new bucket env=dev Secret=" + flowtest.SecretARN,

@@ -25,21 +25,10 @@ func session(t *testing.T, user, script string) (string, []*flow.Request) {
 func sessionWith(t *testing.T, ports *flowtest.Ports, user, script string) (string, []*flow.Request) {
 	t.Helper()
 	var out bytes.Buffer
-	screen := NewScreen(Options{Out: &out, User: user})
-	cfg := ports.Config("test")
-	cfg.Chat = runsWait{screen, ports.Runs.Block("Status:plan"), ports.Runs.Block("Status:apply")}
-	eng, err := flow.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := New(screen, eng)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- eng.Run(ctx) }()
-	defer func() {
-		cancel()
-		<-done
-	}()
+	c, eng, stop := startConsole(t, ports, &out, user, func(screen *Screen) flow.Chat {
+		return runsWait{screen, ports.Runs.Block("Status:plan"), ports.Runs.Block("Status:apply")}
+	})
+	defer stop()
 	if err := c.Run(context.Background(), strings.NewReader(script)); err != nil {
 		t.Fatal(err)
 	}
