@@ -365,14 +365,7 @@ func (f *flakyStatus) ChangeStatus(ctx context.Context, project string, c flow.C
 func TestQueueAttackHeldApply(t *testing.T) {
 	ports := flowtest.NewPorts()
 	h := newHarness(t, ports, "a")
-	a, b := h.toAwaiting("dev"), h.toAwaiting("dev")
-	h.handle(a, flow.Event{Kind: flow.EvApprove, Actor: actor("U3")})
-	h.handle(b, flow.Event{Kind: flow.EvApprove, Actor: actor("U3")})
-	gate := ports.Runs.Block("Status:apply")
-	h.handle(a, flow.Event{Kind: flow.EvApply, Actor: actor("U1")})
-	<-gate.Entered()
-	h.handle(b, flow.Event{Kind: flow.EvApply, Actor: actor("U1")})
-	h.waitFor(b, "queued behind A's apply", queuedAt(1))
+	a, b, gate := h.applyQueuedBehindApply()
 	if _, err := h.eng.Handle(ctx(), a, flow.Event{Kind: flow.EvCancel, Key: h.key(), Actor: actor("U1")}); !errors.Is(err, flow.ErrBadEvent) {
 		t.Errorf("cancel A while it applies: err %v, want it refused", err)
 	}

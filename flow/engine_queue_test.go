@@ -293,14 +293,7 @@ func TestQueueEntryLive(t *testing.T) {
 func TestEngineQueuedApplyReplansAfterAnotherMerge(t *testing.T) {
 	ports := flowtest.NewPorts()
 	h := newHarness(t, ports, "a")
-	a, b := h.toAwaiting("dev"), h.toAwaiting("dev")
-	h.handle(a, flow.Event{Kind: flow.EvApprove, Actor: actor("U3")})
-	h.handle(b, flow.Event{Kind: flow.EvApprove, Actor: actor("U3")})
-	gate := ports.Runs.Block("Status:apply")
-	h.handle(a, flow.Event{Kind: flow.EvApply, Actor: actor("U1")})
-	<-gate.Entered()
-	h.handle(b, flow.Event{Kind: flow.EvApply, Actor: actor("U1")})
-	h.waitFor(b, "queued behind A's apply", queuedAt(1))
+	a, b, gate := h.applyQueuedBehindApply()
 	gate.Release()
 	ports.Runs.Clear("Status:apply")
 	h.settle()
@@ -338,4 +331,20 @@ func TestEngineApplyCarriesPlanRunAttempt(t *testing.T) {
 			t.Errorf("apply dispatch names plan run %d attempt %d, want %d attempt %d", d.PlanRunID, d.PlanRunAttempt, plan.ID, plan.Attempt)
 		}
 	}
+}
+
+// applyQueuedBehindApply approves two dev requests, A and B, starts A's
+// apply and holds its run, then applies B, whose apply waits in the queue
+// behind A's; the gate releases A's run.
+func (h *harness) applyQueuedBehindApply() (a, b string, gate *flowtest.Gate) {
+	h.t.Helper()
+	a, b = h.toAwaiting("dev"), h.toAwaiting("dev")
+	h.handle(a, flow.Event{Kind: flow.EvApprove, Actor: actor("U3")})
+	h.handle(b, flow.Event{Kind: flow.EvApprove, Actor: actor("U3")})
+	gate = h.ports.Runs.Block("Status:apply")
+	h.handle(a, flow.Event{Kind: flow.EvApply, Actor: actor("U1")})
+	<-gate.Entered()
+	h.handle(b, flow.Event{Kind: flow.EvApply, Actor: actor("U1")})
+	h.waitFor(b, "queued behind A's apply", queuedAt(1))
+	return a, b, gate
 }
