@@ -205,7 +205,14 @@ type PlanSummary struct {
 	// (create, update, replace, delete, read), in plan order.
 	Resources []ResourceChange `json:"resources,omitempty"`
 	Drift     []ResourceChange `json:"drift,omitempty"`
-	Errored   bool             `json:"errored,omitempty"`
+	// ModuleDigests holds, for each top-level module block the plan
+	// changes something in ("module.tfpilot_ab12…"), a digest of every
+	// change in it: actions, values before and after, what is unknown or
+	// sensitive. Two plans with the same digest for a module make the same
+	// changes in it, value for value; the counts and addresses above do
+	// not say that. Empty for a preview.
+	ModuleDigests map[string]string `json:"module_digests,omitempty"`
+	Errored       bool              `json:"errored,omitempty"`
 	// Preview marks a static preview computed from the module's resources by
 	// the local runner: not a Terraform plan, and it must never be shown as one.
 	Preview bool   `json:"preview,omitempty"`

@@ -305,5 +305,6 @@ func clonePlan(p *PlanSummary) *PlanSummary {
 	c := *p
 	c.Resources = slices.Clone(p.Resources)
 	c.Drift = slices.Clone(p.Drift)
+	c.ModuleDigests = maps.Clone(p.ModuleDigests)
 	return &c
 }

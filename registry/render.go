@@ -40,6 +40,31 @@ func Label(requestID string) string {
 	return string(hex)
 }
 
+// RequestFile reports whether p (slash-separated, relative to the
+// repository root) is a file TfPilot writes for a request,
+// envs/<environment>/tfpilot_<label>.tf, and returns its environment and
+// label. Nothing else matches: not an override file
+// (tfpilot_<label>_override.tf), not a label of another length or case.
+func RequestFile(p string) (environment, label string, ok bool) {
+	rest, ok := strings.CutPrefix(p, "envs/")
+	if !ok {
+		return "", "", false
+	}
+	environment, base, ok := strings.Cut(rest, "/")
+	if !ok || environment == "" || strings.Contains(base, "/") {
+		return "", "", false
+	}
+	stem, ok := strings.CutSuffix(base, ".tf")
+	if !ok {
+		return "", "", false
+	}
+	label, ok = strings.CutPrefix(stem, "tfpilot_")
+	if !ok || len(label) != labelLen || Label(label) != label {
+		return "", "", false
+	}
+	return environment, label, true
+}
+
 // RenderSpec is everything Render needs besides the module.
 type RenderSpec struct {
 	RequestID, Project, Environment, Requester string

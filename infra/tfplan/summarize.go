@@ -2,9 +2,12 @@ package tfplan
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash"
 	"strings"
 
 	tfjson "github.com/hashicorp/terraform-json"
@@ -61,11 +64,17 @@ func Summarize(data []byte) (flow.PlanSummary, error) {
 	}
 
 	var s flow.PlanSummary
+	digests := moduleDigests{}
 	for _, rc := range plan.ResourceChanges {
 		if rc == nil || rc.Change == nil {
 			continue
 		}
 		action := Classify(rc.Change.Actions)
+		if action != ActionNoOp {
+			if err := digests.add(rc); err != nil {
+				return flow.PlanSummary{}, err
+			}
+		}
 		switch action {
 		case ActionCreate:
 			s.Create++
@@ -98,7 +107,107 @@ func Summarize(data []byte) (flow.PlanSummary, error) {
 		s.Drift = append(s.Drift, flow.ResourceChange{Address: address(rc), Action: shown(action, rc.Change.Actions)})
 	}
 	s.Errored = extras.Errored
+	s.ModuleDigests = digests.sums()
 	return s, nil
+}
+
+// moduleDigests hashes, per top-level module block, every change planned
+// in it (flow.PlanSummary.ModuleDigests).
+type moduleDigests map[string]hash.Hash
+
+// add hashes rc as the plan states it, values included, into the digest of
+// its top-level module block; a change outside every module has none.
+// Plan JSON lists changes sorted by address, and encoding/json writes map
+// keys sorted and numbers as the plan wrote them (UseJSONNumber), so the
+// same changes give the same digest. Sensitive values are left out (see
+// masked): a digest kept with the request must not let anyone who reads
+// it test guesses of a secret, and people never saw those values anyway.
+func (d moduleDigests) add(rc *tfjson.ResourceChange) error {
+	top := topModule(rc.ModuleAddress)
+	if top == "" {
+		return nil
+	}
+	c, ch := *rc, *rc.Change
+	ch.Before = masked(ch.Before, ch.BeforeSensitive)
+	ch.After = masked(ch.After, ch.AfterSensitive)
+	ch.GeneratedConfig = "" // HCL written from the imported object's values, sensitive ones included
+	c.Change = &ch
+	b, err := json.Marshal(&c)
+	if err != nil {
+		return fmt.Errorf("digest the change of %s: %w", printable.Line(rc.Address), err)
+	}
+	h := d[top]
+	if h == nil {
+		h = sha256.New()
+		d[top] = h
+	}
+	fmt.Fprintf(h, "%d:", len(b))
+	h.Write(b)
+	return nil
+}
+
+func (d moduleDigests) sums() map[string]string {
+	if len(d) == 0 {
+		return nil
+	}
+	out := make(map[string]string, len(d))
+	for m, h := range d {
+		out[m] = hex.EncodeToString(h.Sum(nil))
+	}
+	return out
+}
+
+// sensitiveMark stands in a digested value for a sensitive one.
+const sensitiveMark = "(sensitive)"
+
+// masked is v with every part that mask (a plan's before_sensitive or
+// after_sensitive: true, or an object or list of masks shaped like v)
+// marks sensitive replaced by sensitiveMark.
+func masked(v, mask any) any {
+	switch m := mask.(type) {
+	case bool:
+		if m && v != nil {
+			return sensitiveMark
+		}
+	case map[string]any:
+		obj, ok := v.(map[string]any)
+		if !ok {
+			return v
+		}
+		out := make(map[string]any, len(obj))
+		for k, x := range obj {
+			out[k] = masked(x, m[k])
+		}
+		return out
+	case []any:
+		list, ok := v.([]any)
+		if !ok {
+			return v
+		}
+		out := make([]any, len(list))
+		for i, x := range list {
+			if i < len(m) {
+				x = masked(x, m[i])
+			}
+			out[i] = x
+		}
+		return out
+	}
+	return v
+}
+
+// topModule is the top-level module block of a module address:
+// module.a[0].module.b → module.a; "" for the root module.
+func topModule(addr string) string {
+	rest, ok := strings.CutPrefix(addr, "module.")
+	if !ok {
+		return ""
+	}
+	end := strings.IndexAny(rest, ".[")
+	if end < 0 {
+		end = len(rest)
+	}
+	return "module." + rest[:end]
 }
 
 // Classify names the action of a change. Every action list containing both a
