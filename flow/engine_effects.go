@@ -239,7 +239,11 @@ func (e *Engine) watch(ctx, work context.Context, r *Request, eff Effect) (Event
 				plan, err = e.cfg.Runs.PlanResult(ctx, r.Project, st)
 				return err
 			})
-			return Event{Kind: finished, Run: &st, Plan: &plan}, err
+			ev := Event{Kind: finished, Run: &st, Plan: &plan}
+			if err == nil && r.Carry != nil {
+				err = e.carryFacts(ctx, work, r, eff, &ev)
+			}
+			return ev, err
 		}
 		// While this replica follows the run it holds the request's lease,
 		// so effects another replica's write made owed (a Cancel's card and

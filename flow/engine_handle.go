@@ -149,7 +149,7 @@ func (e *Engine) prepare(ctx context.Context, r *Request, ev Event) ([]Event, *I
 		if moved, ok, err := e.changeMoved(ctx, r, ev); err != nil {
 			return nil, nil, err
 		} else if ok {
-			return []Event{moved, ev}, nil, nil
+			return e.orderMoved(r, ev, moved), nil, nil
 		}
 	case EvRetry:
 		// A retried apply dispatch is an apply: the same staleness check.
@@ -217,6 +217,26 @@ func sensitiveInputs(m *registry.Module) []string {
 		}
 	}
 	return out
+}
+
+// orderMoved orders a person's approve or apply (ev) and the change_moved
+// found before it. Only when nothing but the base moved, and Step takes ev
+// on the plan the person saw, does ev go first: the approval counts, and
+// the re-plan that follows carries it over when the new plan is the same
+// change (carry.go). An apply needs no change_moved then: its dispatch
+// waits for its turn, which re-plans it, carrying the apply, since its
+// base moved (Engine.atTurn). Otherwise the move is stepped first and ev
+// is decided on what it made of r.
+func (e *Engine) orderMoved(r *Request, ev, moved Event) []Event {
+	if moved.Kind == EvChangeMoved && baseOnlyMoved(r, moved.Change) {
+		if _, _, _, err := step(*r, ev, e.cfg.Policy); err == nil {
+			if ev.Kind == EvApply {
+				return []Event{ev}
+			}
+			return []Event{ev, moved}
+		}
+	}
+	return []Event{moved, ev}
 }
 
 // changeMoved asks the repository whether r's branch or base moved since the

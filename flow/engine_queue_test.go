@@ -288,12 +288,19 @@ func TestQueueEntryLive(t *testing.T) {
 // TestEngineQueuedApplyReplansAfterAnotherMerge: B's apply was accepted
 // while A's ran; when B's turn comes A has merged and moved the base, so
 // B's saved plan is out of date: B's apply is never dispatched, B plans
-// again on the new base by itself, and its new plan can be approved and
-// applied.
+// again on the new base by itself, and its new plan — not the same change
+// here (TestEngineQueuedApplyCarriesOver is the case where it is) — can be
+// approved and applied.
 func TestEngineQueuedApplyReplansAfterAnotherMerge(t *testing.T) {
 	ports := flowtest.NewPorts()
 	h := newHarness(t, ports, "a")
 	a, b, gate := h.applyQueuedBehindApply()
+	mod := "module.tfpilot_" + h.get(b).Label
+	ports.Runs.EditPlans(func(id string, p *flow.PlanSummary) {
+		if id == b {
+			p.ModuleDigests[mod] = "changed since" // a provider's new default, say
+		}
+	})
 	gate.Release()
 	ports.Runs.Clear("Status:apply")
 	h.settle()

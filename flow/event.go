@@ -154,6 +154,11 @@ type Event struct {
 	PlanSHA   string `json:"plan_sha,omitempty"`
 	// Queue is, on queued, the run's place in the environment's queue.
 	Queue *QueuePlace `json:"queue,omitempty"`
+	// BaseMoves is, on plan_finished of a request that carries an approved
+	// plan (Request.Carry), what changed on the base branch since that
+	// plan's base (the engine asks Repo.BaseMoves); HeldBy and HeldFor are
+	// then set too when the environment is held.
+	BaseMoves *BaseMoves `json:"base_moves,omitempty"`
 
 	EffectID string       `json:"effect_id,omitempty"` // result events: the effect this answers
 	Change   *Change      `json:"change,omitempty"`

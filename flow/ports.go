@@ -143,6 +143,13 @@ type Repo interface {
 	// The engine polls it to notice a pull request closed or merged by
 	// hand before its request was applied.
 	ClosedChanges(ctx context.Context, project string) ([]Change, error)
+	// BaseMoves lists the paths of the files that differ between from and
+	// to, two commits of the project's base branch, to the newer (a
+	// renamed file gives both its names). The engine asks when a plan made
+	// again by itself after the base moved may keep the approvals of the
+	// plan before (Carry). A comparison the forge cannot list in full is
+	// an error, never a partial list.
+	BaseMoves(ctx context.Context, project, from, to string) ([]string, error)
 }
 
 // Dispatch asks for one workflow run.

@@ -55,6 +55,10 @@ type Request struct {
 	ApplyRun  *Run         `json:"apply_run,omitempty"`
 	Plan      *PlanSummary `json:"plan,omitempty"`
 	Approvals []Approval   `json:"approvals,omitempty"`
+	// Carry is, while TfPilot plans a request again by itself because its
+	// base branch moved, the approved plan it replaces: the new plan keeps
+	// those approvals when it changes the same (see carry.go).
+	Carry *Carry `json:"carry,omitempty"`
 	// History is the latest HistoryLimit transitions, oldest first; the
 	// audit log keeps every one (a record per transition, by Seq).
 	History []Transition `json:"history,omitempty"`
@@ -261,6 +265,9 @@ type Approval struct {
 	HeadSHA string `json:"head_sha,omitempty"`
 	// Accepts are the findings (Finding.ID) the approver acknowledged.
 	Accepts []string `json:"accepts,omitempty"`
+	// CarriedFrom is the plan run the approver approved when the approval
+	// was carried over to PlanRunID (Carry); 0 when approved as is.
+	CarriedFrom int64 `json:"carried_from,omitempty"`
 }
 
 // Transition is one line of a request's history.

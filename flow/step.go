@@ -252,6 +252,7 @@ func cloneRequest(r Request) Request {
 	r.ApplyRun = clonePtr(r.ApplyRun)
 	r.Plan = clonePlan(r.Plan)
 	r.Queue = clonePtr(r.Queue)
+	r.Carry = cloneCarry(r.Carry)
 	if r.FailedEffect != nil {
 		e := cloneEffect(*r.FailedEffect)
 		r.FailedEffect = &e

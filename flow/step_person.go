@@ -213,7 +213,7 @@ func (s *stepper) edit() error {
 
 // invalidatePlan forgets the plan, its approvals and the work serving them.
 func (s *stepper) invalidatePlan() {
-	s.r.PlanRun, s.r.Plan, s.r.ApplyRun, s.r.Approvals = nil, nil, nil, nil
+	s.r.PlanRun, s.r.Plan, s.r.ApplyRun, s.r.Approvals, s.r.Carry = nil, nil, nil, nil, nil
 	s.dropOwed(planIO...)
 }
 

@@ -187,6 +187,8 @@ func (s *stepper) planFinished() error {
 	if s.from != Planning || s.answered.Workflow != WorkflowPlan {
 		return s.badResult()
 	}
+	carry := s.r.Carry
+	s.r.Carry = nil // kept by this plan, or by none
 	if s.foreignPlan() {
 		return nil
 	}
@@ -210,12 +212,24 @@ func (s *stepper) planFinished() error {
 		what = "Preview"
 		counts += "; static preview, not a Terraform plan"
 	}
+	ready := what + " ready (" + counts + ")."
+	if carry != nil {
+		why := carryRefusal(&s.r, carry, s.ev)
+		if why == "" {
+			return s.carried(carry, what, counts)
+		}
+		kept := "The approval of"
+		if len(carry.Approvals) == 0 {
+			kept = "The apply asked for"
+		}
+		ready = fmt.Sprintf("%s %s plan run %d does not carry over to it: %s.", ready, kept, carry.PlanRunID, why)
+	}
 	if s.required() == 0 {
-		s.commit(Approved, strings.ToLower(what)+" "+counts+"; no approval required", what+" ready ("+counts+"); no approval needed. Ready to apply.",
+		s.commit(Approved, strings.ToLower(what)+" "+counts+"; no approval required", strings.TrimSuffix(ready, ".")+"; no approval needed. Ready to apply.",
 			what+" ready, no approval needed ("+counts+"): "+s.summary())
 		return nil
 	}
-	s.commit(AwaitingApproval, strings.ToLower(what)+" "+counts, what+" ready ("+counts+"). Waiting for approval.",
+	s.commit(AwaitingApproval, strings.ToLower(what)+" "+counts, ready+" Waiting for approval.",
 		what+" ready for approval ("+counts+"): "+s.summary())
 	return nil
 }
@@ -261,6 +275,7 @@ func (s *stepper) planFailed() error {
 	if s.redispatch(Effect{Kind: EffDispatchPlan}) {
 		return nil
 	}
+	s.r.Carry = nil
 	s.problem = "The plan failed: " + orDefault(s.ev.Error, "no details") + ". Edit the inputs or re-plan."
 	s.commit(PlanFailed, "plan failed: "+s.ev.Error, s.problem, "Plan failed: "+s.summary())
 	return nil
@@ -390,9 +405,16 @@ func (s *stepper) baseMerged() error {
 		return s.refuse()
 	}
 	label := orDefault(s.ev.Label, registry.Label(s.ev.Target))
-	s.invalidatePlan()
-	s.commit(OpeningPR, "request "+label+" merged; re-plan on the new base",
-		label+" was merged; planning again on the new base, since the plan before it would have undone what "+label+" applied.", "")
+	if s.from == Stale {
+		s.invalidatePlan() // a stale plan's approvals are not carried
+	} else {
+		s.replanByItself()
+	}
+	text := label + " was merged; planning again on the new base, since the plan before it would have undone what " + label + " applied."
+	if s.r.Carry != nil {
+		text += " If the new plan makes the same changes, the approval carries over."
+	}
+	s.commit(OpeningPR, "request "+label+" merged; re-plan on the new base", text, "")
 	s.owe(Effect{Kind: EffOpenChange})
 	return nil
 }
@@ -408,6 +430,10 @@ func (s *stepper) changeMoved() error {
 		return s.badResult()
 	}
 	onlyBase := s.in(AwaitingApproval, Approved) && s.answered == nil && baseOnlyMoved(&s.r, s.ev.Change)
+	var carry *Carry
+	if onlyBase || s.from == Applying && s.answered != nil && s.ev.HeldBy == "" {
+		carry = s.carryOver() // of the plan on the base it was made on
+	}
 	if s.ev.Change != nil && s.r.Change != nil {
 		c := *s.ev.Change
 		s.r.Change = &c
@@ -418,8 +444,9 @@ func (s *stepper) changeMoved() error {
 		// made again on the new base by itself, as base_merged does,
 		// rather than left stale for someone to press Re-plan.
 		s.invalidatePlan()
+		s.r.Carry = carry
 		s.commit(OpeningPR, "base moved after the plan; re-plan on the new base",
-			"The base branch moved after this plan (another change landed in "+s.r.Environment+"), so it is planned again on the new base; approve the new plan.", "")
+			"The base branch moved after this plan (another change landed in "+s.r.Environment+"), so it is planned again on the new base; "+carryHint(carry, false), "")
 		s.owe(Effect{Kind: EffOpenChange})
 		return nil
 	}
@@ -434,8 +461,9 @@ func (s *stepper) changeMoved() error {
 			s.owe(Effect{Kind: EffOpenChange})
 			return nil
 		}
+		s.r.Carry = carry
 		s.commit(OpeningPR, "change moved while the apply waited for its turn; re-plan on the new base",
-			"The base moved while this apply waited for its turn (another change landed in "+s.r.Environment+"), so its plan was out of date and it was not applied. Planning again on the new base; approve the new plan.", "")
+			"The base moved while this apply waited for its turn (another change landed in "+s.r.Environment+"), so its plan was out of date and it was not applied. Planning again on the new base; "+carryHint(carry, true), "")
 		s.owe(Effect{Kind: EffOpenChange})
 		return nil
 	}

@@ -38,7 +38,8 @@ var edges = func() []Edge {
 		{Planning, EvPlanFinished, Approved},
 		{Planning, EvPlanFinished, PlanFailed},
 		{Planning, EvPlanFailed, PlanFailed},
-		{Planning, EvPlanFinished, Stale}, // the run planned a commit TfPilot did not build
+		{Planning, EvPlanFinished, Stale},    // the run planned a commit TfPilot did not build
+		{Planning, EvPlanFinished, Applying}, // the same change as an approved plan whose apply was asked for (Carry)
 		{Planning, EvPlanFailed, Stale},
 		{AwaitingApproval, EvApprove, Approved},
 		{AwaitingApproval, EvReject, Rejected},

@@ -23,6 +23,7 @@ type Repo struct {
 	records   map[string]string   // branch → record on its pull request
 	recordLog map[string][]string // branch → every record written, in order
 	closed    []string            // branches whose pull request was closed or merged, newest first
+	moved     map[int][]string    // base commit → the paths it changed from the one before
 }
 
 type branch struct {
@@ -169,7 +170,7 @@ func (r *Repo) merge(c flow.Change) (flow.Change, error) {
 		return b.change, fmt.Errorf("merge %s: %w", c.Branch, flow.ErrStale)
 	}
 	r.counts.Merges++
-	r.base++ // the squash commit lands on the base branch, as on GitHub
+	r.moveBase(filePaths(b.files)...) // the squash commit lands on the base branch, as on GitHub
 	b.change.Merged = true
 	return b.change, nil
 }
@@ -188,11 +189,59 @@ func (r *Repo) CloseChange(ctx context.Context, project string, c flow.Change) e
 	return nil
 }
 
-// MoveBase adds a commit to the base branch (someone else merged).
-func (r *Repo) MoveBase() {
+// MoveBase adds a commit to the base branch (someone else merged): one
+// that changes hand-written Terraform, envs/dev/main.tf.
+func (r *Repo) MoveBase() { r.MoveBaseBy("envs/dev/main.tf") }
+
+// MoveBaseBy adds a commit changing paths to the base branch.
+func (r *Repo) MoveBaseBy(paths ...string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.moveBase(paths...)
+}
+
+func (r *Repo) moveBase(paths ...string) {
 	r.base++
+	if r.moved == nil {
+		r.moved = map[int][]string{}
+	}
+	r.moved[r.base] = paths
+}
+
+func filePaths(files []flow.FileChange) []string {
+	var out []string
+	for _, f := range files {
+		out = append(out, f.Path)
+	}
+	return out
+}
+
+// BaseMoves implements flow.Repo: the paths the base commits after from,
+// up to to, changed. Fault "BaseMoves".
+func (r *Repo) BaseMoves(ctx context.Context, project, from, to string) ([]string, error) {
+	if err := r.hit(ctx, "BaseMoves"); err != nil {
+		return nil, err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var a, b int
+	if _, err := fmt.Sscanf(from, "base-%d", &a); err != nil || a < 1 || a > r.base {
+		return nil, fmt.Errorf("compare %s: %w", from, flow.ErrNotFound)
+	}
+	if _, err := fmt.Sscanf(to, "base-%d", &b); err != nil || b < a || b > r.base {
+		return nil, fmt.Errorf("compare %s...%s: %w", from, to, flow.ErrNotFound)
+	}
+	seen := map[string]bool{}
+	var out []string
+	for n := a + 1; n <= b; n++ {
+		for _, p := range r.moved[n] {
+			if !seen[p] {
+				seen[p] = true
+				out = append(out, p)
+			}
+		}
+	}
+	return out, nil
 }
 
 // CloseByHand closes the pull request of branch without merging it, as
@@ -214,7 +263,7 @@ func (r *Repo) MergeByHand(name string) {
 	defer r.mu.Unlock()
 	if b, ok := r.branches[name]; ok {
 		b.change.Closed, b.change.Merged = true, true
-		r.base++
+		r.moveBase(filePaths(b.files)...)
 		r.closed = append([]string{name}, r.closed...)
 	}
 }

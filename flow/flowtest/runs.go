@@ -2,8 +2,12 @@ package flowtest
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
+	"maps"
 	"path"
+	"slices"
 	"strings"
 	"sync"
 
@@ -30,6 +34,7 @@ type Runs struct {
 	dispatch []flow.Dispatch
 	foreign  map[string]int // environment → runs TfPilot did not dispatch
 	overlaps int
+	edit     func(requestID string, p *flow.PlanSummary)
 }
 
 // Outcome is how runs of a workflow end.
@@ -50,9 +55,10 @@ type countKey struct {
 }
 
 type fakeRun struct {
-	run   flow.Run
-	env   string
-	polls int
+	run     flow.Run
+	env     string
+	request string
+	polls   int
 }
 
 var _ flow.Runs = (*Runs)(nil)
@@ -70,10 +76,17 @@ func NewRuns(repo *Repo) *Runs {
 // each file the branch writes (in the module block tfpilot_<label> the file
 // is named after), one to delete for each file it deletes; without files
 // (no repo), one bucket to create in request id's own module block.
+//
+// Each module block changed gets a digest (PlanSummary.ModuleDigests) of
+// its action and the file's content, as a Terraform plan's would change
+// with the values the file sets.
 func defaultPlan(id string, files []flow.FileChange) flow.PlanSummary {
-	var p flow.PlanSummary
-	add := func(label, action string) {
-		p.Resources = append(p.Resources, flow.ResourceChange{Address: "module.tfpilot_" + label + ".aws_s3_bucket.this", Action: action})
+	p := flow.PlanSummary{ModuleDigests: map[string]string{}}
+	add := func(label, action, content string) {
+		mod := "module.tfpilot_" + label
+		p.Resources = append(p.Resources, flow.ResourceChange{Address: mod + ".aws_s3_bucket.this", Action: action})
+		sum := sha256.Sum256([]byte(action + "\n" + content))
+		p.ModuleDigests[mod] = hex.EncodeToString(sum[:])
 	}
 	for _, f := range files {
 		label, ok := strings.CutPrefix(strings.TrimSuffix(path.Base(f.Path), ".tf"), "tfpilot_")
@@ -81,15 +94,15 @@ func defaultPlan(id string, files []flow.FileChange) flow.PlanSummary {
 		case !ok:
 		case f.Delete:
 			p.Delete++
-			add(label, "delete")
+			add(label, "delete", "")
 		default:
 			p.Create++
-			add(label, "create")
+			add(label, "create", string(f.Content))
 		}
 	}
 	if len(p.Resources) == 0 {
 		p.Create++
-		add(registry.Label(id), "create")
+		add(registry.Label(id), "create", "")
 	}
 	return p
 }
@@ -99,6 +112,15 @@ func (r *Runs) SetOutcome(w flow.Workflow, status flow.RunStatus, failure string
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.outcome[w] = Outcome{Status: status, Failure: failure}
+}
+
+// EditPlans makes PlanResult pass each plan of a request through edit
+// before returning it (nil: as made): a plan that changed for reasons the
+// fake does not model (a provider's new default, drift in the module).
+func (r *Runs) EditPlans(edit func(requestID string, p *flow.PlanSummary)) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.edit = edit
 }
 
 // SetPlan sets the summary PlanResult returns.
@@ -141,7 +163,7 @@ func (r *Runs) dispatchRun(d flow.Dispatch) flow.Run {
 	}
 	r.nextID++
 	run := flow.Run{Workflow: d.Workflow, ID: r.nextID, URL: fmt.Sprintf("https://example.test/runs/%d", r.nextID), HeadSHA: head, Status: flow.RunQueued, Attempt: 1}
-	r.runs[run.ID] = &fakeRun{run: run, env: d.Environment}
+	r.runs[run.ID] = &fakeRun{run: run, env: d.Environment, request: d.RequestID}
 	r.byKey[k] = run.ID
 	r.defaults[run.ID] = defaultPlan(d.RequestID, files)
 	r.counts[countKey{d.RequestID, d.Workflow}]++
@@ -182,10 +204,16 @@ func (r *Runs) PlanResult(ctx context.Context, project string, run flow.Run) (fl
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.plan == nil {
-		return r.defaults[run.ID], nil
+	p := r.defaults[run.ID]
+	if r.plan != nil {
+		p = *r.plan
 	}
-	return *r.plan, nil
+	if r.edit != nil {
+		p.Resources = slices.Clone(p.Resources)
+		p.ModuleDigests = maps.Clone(p.ModuleDigests)
+		r.edit(r.runs[run.ID].request, &p)
+	}
+	return p, nil
 }
 
 // Count returns how many runs of workflow w were dispatched for request id.

@@ -1,0 +1,235 @@
+package flow
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/tfpilot/tfpilot/registry"
+)
+
+// An approval binds to one plan run at one commit (Approval). When TfPilot
+// plans a request again by itself only because its base branch moved —
+// another request merged (base_merged), a base-only move seen before an
+// approve or apply (change_moved), an apply whose base moved while it
+// waited for its turn — the approved plan is kept as a Carry, and the new
+// plan keeps its approvals (and goes on to apply when Apply was pressed)
+// only when it is provably the same change:
+//
+//   - the base moved only by files TfPilot writes for other requests
+//     (registry.RequestFile), none of them this request's own: no module,
+//     provider, backend, override or hand-written Terraform changed under it;
+//   - the new plan makes the same changes in the request's module, value for
+//     value (PlanSummary.ModuleDigests), and no change outside it (no
+//     ScopeFindings);
+//   - the environment is not held.
+//
+// Otherwise the new plan waits for approval as any plan does, and the card
+// says why the approvals did not carry over. A person's own re-plan, edit,
+// reject or cancel drops the carry (invalidatePlan).
+
+// Carry is an approved plan TfPilot is planning again by itself after its
+// base branch moved (Request.Carry).
+type Carry struct {
+	PlanRunID int64  `json:"plan_run_id"` // the approved plan run
+	BaseSHA   string `json:"base_sha"`    // the base it was made on
+	// Digest is the approved plan's ModuleDigests entry for the request's
+	// module.
+	Digest    string     `json:"digest"`
+	Approvals []Approval `json:"approvals,omitempty"`
+	// ApplyBy is who pressed Apply, when the apply was asked for before the
+	// base moved under it: the new plan, carried, is applied.
+	ApplyBy string `json:"apply_by,omitempty"`
+}
+
+// BaseMoves is what changed on a base branch between two of its commits
+// (Event.BaseMoves).
+type BaseMoves struct {
+	Paths []string `json:"paths,omitempty"`
+	// Unknown says why the changes could not be listed.
+	Unknown string `json:"unknown,omitempty"`
+}
+
+func cloneCarry(c *Carry) *Carry {
+	if c == nil {
+		return nil
+	}
+	out := *c
+	out.Approvals = slices.Clone(c.Approvals)
+	for i := range out.Approvals {
+		out.Approvals[i].Actor.Groups = slices.Clone(out.Approvals[i].Actor.Groups)
+		out.Approvals[i].Accepts = slices.Clone(out.Approvals[i].Accepts)
+	}
+	return &out
+}
+
+// ownModule is the module block a request may change.
+func ownModule(r *Request) string { return "module.tfpilot_" + r.Label }
+
+// replanByItself forgets r's plan as invalidatePlan does, keeping the
+// approved plan as r.Carry when there is one worth carrying: its
+// approvals, or an Apply already pressed. Call it before r.Change takes the
+// moved base.
+func (s *stepper) replanByItself() {
+	c := s.carryOver()
+	s.invalidatePlan()
+	s.r.Carry = c
+}
+
+// carryOver returns r's current plan as a Carry, or nil: a preview, an
+// errored plan, a plan without a digest of the request's module, or one
+// nobody approved or asked to apply carries nothing.
+func (s *stepper) carryOver() *Carry {
+	r := &s.r
+	if r.Plan == nil || r.PlanRun == nil || r.Change == nil || r.Change.BaseSHA == "" || r.Label == "" || r.Plan.Preview || r.Plan.Errored {
+		return nil
+	}
+	digest := r.Plan.ModuleDigests[ownModule(r)]
+	if digest == "" {
+		return nil
+	}
+	c := &Carry{PlanRunID: r.PlanRun.ID, BaseSHA: r.Change.BaseSHA, Digest: digest, Approvals: CurrentApprovals(r)}
+	if s.from == Applying {
+		c.ApplyBy = lastActor(r, Applying)
+	}
+	if len(c.Approvals) == 0 && c.ApplyBy == "" {
+		return nil
+	}
+	return cloneCarry(c)
+}
+
+// lastActor is who made the latest transition into state to.
+func lastActor(r *Request, to State) string {
+	for i := len(r.History) - 1; i >= 0; i-- {
+		if h := r.History[i]; h.To == to && h.From != to {
+			return h.Actor
+		}
+	}
+	return ""
+}
+
+// carryRefusal says why r's new plan (r.Plan, r.PlanRun) may not keep the
+// approvals of c, given what ev found (BaseMoves, HeldBy); "" when it may.
+func carryRefusal(r *Request, c *Carry, ev Event) string {
+	own := ownModule(r)
+	switch {
+	case ev.BaseMoves == nil:
+		return "what changed on the base branch was not looked up"
+	case ev.BaseMoves.Unknown != "":
+		return "what changed on the base branch could not be listed (" + ev.BaseMoves.Unknown + ")"
+	}
+	var others []string
+	for _, p := range ev.BaseMoves.Paths {
+		env, label, ok := registry.RequestFile(p)
+		if !ok || env == r.Environment && label == r.Label {
+			others = append(others, p)
+		}
+	}
+	switch {
+	case len(others) > 0:
+		return "the base branch changed more than other requests' files: " + listSome(others, 3)
+	case r.Plan == nil || r.Plan.Preview:
+		return "the new plan is not a Terraform plan"
+	case r.Plan.ModuleDigests[own] != c.Digest:
+		return fmt.Sprintf("the new plan changes %s differently from plan run %d", own, c.PlanRunID)
+	case len(ScopeFindings(r)) > 0:
+		return "the new plan changes resources outside " + own
+	case ev.HeldBy != "":
+		return r.Environment + " is held by " + ev.HeldBy + ", " + orDefault(ev.HeldFor, HeldUnmerged)
+	}
+	return ""
+}
+
+// carryHint ends a card's note on a plan made again by itself: what the
+// person is to do, given the carry kept (nil: none).
+func carryHint(c *Carry, applying bool) string {
+	switch {
+	case c == nil:
+		return "approve the new plan."
+	case applying && c.ApplyBy != "":
+		return "if the new plan makes the same changes, it is applied without asking again."
+	}
+	return "if the new plan makes the same changes, the approval carries over."
+}
+
+// listSome lists up to n of items, saying how many more there are.
+func listSome(items []string, n int) string {
+	if len(items) <= n {
+		return strings.Join(items, ", ")
+	}
+	return fmt.Sprintf("%s and %d more", strings.Join(items[:n], ", "), len(items)-n)
+}
+
+// carried finishes a plan that keeps the approvals of c: they now approve
+// the new plan run at its commit, and once they are enough the request is
+// approved — or applying, when Apply was pressed before the base moved.
+func (s *stepper) carried(c *Carry, what, counts string) error {
+	run := s.r.PlanRun
+	var who []string
+	for _, a := range c.Approvals {
+		a.CarriedFrom = orZero(a.CarriedFrom, a.PlanRunID)
+		a.PlanRunID, a.HeadSHA, a.Accepts = run.ID, run.HeadSHA, nil
+		s.r.Approvals = append(s.r.Approvals, a)
+		who = append(who, displayName(a.Actor))
+	}
+	have, need := len(s.currentApprovers()), s.required()
+	why := fmt.Sprintf("only other requests' files moved the base, and the %s changes %s exactly as approved plan run %d did",
+		strings.ToLower(what), ownModule(&s.r), c.PlanRunID)
+	reply := fmt.Sprintf("Planned again on the new base (%s): %s", counts, why)
+	note := fmt.Sprintf("%s %s on the new base; same changes in %s as approved plan run %d, base moved only by other requests",
+		strings.ToLower(what), counts, ownModule(&s.r), c.PlanRunID)
+	if len(who) > 0 {
+		reply += ", so the approval of " + strings.Join(who, ", ") + " carries over"
+		note += fmt.Sprintf("; approvals of %s carried (%d of %d)", strings.Join(who, ", "), have, need)
+	}
+	switch {
+	case have < need:
+		s.commit(AwaitingApproval, note, fmt.Sprintf("%s (%d of %d). Waiting for approval.", reply, have, need),
+			what+" ready for approval ("+counts+"): "+s.summary())
+	case c.ApplyBy != "":
+		s.commit(Applying, fmt.Sprintf("%s; applying plan run %d as %s asked", note, run.ID, c.ApplyBy), reply+"; the apply goes ahead.", "")
+		s.r.Redispatches = 0
+		s.owe(Effect{Kind: EffDispatchApply, PlanRunID: run.ID})
+	default:
+		s.commit(Approved, note, reply+". Ready to apply.", "")
+	}
+	return nil
+}
+
+func orZero(a, b int64) int64 {
+	if a != 0 {
+		return a
+	}
+	return b
+}
+
+// carryFacts looks up what Step needs to decide whether r's new plan keeps
+// the approvals of r.Carry: what changed on the base branch since the
+// approved plan's base (a listing that fails, even after retries, is
+// Unknown: the approval then does not carry, which is safe), and what holds
+// the environment.
+func (e *Engine) carryFacts(ctx, work context.Context, r *Request, eff Effect, ev *Event) error {
+	moves := &BaseMoves{}
+	if r.Change == nil || r.Change.BaseSHA == "" {
+		moves.Unknown = "the new plan's base is not known"
+	} else if err := e.try(ctx, work, eff.Kind, func(ctx context.Context) (err error) {
+		moves.Paths, err = e.cfg.Repo.BaseMoves(ctx, r.Project, r.Carry.BaseSHA, r.Change.BaseSHA)
+		return err
+	}); err != nil {
+		if work.Err() != nil {
+			return err
+		}
+		moves.Unknown = e.userText(r.ID, eff, err)
+	}
+	ev.BaseMoves = moves
+	var f Facts
+	if err := e.try(ctx, work, eff.Kind, func(ctx context.Context) (err error) {
+		f, err = e.holder(ctx, r)
+		return err
+	}); err != nil {
+		return err
+	}
+	ev.HeldBy, ev.HeldFor = f.HeldBy, f.HeldFor
+	return nil
+}
