@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"path"
+	"slices"
 	"strings"
 
 	gh "github.com/google/go-github/v62/github"
@@ -451,6 +452,38 @@ func (c *Client) deleteBranch(ctx context.Context, r Repo, branch string) error 
 // list is cut, so what it leaves out cannot be judged.
 const maxCompareFiles = 300
 
+// BaseMoves implements flow.Repo with GitHub's compare of the two commits
+// (one conditional call: a 304 while the answer is cached). The base
+// branch must have moved forward from from to to ("ahead" or "identical"):
+// a base rewritten since (a force-push) is an error, since the files of a
+// three-dot compare would leave out what the rewrite dropped. A list cut
+// at GitHub's 300 files is an error too.
+func (c *Client) BaseMoves(ctx context.Context, project, from, to string) ([]string, error) {
+	r, err := c.repo(project)
+	if err != nil {
+		return nil, err
+	}
+	var cmp gh.CommitsComparison
+	if _, resp, err := c.get(ctx, repoPath(r, "compare/%s...%s", from, to), &cmp, true); err != nil {
+		return nil, mapErr("compare "+r.BaseBranch+" at "+shortSHA(from)+" with "+shortSHA(to), permContentsRead, resp, err)
+	}
+	switch st := cmp.GetStatus(); {
+	case st != "ahead" && st != "identical":
+		return nil, fmt.Errorf("compare %s at %s with %s: the base branch did not move forward (%s): it was rewritten", r.BaseBranch, shortSHA(from), shortSHA(to), st)
+	case len(cmp.Files) >= maxCompareFiles:
+		return nil, fmt.Errorf("compare %s at %s with %s: %d files or more changed, more than GitHub lists", r.BaseBranch, shortSHA(from), shortSHA(to), maxCompareFiles)
+	}
+	var out []string
+	for _, f := range cmp.Files {
+		for _, name := range []string{f.GetFilename(), f.GetPreviousFilename()} {
+			if name != "" && !slices.Contains(out, name) {
+				out = append(out, name)
+			}
+		}
+	}
+	return out, nil
+}
+
 // movedUnder reports whether the base moved since ch was built in a way
 // that matters to it: a commit since ch.BaseSHA touched a folder the
 // change writes to (its environment root) or modules/, which every root
@@ -484,4 +517,12 @@ func (c *Client) movedUnder(ctx context.Context, r Repo, ch flow.Change, base st
 		}
 	}
 	return false, nil
+}
+
+// shortSHA is the 7-character abbreviation people know from git.
+func shortSHA(sha string) string {
+	if len(sha) > 7 {
+		return sha[:7]
+	}
+	return sha
 }

@@ -113,6 +113,22 @@ func (g *GitRepo) changedPaths(ctx context.Context, from, to string) ([]string, 
 	return strings.FieldsFunc(out, func(r rune) bool { return r == 0 }), nil
 }
 
+// BaseMoves implements flow.Repo: the paths that differ between two
+// commits of the base branch, from an ancestor of to (a base rewritten
+// since — someone reset it — is an error: the diff would not say what the
+// rewrite dropped). A rename gives both names, as git diff-tree without
+// rename detection lists them.
+func (g *GitRepo) BaseMoves(ctx context.Context, project, from, to string) ([]string, error) {
+	ok, err := g.isAncestor(ctx, from, to)
+	if err != nil {
+		return nil, fmt.Errorf("compare %s at %.12s with %.12s: %w", g.base, from, to, err)
+	}
+	if !ok {
+		return nil, fmt.Errorf("compare %s at %.12s with %.12s: the base branch did not move forward: it was rewritten", g.base, from, to)
+	}
+	return g.changedPaths(ctx, from, to)
+}
+
 // rebase rebuilds the change's commit on the base tip and moves the branch
 // there (only if it is still at st.head). The caller holds g.mu.
 func (g *GitRepo) rebase(ctx context.Context, st *changeState) error {

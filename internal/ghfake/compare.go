@@ -47,5 +47,14 @@ func (f *Fake) compare(c *call) {
 			files = append(files, map[string]any{"filename": n, "status": status})
 		}
 	}
-	c.json(http.StatusOK, map[string]any{"status": "ahead", "files": files, "total_commits": 1})
+	status := "diverged"
+	switch fork := rp.forkPoint(head, base); {
+	case head == base:
+		status = "identical"
+	case fork == base:
+		status = "ahead"
+	case fork == head:
+		status = "behind"
+	}
+	c.json(http.StatusOK, map[string]any{"status": status, "files": files, "total_commits": 1})
 }

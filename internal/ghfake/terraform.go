@@ -199,15 +199,19 @@ func (rp *repo) planFiles(p *tfPlan) (planJSON, planTxt []byte) {
 		before, inState := state[addr]
 		after, inConfig := p.config[addr]
 		c := newChange(addr)
-		live := map[string]any{"id": addr}
+		// A resource's values are those of the block configuring it: its
+		// fingerprint stands for them, so two plans of the same block
+		// plan the same values and an edited block plans others.
+		live := map[string]any{"id": addr, "config": before}
+		planned := map[string]any{"id": addr, "config": after}
 		switch {
 		case !inState:
-			c.Change = tfChangeDetail{Actions: []string{"create"}, After: map[string]any{}, AfterUnknown: map[string]any{"id": true}}
+			c.Change = tfChangeDetail{Actions: []string{"create"}, After: map[string]any{"config": after}, AfterUnknown: map[string]any{"id": true}}
 		case !inConfig:
 			c.Change = tfChangeDetail{Actions: []string{"delete"}, Before: live, AfterUnknown: map[string]any{}}
 			c.ActionReason = "delete_because_no_resource_config"
 		case before != after:
-			c.Change = tfChangeDetail{Actions: []string{"update"}, Before: live, After: live, AfterUnknown: map[string]any{}}
+			c.Change = tfChangeDetail{Actions: []string{"update"}, Before: live, After: planned, AfterUnknown: map[string]any{}}
 		default:
 			c.Change = tfChangeDetail{Actions: []string{"no-op"}, Before: live, After: live, AfterUnknown: map[string]any{}}
 		}

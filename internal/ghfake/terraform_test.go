@@ -196,3 +196,70 @@ func TestFakeTerraformState(t *testing.T) {
 		})
 	}
 }
+
+// planAfter returns the planned values (after) of each changed address in a
+// plan run's plan.json.
+func planAfter(t *testing.T, f *Fake, id int64) map[string]string {
+	t.Helper()
+	f.mu.Lock()
+	art := f.runs[id].artifact
+	f.mu.Unlock()
+	zr, err := zip.NewReader(bytes.NewReader(art), int64(len(art)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	for _, zf := range zr.File {
+		if zf.Name != "plan.json" {
+			continue
+		}
+		rc, _ := zf.Open()
+		var plan struct {
+			ResourceChanges []struct {
+				Address string
+				Change  struct{ After json.RawMessage }
+			} `json:"resource_changes"`
+		}
+		if err := json.NewDecoder(rc).Decode(&plan); err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range plan.ResourceChanges {
+			out[c.Address] = string(c.Change.After)
+		}
+	}
+	return out
+}
+
+// TestFakePlanValues: a resource's planned values are those of the block
+// configuring it, so a module block planned next to other requests' blocks
+// plans the same values, and an edited one plans others — as a Terraform
+// plan's after values would (tfplan.Summarize digests them).
+func TestFakePlanValues(t *testing.T) {
+	f := New(t)
+	f.AddRepo("o", "r", "main", map[string]string{"modules/bucket/main.tf": tfModule, "envs/dev/backend.tf": "terraform {\n  backend \"s3\" {}\n}\n"})
+	plans := map[string]map[string]string{}
+	for _, br := range []struct {
+		name  string
+		files map[string]string
+	}{
+		{"a", map[string]string{"envs/dev/tfpilot_a.tf": tfA}},
+		{"ab", map[string]string{"envs/dev/tfpilot_a.tf": tfA, "envs/dev/tfpilot_b.tf": tfB}},
+		{"a-edited", map[string]string{"envs/dev/tfpilot_a.tf": tfAEdited}},
+	} {
+		f.mu.Lock()
+		rp := f.repos["o/r"]
+		rp.refs["heads/"+br.name] = rp.refs["heads/main"]
+		f.mu.Unlock()
+		f.CommitToBranch("o/r", br.name, br.files)
+		id := f.AddRun("o/r", "plan", br.name, map[string]string{"request_id": br.name, "environment": "dev"})
+		f.CompleteRun(id, "success")
+		plans[br.name] = planAfter(t, f, id)
+	}
+	const addr = "module.tfpilot_a.aws_s3_bucket.this"
+	if a, ab := plans["a"][addr], plans["ab"][addr]; a == "" || a != ab {
+		t.Errorf("%s plans %s alone and %s next to another block; want the same values", addr, a, ab)
+	}
+	if a, edited := plans["a"][addr], plans["a-edited"][addr]; a == edited {
+		t.Errorf("%s plans the same values (%s) from an edited block", addr, a)
+	}
+}
