@@ -77,6 +77,61 @@ func TestDuplicateDelivery(t *testing.T) {
 	}
 }
 
+// heldAfterCreate is a Store whose Create stores the request and then waits
+// for release before returning: the request is in the store, where a scan
+// finds it, before Open has kept it as written.
+type heldAfterCreate struct {
+	*flowtest.Store
+	created chan string
+	release chan struct{}
+}
+
+func (s heldAfterCreate) Create(ctx context.Context, r *flow.Request) error {
+	if err := s.Store.Create(ctx, r); err != nil {
+		return err
+	}
+	s.created <- r.ID
+	select {
+	case <-s.release:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// TestOpenOvertakenByItsRunner lets a runner find a new request in the
+// store (a scan, Settle) before Open returns: it posts the card and writes
+// the thread. Open keeping its own, older write afterwards must not send
+// the runner back to a copy without the thread, to post a second card.
+func TestOpenOvertakenByItsRunner(t *testing.T) {
+	ports := flowtest.NewPorts()
+	store := heldAfterCreate{Store: ports.Store, created: make(chan string, 1), release: make(chan struct{})}
+	release := sync.OnceFunc(func() { close(store.release) })
+	t.Cleanup(release)
+	h := newHarness(t, ports, "a", func(c *flow.Config) { c.Store = store })
+	opened := make(chan error, 1)
+	go func() {
+		_, err := h.eng.Open(context.Background(), flow.Event{Kind: flow.EvStart, Key: "open-1", Actor: actor("U1"), Project: "demo", Module: "bucket", Environment: "dev"})
+		opened <- err
+	}()
+	id := <-store.created
+	h.settle() // the runner, kicked by Settle, shows the card and writes its thread
+	if got := ports.Chat.Posts(id); got != 1 {
+		t.Fatalf("%d cards posted before Open returned, want 1", got)
+	}
+	release()
+	if err := <-opened; err != nil {
+		t.Fatal(err)
+	}
+	h.settle()
+	if got := ports.Chat.Posts(id); got != 1 {
+		t.Errorf("%d cards posted, want 1", got)
+	}
+	if got := h.get(id).Thread.TS; got == "" {
+		t.Error("thread not stored")
+	}
+}
+
 // TestDuplicateApprovalByOnePerson sends one approver's approval with
 // different keys (two clicks) at once: one counts, the others are friendly
 // ErrDuplicate refusals.

@@ -27,13 +27,22 @@ type writtenEntry struct {
 }
 
 // keep keeps a copy of r as this engine just wrote (or read) it; fresh
-// says the request's runner should start from it.
+// says the request's runner should start from it. A copy older than the
+// one kept is ignored: the cache only moves forward, or a writer that
+// keeps its write late would hand the runner a record without what a
+// newer write added. Open keeps its write after Create returns, and a
+// scan may find the new request in the store before that: its runner
+// posts the card and writes the thread, and a late copy without the
+// thread would post a second card.
 func (c *lastWritten) keep(r *Request, fresh bool) {
 	cp := cloneRequest(*r)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.m == nil {
 		c.m = map[string]*writtenEntry{}
+	}
+	if old := c.m[r.ID]; old != nil && old.r.Version > r.Version {
+		return
 	}
 	if _, ok := c.m[r.ID]; !ok && len(c.m) >= writtenMemory {
 		clear(c.m)
