@@ -57,6 +57,9 @@ func RecordText(r *Request) string {
 		for _, a := range r.Approvals {
 			fmt.Fprintf(&b, "- %s (%s) at %s UTC, plan run %d at %s", code(displayName(a.Actor)), code(a.Actor.ID),
 				a.At.UTC().Format("2006-01-02 15:04"), a.PlanRunID, code(short(a.HeadSHA)))
+			if a.CarriedFrom != 0 {
+				fmt.Fprintf(&b, ", carried over from plan run %d (only other requests' files moved the base, and the plan changes this request's module exactly as that one did)", a.CarriedFrom)
+			}
 			if len(a.Accepts) > 0 {
 				accepts := make([]string, len(a.Accepts))
 				for i, f := range a.Accepts {

@@ -410,7 +410,11 @@ func approvalsSection(r *flow.Request, o flow.Outlook) (Section, bool) {
 	}
 	lines := make([]string, 0, len(as)+1)
 	for _, a := range as {
-		lines = append(lines, "Approved by "+actorName(a.Actor)+" at "+a.At.UTC().Format("2006-01-02 15:04 UTC"))
+		line := "Approved by " + actorName(a.Actor) + " at " + a.At.UTC().Format("2006-01-02 15:04 UTC")
+		if a.CarriedFrom != 0 {
+			line += fmt.Sprintf(" (plan run %d; carried over: same changes after another request merged)", a.CarriedFrom)
+		}
+		lines = append(lines, line)
 	}
 	if len(lines) == 0 {
 		lines = []string{"No approvals yet"}

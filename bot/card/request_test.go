@@ -189,3 +189,23 @@ func TestQueuedCard(t *testing.T) {
 		}
 	}
 }
+
+// TestCarriedApprovalCard: an approval carried over to a plan TfPilot made
+// again says which plan run it was given for, and why it still counts.
+func TestCarriedApprovalCard(t *testing.T) {
+	at := time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
+	r := &flow.Request{ID: "01900000-0000-7000-8000-0000000000ab", Kind: flow.KindCreate, Module: "s3-bucket", Environment: "dev",
+		Requester: flow.Actor{ID: "U1"}, State: flow.Approved, PlanRun: &flow.Run{Workflow: flow.WorkflowPlan, ID: 12, HeadSHA: "h2"},
+		Approvals: []flow.Approval{{Actor: flow.Actor{ID: "U3", Name: "bob"}, PlanRunID: 12, HeadSHA: "h2", At: at, CarriedFrom: 9}}}
+	var lines []string
+	for _, s := range Status(r, Options{Policy: testPolicy}).Sections {
+		lines = append(lines, s.Lines...)
+	}
+	want := "Approved by bob at 2025-01-02 03:04 UTC (plan run 9; carried over: same changes after another request merged)"
+	if !slices.Contains(lines, want) {
+		t.Errorf("section lines %q lack %q", lines, want)
+	}
+	if rec := flow.RecordText(r); !strings.Contains(rec, "carried over from plan run 9") {
+		t.Errorf("the pull request record does not say the approval was carried over:\n%s", rec)
+	}
+}
