@@ -77,6 +77,12 @@ func (a *FileAudit) Record(ctx context.Context, rec flow.AuditRecord) (err error
 	if err != nil {
 		return err
 	}
+	return a.put(dir, path, data, newDirs)
+}
+
+// put writes the record data at path in dir, whose directories newDirs
+// are new, and flushes it.
+func (a *FileAudit) put(dir, path string, data []byte, newDirs []string) error {
 	dirs := append(newDirs, dir)
 	// Link first, flush after: one flush then covers the record's data and
 	// its name. A crash before the flush may leave a torn record under the
