@@ -33,8 +33,8 @@ const benchPerRequest = 40
 // A transition is durable only once the disk has flushed it, so the disk
 // sets a floor under its cost, and the floor differs from disk to disk far
 // more than the engine's own cost does. The benchmark measures that floor
-// in the same run, on the same disk, right after the engine
-// (local.Floor): the same number of writers making the same number of
+// in the same run, on the same disk and in the same folders, right after
+// the engine (local.Floor): the same number of writers making the same number of
 // transitions durable in the same way (the record rewritten and swapped in
 // with a flush before and after the swap, the audit record linked and
 // flushed while the next record is written, a new request every
@@ -118,9 +118,10 @@ func BenchmarkEngineStep(b *testing.B) {
 	b.ReportMetric(rate, "transitions/s")
 
 	floor := local.Floor{Writers: parallelism * runtime.GOMAXPROCS(0), PerRequest: benchPerRequest,
-		RecordSize: meanSize(b, filepath.Join(dir, "requests", "requests")), AuditSize: meanSize(b, filepath.Join(dir, "audit"))}
+		RecordSize: meanSize(b, filepath.Join(dir, "requests", "requests")), AuditSize: meanSize(b, filepath.Join(dir, "audit")),
+		At: cfg.Now()}
 	cpu2, _ := processCPU()
-	floorRate, err := floor.Measure(context.Background(), filepath.Join(dir, "floor"), b.N)
+	floorRate, err := floor.Measure(context.Background(), dir, b.N)
 	if err != nil {
 		b.Fatal(err)
 	}

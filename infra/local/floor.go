@@ -10,6 +10,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/tfpilot/tfpilot/flow"
 )
 
 // Floor is the durable work of engine transitions with nothing else around
@@ -32,12 +34,18 @@ type Floor struct {
 	PerRequest int // transitions per request; the first creates it
 	RecordSize int // bytes of a request record
 	AuditSize  int // bytes of an audit record
+	// At is the time of the audit records, which are filed by day (see
+	// AuditDir): pass the engine's, and the floor's records go where the
+	// engine's went, in the directories and on the parts of the disk the
+	// file system chose for those.
+	At time.Time
 }
 
 // Measure makes n transitions durable under root, laid out as a data
 // folder (records under root/requests, audit records under root/audit),
-// and returns how many it made durable per second. root is left for the
-// caller to remove.
+// and returns how many it made durable per second. The requests are new
+// ones (their IDs start with f1), so root may be the data folder the
+// engine was measured on. What it writes is left for the caller to remove.
 func (f Floor) Measure(ctx context.Context, root string, n int, opts ...Option) (float64, error) {
 	if f.Writers < 1 || f.PerRequest < 1 || f.RecordSize < 1 || f.AuditSize < 1 {
 		return 0, fmt.Errorf("measure floor: want writers, transitions per request and sizes of 1 or more, have %+v", f)
@@ -108,7 +116,7 @@ func (f Floor) write(ctx context.Context, s *FileStore, a *FileAudit, record, au
 				if err := s.put(id, record); err != nil {
 					return fmt.Errorf("create %s: %w", id, err)
 				}
-				dir = filepath.Join(a.dir, "2026", "01", "02", id)
+				dir = filepath.Join(a.dir, filepath.FromSlash(AuditDir(flow.AuditRecord{RequestID: id, At: f.At})))
 				var err error
 				if newDirs, err = a.mkdirs(dir); err != nil {
 					return err

@@ -6,27 +6,30 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
 
 // TestFloorMeasure checks that the floor does the durable work it stands
 // for: every transition leaves its audit record, every request its record,
-// of the sizes asked, where the store and the audit log keep them.
+// of the sizes asked, where the store and the audit log keep them (the
+// audit records under the day asked).
 func TestFloorMeasure(t *testing.T) {
 	type written struct {
 		Records, Audits         int
 		RecordSizes, AuditSizes map[int64]int
 	}
+	day := time.Date(2026, 3, 14, 15, 9, 26, 0, time.UTC)
 	tests := []struct {
 		name  string
 		floor Floor
 		n     int
 		want  written
 	}{
-		{"one writer, a request every 4", Floor{Writers: 1, PerRequest: 4, RecordSize: 700, AuditSize: 90}, 10,
+		{"one writer, a request every 4", Floor{Writers: 1, PerRequest: 4, RecordSize: 700, AuditSize: 90, At: day}, 10,
 			written{Records: 3, Audits: 10, RecordSizes: map[int64]int{700: 3}, AuditSizes: map[int64]int{90: 10}}},
-		{"four writers, a request each time", Floor{Writers: 4, PerRequest: 1, RecordSize: 5000, AuditSize: 300}, 9,
+		{"four writers, a request each time", Floor{Writers: 4, PerRequest: 1, RecordSize: 5000, AuditSize: 300, At: day}, 9,
 			written{Records: 9, Audits: 9, RecordSizes: map[int64]int{5000: 9}, AuditSizes: map[int64]int{300: 9}}},
 	}
 	for _, tt := range tests {
@@ -58,7 +61,7 @@ func TestFloorMeasure(t *testing.T) {
 				}
 			}
 			count(filepath.Join(root, "requests", "requests"), &got.Records, got.RecordSizes)
-			count(filepath.Join(root, "audit"), &got.Audits, got.AuditSizes)
+			count(filepath.Join(root, "audit", "2026", "03", "14"), &got.Audits, got.AuditSizes)
 			if diff := cmp.Diff(tt.want, got); diff != "" {
 				t.Errorf("written (-want +got):\n%s", diff)
 			}
