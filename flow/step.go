@@ -53,10 +53,7 @@ func step(r Request, ev Event, p Policy) (Request, []Effect, bool, error) {
 		return r, nil, false, fmt.Errorf("step %s: %s -> %s is not in the transition table: %w", ev.Kind, s.from, s.r.State, ErrBadEvent)
 	}
 	if !isResult(ev) && ev.Key != "" {
-		s.r.Seen = append(s.r.Seen, ev.Key)
-		if n := len(s.r.Seen); n > SeenLimit {
-			s.r.Seen = slices.Delete(s.r.Seen, 0, n-SeenLimit)
-		}
+		s.r.Seen = appendBounded(s.r.Seen, ev.Key, SeenLimit)
 	}
 	return s.r, s.effs, true, nil
 }
@@ -188,12 +185,9 @@ func (s *stepper) commit(to State, note, reply, notify string) {
 	}
 	rec := auditRecord(&s.r, s.ev, s.from, to, note)
 	s.owe(Effect{Kind: EffRecordAudit, Audit: &rec})
-	s.r.History = append(s.r.History, Transition{
+	s.r.History = appendBounded(s.r.History, Transition{
 		Seq: s.r.Seq, At: s.ev.At, Actor: s.ev.Actor.ID, Event: s.ev.Kind, From: s.from, To: to, Note: note,
-	})
-	if n := len(s.r.History); n > HistoryLimit {
-		s.r.History = slices.Delete(s.r.History, 0, n-HistoryLimit)
-	}
+	}, HistoryLimit)
 	s.owe(Effect{Kind: EffShowCard})
 	if reply != "" {
 		s.owe(Effect{Kind: EffReply, Text: reply})
@@ -239,24 +233,32 @@ func RedactInputs(inputs map[string]string, sensitive []string) map[string]strin
 	return out
 }
 
-// cloneRequest deep-copies everything Step may change.
+// cloneRequest copies r for a step (or the engine) to change the copy:
+// everything Step changes in place is copied. What Step never changes in
+// place is shared, which spares copying the longest parts of a request on
+// every step, and on every move a card dry-runs (OutlookWith):
+//
+//   - History and Seen, to which Step only appends (appendBounded, which
+//     makes a new array); they are clipped to their length besides, so
+//     that an append elsewhere makes one too;
+//   - the audit records of owed effects, never changed once owed.
+//
+// Code that changes a copy may do so in the same ways only. CloneRequest
+// is the deep copy.
 func cloneRequest(r Request) Request {
 	r.Inputs = maps.Clone(r.Inputs)
 	r.Sensitive = slices.Clone(r.Sensitive)
-	r.Owed = cloneEffects(r.Owed)
-	r.Seen = slices.Clone(r.Seen)
+	r.Owed = slices.Clone(r.Owed)
+	r.Seen = slices.Clip(r.Seen)
 	r.Approvals = slices.Clone(r.Approvals)
-	r.History = slices.Clone(r.History)
+	r.History = slices.Clip(r.History)
 	r.Change = clonePtr(r.Change)
 	r.PlanRun = clonePtr(r.PlanRun)
 	r.ApplyRun = clonePtr(r.ApplyRun)
 	r.Plan = clonePlan(r.Plan)
 	r.Queue = clonePtr(r.Queue)
 	r.Carry = cloneCarry(r.Carry)
-	if r.FailedEffect != nil {
-		e := cloneEffect(*r.FailedEffect)
-		r.FailedEffect = &e
-	}
+	r.FailedEffect = clonePtr(r.FailedEffect)
 	for i := range r.Approvals {
 		r.Approvals[i].Actor.Groups = slices.Clone(r.Approvals[i].Actor.Groups)
 	}
@@ -264,31 +266,40 @@ func cloneRequest(r Request) Request {
 	return r
 }
 
-// CloneRequest returns a deep copy of r (stores and fakes hand out copies).
-func CloneRequest(r *Request) *Request {
-	c := cloneRequest(*r)
-	return &c
-}
-
-func cloneEffects(es []Effect) []Effect {
-	if es == nil {
-		return nil
-	}
-	out := make([]Effect, len(es))
-	for i, e := range es {
-		out[i] = cloneEffect(e)
-	}
+// appendBounded returns s with v appended, keeping the last limit
+// elements, in a new array of that size: s may be shared with the request
+// a step started from (cloneRequest), and a step's copy is shared in turn
+// by the next, so room to grow would never be used.
+func appendBounded[T any](s []T, v T, limit int) []T {
+	keep := s[max(0, len(s)-limit+1):]
+	out := make([]T, len(keep)+1)
+	copy(out, keep)
+	out[len(keep)] = v
 	return out
 }
 
-func cloneEffect(e Effect) Effect {
-	if e.Audit != nil {
-		a := *e.Audit
-		a.Inputs = maps.Clone(a.Inputs)
-		a.Actor.Groups = slices.Clone(a.Actor.Groups)
-		e.Audit = &a
+// CloneRequest returns a deep copy of r, sharing nothing with it (stores
+// and fakes hand out copies; tests keep one to compare with).
+func CloneRequest(r *Request) *Request {
+	c := cloneRequest(*r)
+	c.History, c.Seen = slices.Clone(r.History), slices.Clone(r.Seen)
+	for i := range c.Owed {
+		c.Owed[i].Audit = cloneAudit(c.Owed[i].Audit)
 	}
-	return e
+	if c.FailedEffect != nil {
+		c.FailedEffect.Audit = cloneAudit(c.FailedEffect.Audit)
+	}
+	return &c
+}
+
+func cloneAudit(a *AuditRecord) *AuditRecord {
+	if a == nil {
+		return nil
+	}
+	c := *a
+	c.Inputs = maps.Clone(a.Inputs)
+	c.Actor.Groups = slices.Clone(a.Actor.Groups)
+	return &c
 }
 
 func clonePtr[T any](p *T) *T {
