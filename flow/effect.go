@@ -55,11 +55,15 @@ func (k EffectKind) Heavy() bool {
 }
 
 // MarshalText encodes an effect kind by name.
-func (k EffectKind) MarshalText() ([]byte, error) {
+func (k EffectKind) MarshalText() ([]byte, error) { return k.AppendText(nil) }
+
+// AppendText appends the effect kind's name to b ("" for the zero kind);
+// see State.AppendText.
+func (k EffectKind) AppendText(b []byte) ([]byte, error) {
 	if k == 0 {
-		return nil, nil // zero (none yet, e.g. the From of a request's first transition)
+		return b, nil
 	}
-	return []byte(k.String()), nil
+	return append(b, k.String()...), nil
 }
 
 // UnmarshalText decodes an effect kind name.

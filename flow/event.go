@@ -88,11 +88,15 @@ func (k EventKind) String() string {
 }
 
 // MarshalText encodes an event kind by name.
-func (k EventKind) MarshalText() ([]byte, error) {
+func (k EventKind) MarshalText() ([]byte, error) { return k.AppendText(nil) }
+
+// AppendText appends the event kind's name to b ("" for the zero kind); see
+// State.AppendText.
+func (k EventKind) AppendText(b []byte) ([]byte, error) {
 	if k == 0 {
-		return nil, nil // zero (none yet, e.g. the From of a request's first transition)
+		return b, nil
 	}
-	return []byte(k.String()), nil
+	return append(b, k.String()...), nil
 }
 
 // UnmarshalText decodes an event kind name.

@@ -61,11 +61,17 @@ func (s State) String() string {
 func (s State) Terminal() bool { return s == Applied || s == Rejected || s == Cancelled }
 
 // MarshalText encodes a state by name so stored records stay readable.
-func (s State) MarshalText() ([]byte, error) {
+func (s State) MarshalText() ([]byte, error) { return s.AppendText(nil) }
+
+// AppendText appends the state's name to b ("" for the zero state: none
+// yet, e.g. the From of a request's first transition). Encoders use it
+// rather than MarshalText, so a name is not built for each transition of a
+// request's history on every write.
+func (s State) AppendText(b []byte) ([]byte, error) {
 	if s == 0 {
-		return nil, nil // zero (none yet, e.g. the From of a request's first transition)
+		return b, nil
 	}
-	return []byte(s.String()), nil
+	return append(b, s.String()...), nil
 }
 
 // UnmarshalText decodes a state name.
