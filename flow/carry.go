@@ -22,7 +22,9 @@ import (
 //     provider, backend, override or hand-written Terraform changed under it;
 //   - the new plan makes the same changes in the request's module, value for
 //     value (PlanSummary.ModuleDigests), and no change outside it (no
-//     ScopeFindings);
+//     ScopeFindings, imports included) nor any read there: a data source
+//     read at apply (a check block's, one waiting for an unknown value)
+//     runs with the apply's credentials, and nobody saw it;
 //   - the environment is not held.
 //
 // Otherwise the new plan waits for approval as any plan does, and the card
@@ -135,10 +137,25 @@ func carryRefusal(r *Request, c *Carry, ev Event) string {
 		return fmt.Sprintf("the new plan changes %s differently from plan run %d", own, c.PlanRunID)
 	case len(ScopeFindings(r)) > 0:
 		return "the new plan changes resources outside " + own
+	case len(readsOutside(r.Plan, own)) > 0:
+		// Not a change to review (ScopeFindings), but new since the
+		// approval: a data source read at apply runs with its credentials.
+		return "the new plan reads " + listSome(readsOutside(r.Plan, own), 3) + " outside " + own + " when it is applied"
 	case ev.HeldBy != "":
 		return r.Environment + " is held by " + ev.HeldBy + ", " + orDefault(ev.HeldFor, HeldUnmerged)
 	}
 	return ""
+}
+
+// readsOutside lists the data sources p reads at apply outside module own.
+func readsOutside(p *PlanSummary, own string) []string {
+	var out []string
+	for _, rc := range p.Resources {
+		if !inModule(rc.Address, own) {
+			out = append(out, rc.Address)
+		}
+	}
+	return out
 }
 
 // carryHint ends a card's note on a plan made again by itself: what the

@@ -202,11 +202,12 @@ type PlanSummary struct {
 	Read    int `json:"read"`
 	NoOp    int `json:"no_op"`
 	Forget  int `json:"forget,omitempty"` // removed from state, not destroyed
+	Import  int `json:"import,omitempty"` // existing objects taken into the state, nothing else changed
 	// Unknown counts changes whose actions the summariser does not know (a
 	// newer Terraform's): shown as such, never taken for no change.
 	Unknown int `json:"unknown,omitempty"`
 	// Resources lists every changing resource address with its action
-	// (create, update, replace, delete, read), in plan order.
+	// (create, update, replace, delete, read, forget, import), in plan order.
 	Resources []ResourceChange `json:"resources,omitempty"`
 	Drift     []ResourceChange `json:"drift,omitempty"`
 	// ModuleDigests holds, for each top-level module block the plan
@@ -234,6 +235,7 @@ func (p PlanSummary) Counts() string {
 			parts = append(parts, strconv.Itoa(n)+" to "+what)
 		}
 	}
+	add(p.Import, "import")
 	add(p.Create, "create")
 	add(p.Update, "update")
 	add(p.Replace, "replace")
