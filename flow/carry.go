@@ -101,10 +101,12 @@ func (s *stepper) carryOver() *Carry {
 	return cloneCarry(c)
 }
 
-// lastActor is who made the latest transition into state to.
+// lastActor is the person who made the latest transition into state to
+// (not TfPilot: an apply that went ahead on a carried plan is still the
+// apply its person asked for).
 func lastActor(r *Request, to State) string {
 	for i := len(r.History) - 1; i >= 0; i-- {
-		if h := r.History[i]; h.To == to && h.From != to {
+		if h := r.History[i]; h.To == to && h.From != to && h.Actor != System.ID {
 			return h.Actor
 		}
 	}
@@ -183,8 +185,14 @@ func listSome(items []string, n int) string {
 // approved — or applying, when Apply was pressed before the base moved.
 func (s *stepper) carried(c *Carry, what, counts string) error {
 	run := s.r.PlanRun
-	var who []string
+	var who, gone []string
 	for _, a := range c.Approvals {
+		// The policy may have changed since (a restart): an approval
+		// counts for the new plan only if its approver may approve now.
+		if err := s.p.Authorize(ActApprove, &s.r, a.Actor); err != nil {
+			gone = append(gone, displayName(a.Actor))
+			continue
+		}
 		a.CarriedFrom = orZero(a.CarriedFrom, a.PlanRunID)
 		a.PlanRunID, a.HeadSHA, a.Accepts = run.ID, run.HeadSHA, nil
 		s.r.Approvals = append(s.r.Approvals, a)
@@ -199,6 +207,11 @@ func (s *stepper) carried(c *Carry, what, counts string) error {
 	if len(who) > 0 {
 		reply += ", so the approval of " + strings.Join(who, ", ") + " carries over"
 		note += fmt.Sprintf("; approvals of %s carried (%d of %d)", strings.Join(who, ", "), have, need)
+	}
+	if len(gone) > 0 {
+		names := strings.Join(gone, ", ")
+		reply += fmt.Sprintf("; the approval of %s does not: %s may no longer approve in %s", names, names, s.r.Environment)
+		note += "; approvals of " + names + " not carried: no longer approvers"
 	}
 	switch {
 	case have < need:

@@ -430,8 +430,9 @@ func (s *stepper) changeMoved() error {
 		return s.badResult()
 	}
 	onlyBase := s.in(AwaitingApproval, Approved) && s.answered == nil && baseOnlyMoved(&s.r, s.ev.Change)
+	pushed := !headUnchanged(&s.r, s.ev.Change)
 	var carry *Carry
-	if onlyBase || s.from == Applying && s.answered != nil && s.ev.HeldBy == "" {
+	if onlyBase || s.from == Applying && s.answered != nil && s.ev.HeldBy == "" && !pushed {
 		carry = s.carryOver() // of the plan on the base it was made on
 	}
 	if s.ev.Change != nil && s.r.Change != nil {
@@ -461,6 +462,15 @@ func (s *stepper) changeMoved() error {
 			s.owe(Effect{Kind: EffOpenChange})
 			return nil
 		}
+		if pushed {
+			// Not the base alone: what the approval was given on was
+			// tampered with, so it does not carry (carry.go).
+			s.commit(OpeningPR, "branch pushed to while the apply waited for its turn; re-plan",
+				"While this apply waited for its turn, someone pushed to "+s.r.Change.Branch+", so its plan was not applied. "+
+					"Planning TfPilot's change again (what was pushed is replaced); approve the new plan.", "")
+			s.owe(Effect{Kind: EffOpenChange})
+			return nil
+		}
 		s.r.Carry = carry
 		s.commit(OpeningPR, "change moved while the apply waited for its turn; re-plan on the new base",
 			"The base moved while this apply waited for its turn (another change landed in "+s.r.Environment+"), so its plan was out of date and it was not applied. Planning again on the new base; "+carryHint(carry, true), "")
@@ -477,6 +487,15 @@ func (s *stepper) changeMoved() error {
 func baseOnlyMoved(r *Request, now *Change) bool {
 	if now == nil || r.Change == nil || now.BaseSHA == "" || now.BaseSHA == r.Change.BaseSHA {
 		return false
+	}
+	return headUnchanged(r, now)
+}
+
+// headUnchanged reports whether now shows r's branch still at the commit
+// its plan ran on (nobody pushed to it).
+func headUnchanged(r *Request, now *Change) bool {
+	if now == nil || r.Change == nil {
+		return true
 	}
 	planned := r.Change.HeadSHA
 	if r.PlanRun != nil && r.PlanRun.HeadSHA != "" {
