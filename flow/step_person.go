@@ -325,6 +325,12 @@ func (s *stepper) samePlan() error {
 	if run == nil {
 		return Userf(ErrPlanChanged, "the plan changed since this card: there is no plan now; the updated card shows where the request is")
 	}
+	for _, a := range CurrentApprovals(&s.r) {
+		if s.ev.Kind == EvApprove && a.Actor.ID == s.ev.Actor.ID && a.CarriedFrom != 0 {
+			return Userf(ErrPlanChanged, fmt.Sprintf("the plan changed since this card: your approval of plan run %d carried over to the new plan (run %d), "+
+				"which makes the same changes; the updated card shows it", a.CarriedFrom, run.ID))
+		}
+	}
 	return Userf(ErrPlanChanged, fmt.Sprintf("the plan changed since this card: %s the new plan (run %d) on the updated card", s.ev.Kind, run.ID))
 }
 
