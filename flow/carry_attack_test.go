@@ -191,3 +191,23 @@ func TestCarriedApplyCarriesAgainNamingWhoPressed(t *testing.T) {
 		t.Errorf("carry %+v, want the apply U1 asked for", again.Carry)
 	}
 }
+
+// TestCarryRefusalRecorded: when an approval does not carry over, the
+// request's history and audit record say why, not only the thread: the
+// audit trail of who approved what must explain an approval that stopped
+// counting.
+func TestCarryRefusalRecorded(t *testing.T) {
+	got, effects, err := flow.Step(replanning(), samePlan(movedBy("envs/dev/main.tf")), flowtest.Policy())
+	if err != nil {
+		t.Fatal(err)
+	}
+	const want = "approval of plan run 101 not carried: the base branch changed more than other requests' files: envs/dev/main.tf"
+	if note := got.History[len(got.History)-1].Note; !strings.Contains(note, want) {
+		t.Errorf("history note %q, want it to say %q", note, want)
+	}
+	for _, e := range effects {
+		if e.Kind == flow.EffRecordAudit && !strings.Contains(e.Audit.Result, want) {
+			t.Errorf("audit result %q, want it to say %q", e.Audit.Result, want)
+		}
+	}
+}

@@ -213,23 +213,25 @@ func (s *stepper) planFinished() error {
 		counts += "; static preview, not a Terraform plan"
 	}
 	ready := what + " ready (" + counts + ")."
+	note := strings.ToLower(what) + " " + counts
 	if carry != nil {
 		why := carryRefusal(&s.r, carry, s.ev)
 		if why == "" {
 			return s.carried(carry, what, counts)
 		}
-		kept := "The approval of"
+		kept, kind := "The approval of", "approval of"
 		if len(carry.Approvals) == 0 {
-			kept = "The apply asked for"
+			kept, kind = "The apply asked for", "apply asked for on"
 		}
 		ready = fmt.Sprintf("%s %s plan run %d does not carry over to it: %s.", ready, kept, carry.PlanRunID, why)
+		note += fmt.Sprintf("; %s plan run %d not carried: %s", kind, carry.PlanRunID, why)
 	}
 	if s.required() == 0 {
-		s.commit(Approved, strings.ToLower(what)+" "+counts+"; no approval required", strings.TrimSuffix(ready, ".")+"; no approval needed. Ready to apply.",
+		s.commit(Approved, note+"; no approval required", strings.TrimSuffix(ready, ".")+"; no approval needed. Ready to apply.",
 			what+" ready, no approval needed ("+counts+"): "+s.summary())
 		return nil
 	}
-	s.commit(AwaitingApproval, strings.ToLower(what)+" "+counts, ready+" Waiting for approval.",
+	s.commit(AwaitingApproval, note, ready+" Waiting for approval.",
 		what+" ready for approval ("+counts+"): "+s.summary())
 	return nil
 }
