@@ -161,9 +161,12 @@ func readsOutside(p *PlanSummary, own string) []string {
 }
 
 // carryHint ends a card's note on a plan made again by itself: what the
-// person is to do, given the carry kept (nil: none).
-func carryHint(c *Carry, applying bool) string {
+// person is to do, given the carry kept (nil: none) and whether r's
+// environment asks for approvals at all.
+func carryHint(r *Request, p Policy, c *Carry, applying bool) string {
 	switch {
+	case c == nil && required(r, p) == 0:
+		return r.Environment + " needs no approval, so the new plan is ready to apply once it is made."
 	case c == nil:
 		return "approve the new plan."
 	case applying && c.ApplyBy != "":

@@ -211,3 +211,44 @@ func TestCarryRefusalRecorded(t *testing.T) {
 		}
 	}
 }
+
+// TestBaseMovedHintWithoutApprovals: in an environment that needs no
+// approval, a plan made again after the base moved has nothing to carry;
+// the reply must not ask anyone to approve it.
+func TestBaseMovedHintWithoutApprovals(t *testing.T) {
+	r := with(fixture(flow.Approved), func(r *flow.Request) {
+		r.Environment, r.Approvals = "sandbox", nil
+		r.Plan.ModuleDigests = map[string]string{ownMod: "d1"}
+	})
+	got, effects, err := flow.Step(r, ev(flow.EvChangeMoved, "", func(e *flow.Event) {
+		e.Actor = flow.System
+		e.Change = &flow.Change{Branch: "tfpilot/" + reqID, Number: 7, HeadSHA: "h1", BaseSHA: "b2"}
+	}), flowtest.Policy())
+	if err != nil || got.State != flow.OpeningPR {
+		t.Fatalf("state %s, err %v; want opening_pr", got.State, err)
+	}
+	for _, e := range effects {
+		if e.Kind == flow.EffReply && (strings.Contains(e.Text, "approve") || !strings.Contains(e.Text, "needs no approval")) {
+			t.Errorf("reply %q: want no call to approve, and that sandbox needs no approval", e.Text)
+		}
+	}
+}
+
+// TestPressesWhileReplanning: while TfPilot makes the plan again with a
+// carry, nothing a person presses may change what is carried: Edit,
+// Reject, Re-plan, Approve and Apply are refused (there is no plan to act
+// on), and Cancel ends the request, carry and all.
+func TestPressesWhileReplanning(t *testing.T) {
+	for _, st := range []flow.State{flow.OpeningPR, flow.Planning} {
+		r := replanning(func(r *flow.Request) { r.State = st })
+		for _, k := range []flow.EventKind{flow.EvEdit, flow.EvReject, flow.EvReplan, flow.EvApprove, flow.EvApply} {
+			if _, _, err := flow.Step(r, ev(k, "U3"), flowtest.Policy()); err == nil {
+				t.Errorf("%s in %s: accepted", k, st)
+			}
+		}
+		got, _, err := flow.Step(r, ev(flow.EvCancel, "U1"), flowtest.Policy())
+		if err != nil || got.State != flow.Cancelled || got.Carry != nil {
+			t.Errorf("cancel in %s: state %s carry %+v err %v; want cancelled without a carry", st, got.State, got.Carry, err)
+		}
+	}
+}

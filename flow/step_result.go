@@ -449,7 +449,7 @@ func (s *stepper) changeMoved() error {
 		s.invalidatePlan()
 		s.r.Carry = carry
 		s.commit(OpeningPR, "base moved after the plan; re-plan on the new base",
-			"The base branch moved after this plan (another change landed in "+s.r.Environment+"), so it is planned again on the new base; "+carryHint(carry, false), "")
+			"The base branch moved after this plan (another change landed in "+s.r.Environment+"), so it is planned again on the new base; "+carryHint(&s.r, s.p, carry, false), "")
 		s.owe(Effect{Kind: EffOpenChange})
 		return nil
 	}
@@ -475,7 +475,7 @@ func (s *stepper) changeMoved() error {
 		}
 		s.r.Carry = carry
 		s.commit(OpeningPR, "change moved while the apply waited for its turn; re-plan on the new base",
-			"The base moved while this apply waited for its turn (another change landed in "+s.r.Environment+"), so its plan was out of date and it was not applied. Planning again on the new base; "+carryHint(carry, true), "")
+			"The base moved while this apply waited for its turn (another change landed in "+s.r.Environment+"), so its plan was out of date and it was not applied. Planning again on the new base; "+carryHint(&s.r, s.p, carry, true), "")
 		s.owe(Effect{Kind: EffOpenChange})
 		return nil
 	}
