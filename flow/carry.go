@@ -99,10 +99,12 @@ func (s *stepper) carryOver() *Carry {
 	return cloneCarry(c)
 }
 
-// lastActor is who made the latest transition into state to.
+// lastActor is the person who made the latest transition into state to:
+// an apply carried over is TfPilot's transition, made for whoever pressed
+// Apply before it.
 func lastActor(r *Request, to State) string {
 	for i := len(r.History) - 1; i >= 0; i-- {
-		if h := r.History[i]; h.To == to && h.From != to {
+		if h := r.History[i]; h.To == to && h.From != to && h.Actor != System.ID {
 			return h.Actor
 		}
 	}
