@@ -101,9 +101,9 @@ func (s *stepper) carryOver() *Carry {
 	return cloneCarry(c)
 }
 
-// lastActor is the person who made the latest transition into state to
-// (not TfPilot: an apply that went ahead on a carried plan is still the
-// apply its person asked for).
+// lastActor is the person who made the latest transition into state to:
+// an apply carried over is TfPilot's transition, made for whoever pressed
+// Apply before it.
 func lastActor(r *Request, to State) string {
 	for i := len(r.History) - 1; i >= 0; i-- {
 		if h := r.History[i]; h.To == to && h.From != to && h.Actor != System.ID {

@@ -165,33 +165,6 @@ func TestQueuedApplyPushedNoCarry(t *testing.T) {
 	}
 }
 
-// TestCarriedApplyCarriesAgainNamingWhoPressed: an apply that went ahead
-// on a carried plan waits for its turn again and the base moves again: the
-// apply carried the second time is still the person's, not TfPilot's.
-func TestCarriedApplyCarriesAgainNamingWhoPressed(t *testing.T) {
-	r := replanning(func(r *flow.Request) {
-		r.Carry.ApplyBy = "U1"
-		r.History = []flow.Transition{{Seq: 9, Actor: "U1", Event: flow.EvApply, From: flow.Approved, To: flow.Applying}}
-	})
-	applying, _, err := flow.Step(r, samePlan(), flowtest.Policy())
-	if err != nil || applying.State != flow.Applying {
-		t.Fatalf("first carry: state %s, err %v", applying.State, err)
-	}
-	dispatch := applying.Owed[len(applying.Owed)-1]
-	if dispatch.Kind != flow.EffDispatchApply {
-		t.Fatalf("owed %+v, want an apply dispatch last", applying.Owed)
-	}
-	again, _, err := flow.Step(applying, result(flow.EvChangeMoved, dispatch.ID, func(e *flow.Event) {
-		e.Change = &flow.Change{Branch: "tfpilot/" + reqID, Number: 7, HeadSHA: "h1", BaseSHA: "b3"}
-	}), flowtest.Policy())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if again.Carry == nil || again.Carry.ApplyBy != "U1" {
-		t.Errorf("carry %+v, want the apply U1 asked for", again.Carry)
-	}
-}
-
 // TestCarryRefusalRecorded: when an approval does not carry over, the
 // request's history and audit record say why, not only the thread: the
 // audit trail of who approved what must explain an approval that stopped

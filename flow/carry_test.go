@@ -161,6 +161,16 @@ func TestStepKeepsCarry(t *testing.T) {
 			r.History = []flow.Transition{{Seq: 13, Actor: "U1", Event: flow.EvApply, From: flow.Approved, To: flow.Applying}}
 		}), result(flow.EvChangeMoved, "14-dispatch_apply", moved),
 			&flow.Carry{PlanRunID: 101, BaseSHA: "b1", Digest: "d1", ApplyBy: "U1", Approvals: []flow.Approval{{Actor: actor("U3"), PlanRunID: 101, HeadSHA: "h1", At: t0}}}},
+		{"the base moved again while a carried apply waited for its turn", with(fixture(flow.Applying), func(r *flow.Request) {
+			digested(r)
+			r.ApplyRun = nil
+			r.Owed = []flow.Effect{{ID: "14-dispatch_apply", Kind: flow.EffDispatchApply, PlanRunID: 101}}
+			r.History = []flow.Transition{
+				{Seq: 9, Actor: "U1", Event: flow.EvApply, From: flow.Approved, To: flow.Applying},
+				{Seq: 13, Actor: flow.System.ID, Event: flow.EvPlanFinished, From: flow.Planning, To: flow.Applying},
+			}
+		}), result(flow.EvChangeMoved, "14-dispatch_apply", moved),
+			&flow.Carry{PlanRunID: 101, BaseSHA: "b1", Digest: "d1", ApplyBy: "U1", Approvals: []flow.Approval{{Actor: actor("U3"), PlanRunID: 101, HeadSHA: "h1", At: t0}}}},
 		{"nobody approved yet", with(fixture(flow.AwaitingApproval), digested), ev(flow.EvBaseMerged, "", baseMergedBy), nil},
 		{"the plan has no digest", fixture(flow.Approved), ev(flow.EvBaseMerged, "", baseMergedBy), nil},
 		{"a stale plan", with(fixture(flow.Stale), func(r *flow.Request) {
