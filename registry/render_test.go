@@ -308,5 +308,8 @@ func FuzzRender(f *testing.F) {
 			!gotTags.GetAttr(wantKey).RawEquals(cty.StringVal("v")) {
 			t.Fatalf("tags changed: got %#v, want {%q = \"v\"}\n%s", gotTags, wantKey, file.Content)
 		}
+		if err := CheckRequestFile(file.Path, file.Content); err != nil {
+			t.Fatalf("CheckRequestFile refuses what Render wrote: %v\n%s", err, file.Content)
+		}
 	})
 }
