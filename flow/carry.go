@@ -2,6 +2,7 @@ package flow
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -20,6 +21,10 @@ import (
 //   - the base moved only by files TfPilot writes for other requests
 //     (registry.RequestFile), none of them this request's own: no module,
 //     provider, backend, override or hand-written Terraform changed under it;
+//     and those of the request's environment hold, before and after, only
+//     what registry.Render writes (registry.CheckRequestFile), not a
+//     provider, terraform, import or any other block merged by hand under
+//     such a name;
 //   - the new plan makes the same changes in the request's module, value for
 //     value (PlanSummary.ModuleDigests), and no change outside it (no
 //     ScopeFindings, imports included) nor any read there: a data source
@@ -49,7 +54,11 @@ type Carry struct {
 // (Event.BaseMoves).
 type BaseMoves struct {
 	Paths []string `json:"paths,omitempty"`
-	// Unknown says why the changes could not be listed.
+	// NotRendered are the request files of Paths in the request's
+	// environment that hold, at either commit, something registry.Render
+	// does not write: "<path>: <why>" (registry.CheckRequestFile).
+	NotRendered []string `json:"not_rendered,omitempty"`
+	// Unknown says why the changes could not be listed, or the files read.
 	Unknown string `json:"unknown,omitempty"`
 }
 
@@ -133,6 +142,13 @@ func carryRefusal(r *Request, c *Carry, ev Event) string {
 	switch {
 	case len(others) > 0:
 		return "the base branch changed more than other requests' files: " + listSome(others, 3)
+	case len(ev.BaseMoves.NotRendered) > 0:
+		path, why, _ := strings.Cut(ev.BaseMoves.NotRendered[0], ": ")
+		more := ""
+		if n := len(ev.BaseMoves.NotRendered) - 1; n > 0 {
+			more = fmt.Sprintf(" (and %d more like it)", n)
+		}
+		return path + " is named like a request's file but is not one TfPilot writes: " + why + more
 	case r.Plan == nil || r.Plan.Preview:
 		return "the new plan is not a Terraform plan"
 	case r.Plan.ModuleDigests[own] != c.Digest:
@@ -239,21 +255,18 @@ func orZero(a, b int64) int64 {
 
 // carryFacts looks up what Step needs to decide whether r's new plan keeps
 // the approvals of r.Carry: what changed on the base branch since the
-// approved plan's base (a listing that fails, even after retries, is
-// Unknown: the approval then does not carry, which is safe), and what holds
-// the environment.
+// approved plan's base and what the request files among it hold (a listing
+// or a read that fails, even after retries, is Unknown: the approval then
+// does not carry, which is safe), and what holds the environment.
 func (e *Engine) carryFacts(ctx, work context.Context, r *Request, eff Effect, ev *Event) error {
 	moves := &BaseMoves{}
 	if r.Change == nil || r.Change.BaseSHA == "" {
 		moves.Unknown = "the new plan's base is not known"
-	} else if err := e.try(ctx, work, eff.Kind, func(ctx context.Context) (err error) {
-		moves.Paths, err = e.cfg.Repo.BaseMoves(ctx, r.Project, r.Carry.BaseSHA, r.Change.BaseSHA)
-		return err
-	}); err != nil {
+	} else if err := e.baseMoves(ctx, work, r, eff.Kind, moves); err != nil {
 		if work.Err() != nil {
 			return err
 		}
-		moves.Unknown = e.userText(r.ID, eff, err)
+		moves = &BaseMoves{Unknown: e.userText(r.ID, eff, err)}
 	}
 	ev.BaseMoves = moves
 	var f Facts
@@ -264,5 +277,59 @@ func (e *Engine) carryFacts(ctx, work context.Context, r *Request, eff Effect, e
 		return err
 	}
 	ev.HeldBy, ev.HeldFor = f.HeldBy, f.HeldFor
+	return nil
+}
+
+// maxFilesRead is how many moved request files carryFacts reads (each at
+// two commits) before it gives up: a carry over more is not worth the
+// calls, and the approval does not carry.
+const maxFilesRead = 50
+
+// baseMoves lists what moved the base under r since its carried plan, and
+// reads each request file of r's environment among it (not r's own, which
+// stops the carry anyway) at both commits: a file Render did not write
+// changes what the apply does as much as a hand-written one, before (it is
+// gone or rewritten) or after (it is new). Files of other environments
+// are not in r's Terraform root and are not read.
+func (e *Engine) baseMoves(ctx, work context.Context, r *Request, kind EffectKind, moves *BaseMoves) error {
+	from, to := r.Carry.BaseSHA, r.Change.BaseSHA
+	if err := e.try(ctx, work, kind, func(ctx context.Context) (err error) {
+		moves.Paths, err = e.cfg.Repo.BaseMoves(ctx, r.Project, from, to)
+		return err
+	}); err != nil {
+		return err
+	}
+	var files []string
+	for _, p := range moves.Paths {
+		if env, label, ok := registry.RequestFile(p); ok && env == r.Environment && label != r.Label {
+			files = append(files, p)
+		}
+	}
+	if len(files) > maxFilesRead {
+		moves.Unknown = fmt.Sprintf("%d request files of %s moved it, more than TfPilot reads to check them (%d)", len(files), r.Environment, maxFilesRead)
+		return nil
+	}
+	for _, p := range files {
+		for _, sha := range []string{to, from} {
+			var content []byte
+			found := true
+			if err := e.try(ctx, work, kind, func(ctx context.Context) (err error) {
+				content, err = e.cfg.Repo.FileAt(ctx, r.Project, sha, p)
+				if errors.Is(err, ErrNotFound) {
+					found, err = false, nil
+				}
+				return err
+			}); err != nil {
+				return fmt.Errorf("read %s at %s: %w", p, shortSHA(sha), err)
+			}
+			if !found {
+				continue
+			}
+			if err := registry.CheckRequestFile(p, content); err != nil {
+				moves.NotRendered = append(moves.NotRendered, p+": "+err.Error())
+				break
+			}
+		}
+	}
 	return nil
 }

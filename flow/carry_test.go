@@ -83,6 +83,13 @@ func TestStepCarry(t *testing.T) {
 			want{flow.AwaitingApproval, nil, 0, "other requests' files: envs/dev/tfpilot_0000000000aa.tf", 0}},
 		{"an override file named like a request's", replanning(), samePlan(movedBy("envs/dev/tfpilot_0000000000bb_override.tf")),
 			want{flow.AwaitingApproval, nil, 0, "other requests' files: envs/dev/tfpilot_0000000000bb_override.tf", 0}},
+		{"another request's file holds what TfPilot does not write", replanning(), samePlan(func(e *flow.Event) {
+			e.BaseMoves.NotRendered = []string{otherFile + ": it holds a provider block"}
+		}), want{flow.AwaitingApproval, nil, 0, "does not carry over to it: " + otherFile + " is named like a request's file but is not one TfPilot writes: it holds a provider block.", 0}},
+		{"several request files hold what TfPilot does not write", replanning(func(r *flow.Request) { r.Carry.ApplyBy = "U1" }), samePlan(func(e *flow.Event) {
+			e.BaseMoves.Paths = append(e.BaseMoves.Paths, "envs/dev/tfpilot_0000000000cc.tf")
+			e.BaseMoves.NotRendered = []string{otherFile + ": it holds 2 blocks, not one", "envs/dev/tfpilot_0000000000cc.tf: it sets x outside any block"}
+		}), want{flow.AwaitingApproval, nil, 0, "is not one TfPilot writes: it holds 2 blocks, not one (and 1 more like it)", 0}},
 		{"many paths are listed in part", replanning(), samePlan(movedBy("a", "b", "c", "d", "e")),
 			want{flow.AwaitingApproval, nil, 0, "other requests' files: a, b, c and 2 more.", 0}},
 		{"the base moves could not be listed", replanning(), samePlan(func(e *flow.Event) { e.BaseMoves = &flow.BaseMoves{Unknown: "something went wrong (ref x)"} }),
