@@ -306,7 +306,7 @@ func (e *Engine) baseMoves(ctx, work context.Context, r *Request, kind EffectKin
 		}
 	}
 	if len(files) > maxFilesRead {
-		moves.Unknown = fmt.Sprintf("%d request files of %s moved it, more than TfPilot reads to check them (%d)", len(files), r.Environment, maxFilesRead)
+		moves.Unknown = fmt.Sprintf("%d request files of %s moved it, more than the %d TfPilot reads to check them", len(files), r.Environment, maxFilesRead)
 		return nil
 	}
 	for _, p := range files {

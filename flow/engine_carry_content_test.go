@@ -2,6 +2,7 @@ package flow_test
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -49,23 +50,24 @@ func TestEngineCarryChecksRequestFiles(t *testing.T) {
 		fail    int // FileAt calls that fail (-1: all)
 		carries bool
 		says    string
+		reads   int // FileAt calls answered
 	}{
 		{name: "another request's file", move: func(t *testing.T) []flow.FileChange { return []flow.FileChange{renderedRequestFile(t, "dev")} },
-			carries: true, says: "carries over"},
+			carries: true, says: "carries over", reads: 2},
 		{name: "another request's file, read after a failure", fail: 1,
 			move:    func(t *testing.T) []flow.FileChange { return []flow.FileChange{renderedRequestFile(t, "dev")} },
-			carries: true, says: "carries over"},
+			carries: true, says: "carries over", reads: 2},
 		{name: "a provider block under a request file's name",
 			move: func(t *testing.T) []flow.FileChange {
 				return []flow.FileChange{withText(renderedRequestFile(t, "dev"), provider)}
 			},
-			says: "envs/dev/tfpilot_0123456789ab.tf is named like a request's file but is not one TfPilot writes: it holds a provider block"},
+			says: "envs/dev/tfpilot_0123456789ab.tf is named like a request's file but is not one TfPilot writes: it holds a provider block", reads: 1},
 		{name: "a terraform block removed since the approved plan",
 			before: []flow.FileChange{{Path: "envs/dev/tfpilot_0123456789ab.tf", Content: []byte("terraform {\n  required_version = \">= 1.5\"\n}\n")}},
 			move: func(t *testing.T) []flow.FileChange {
 				return []flow.FileChange{{Path: "envs/dev/tfpilot_0123456789ab.tf", Delete: true}}
 			},
-			says: "envs/dev/tfpilot_0123456789ab.tf is named like a request's file but is not one TfPilot writes: it holds a terraform block"},
+			says: "envs/dev/tfpilot_0123456789ab.tf is named like a request's file but is not one TfPilot writes: it holds a terraform block", reads: 2},
 		{name: "a provider block in another environment's root", carries: true, says: "carries over",
 			move: func(t *testing.T) []flow.FileChange {
 				return []flow.FileChange{withText(renderedRequestFile(t, "prod"), provider)}
@@ -73,6 +75,17 @@ func TestEngineCarryChecksRequestFiles(t *testing.T) {
 		{name: "the file cannot be read", fail: -1,
 			move: func(t *testing.T) []flow.FileChange { return []flow.FileChange{renderedRequestFile(t, "dev")} },
 			says: "what changed on the base branch could not be listed (something went wrong"},
+		{name: "more request files than are read",
+			move: func(t *testing.T) []flow.FileChange {
+				var files []flow.FileChange
+				for i := range 51 {
+					f := renderedRequestFile(t, "dev")
+					f.Path = fmt.Sprintf("envs/dev/tfpilot_%012x.tf", 0xbeef00+i)
+					files = append(files, f)
+				}
+				return files
+			},
+			says: "could not be listed (51 request files of dev moved it, more than the 50 TfPilot reads to check them)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ports := flowtest.NewPorts()
@@ -99,6 +112,9 @@ func TestEngineCarryChecksRequestFiles(t *testing.T) {
 			}
 			if !replied(ports, b, tc.says) {
 				t.Errorf("no reply says %q: %q", tc.says, ports.Chat.Replies(b))
+			}
+			if n := ports.Repo.Counts().FileReads; n != tc.reads {
+				t.Errorf("%d files read, want %d", n, tc.reads)
 			}
 		})
 	}
