@@ -45,9 +45,10 @@ type Carry struct {
 	// module.
 	Digest    string     `json:"digest"`
 	Approvals []Approval `json:"approvals,omitempty"`
-	// ApplyBy is who pressed Apply, when the apply was asked for before the
-	// base moved under it: the new plan, carried, is applied.
-	ApplyBy string `json:"apply_by,omitempty"`
+	// ApplyBy is who pressed Apply (Request.Applier), when the apply was
+	// asked for before the base moved under it: the new plan, carried, is
+	// applied if they may still apply.
+	ApplyBy *Actor `json:"apply_by,omitempty"`
 }
 
 // BaseMoves is what changed on a base branch between two of its commits
@@ -67,6 +68,11 @@ func cloneCarry(c *Carry) *Carry {
 		return nil
 	}
 	out := *c
+	if c.ApplyBy != nil {
+		a := *c.ApplyBy
+		a.Groups = slices.Clone(a.Groups)
+		out.ApplyBy = &a
+	}
 	out.Approvals = slices.Clone(c.Approvals)
 	for i := range out.Approvals {
 		out.Approvals[i].Actor.Groups = slices.Clone(out.Approvals[i].Actor.Groups)
@@ -102,9 +108,16 @@ func (s *stepper) carryOver() *Carry {
 	}
 	c := &Carry{PlanRunID: r.PlanRun.ID, BaseSHA: r.Change.BaseSHA, Digest: digest, Approvals: CurrentApprovals(r)}
 	if s.from == Applying {
-		c.ApplyBy = lastActor(r, Applying)
+		c.ApplyBy = clonePtr(r.Applier)
+		if c.ApplyBy == nil {
+			// Saved before Applier was kept: the person's ID from the
+			// history, without the groups that may have let them apply.
+			if id := lastActor(r, Applying); id != "" {
+				c.ApplyBy = &Actor{ID: id}
+			}
+		}
 	}
-	if len(c.Approvals) == 0 && c.ApplyBy == "" {
+	if len(c.Approvals) == 0 && c.ApplyBy == nil {
 		return nil
 	}
 	return cloneCarry(c)
@@ -185,7 +198,7 @@ func carryHint(r *Request, p Policy, c *Carry, applying bool) string {
 		return r.Environment + " needs no approval, so the new plan is ready to apply once it is made."
 	case c == nil:
 		return "approve the new plan."
-	case applying && c.ApplyBy != "":
+	case applying && c.ApplyBy != nil:
 		return "if the new plan makes the same changes, it is applied without asking again."
 	}
 	return "if the new plan makes the same changes, the approval carries over."
@@ -236,9 +249,16 @@ func (s *stepper) carried(c *Carry, what, counts string) error {
 	case have < need:
 		s.commit(AwaitingApproval, note, fmt.Sprintf("%s (%d of %d). Waiting for approval.", reply, have, need),
 			what+" ready for approval ("+counts+"): "+s.summary())
-	case c.ApplyBy != "":
-		s.commit(Applying, fmt.Sprintf("%s; applying plan run %d as %s asked", note, run.ID, c.ApplyBy), reply+"; the apply goes ahead.", "")
+	case c.ApplyBy != nil && s.p.Authorize(ActApply, &s.r, *c.ApplyBy) != nil:
+		// The policy changed since Apply was pressed (a restart): the
+		// person who pressed it may not apply here now.
+		who := displayName(*c.ApplyBy)
+		s.commit(Approved, note+"; "+who+" may no longer apply",
+			fmt.Sprintf("%s. %s pressed Apply before the base moved but may no longer apply in %s, so it does not go ahead: someone who may, press Apply.", reply, who, s.r.Environment), "")
+	case c.ApplyBy != nil:
+		s.commit(Applying, fmt.Sprintf("%s; applying plan run %d as %s asked", note, run.ID, c.ApplyBy.ID), reply+"; the apply goes ahead.", "")
 		s.r.Redispatches = 0
+		s.r.Applier = clonePtr(c.ApplyBy)
 		s.owe(Effect{Kind: EffDispatchApply, PlanRunID: run.ID})
 	default:
 		s.commit(Approved, note, reply+". Ready to apply.", "")

@@ -59,6 +59,10 @@ type Request struct {
 	// base branch moved, the approved plan it replaces: the new plan keeps
 	// those approvals when it changes the same (see carry.go).
 	Carry *Carry `json:"carry,omitempty"`
+	// Applier is who pressed Apply for the current plan, kept until the
+	// plan is forgotten, so an apply TfPilot plans again by itself still
+	// goes ahead only for someone who may apply (Carry.ApplyBy).
+	Applier *Actor `json:"applier,omitempty"`
 	// History is the latest HistoryLimit transitions, oldest first; the
 	// audit log keeps every one (a record per transition, by Seq).
 	History []Transition `json:"history,omitempty"`

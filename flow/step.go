@@ -253,6 +253,11 @@ func cloneRequest(r Request) Request {
 	r.Plan = clonePlan(r.Plan)
 	r.Queue = clonePtr(r.Queue)
 	r.Carry = cloneCarry(r.Carry)
+	if r.Applier != nil {
+		a := *r.Applier
+		a.Groups = slices.Clone(a.Groups)
+		r.Applier = &a
+	}
 	if r.FailedEffect != nil {
 		e := cloneEffect(*r.FailedEffect)
 		r.FailedEffect = &e

@@ -213,7 +213,7 @@ func (s *stepper) edit() error {
 
 // invalidatePlan forgets the plan, its approvals and the work serving them.
 func (s *stepper) invalidatePlan() {
-	s.r.PlanRun, s.r.Plan, s.r.ApplyRun, s.r.Approvals, s.r.Carry = nil, nil, nil, nil, nil
+	s.r.PlanRun, s.r.Plan, s.r.ApplyRun, s.r.Approvals, s.r.Carry, s.r.Applier = nil, nil, nil, nil, nil, nil
 	s.dropOwed(planIO...)
 }
 
@@ -372,6 +372,8 @@ func (s *stepper) apply() error {
 	}
 	s.commit(Applying, fmt.Sprintf("applying plan run %d", s.r.PlanRun.ID), "Applying the approved plan.", "")
 	s.r.Redispatches = 0
+	applier := s.ev.Actor
+	s.r.Applier = &applier
 	s.owe(Effect{Kind: EffDispatchApply, PlanRunID: s.r.PlanRun.ID})
 	return nil
 }
