@@ -2,6 +2,7 @@ package flow
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -20,9 +21,15 @@ import (
 //   - the base moved only by files TfPilot writes for other requests
 //     (registry.RequestFile), none of them this request's own: no module,
 //     provider, backend, override or hand-written Terraform changed under it;
+//     and those of the request's environment hold, before and after, only
+//     what registry.Render writes (registry.CheckRequestFile), not a
+//     provider, terraform, import or any other block merged by hand under
+//     such a name;
 //   - the new plan makes the same changes in the request's module, value for
 //     value (PlanSummary.ModuleDigests), and no change outside it (no
-//     ScopeFindings);
+//     ScopeFindings, imports included) nor any read there: a data source
+//     read at apply (a check block's, one waiting for an unknown value)
+//     runs with the apply's credentials, and nobody saw it;
 //   - the environment is not held.
 //
 // Otherwise the new plan waits for approval as any plan does, and the card
@@ -38,16 +45,21 @@ type Carry struct {
 	// module.
 	Digest    string     `json:"digest"`
 	Approvals []Approval `json:"approvals,omitempty"`
-	// ApplyBy is who pressed Apply, when the apply was asked for before the
-	// base moved under it: the new plan, carried, is applied.
-	ApplyBy string `json:"apply_by,omitempty"`
+	// ApplyBy is who pressed Apply (Request.Applier), when the apply was
+	// asked for before the base moved under it: the new plan, carried, is
+	// applied if they may still apply.
+	ApplyBy *Actor `json:"apply_by,omitempty"`
 }
 
 // BaseMoves is what changed on a base branch between two of its commits
 // (Event.BaseMoves).
 type BaseMoves struct {
 	Paths []string `json:"paths,omitempty"`
-	// Unknown says why the changes could not be listed.
+	// NotRendered are the request files of Paths in the request's
+	// environment that hold, at either commit, something registry.Render
+	// does not write: "<path>: <why>" (registry.CheckRequestFile).
+	NotRendered []string `json:"not_rendered,omitempty"`
+	// Unknown says why the changes could not be listed, or the files read.
 	Unknown string `json:"unknown,omitempty"`
 }
 
@@ -56,6 +68,11 @@ func cloneCarry(c *Carry) *Carry {
 		return nil
 	}
 	out := *c
+	if c.ApplyBy != nil {
+		a := *c.ApplyBy
+		a.Groups = slices.Clone(a.Groups)
+		out.ApplyBy = &a
+	}
 	out.Approvals = slices.Clone(c.Approvals)
 	for i := range out.Approvals {
 		out.Approvals[i].Actor.Groups = slices.Clone(out.Approvals[i].Actor.Groups)
@@ -91,18 +108,27 @@ func (s *stepper) carryOver() *Carry {
 	}
 	c := &Carry{PlanRunID: r.PlanRun.ID, BaseSHA: r.Change.BaseSHA, Digest: digest, Approvals: CurrentApprovals(r)}
 	if s.from == Applying {
-		c.ApplyBy = lastActor(r, Applying)
+		c.ApplyBy = clonePtr(r.Applier)
+		if c.ApplyBy == nil {
+			// Saved before Applier was kept: the person's ID from the
+			// history, without the groups that may have let them apply.
+			if id := lastActor(r, Applying); id != "" {
+				c.ApplyBy = &Actor{ID: id}
+			}
+		}
 	}
-	if len(c.Approvals) == 0 && c.ApplyBy == "" {
+	if len(c.Approvals) == 0 && c.ApplyBy == nil {
 		return nil
 	}
 	return cloneCarry(c)
 }
 
-// lastActor is who made the latest transition into state to.
+// lastActor is the person who made the latest transition into state to:
+// an apply carried over is TfPilot's transition, made for whoever pressed
+// Apply before it.
 func lastActor(r *Request, to State) string {
 	for i := len(r.History) - 1; i >= 0; i-- {
-		if h := r.History[i]; h.To == to && h.From != to {
+		if h := r.History[i]; h.To == to && h.From != to && h.Actor != System.ID {
 			return h.Actor
 		}
 	}
@@ -129,25 +155,50 @@ func carryRefusal(r *Request, c *Carry, ev Event) string {
 	switch {
 	case len(others) > 0:
 		return "the base branch changed more than other requests' files: " + listSome(others, 3)
+	case len(ev.BaseMoves.NotRendered) > 0:
+		path, why, _ := strings.Cut(ev.BaseMoves.NotRendered[0], ": ")
+		more := ""
+		if n := len(ev.BaseMoves.NotRendered) - 1; n > 0 {
+			more = fmt.Sprintf(" (and %d more like it)", n)
+		}
+		return path + " is named like a request's file but is not one TfPilot writes: " + why + more
 	case r.Plan == nil || r.Plan.Preview:
 		return "the new plan is not a Terraform plan"
 	case r.Plan.ModuleDigests[own] != c.Digest:
 		return fmt.Sprintf("the new plan changes %s differently from plan run %d", own, c.PlanRunID)
 	case len(ScopeFindings(r)) > 0:
 		return "the new plan changes resources outside " + own
+	case len(readsOutside(r.Plan, own)) > 0:
+		// Not a change to review (ScopeFindings), but new since the
+		// approval: a data source read at apply runs with its credentials.
+		return "the new plan reads " + listSome(readsOutside(r.Plan, own), 3) + " outside " + own + " when it is applied"
 	case ev.HeldBy != "":
 		return r.Environment + " is held by " + ev.HeldBy + ", " + orDefault(ev.HeldFor, HeldUnmerged)
 	}
 	return ""
 }
 
+// readsOutside lists the data sources p reads at apply outside module own.
+func readsOutside(p *PlanSummary, own string) []string {
+	var out []string
+	for _, rc := range p.Resources {
+		if !inModule(rc.Address, own) {
+			out = append(out, rc.Address)
+		}
+	}
+	return out
+}
+
 // carryHint ends a card's note on a plan made again by itself: what the
-// person is to do, given the carry kept (nil: none).
-func carryHint(c *Carry, applying bool) string {
+// person is to do, given the carry kept (nil: none) and whether r's
+// environment asks for approvals at all.
+func carryHint(r *Request, p Policy, c *Carry, applying bool) string {
 	switch {
+	case c == nil && required(r, p) == 0:
+		return r.Environment + " needs no approval, so the new plan is ready to apply once it is made."
 	case c == nil:
 		return "approve the new plan."
-	case applying && c.ApplyBy != "":
+	case applying && c.ApplyBy != nil:
 		return "if the new plan makes the same changes, it is applied without asking again."
 	}
 	return "if the new plan makes the same changes, the approval carries over."
@@ -166,8 +217,14 @@ func listSome(items []string, n int) string {
 // approved — or applying, when Apply was pressed before the base moved.
 func (s *stepper) carried(c *Carry, what, counts string) error {
 	run := s.r.PlanRun
-	var who []string
+	var who, gone []string
 	for _, a := range c.Approvals {
+		// The policy may have changed since (a restart): an approval
+		// counts for the new plan only if its approver may approve now.
+		if err := s.p.Authorize(ActApprove, &s.r, a.Actor); err != nil {
+			gone = append(gone, displayName(a.Actor))
+			continue
+		}
 		a.CarriedFrom = orZero(a.CarriedFrom, a.PlanRunID)
 		a.PlanRunID, a.HeadSHA, a.Accepts = run.ID, run.HeadSHA, nil
 		s.r.Approvals = append(s.r.Approvals, a)
@@ -183,13 +240,25 @@ func (s *stepper) carried(c *Carry, what, counts string) error {
 		reply += ", so the approval of " + strings.Join(who, ", ") + " carries over"
 		note += fmt.Sprintf("; approvals of %s carried (%d of %d)", strings.Join(who, ", "), have, need)
 	}
+	if len(gone) > 0 {
+		names := strings.Join(gone, ", ")
+		reply += fmt.Sprintf("; the approval of %s does not: %s may no longer approve in %s", names, names, s.r.Environment)
+		note += "; approvals of " + names + " not carried: no longer approvers"
+	}
 	switch {
 	case have < need:
 		s.commit(AwaitingApproval, note, fmt.Sprintf("%s (%d of %d). Waiting for approval.", reply, have, need),
 			what+" ready for approval ("+counts+"): "+s.summary())
-	case c.ApplyBy != "":
-		s.commit(Applying, fmt.Sprintf("%s; applying plan run %d as %s asked", note, run.ID, c.ApplyBy), reply+"; the apply goes ahead.", "")
+	case c.ApplyBy != nil && s.p.Authorize(ActApply, &s.r, *c.ApplyBy) != nil:
+		// The policy changed since Apply was pressed (a restart): the
+		// person who pressed it may not apply here now.
+		who := displayName(*c.ApplyBy)
+		s.commit(Approved, note+"; "+who+" may no longer apply",
+			fmt.Sprintf("%s. %s pressed Apply before the base moved but may no longer apply in %s, so it does not go ahead: someone who may, press Apply.", reply, who, s.r.Environment), "")
+	case c.ApplyBy != nil:
+		s.commit(Applying, fmt.Sprintf("%s; applying plan run %d as %s asked", note, run.ID, c.ApplyBy.ID), reply+"; the apply goes ahead.", "")
 		s.r.Redispatches = 0
+		s.r.Applier = clonePtr(c.ApplyBy)
 		s.owe(Effect{Kind: EffDispatchApply, PlanRunID: run.ID})
 	default:
 		s.commit(Approved, note, reply+". Ready to apply.", "")
@@ -206,21 +275,18 @@ func orZero(a, b int64) int64 {
 
 // carryFacts looks up what Step needs to decide whether r's new plan keeps
 // the approvals of r.Carry: what changed on the base branch since the
-// approved plan's base (a listing that fails, even after retries, is
-// Unknown: the approval then does not carry, which is safe), and what holds
-// the environment.
+// approved plan's base and what the request files among it hold (a listing
+// or a read that fails, even after retries, is Unknown: the approval then
+// does not carry, which is safe), and what holds the environment.
 func (e *Engine) carryFacts(ctx, work context.Context, r *Request, eff Effect, ev *Event) error {
 	moves := &BaseMoves{}
 	if r.Change == nil || r.Change.BaseSHA == "" {
 		moves.Unknown = "the new plan's base is not known"
-	} else if err := e.try(ctx, work, eff.Kind, func(ctx context.Context) (err error) {
-		moves.Paths, err = e.cfg.Repo.BaseMoves(ctx, r.Project, r.Carry.BaseSHA, r.Change.BaseSHA)
-		return err
-	}); err != nil {
+	} else if err := e.baseMoves(ctx, work, r, eff.Kind, moves); err != nil {
 		if work.Err() != nil {
 			return err
 		}
-		moves.Unknown = e.userText(r.ID, eff, err)
+		moves = &BaseMoves{Unknown: e.userText(r.ID, eff, err)}
 	}
 	ev.BaseMoves = moves
 	var f Facts
@@ -231,5 +297,59 @@ func (e *Engine) carryFacts(ctx, work context.Context, r *Request, eff Effect, e
 		return err
 	}
 	ev.HeldBy, ev.HeldFor = f.HeldBy, f.HeldFor
+	return nil
+}
+
+// maxFilesRead is how many moved request files carryFacts reads (each at
+// two commits) before it gives up: a carry over more is not worth the
+// calls, and the approval does not carry.
+const maxFilesRead = 50
+
+// baseMoves lists what moved the base under r since its carried plan, and
+// reads each request file of r's environment among it (not r's own, which
+// stops the carry anyway) at both commits: a file Render did not write
+// changes what the apply does as much as a hand-written one, before (it is
+// gone or rewritten) or after (it is new). Files of other environments
+// are not in r's Terraform root and are not read.
+func (e *Engine) baseMoves(ctx, work context.Context, r *Request, kind EffectKind, moves *BaseMoves) error {
+	from, to := r.Carry.BaseSHA, r.Change.BaseSHA
+	if err := e.try(ctx, work, kind, func(ctx context.Context) (err error) {
+		moves.Paths, err = e.cfg.Repo.BaseMoves(ctx, r.Project, from, to)
+		return err
+	}); err != nil {
+		return err
+	}
+	var files []string
+	for _, p := range moves.Paths {
+		if env, label, ok := registry.RequestFile(p); ok && env == r.Environment && label != r.Label {
+			files = append(files, p)
+		}
+	}
+	if len(files) > maxFilesRead {
+		moves.Unknown = fmt.Sprintf("%d request files of %s moved it, more than the %d TfPilot reads to check them", len(files), r.Environment, maxFilesRead)
+		return nil
+	}
+	for _, p := range files {
+		for _, sha := range []string{to, from} {
+			var content []byte
+			found := true
+			if err := e.try(ctx, work, kind, func(ctx context.Context) (err error) {
+				content, err = e.cfg.Repo.FileAt(ctx, r.Project, sha, p)
+				if errors.Is(err, ErrNotFound) {
+					found, err = false, nil
+				}
+				return err
+			}); err != nil {
+				return fmt.Errorf("read %s at %s: %w", p, shortSHA(sha), err)
+			}
+			if !found {
+				continue
+			}
+			if err := registry.CheckRequestFile(p, content); err != nil {
+				moves.NotRendered = append(moves.NotRendered, p+": "+err.Error())
+				break
+			}
+		}
+	}
 	return nil
 }

@@ -69,7 +69,7 @@ func TestStepCarry(t *testing.T) {
 			want{flow.Approved, []string{"U3"}, 101, "so the approval of user U3 carries over. Ready to apply.", 0}},
 		{"another environment's request file moved the base too", replanning(), samePlan(movedBy(otherFile, "envs/prod/tfpilot_0000000000cc.tf")),
 			want{flow.Approved, []string{"U3"}, 101, "carries over", 0}},
-		{"the apply asked for goes ahead", replanning(func(r *flow.Request) { r.Carry.ApplyBy = "U1" }), samePlan(),
+		{"the apply asked for goes ahead", replanning(func(r *flow.Request) { r.Carry.ApplyBy = &flow.Actor{ID: "U1"} }), samePlan(),
 			want{flow.Applying, []string{"U3"}, 101, "the apply goes ahead", 102}},
 		{"prod: one of two approvals carried", replanning(inProd), samePlan(movedBy("envs/prod/tfpilot_0000000000bb.tf")),
 			want{flow.AwaitingApproval, []string{"U3"}, 101, "carries over (1 of 2). Waiting for approval.", 0}},
@@ -83,6 +83,13 @@ func TestStepCarry(t *testing.T) {
 			want{flow.AwaitingApproval, nil, 0, "other requests' files: envs/dev/tfpilot_0000000000aa.tf", 0}},
 		{"an override file named like a request's", replanning(), samePlan(movedBy("envs/dev/tfpilot_0000000000bb_override.tf")),
 			want{flow.AwaitingApproval, nil, 0, "other requests' files: envs/dev/tfpilot_0000000000bb_override.tf", 0}},
+		{"another request's file holds what TfPilot does not write", replanning(), samePlan(func(e *flow.Event) {
+			e.BaseMoves.NotRendered = []string{otherFile + ": it holds a provider block"}
+		}), want{flow.AwaitingApproval, nil, 0, "does not carry over to it: " + otherFile + " is named like a request's file but is not one TfPilot writes: it holds a provider block.", 0}},
+		{"several request files hold what TfPilot does not write", replanning(func(r *flow.Request) { r.Carry.ApplyBy = &flow.Actor{ID: "U1"} }), samePlan(func(e *flow.Event) {
+			e.BaseMoves.Paths = append(e.BaseMoves.Paths, "envs/dev/tfpilot_0000000000cc.tf")
+			e.BaseMoves.NotRendered = []string{otherFile + ": it holds 2 blocks, not one", "envs/dev/tfpilot_0000000000cc.tf: it sets x outside any block"}
+		}), want{flow.AwaitingApproval, nil, 0, "is not one TfPilot writes: it holds 2 blocks, not one (and 1 more like it)", 0}},
 		{"many paths are listed in part", replanning(), samePlan(movedBy("a", "b", "c", "d", "e")),
 			want{flow.AwaitingApproval, nil, 0, "other requests' files: a, b, c and 2 more.", 0}},
 		{"the base moves could not be listed", replanning(), samePlan(func(e *flow.Event) { e.BaseMoves = &flow.BaseMoves{Unknown: "something went wrong (ref x)"} }),
@@ -100,7 +107,7 @@ func TestStepCarry(t *testing.T) {
 			want{flow.AwaitingApproval, nil, 0, "is not a Terraform plan", 0}},
 		{"the environment is held", replanning(), samePlan(heldBy("bucket-a1b2")),
 			want{flow.AwaitingApproval, nil, 0, "dev is held by bucket-a1b2, applied but not merged", 0}},
-		{"an apply asked for does not go ahead on another change", replanning(func(r *flow.Request) { r.Carry.ApplyBy = "U1" }),
+		{"an apply asked for does not go ahead on another change", replanning(func(r *flow.Request) { r.Carry.ApplyBy = &flow.Actor{ID: "U1"} }),
 			samePlan(movedBy("envs/dev/main.tf")),
 			want{flow.AwaitingApproval, nil, 0, "does not carry over to it", 0}},
 	}
@@ -160,7 +167,26 @@ func TestStepKeepsCarry(t *testing.T) {
 			r.Owed = []flow.Effect{{ID: "14-dispatch_apply", Kind: flow.EffDispatchApply, PlanRunID: 101}}
 			r.History = []flow.Transition{{Seq: 13, Actor: "U1", Event: flow.EvApply, From: flow.Approved, To: flow.Applying}}
 		}), result(flow.EvChangeMoved, "14-dispatch_apply", moved),
-			&flow.Carry{PlanRunID: 101, BaseSHA: "b1", Digest: "d1", ApplyBy: "U1", Approvals: []flow.Approval{{Actor: actor("U3"), PlanRunID: 101, HeadSHA: "h1", At: t0}}}},
+			&flow.Carry{PlanRunID: 101, BaseSHA: "b1", Digest: "d1", ApplyBy: &flow.Actor{ID: "U1"}, Approvals: []flow.Approval{{Actor: actor("U3"), PlanRunID: 101, HeadSHA: "h1", At: t0}}}},
+		{"the base moved again while a carried apply waited for its turn", with(fixture(flow.Applying), func(r *flow.Request) {
+			digested(r)
+			r.ApplyRun = nil
+			r.Owed = []flow.Effect{{ID: "14-dispatch_apply", Kind: flow.EffDispatchApply, PlanRunID: 101}}
+			r.History = []flow.Transition{
+				{Seq: 9, Actor: "U1", Event: flow.EvApply, From: flow.Approved, To: flow.Applying},
+				{Seq: 13, Actor: flow.System.ID, Event: flow.EvPlanFinished, From: flow.Planning, To: flow.Applying},
+			}
+		}), result(flow.EvChangeMoved, "14-dispatch_apply", moved),
+			&flow.Carry{PlanRunID: 101, BaseSHA: "b1", Digest: "d1", ApplyBy: &flow.Actor{ID: "U1"}, Approvals: []flow.Approval{{Actor: actor("U3"), PlanRunID: 101, HeadSHA: "h1", At: t0}}}},
+		{"the apply was pressed by someone allowed through a group", with(fixture(flow.Applying), func(r *flow.Request) {
+			digested(r)
+			r.ApplyRun = nil
+			r.Applier = &flow.Actor{ID: "U9", Name: "user U9", Groups: []string{"S7"}}
+			r.Owed = []flow.Effect{{ID: "14-dispatch_apply", Kind: flow.EffDispatchApply, PlanRunID: 101}}
+			r.History = []flow.Transition{{Seq: 13, Actor: "U9", Event: flow.EvApply, From: flow.Approved, To: flow.Applying}}
+		}), result(flow.EvChangeMoved, "14-dispatch_apply", moved),
+			&flow.Carry{PlanRunID: 101, BaseSHA: "b1", Digest: "d1", ApplyBy: &flow.Actor{ID: "U9", Name: "user U9", Groups: []string{"S7"}},
+				Approvals: []flow.Approval{{Actor: actor("U3"), PlanRunID: 101, HeadSHA: "h1", At: t0}}}},
 		{"nobody approved yet", with(fixture(flow.AwaitingApproval), digested), ev(flow.EvBaseMerged, "", baseMergedBy), nil},
 		{"the plan has no digest", fixture(flow.Approved), ev(flow.EvBaseMerged, "", baseMergedBy), nil},
 		{"a stale plan", with(fixture(flow.Stale), func(r *flow.Request) {

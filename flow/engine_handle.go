@@ -227,13 +227,22 @@ func sensitiveInputs(m *registry.Module) []string {
 // waits for its turn, which re-plans it, carrying the apply, since its
 // base moved (Engine.atTurn). Otherwise the move is stepped first and ev
 // is decided on what it made of r.
+//
+// A press Step refuses on the plan the person saw because they may not do
+// it, or because the environment is held, is refused alone: the move
+// would not change that, and stepping it would let anyone make TfPilot
+// plan again, or throw away approvals a plan made during the hold cannot
+// carry (the holder's merge re-plans r, carrying them).
 func (e *Engine) orderMoved(r *Request, ev, moved Event) []Event {
 	if moved.Kind == EvChangeMoved && baseOnlyMoved(r, moved.Change) {
-		if _, _, _, err := step(*r, ev, e.cfg.Policy); err == nil {
-			if ev.Kind == EvApply {
-				return []Event{ev}
-			}
+		_, _, _, err := step(*r, ev, e.cfg.Policy)
+		switch {
+		case err == nil && ev.Kind == EvApply:
+			return []Event{ev}
+		case err == nil:
 			return []Event{ev, moved}
+		case errors.Is(err, ErrDenied) || errors.Is(err, ErrHeld):
+			return []Event{ev}
 		}
 	}
 	return []Event{moved, ev}

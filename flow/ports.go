@@ -150,7 +150,18 @@ type Repo interface {
 	// plan before (Carry). A comparison the forge cannot list in full is
 	// an error, never a partial list.
 	BaseMoves(ctx context.Context, project, from, to string) ([]string, error)
+	// FileAt returns the content of the file at path (slash-separated,
+	// relative to the repository root) in commit sha of the project's
+	// repository: an error wrapping ErrNotFound when that commit has no
+	// such file, another error for a path that is a folder or a file over
+	// MaxFileAt. The engine reads what the request files that moved the
+	// base hold before it carries an approval over them.
+	FileAt(ctx context.Context, project, sha, path string) ([]byte, error)
 }
+
+// MaxFileAt is the largest file Repo.FileAt reads (1 MiB, what GitHub's
+// contents API returns): a request file is a few hundred bytes.
+const MaxFileAt = 1 << 20
 
 // Dispatch asks for one workflow run.
 type Dispatch struct {

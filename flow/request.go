@@ -59,6 +59,10 @@ type Request struct {
 	// base branch moved, the approved plan it replaces: the new plan keeps
 	// those approvals when it changes the same (see carry.go).
 	Carry *Carry `json:"carry,omitempty"`
+	// Applier is who pressed Apply for the current plan, kept until the
+	// plan is forgotten, so an apply TfPilot plans again by itself still
+	// goes ahead only for someone who may apply (Carry.ApplyBy).
+	Applier *Actor `json:"applier,omitempty"`
 	// History is the latest HistoryLimit transitions, oldest first; the
 	// audit log keeps every one (a record per transition, by Seq).
 	History []Transition `json:"history,omitempty"`
@@ -202,11 +206,12 @@ type PlanSummary struct {
 	Read    int `json:"read"`
 	NoOp    int `json:"no_op"`
 	Forget  int `json:"forget,omitempty"` // removed from state, not destroyed
+	Import  int `json:"import,omitempty"` // existing objects taken into the state, nothing else changed
 	// Unknown counts changes whose actions the summariser does not know (a
 	// newer Terraform's): shown as such, never taken for no change.
 	Unknown int `json:"unknown,omitempty"`
 	// Resources lists every changing resource address with its action
-	// (create, update, replace, delete, read), in plan order.
+	// (create, update, replace, delete, read, forget, import), in plan order.
 	Resources []ResourceChange `json:"resources,omitempty"`
 	Drift     []ResourceChange `json:"drift,omitempty"`
 	// ModuleDigests holds, for each top-level module block the plan
@@ -234,6 +239,7 @@ func (p PlanSummary) Counts() string {
 			parts = append(parts, strconv.Itoa(n)+" to "+what)
 		}
 	}
+	add(p.Import, "import")
 	add(p.Create, "create")
 	add(p.Update, "update")
 	add(p.Replace, "replace")

@@ -56,6 +56,7 @@ var scopeActions = []struct {
 	{"update", "updates", FindingNeedsAck},
 	{"create", "creates", FindingNeedsAck},
 	{"forget", "removes from state", FindingNeedsAck},
+	{"import", "imports into state", FindingNeedsAck},
 	// An action list the summariser does not know (a newer Terraform's):
 	// TfPilot cannot say what it does, so it blocks like a delete.
 	{"unknown", "changes, in ways TfPilot does not know,", FindingBlocking},

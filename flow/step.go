@@ -258,6 +258,11 @@ func cloneRequest(r Request) Request {
 	r.Plan = clonePlan(r.Plan)
 	r.Queue = clonePtr(r.Queue)
 	r.Carry = cloneCarry(r.Carry)
+	if r.Applier != nil {
+		a := *r.Applier
+		a.Groups = slices.Clone(a.Groups)
+		r.Applier = &a
+	}
 	r.FailedEffect = clonePtr(r.FailedEffect)
 	for i := range r.Approvals {
 		r.Approvals[i].Actor.Groups = slices.Clone(r.Approvals[i].Actor.Groups)

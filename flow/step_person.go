@@ -213,7 +213,7 @@ func (s *stepper) edit() error {
 
 // invalidatePlan forgets the plan, its approvals and the work serving them.
 func (s *stepper) invalidatePlan() {
-	s.r.PlanRun, s.r.Plan, s.r.ApplyRun, s.r.Approvals, s.r.Carry = nil, nil, nil, nil, nil
+	s.r.PlanRun, s.r.Plan, s.r.ApplyRun, s.r.Approvals, s.r.Carry, s.r.Applier = nil, nil, nil, nil, nil, nil
 	s.dropOwed(planIO...)
 }
 
@@ -325,6 +325,12 @@ func (s *stepper) samePlan() error {
 	if run == nil {
 		return Userf(ErrPlanChanged, "the plan changed since this card: there is no plan now; the updated card shows where the request is")
 	}
+	for _, a := range CurrentApprovals(&s.r) {
+		if s.ev.Kind == EvApprove && a.Actor.ID == s.ev.Actor.ID && a.CarriedFrom != 0 {
+			return Userf(ErrPlanChanged, fmt.Sprintf("the plan changed since this card: your approval of plan run %d carried over to the new plan (run %d), "+
+				"which makes the same changes; the updated card shows it", a.CarriedFrom, run.ID))
+		}
+	}
 	return Userf(ErrPlanChanged, fmt.Sprintf("the plan changed since this card: %s the new plan (run %d) on the updated card", s.ev.Kind, run.ID))
 }
 
@@ -366,6 +372,8 @@ func (s *stepper) apply() error {
 	}
 	s.commit(Applying, fmt.Sprintf("applying plan run %d", s.r.PlanRun.ID), "Applying the approved plan.", "")
 	s.r.Redispatches = 0
+	applier := s.ev.Actor
+	s.r.Applier = &applier
 	s.owe(Effect{Kind: EffDispatchApply, PlanRunID: s.r.PlanRun.ID})
 	return nil
 }

@@ -213,23 +213,25 @@ func (s *stepper) planFinished() error {
 		counts += "; static preview, not a Terraform plan"
 	}
 	ready := what + " ready (" + counts + ")."
+	note := strings.ToLower(what) + " " + counts
 	if carry != nil {
 		why := carryRefusal(&s.r, carry, s.ev)
 		if why == "" {
 			return s.carried(carry, what, counts)
 		}
-		kept := "The approval of"
+		kept, kind := "The approval of", "approval of"
 		if len(carry.Approvals) == 0 {
-			kept = "The apply asked for"
+			kept, kind = "The apply asked for", "apply asked for on"
 		}
 		ready = fmt.Sprintf("%s %s plan run %d does not carry over to it: %s.", ready, kept, carry.PlanRunID, why)
+		note += fmt.Sprintf("; %s plan run %d not carried: %s", kind, carry.PlanRunID, why)
 	}
 	if s.required() == 0 {
-		s.commit(Approved, strings.ToLower(what)+" "+counts+"; no approval required", strings.TrimSuffix(ready, ".")+"; no approval needed. Ready to apply.",
+		s.commit(Approved, note+"; no approval required", strings.TrimSuffix(ready, ".")+"; no approval needed. Ready to apply.",
 			what+" ready, no approval needed ("+counts+"): "+s.summary())
 		return nil
 	}
-	s.commit(AwaitingApproval, strings.ToLower(what)+" "+counts, ready+" Waiting for approval.",
+	s.commit(AwaitingApproval, note, ready+" Waiting for approval.",
 		what+" ready for approval ("+counts+"): "+s.summary())
 	return nil
 }
@@ -430,8 +432,9 @@ func (s *stepper) changeMoved() error {
 		return s.badResult()
 	}
 	onlyBase := s.in(AwaitingApproval, Approved) && s.answered == nil && baseOnlyMoved(&s.r, s.ev.Change)
+	pushed := !headUnchanged(&s.r, s.ev.Change)
 	var carry *Carry
-	if onlyBase || s.from == Applying && s.answered != nil && s.ev.HeldBy == "" {
+	if onlyBase || s.from == Applying && s.answered != nil && s.ev.HeldBy == "" && !pushed {
 		carry = s.carryOver() // of the plan on the base it was made on
 	}
 	if s.ev.Change != nil && s.r.Change != nil {
@@ -446,7 +449,7 @@ func (s *stepper) changeMoved() error {
 		s.invalidatePlan()
 		s.r.Carry = carry
 		s.commit(OpeningPR, "base moved after the plan; re-plan on the new base",
-			"The base branch moved after this plan (another change landed in "+s.r.Environment+"), so it is planned again on the new base; "+carryHint(carry, false), "")
+			"The base branch moved after this plan (another change landed in "+s.r.Environment+"), so it is planned again on the new base; "+carryHint(&s.r, s.p, carry, false), "")
 		s.owe(Effect{Kind: EffOpenChange})
 		return nil
 	}
@@ -461,9 +464,18 @@ func (s *stepper) changeMoved() error {
 			s.owe(Effect{Kind: EffOpenChange})
 			return nil
 		}
+		if pushed {
+			// Not the base alone: what the approval was given on was
+			// tampered with, so it does not carry (carry.go).
+			s.commit(OpeningPR, "branch pushed to while the apply waited for its turn; re-plan",
+				"While this apply waited for its turn, someone pushed to "+s.r.Change.Branch+", so its plan was not applied. "+
+					"Planning TfPilot's change again (what was pushed is replaced); approve the new plan.", "")
+			s.owe(Effect{Kind: EffOpenChange})
+			return nil
+		}
 		s.r.Carry = carry
 		s.commit(OpeningPR, "change moved while the apply waited for its turn; re-plan on the new base",
-			"The base moved while this apply waited for its turn (another change landed in "+s.r.Environment+"), so its plan was out of date and it was not applied. Planning again on the new base; "+carryHint(carry, true), "")
+			"The base moved while this apply waited for its turn (another change landed in "+s.r.Environment+"), so its plan was out of date and it was not applied. Planning again on the new base; "+carryHint(&s.r, s.p, carry, true), "")
 		s.owe(Effect{Kind: EffOpenChange})
 		return nil
 	}
@@ -477,6 +489,15 @@ func (s *stepper) changeMoved() error {
 func baseOnlyMoved(r *Request, now *Change) bool {
 	if now == nil || r.Change == nil || now.BaseSHA == "" || now.BaseSHA == r.Change.BaseSHA {
 		return false
+	}
+	return headUnchanged(r, now)
+}
+
+// headUnchanged reports whether now shows r's branch still at the commit
+// its plan ran on (nobody pushed to it).
+func headUnchanged(r *Request, now *Change) bool {
+	if now == nil || r.Change == nil {
+		return true
 	}
 	planned := r.Change.HeadSHA
 	if r.PlanRun != nil && r.PlanRun.HeadSHA != "" {

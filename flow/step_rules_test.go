@@ -152,7 +152,7 @@ var rules = []rule{
 	}), result(flow.EvPlanFinished, "9-watch_run", func(e *flow.Event) { e.Run, e.Plan = plan2, &flow.PlanSummary{Create: 1} }),
 		outcome{State: flow.Approved, Effects: effs("11-record_audit", "12-show_card", "13-reply", "14-notify")}},
 	{"plan TfPilot made again, the same change as an approved plan whose apply was asked for, is applied",
-		replanning(func(r *flow.Request) { r.Carry.ApplyBy = "U1" }), samePlan(),
+		replanning(func(r *flow.Request) { r.Carry.ApplyBy = &flow.Actor{ID: "U1"} }), samePlan(),
 		outcome{State: flow.Applying, Effects: effs("11-record_audit", "12-show_card", "13-reply", "14-dispatch_apply"), Approvers: []string{"U3"}}},
 	{"plan that reported errors fails", with(fixture(flow.Planning), func(r *flow.Request) {
 		r.Owed = []flow.Effect{{ID: "9-watch_run", Kind: flow.EffWatchRun, Workflow: flow.WorkflowPlan}}

@@ -233,7 +233,7 @@ func FuzzRender(f *testing.F) {
 		f.Add("x", s, "team")
 		f.Add("x", "alice", s)
 	}
-	for _, k := range []string{"for", "if", "null", "true", "in", "a b", "1a", "-x", "a.b", "x:y"} {
+	for _, k := range []string{"for", "if", "null", "true", "in", "a b", "1a", "-x", "a.b", "x:y", `"0"`, `"a b"`, `"	"`} {
 		f.Add("x", "alice", k)
 	}
 	f.Fuzz(func(t *testing.T, value, requester, tagKey string) {
@@ -304,9 +304,15 @@ func FuzzRender(f *testing.F) {
 			t.Fatalf("tags do not evaluate: %v\n%s", ds, file.Content)
 		}
 		wantKey := strings.TrimSpace(tagKey)
+		if k, err := unquote(wantKey); err == nil {
+			wantKey = k // a quoted key stands for the text inside its quotes
+		}
 		if gotTags.LengthInt() != 1 || !gotTags.Type().IsObjectType() || !gotTags.Type().HasAttribute(wantKey) ||
 			!gotTags.GetAttr(wantKey).RawEquals(cty.StringVal("v")) {
 			t.Fatalf("tags changed: got %#v, want {%q = \"v\"}\n%s", gotTags, wantKey, file.Content)
+		}
+		if err := CheckRequestFile(file.Path, file.Content); err != nil {
+			t.Fatalf("CheckRequestFile refuses what Render wrote: %v\n%s", err, file.Content)
 		}
 	})
 }

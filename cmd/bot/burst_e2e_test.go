@@ -17,7 +17,7 @@ const burstRequests = 5
 // command until the last request is applied: the branch, tree, commit and
 // PR, each plan and apply dispatch, run polls, artifacts, the merge and
 // the re-plans another request's merge causes. docs/RELIABILITY.md
-// ("GitHub calls per request") states it; measured 98.6 on the 2-core
+// ("GitHub calls per request") states it; measured 80.4 on the 2-core
 // machine.
 const callsPerRequestBudget = 150
 

@@ -78,7 +78,7 @@ func writeSummary(w io.Writer, s flow.PlanSummary, asJSON bool, limit int) error
 		}{
 			Counts: map[string]int{
 				"create": s.Create, "update": s.Update, "replace": s.Replace,
-				"delete": s.Delete, "read": s.Read, "forget": s.Forget, "no-op": s.NoOp,
+				"delete": s.Delete, "read": s.Read, "forget": s.Forget, "import": s.Import, "no-op": s.NoOp,
 				"unknown": s.Unknown,
 			},
 			Addresses: nonNil(s.Resources),

@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"maps"
 	"sync"
 
 	"github.com/tfpilot/tfpilot/flow"
+	"github.com/tfpilot/tfpilot/registry"
 )
 
 // Repo is an in-memory flow.Repo for one or more projects sharing one base
@@ -19,11 +21,12 @@ type Repo struct {
 	base      int // base branch commit counter
 	branches  map[string]*branch
 	counts    RepoCounts
-	authors   map[string]string   // pushed commit → author
-	records   map[string]string   // branch → record on its pull request
-	recordLog map[string][]string // branch → every record written, in order
-	closed    []string            // branches whose pull request was closed or merged, newest first
-	moved     map[int][]string    // base commit → the paths it changed from the one before
+	authors   map[string]string         // pushed commit → author
+	records   map[string]string         // branch → record on its pull request
+	recordLog map[string][]string       // branch → every record written, in order
+	closed    []string                  // branches whose pull request was closed or merged, newest first
+	moved     map[int][]string          // base commit → the paths it changed from the one before
+	trees     map[int]map[string][]byte // base commit → its files (none at base-1)
 }
 
 type branch struct {
@@ -41,6 +44,7 @@ const Builder = "tfpilot[bot]"
 type RepoCounts struct {
 	Branches, PRs, Commits, Merges, Closes int
 	ClosedLists                            int // ClosedChanges calls
+	FileReads                              int // FileAt calls
 }
 
 var _ flow.Repo = (*Repo)(nil)
@@ -170,7 +174,7 @@ func (r *Repo) merge(c flow.Change) (flow.Change, error) {
 		return b.change, fmt.Errorf("merge %s: %w", c.Branch, flow.ErrStale)
 	}
 	r.counts.Merges++
-	r.moveBase(filePaths(b.files)...) // the squash commit lands on the base branch, as on GitHub
+	r.moveBase(b.files...) // the squash commit lands on the base branch, as on GitHub
 	b.change.Merged = true
 	return b.change, nil
 }
@@ -193,27 +197,48 @@ func (r *Repo) CloseChange(ctx context.Context, project string, c flow.Change) e
 // that changes hand-written Terraform, envs/dev/main.tf.
 func (r *Repo) MoveBase() { r.MoveBaseBy("envs/dev/main.tf") }
 
-// MoveBaseBy adds a commit changing paths to the base branch.
+// MoveBaseBy adds a commit changing paths to the base branch. A request
+// file (registry.RequestFile) gets what Render writes, one module block of
+// its label; any other path a line of hand-written Terraform.
 func (r *Repo) MoveBaseBy(paths ...string) {
+	files := make([]flow.FileChange, 0, len(paths))
+	for _, p := range paths {
+		content := "# changed by hand\nlocals {\n  changed = true\n}\n"
+		if _, label, ok := registry.RequestFile(p); ok {
+			content = fmt.Sprintf("# Managed by TfPilot\n\nmodule \"tfpilot_%s\" {\n  source = \"../../modules/bucket\"\n  name   = \"other\"\n}\n", label)
+		}
+		files = append(files, flow.FileChange{Path: p, Content: []byte(content)})
+	}
+	r.MoveBaseWith(files...)
+}
+
+// MoveBaseWith adds a commit to the base branch that writes or deletes
+// files as given (someone merged them by hand).
+func (r *Repo) MoveBaseWith(files ...flow.FileChange) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.moveBase(paths...)
+	r.moveBase(files...)
 }
 
-func (r *Repo) moveBase(paths ...string) {
-	r.base++
+func (r *Repo) moveBase(files ...flow.FileChange) {
 	if r.moved == nil {
-		r.moved = map[int][]string{}
+		r.moved, r.trees = map[int][]string{}, map[int]map[string][]byte{}
 	}
-	r.moved[r.base] = paths
-}
-
-func filePaths(files []flow.FileChange) []string {
-	var out []string
+	tree := maps.Clone(r.trees[r.base])
+	if tree == nil {
+		tree = map[string][]byte{}
+	}
+	r.base++
+	var paths []string
 	for _, f := range files {
-		out = append(out, f.Path)
+		paths = append(paths, f.Path)
+		if f.Delete {
+			delete(tree, f.Path)
+		} else {
+			tree[f.Path] = bytes.Clone(f.Content)
+		}
 	}
-	return out
+	r.moved[r.base], r.trees[r.base] = paths, tree
 }
 
 // BaseMoves implements flow.Repo: the paths the base commits after from,
@@ -244,6 +269,26 @@ func (r *Repo) BaseMoves(ctx context.Context, project, from, to string) ([]strin
 	return out, nil
 }
 
+// FileAt implements flow.Repo for the commits of the base branch: the
+// content a path has there, ErrNotFound when it has none. Fault "FileAt".
+func (r *Repo) FileAt(ctx context.Context, project, sha, path string) ([]byte, error) {
+	if err := r.hit(ctx, "FileAt"); err != nil {
+		return nil, err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.counts.FileReads++
+	var n int
+	if _, err := fmt.Sscanf(sha, "base-%d", &n); err != nil || n < 1 || n > r.base {
+		return nil, fmt.Errorf("read %s at %s: no such commit of the base branch", path, sha)
+	}
+	content, ok := r.trees[n][path]
+	if !ok {
+		return nil, fmt.Errorf("read %s at %s: %w", path, sha, flow.ErrNotFound)
+	}
+	return bytes.Clone(content), nil
+}
+
 // CloseByHand closes the pull request of branch without merging it, as
 // someone closing it on the forge would; ChangeStatus reports it Closed.
 func (r *Repo) CloseByHand(name string) {
@@ -263,7 +308,7 @@ func (r *Repo) MergeByHand(name string) {
 	defer r.mu.Unlock()
 	if b, ok := r.branches[name]; ok {
 		b.change.Closed, b.change.Merged = true, true
-		r.moveBase(filePaths(b.files)...)
+		r.moveBase(b.files...)
 		r.closed = append([]string{name}, r.closed...)
 	}
 }

@@ -23,6 +23,10 @@ func TestBaseMoves(t *testing.T) {
 		many[fmt.Sprintf("docs/f%03d.md", i)] = "x\n"
 	}
 	b3 := e.f.CommitToBranch(fullRepo, "main", many)
+	// Hand-written Terraform given a request file's name: GitHub reports
+	// one renamed file; both names are listed, so the old one is judged.
+	b4 := e.f.CommitToBranch(fullRepo, "main", map[string]string{"envs/dev/main.tf": "resource \"x\" \"y\" {}\n"})
+	b5 := e.f.CommitToBranch(fullRepo, "main", map[string]string{"envs/dev/main.tf": "", "envs/dev/tfpilot_00000000beef.tf": "resource \"x\" \"y\" {}\n"})
 
 	for _, tc := range []struct {
 		name     string
@@ -36,6 +40,7 @@ func TestBaseMoves(t *testing.T) {
 		{"backwards: the base was rewritten", b2, b1, nil, "did not move forward (behind)"},
 		{"more files than GitHub lists", b2, b3, nil, "more than GitHub lists"},
 		{"an unknown commit", b0, strings.Repeat("0", 40), nil, "compare main"},
+		{"a file renamed to a request file's name", b4, b5, []string{"envs/dev/tfpilot_00000000beef.tf", "envs/dev/main.tf"}, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := e.c.BaseMoves(ctx, project, tc.from, tc.to)

@@ -112,6 +112,7 @@ type Client struct {
 	queueModes queueModes              // workflow file → its concurrency queue mode (queuemode.go)
 	trees      map[string]*treeListing // by tree SHA: immutable
 	blobs      map[string][]byte       // by blob SHA: immutable
+	files      map[string]fileAt       // "owner/name@<commit SHA>:<path>" → FileAt's answer: immutable
 	catalogs   map[string]*catalogEntry
 	runLists   map[string]*runList
 	branches   map[string]branchNote // "owner/name tfpilot/<id>" → what this process saw
@@ -196,7 +197,7 @@ func New(o Options) (*Client, error) {
 		gh: g, download: &http.Client{Transport: next, Timeout: hc.Timeout}, tr: tr, log: log,
 		projects: o.Projects, poll: o.PollInterval, polls: newPollBudget(o.PollBudget, o.PollInterval, o.Now(), o.PollLedger, log), sleep: o.Sleep, now: o.Now, sum: o.Summarize, keyInput: o.DispatchKeyInput,
 		locks: map[string]*sync.Mutex{}, etags: map[string]cachedGet{}, trees: map[string]*treeListing{},
-		blobs: map[string][]byte{}, catalogs: map[string]*catalogEntry{}, runLists: map[string]*runList{},
+		blobs: map[string][]byte{}, files: map[string]fileAt{}, catalogs: map[string]*catalogEntry{}, runLists: map[string]*runList{},
 		branches: map[string]branchNote{}, records: map[string]int64{}, attempts: map[string]time.Time{}, runs: map[string]flow.Run{},
 		started: o.Now(),
 	}

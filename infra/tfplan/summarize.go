@@ -27,7 +27,10 @@ const (
 	ActionDelete  = "delete"
 	ActionRead    = "read"
 	ActionForget  = "forget"
-	ActionNoOp    = "no-op"
+	// ActionImport is a change that only imports an existing object into
+	// the state: Terraform plans it as a no-op carrying "importing".
+	ActionImport = "import"
+	ActionNoOp   = "no-op"
 	// ActionUnknown is an action list holding an action this package does
 	// not know (a newer Terraform's, or a forged plan's). Such a change is
 	// counted in PlanSummary.Unknown and listed with the actions as the
@@ -70,6 +73,9 @@ func Summarize(data []byte) (flow.PlanSummary, error) {
 			continue
 		}
 		action := Classify(rc.Change.Actions)
+		if action == ActionNoOp && rc.Change.Importing != nil {
+			action = ActionImport // the object joins the state: a change to review
+		}
 		if action != ActionNoOp {
 			if err := digests.add(rc); err != nil {
 				return flow.PlanSummary{}, err
@@ -88,6 +94,8 @@ func Summarize(data []byte) (flow.PlanSummary, error) {
 			s.Read++
 		case ActionForget:
 			s.Forget++
+		case ActionImport:
+			s.Import++
 		case ActionUnknown:
 			s.Unknown++
 		case ActionNoOp:
@@ -353,6 +361,8 @@ func symbol(action string) string {
 		return "<="
 	case ActionForget:
 		return "."
+	case ActionImport:
+		return "<-"
 	}
 	return "?"
 }

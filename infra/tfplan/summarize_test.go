@@ -253,7 +253,7 @@ func FuzzSummarize(f *testing.F) {
 		if err != nil {
 			return
 		}
-		n := s.Create + s.Update + s.Replace + s.Delete + s.Read + s.Forget + s.Unknown
+		n := s.Create + s.Update + s.Replace + s.Delete + s.Read + s.Forget + s.Import + s.Unknown
 		if n != len(s.Resources) {
 			t.Errorf("counts %d != listed resources %d", n, len(s.Resources))
 		}

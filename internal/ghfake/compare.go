@@ -1,6 +1,7 @@
 package ghfake
 
 import (
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -10,7 +11,8 @@ import (
 // /repos/{owner}/{repo}/compare/{base}...{head},
 // docs.github.com/en/rest/commits/commits#compare-two-commits): the files
 // that differ between the merge base of the two and head, as the
-// three-dot form does. GitHub lists at most 300 files.
+// three-dot form does, a file moved with its content unchanged as one
+// renamed entry. GitHub lists at most 300 files.
 func (f *Fake) compare(c *call) {
 	rp := c.repo()
 	if rp == nil {
@@ -34,17 +36,41 @@ func (f *Fake) compare(c *call) {
 		}
 	}
 	slices.Sort(names)
+	// GitHub detects renames: a file removed and one added with the same
+	// content are one entry, "renamed", naming the old path only in
+	// previous_filename.
+	renamedFrom := map[string]string{}
+	for _, n := range names {
+		if from[n] != "" || to[n] == "" {
+			continue
+		}
+		for _, old := range names {
+			if to[old] == "" && from[old] == to[n] && !slices.Contains(slices.Collect(maps.Values(renamedFrom)), old) {
+				renamedFrom[n] = old
+				break
+			}
+		}
+	}
+	renamed := slices.Collect(maps.Values(renamedFrom))
 	files := []map[string]any{}
 	for _, n := range names {
 		status := "modified"
 		switch {
+		case slices.Contains(renamed, n):
+			continue
+		case renamedFrom[n] != "":
+			status = "renamed"
 		case from[n] == "":
 			status = "added"
 		case to[n] == "":
 			status = "removed"
 		}
 		if len(files) < 300 {
-			files = append(files, map[string]any{"filename": n, "status": status})
+			file := map[string]any{"filename": n, "status": status}
+			if status == "renamed" {
+				file["previous_filename"] = renamedFrom[n]
+			}
+			files = append(files, file)
 		}
 	}
 	status := "diverged"

@@ -69,7 +69,8 @@ func New(t testing.TB) *Fake {
 		queue:     QueueMax,
 	}
 	f.routes = append(f.table(), f.commentRoutes()...)
-	f.routes = append(f.routes, route{method: "GET", pattern: "repos/{owner}/{repo}/compare/{basehead}", h: f.compare})
+	f.routes = append(f.routes, route{method: "GET", pattern: "repos/{owner}/{repo}/compare/{basehead}", h: f.compare},
+		route{method: "GET", pattern: "repos/{owner}/{repo}/contents/{*}", h: f.contents})
 	f.srv = httptest.NewServer(f)
 	f.URL = f.srv.URL + "/"
 	t.Cleanup(f.srv.Close)
