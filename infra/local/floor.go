@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"path/filepath"
 	"strconv"
 	"sync"
@@ -41,16 +42,18 @@ type Floor struct {
 	At time.Time
 }
 
-// Measure makes n transitions durable under root, laid out as a data
-// folder (records under root/requests, audit records under root/audit),
-// and returns how many it made durable per second. The requests are new
-// ones (their IDs start with f1), so root may be the data folder the
-// engine was measured on. What it writes is left for the caller to remove.
+// Measure makes n transitions durable under the data folder root and
+// returns how many it made durable per second. Its audit records go where
+// the engine's go, under root/audit (their requests are new ones, whose IDs
+// start with f1), so that new files come from the same parts of the disk;
+// its records go to a store of its own, under root/floor, out of the way
+// of an engine listing its requests. What it writes is left for the caller
+// to remove.
 func (f Floor) Measure(ctx context.Context, root string, n int, opts ...Option) (float64, error) {
 	if f.Writers < 1 || f.PerRequest < 1 || f.RecordSize < 1 || f.AuditSize < 1 {
 		return 0, fmt.Errorf("measure floor: want writers, transitions per request and sizes of 1 or more, have %+v", f)
 	}
-	s, err := NewFileStore(filepath.Join(root, "requests"), opts...)
+	s, err := NewFileStore(filepath.Join(root, "floor"), opts...)
 	if err != nil {
 		return 0, fmt.Errorf("measure floor: %w", err)
 	}
@@ -67,11 +70,12 @@ func (f Floor) Measure(ctx context.Context, root string, n int, opts ...Option) 
 	defer cancel(nil)
 	var left, requests atomic.Int64
 	left.Store(int64(n))
+	run := rand.Uint32() >> 8 // tells this measurement's requests from an earlier one's under root
 	var wg sync.WaitGroup
 	start := time.Now()
 	for range f.Writers {
 		wg.Go(func() {
-			if err := f.write(ctx, s, a, record, audit, &left, &requests); err != nil {
+			if err := f.write(ctx, s, a, record, audit, run, &left, &requests); err != nil {
 				cancel(err)
 			}
 		})
@@ -87,7 +91,7 @@ func (f Floor) Measure(ctx context.Context, root string, n int, opts ...Option) 
 // write is one writer of Measure: it takes transitions from left until
 // none are left, starting a new request every PerRequest of them, and
 // returns once their audit records are durable too.
-func (f Floor) write(ctx context.Context, s *FileStore, a *FileAudit, record, audit []byte, left, requests *atomic.Int64) error {
+func (f Floor) write(ctx context.Context, s *FileStore, a *FileAudit, record, audit []byte, run uint32, left, requests *atomic.Int64) error {
 	type auditJob struct {
 		dir  string
 		seq  int
@@ -112,7 +116,7 @@ func (f Floor) write(ctx context.Context, s *FileStore, a *FileAudit, record, au
 			}
 			var newDirs []string
 			if seq%f.PerRequest == 0 {
-				id = fmt.Sprintf("f1000000-0000-7000-8000-%012x", requests.Add(1))
+				id = fmt.Sprintf("f1%06x-0000-7000-8000-%012x", run, requests.Add(1))
 				if err := s.put(id, record); err != nil {
 					return fmt.Errorf("create %s: %w", id, err)
 				}

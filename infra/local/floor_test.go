@@ -60,7 +60,7 @@ func TestFloorMeasure(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			count(filepath.Join(root, "requests", "requests"), &got.Records, got.RecordSizes)
+			count(filepath.Join(root, "floor", "requests"), &got.Records, got.RecordSizes)
 			count(filepath.Join(root, "audit", "2026", "03", "14"), &got.Audits, got.AuditSizes)
 			if diff := cmp.Diff(tt.want, got); diff != "" {
 				t.Errorf("written (-want +got):\n%s", diff)
@@ -72,5 +72,25 @@ func TestFloorMeasure(t *testing.T) {
 func TestFloorMeasureRefusesNoWork(t *testing.T) {
 	if _, err := (Floor{Writers: 1, PerRequest: 1, RecordSize: 1}).Measure(t.Context(), t.TempDir(), 1); err == nil {
 		t.Error("Measure with no audit size: no error")
+	}
+}
+
+// TestFloorMeasureTwice measures twice under one root, as
+// BenchmarkEngineStep does before and after the engine: the second
+// measurement's requests are new ones beside the first's.
+func TestFloorMeasureTwice(t *testing.T) {
+	root := t.TempDir()
+	f := Floor{Writers: 2, PerRequest: 3, RecordSize: 100, AuditSize: 50, At: time.Date(2026, 3, 14, 0, 0, 0, 0, time.UTC)}
+	for i := range 2 {
+		if _, err := f.Measure(t.Context(), root, 6); err != nil {
+			t.Fatalf("measure %d: %v", i+1, err)
+		}
+	}
+	records, err := filepath.Glob(filepath.Join(root, "floor", "requests", "*.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(records) < 4 {
+		t.Errorf("%d records after two measurements of 6 transitions, 3 per request: want 4 or more", len(records))
 	}
 }
