@@ -312,7 +312,8 @@ const maxFilesRead = 50
 // rewritten) or after (it is new). Those of other environments are read
 // too: a symlink in r's root (or a module call), merged by hand long
 // before, can have Terraform load one with r's, and its path does not say
-// so.
+// so. A file read at neither commit is Unknown: the listing and the reads
+// disagree.
 func (e *Engine) baseMoves(ctx, work context.Context, r *Request, kind EffectKind, moves *BaseMoves) error {
 	from, to := r.Carry.BaseSHA, r.Change.BaseSHA
 	if err := e.try(ctx, work, kind, func(ctx context.Context) (err error) {
@@ -332,6 +333,7 @@ func (e *Engine) baseMoves(ctx, work context.Context, r *Request, kind EffectKin
 		return nil
 	}
 	for _, p := range files {
+		read := 0
 		for _, sha := range []string{to, from} {
 			var content []byte
 			found := true
@@ -347,10 +349,18 @@ func (e *Engine) baseMoves(ctx, work context.Context, r *Request, kind EffectKin
 			if !found {
 				continue
 			}
+			read++
 			if err := registry.CheckRequestFile(p, content); err != nil {
 				moves.NotRendered = append(moves.NotRendered, p+": "+err.Error())
+				read = -1
 				break
 			}
+		}
+		if read == 0 {
+			// Listed as changed, so it is at one of them at least: the
+			// listing and the reads disagree, and nothing was checked.
+			moves.Unknown = p + " moved it but is at neither commit"
+			return nil
 		}
 	}
 	return nil

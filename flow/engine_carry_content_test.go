@@ -78,6 +78,19 @@ func TestEngineCarryChecksRequestFiles(t *testing.T) {
 				return []flow.FileChange{withText(renderedRequestFile(t, "prod"), provider)}
 			},
 			says: "envs/prod/tfpilot_0123456789ab.tf is named like a request's file but is not one TfPilot writes: it holds a provider block", reads: 1},
+		// A file listed as changed is at one of the two commits; an
+		// adapter that reads another path (a name escaped wrongly) finds
+		// it at neither, and nothing is checked.
+		{name: "a moved file at neither commit",
+			move: func(t *testing.T) []flow.FileChange {
+				return []flow.FileChange{{Path: "envs/dev/tfpilot_0123456789ab.tf", Delete: true}}
+			},
+			says: "could not be listed (envs/dev/tfpilot_0123456789ab.tf moved it but is at neither commit)", reads: 2},
+		{name: "a request file moved from prod to dev", carries: true, says: "carries over", reads: 4,
+			before: []flow.FileChange{renderedRequestFile(t, "prod")},
+			move: func(t *testing.T) []flow.FileChange {
+				return []flow.FileChange{{Path: "envs/prod/tfpilot_0123456789ab.tf", Delete: true}, renderedRequestFile(t, "dev")}
+			}},
 		{name: "the file cannot be read", fail: -1,
 			move: func(t *testing.T) []flow.FileChange { return []flow.FileChange{renderedRequestFile(t, "dev")} },
 			says: "what changed on the base branch could not be listed (something went wrong"},
