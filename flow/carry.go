@@ -21,10 +21,10 @@ import (
 //   - the base moved only by files TfPilot writes for other requests
 //     (registry.RequestFile), none of them this request's own: no module,
 //     provider, backend, override or hand-written Terraform changed under it;
-//     and those of the request's environment hold, before and after, only
-//     what registry.Render writes (registry.CheckRequestFile), not a
-//     provider, terraform, import or any other block merged by hand under
-//     such a name;
+//     and they hold, before and after, only what registry.Render writes
+//     (registry.CheckRequestFile), not a provider, terraform, import or any
+//     other block merged by hand under such a name — in any environment,
+//     since a symlink can put another environment's file in the root;
 //   - the new plan makes the same changes in the request's module, value for
 //     value (PlanSummary.ModuleDigests), and no change outside it (no
 //     ScopeFindings, imports included) nor any read there: a data source
@@ -55,9 +55,9 @@ type Carry struct {
 // (Event.BaseMoves).
 type BaseMoves struct {
 	Paths []string `json:"paths,omitempty"`
-	// NotRendered are the request files of Paths in the request's
-	// environment that hold, at either commit, something registry.Render
-	// does not write: "<path>: <why>" (registry.CheckRequestFile).
+	// NotRendered are the request files of Paths that hold, at either
+	// commit, something registry.Render does not write: "<path>: <why>"
+	// (registry.CheckRequestFile).
 	NotRendered []string `json:"not_rendered,omitempty"`
 	// Unknown says why the changes could not be listed, or the files read.
 	Unknown string `json:"unknown,omitempty"`
@@ -306,11 +306,14 @@ func (e *Engine) carryFacts(ctx, work context.Context, r *Request, eff Effect, e
 const maxFilesRead = 50
 
 // baseMoves lists what moved the base under r since its carried plan, and
-// reads each request file of r's environment among it (not r's own, which
-// stops the carry anyway) at both commits: a file Render did not write
-// changes what the apply does as much as a hand-written one, before (it is
-// gone or rewritten) or after (it is new). Files of other environments
-// are not in r's Terraform root and are not read.
+// reads each request file among it (not r's own, which stops the carry
+// anyway) at both commits: a file Render did not write changes what the
+// apply does as much as a hand-written one, before (it is gone or
+// rewritten) or after (it is new). Those of other environments are read
+// too: a symlink in r's root (or a module call), merged by hand long
+// before, can have Terraform load one with r's, and its path does not say
+// so. A file read at neither commit is Unknown: the listing and the reads
+// disagree.
 func (e *Engine) baseMoves(ctx, work context.Context, r *Request, kind EffectKind, moves *BaseMoves) error {
 	from, to := r.Carry.BaseSHA, r.Change.BaseSHA
 	if err := e.try(ctx, work, kind, func(ctx context.Context) (err error) {
@@ -321,15 +324,16 @@ func (e *Engine) baseMoves(ctx, work context.Context, r *Request, kind EffectKin
 	}
 	var files []string
 	for _, p := range moves.Paths {
-		if env, label, ok := registry.RequestFile(p); ok && env == r.Environment && label != r.Label {
+		if env, label, ok := registry.RequestFile(p); ok && (env != r.Environment || label != r.Label) {
 			files = append(files, p)
 		}
 	}
 	if len(files) > maxFilesRead {
-		moves.Unknown = fmt.Sprintf("%d request files of %s moved it, more than the %d TfPilot reads to check them", len(files), r.Environment, maxFilesRead)
+		moves.Unknown = fmt.Sprintf("%d request files moved it, more than the %d TfPilot reads to check them", len(files), maxFilesRead)
 		return nil
 	}
 	for _, p := range files {
+		read := 0
 		for _, sha := range []string{to, from} {
 			var content []byte
 			found := true
@@ -345,10 +349,18 @@ func (e *Engine) baseMoves(ctx, work context.Context, r *Request, kind EffectKin
 			if !found {
 				continue
 			}
+			read++
 			if err := registry.CheckRequestFile(p, content); err != nil {
 				moves.NotRendered = append(moves.NotRendered, p+": "+err.Error())
+				read = -1
 				break
 			}
+		}
+		if read == 0 {
+			// Listed as changed, so it is at one of them at least: the
+			// listing and the reads disagree, and nothing was checked.
+			moves.Unknown = p + " moved it but is at neither commit"
+			return nil
 		}
 	}
 	return nil

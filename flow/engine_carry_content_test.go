@@ -68,9 +68,28 @@ func TestEngineCarryChecksRequestFiles(t *testing.T) {
 				return []flow.FileChange{{Path: "envs/dev/tfpilot_0123456789ab.tf", Delete: true}}
 			},
 			says: "envs/dev/tfpilot_0123456789ab.tf is named like a request's file but is not one TfPilot writes: it holds a terraform block", reads: 2},
-		{name: "a provider block in another environment's root", carries: true, says: "carries over",
+		{name: "another environment's request file", carries: true, says: "carries over", reads: 2,
+			move: func(t *testing.T) []flow.FileChange { return []flow.FileChange{renderedRequestFile(t, "prod")} }},
+		// A symlink envs/dev/shared.tf -> ../prod/tfpilot_….tf, merged by
+		// hand long before, has Terraform load prod's file in dev's root:
+		// the path alone does not say which roots a file is part of.
+		{name: "a provider block in another environment's request file",
 			move: func(t *testing.T) []flow.FileChange {
 				return []flow.FileChange{withText(renderedRequestFile(t, "prod"), provider)}
+			},
+			says: "envs/prod/tfpilot_0123456789ab.tf is named like a request's file but is not one TfPilot writes: it holds a provider block", reads: 1},
+		// A file listed as changed is at one of the two commits; an
+		// adapter that reads another path (a name escaped wrongly) finds
+		// it at neither, and nothing is checked.
+		{name: "a moved file at neither commit",
+			move: func(t *testing.T) []flow.FileChange {
+				return []flow.FileChange{{Path: "envs/dev/tfpilot_0123456789ab.tf", Delete: true}}
+			},
+			says: "could not be listed (envs/dev/tfpilot_0123456789ab.tf moved it but is at neither commit)", reads: 2},
+		{name: "a request file moved from prod to dev", carries: true, says: "carries over", reads: 4,
+			before: []flow.FileChange{renderedRequestFile(t, "prod")},
+			move: func(t *testing.T) []flow.FileChange {
+				return []flow.FileChange{{Path: "envs/prod/tfpilot_0123456789ab.tf", Delete: true}, renderedRequestFile(t, "dev")}
 			}},
 		{name: "the file cannot be read", fail: -1,
 			move: func(t *testing.T) []flow.FileChange { return []flow.FileChange{renderedRequestFile(t, "dev")} },
@@ -85,7 +104,7 @@ func TestEngineCarryChecksRequestFiles(t *testing.T) {
 				}
 				return files
 			},
-			says: "could not be listed (51 request files of dev moved it, more than the 50 TfPilot reads to check them)"},
+			says: "could not be listed (51 request files moved it, more than the 50 TfPilot reads to check them)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ports := flowtest.NewPorts()

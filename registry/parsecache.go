@@ -42,7 +42,8 @@ var parses = struct {
 }{seed: maphash.MakeSeed(), m: map[parseKey]parsedFile{}}
 
 // parseFile is hclsyntax.ParseConfig(src, path, hcl.InitialPos), from the
-// cache when the same path with the same content parsed cleanly before.
+// cache when the same path with the same content parsed cleanly before; a
+// file too complex to parse safely (tooComplex) is an error, not parsed.
 // src must not be modified afterwards.
 func parseFile(src []byte, path string) (*hcl.File, hcl.Diagnostics) {
 	key := parseKey{path: path, sum: maphash.Bytes(parses.seed, src)}
@@ -51,6 +52,10 @@ func parseFile(src []byte, path string) (*hcl.File, hcl.Diagnostics) {
 	parses.Unlock()
 	if ok && bytes.Equal(p.src, src) {
 		return p.file, nil
+	}
+	if why, at := tooComplex(src, path); why != "" {
+		return nil, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "File too deeply nested",
+			Detail: "It " + why + ", which TfPilot does not read; simplify it.", Subject: &at}}
 	}
 	f, ds := hclsyntax.ParseConfig(src, path, hcl.InitialPos)
 	if len(ds) > 0 || f == nil || len(src) > maxCachedSource {

@@ -35,6 +35,9 @@ func CheckRequestFile(path string, content []byte) error {
 	if !ok {
 		return errors.New("it is not named like a request's file (envs/<environment>/tfpilot_<12 hex digits>.tf)")
 	}
+	if why, _ := tooComplex(content, path); why != "" {
+		return errors.New("it " + why)
+	}
 	f, ds := hclsyntax.ParseConfig(content, path, hcl.InitialPos)
 	if ds.HasErrors() {
 		return fmt.Errorf("it is not valid HCL (%s)", clip(ds[0].Summary))

@@ -14,6 +14,11 @@ import (
 	"github.com/tfpilot/tfpilot/flow"
 )
 
+// maxCachedFile is the largest file FileAt keeps: what Render writes is a
+// kilobyte or two, and 2048 (maxCached) files of up to a megabyte, merged
+// by hand under request files' names, would hold gigabytes.
+const maxCachedFile = 16 << 10
+
 // fileAt is a file as read at a commit, or its absence there.
 type fileAt struct {
 	content []byte
@@ -23,11 +28,11 @@ type fileAt struct {
 // FileAt implements flow.Repo with GitHub's "Get repository content" (GET
 // /repos/{owner}/{repo}/contents/{path}?ref={sha},
 // docs.github.com/en/rest/repos/contents#get-repository-content): one
-// conditional call, and none for a path already read at a full commit SHA,
-// whose files never change. A path that is a folder (GitHub lists it), a
-// symlink or submodule, or a file over flow.MaxFileAt (GitHub sends no
-// content past 1 MB) is an error; a ref GitHub does not know is an error,
-// not ErrNotFound.
+// call, and none for a path already read at a full commit SHA, whose files
+// never change (unless it is over maxCachedFile). A path that is a folder
+// (GitHub lists it), a symlink or submodule, or a file over flow.MaxFileAt
+// (GitHub sends no content past 1 MB) is an error; a ref GitHub does not
+// know is an error, not ErrNotFound.
 func (c *Client) FileAt(ctx context.Context, project, sha, path string) ([]byte, error) {
 	r, err := c.repo(project)
 	if err != nil {
@@ -42,7 +47,7 @@ func (c *Client) FileAt(ctx context.Context, project, sha, path string) ([]byte,
 		if f, err = c.readFileAt(ctx, r, sha, path, op); err != nil {
 			return nil, err
 		}
-		if fullSHA(sha) {
+		if fullSHA(sha) && len(f.content) <= maxCachedFile {
 			c.mu.Lock()
 			if len(c.files) >= maxCached {
 				clear(c.files)
@@ -60,7 +65,9 @@ func (c *Client) FileAt(ctx context.Context, project, sha, path string) ([]byte,
 // readFileAt asks GitHub for path at ref.
 func (c *Client) readFileAt(ctx context.Context, r Repo, ref, path, op string) (fileAt, error) {
 	var raw json.RawMessage
-	_, resp, err := c.get(ctx, repoPath(r, "contents/%s?ref=%s", escapeRef(path), url.QueryEscape(ref)), &raw, true)
+	// Conditional only for a ref that can move: the answer at a commit is
+	// kept by FileAt, or too large to keep twice.
+	_, resp, err := c.get(ctx, repoPath(r, "contents/%s?ref=%s", escapeRef(path), url.QueryEscape(ref)), &raw, !fullSHA(ref))
 	if err != nil {
 		switch status, msg := statusOf(resp, err); {
 		case status == http.StatusNotFound && strings.Contains(msg, "No commit found"):

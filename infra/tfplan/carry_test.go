@@ -61,7 +61,7 @@ func TestCarryAgainstHandMergedRequestFile(t *testing.T) {
 			r := flowtest.RequestIn(flow.Planning)
 			r.Change.BaseSHA = "b2"
 			r.Owed = []flow.Effect{{ID: "9-watch_run", Kind: flow.EffWatchRun, Workflow: flow.WorkflowPlan}}
-			r.Carry = &flow.Carry{PlanRunID: 101, BaseSHA: "b1", Digest: approved.ModuleDigests[own], ApplyBy: "U1",
+			r.Carry = &flow.Carry{PlanRunID: 101, BaseSHA: "b1", Digest: approved.ModuleDigests[own], ApplyBy: &flow.Actor{ID: "U1"},
 				Approvals: []flow.Approval{{Actor: flow.Actor{ID: "U3"}, PlanRunID: 101, HeadSHA: "h0", At: flowtest.T0}}}
 			ev := flow.Event{Kind: flow.EvPlanFinished, Key: "9-watch_run", EffectID: "9-watch_run", Actor: flow.System, At: flowtest.T0,
 				Run:       &flow.Run{Workflow: flow.WorkflowPlan, ID: 102, HeadSHA: "h1", Status: flow.RunSucceeded},
