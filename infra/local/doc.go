@@ -2,7 +2,9 @@
 // `bot local` run without Slack, GitHub or AWS: a file store for requests
 // ([FileStore]), a file audit log ([FileAudit]), and (in their own files) a
 // local git repository and a local runner. The file store keeps the run
-// queues too.
+// queues too. [Floor] makes transitions durable the way the store and the
+// audit log do, with nothing else, to measure what a disk allows
+// (BenchmarkEngineStep in flow).
 //
 // Everything here is durable on its own terms: a record is on disk (fsynced)
 // before a call returns, and a crash mid-write never leaves a torn record.
