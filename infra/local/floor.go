@@ -36,7 +36,7 @@ type Floor struct {
 	RecordSize int // bytes of a request record
 	AuditSize  int // bytes of an audit record
 	// At is the time of the audit records, which are filed by day (see
-	// AuditDir): pass the engine's, and the floor's records go where the
+	// AuditDir): pass the engine's, and the floor's audit records go where the
 	// engine's went, in the directories and on the parts of the disk the
 	// file system chose for those.
 	At time.Time
