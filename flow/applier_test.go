@@ -77,3 +77,31 @@ func TestStaleApplierDoesNotApply(t *testing.T) {
 		})
 	}
 }
+
+// TestRetriedApplyNamesWhoRetried: a Retry of a failed apply dispatch asks
+// for the apply now, so the request keeps the person who retried as who
+// asked (Request.Applier), as if they had pressed Apply; a Retry of other
+// work leaves it alone.
+func TestRetriedApplyNamesWhoRetried(t *testing.T) {
+	pressed := &flow.Actor{ID: "U1", Name: "user U1"}
+	failed := func(kind flow.EffectKind) func(r *flow.Request) {
+		return func(r *flow.Request) {
+			r.ApplyRun, r.Applier = nil, pressed
+			r.FailedEffect = &flow.Effect{ID: "14-" + kind.String(), Kind: kind, PlanRunID: 101}
+		}
+	}
+	got, _, err := flow.Step(with(fixture(flow.Applying), failed(flow.EffDispatchApply)), ev(flow.EvRetry, "U2"), flowtest.Policy())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Applier == nil || got.Applier.ID != "U2" {
+		t.Errorf("after U2 retried the apply dispatch, Applier = %+v, want U2", got.Applier)
+	}
+	got, _, err = flow.Step(with(fixture(flow.Planning), failed(flow.EffDispatchPlan)), ev(flow.EvRetry, "U2"), flowtest.Policy())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(pressed, got.Applier); diff != "" {
+		t.Errorf("a retried plan dispatch changed Applier (-want +got):\n%s", diff)
+	}
+}

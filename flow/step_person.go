@@ -439,6 +439,11 @@ func (s *stepper) retry() error {
 	failed := *s.r.FailedEffect
 	s.r.FailedEffect = nil
 	s.r.Problem = ""
+	if failed.Kind == EffDispatchApply {
+		// The person retrying asks for the apply now (Request.Applier).
+		applier := s.ev.Actor
+		s.r.Applier = &applier
+	}
 	s.commit(s.from, "retry "+failed.Kind.String(), "Trying again.", "")
 	failed.Attempts, failed.LastErr = 0, ""
 	s.owe(failed)
