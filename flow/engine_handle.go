@@ -158,7 +158,7 @@ func (e *Engine) prepare(ctx context.Context, r *Request, ev Event) ([]Event, *I
 		if moved, ok, err := e.changeMoved(ctx, r, ev); err != nil {
 			return nil, nil, err
 		} else if ok {
-			return []Event{moved, ev}, nil, nil
+			return e.orderMoved(r, ev, moved), nil, nil
 		}
 	}
 	return []Event{ev}, notSet, nil
@@ -223,10 +223,11 @@ func sensitiveInputs(m *registry.Module) []string {
 // found before it. Only when nothing but the base moved, and Step takes ev
 // on the plan the person saw, does ev go first: the approval counts, and
 // the re-plan that follows carries it over when the new plan is the same
-// change (carry.go). An apply needs no change_moved then: its dispatch
-// waits for its turn, which re-plans it, carrying the apply, since its
-// base moved (Engine.atTurn). Otherwise the move is stepped first and ev
-// is decided on what it made of r.
+// change (carry.go). An apply, or a Retry of an apply whose dispatch ran
+// out of retries, needs no change_moved then: its dispatch waits for its
+// turn, which re-plans it, carrying the apply, since its base moved
+// (Engine.atTurn). Otherwise the move is stepped first and ev is decided
+// on what it made of r.
 //
 // A press Step refuses on the plan the person saw because they may not do
 // it, or because the environment is held, is refused alone: the move
@@ -237,7 +238,7 @@ func (e *Engine) orderMoved(r *Request, ev, moved Event) []Event {
 	if moved.Kind == EvChangeMoved && baseOnlyMoved(r, moved.Change) {
 		_, _, _, err := step(*r, ev, e.cfg.Policy)
 		switch {
-		case err == nil && ev.Kind == EvApply:
+		case err == nil && (ev.Kind == EvApply || ev.Kind == EvRetry && applyNotStarted(r)):
 			return []Event{ev}
 		case err == nil:
 			return []Event{ev, moved}

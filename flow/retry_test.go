@@ -34,3 +34,30 @@ func TestEngineRetriedApplyDispatchChecksTheChange(t *testing.T) {
 		t.Errorf("after retry: state %s, failed %+v, apply runs %d; want stale, none, 0", r.State, r.FailedEffect, ports.Runs.Count(id, flow.WorkflowApply))
 	}
 }
+
+// TestEngineRetriedApplyAfterAnotherRequestMoved: an apply whose dispatch
+// ran out of retries is retried after another request's merge moved the
+// base (nobody pushed to the branch). The retry asks for the apply as Apply
+// does: its dispatch waits for its turn, which plans again on the new base,
+// and the same change is applied with the approval it had — no stale
+// request, no second approval, no second press.
+func TestEngineRetriedApplyAfterAnotherRequestMoved(t *testing.T) {
+	ports := flowtest.NewPorts()
+	h := newHarness(t, ports, "a")
+	id := h.toAwaiting("dev")
+	h.handle(id, flow.Event{Kind: flow.EvApprove, Actor: actor("U3")})
+	ports.Runs.Fail("Dispatch:apply", 3, flow.ErrTransient) // the whole budget
+	h.handle(id, flow.Event{Kind: flow.EvApply, Actor: actor("U1")})
+	h.settle()
+	if r := h.get(id); r.State != flow.Applying || r.FailedEffect == nil || r.FailedEffect.Kind != flow.EffDispatchApply {
+		t.Fatalf("state %s, failed %+v: want applying with a failed dispatch_apply", r.State, r.FailedEffect)
+	}
+	ports.Repo.MoveBaseBy("envs/dev/tfpilot_0123456789ab.tf")
+	h.handle(id, flow.Event{Kind: flow.EvRetry, Actor: actor("U2")})
+	h.settle()
+	r := h.get(id)
+	if r.State != flow.Applied || ports.Runs.Count(id, flow.WorkflowPlan) != 2 || ports.Runs.Count(id, flow.WorkflowApply) != 1 || approvalsGiven(r) != 1 {
+		t.Errorf("after retry: state %s, %d plan runs, %d apply runs, %d approvals given, problem %q; want applied after a second plan, one approval",
+			r.State, ports.Runs.Count(id, flow.WorkflowPlan), ports.Runs.Count(id, flow.WorkflowApply), approvalsGiven(r), r.Problem)
+	}
+}
