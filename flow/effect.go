@@ -89,11 +89,16 @@ type Effect struct {
 	Attempts int        `json:"attempts,omitempty"`
 	LastErr  string     `json:"last_error,omitempty"`
 
-	Text      string       `json:"text,omitempty"`        // EffReply, EffNotify
-	TriggerID string       `json:"trigger_id,omitempty"`  // EffOpenModal
-	PlanRunID int64        `json:"plan_run_id,omitempty"` // EffDispatchApply
-	Workflow  Workflow     `json:"workflow,omitempty"`    // EffWatchRun
-	Audit     *AuditRecord `json:"audit,omitempty"`       // EffRecordAudit
+	Text      string `json:"text,omitempty"`        // EffReply, EffNotify
+	TriggerID string `json:"trigger_id,omitempty"`  // EffOpenModal
+	PlanRunID int64  `json:"plan_run_id,omitempty"` // EffDispatchApply
+	// DispatchKey is, on an apply dispatch retried after it failed, the
+	// key of the attempt that failed (Dispatch.Key; otherwise the effect's
+	// ID is the key): that attempt may have started the run before its
+	// answer was lost, and an apply must be found, never started twice.
+	DispatchKey string       `json:"dispatch_key,omitempty"`
+	Workflow    Workflow     `json:"workflow,omitempty"` // EffWatchRun
+	Audit       *AuditRecord `json:"audit,omitempty"`    // EffRecordAudit
 }
 
 // AuditRecord is one append-only line of the audit trail.

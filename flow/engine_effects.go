@@ -114,7 +114,7 @@ func (e *Engine) perform(ctx, work context.Context, id string, eff Effect) (Even
 			return Event{}, Userf(ErrBadEvent, "there is no pull request to run on")
 		}
 		d := Dispatch{Project: r.Project, Workflow: WorkflowPlan, RequestID: r.ID, Environment: r.Environment,
-			Ref: r.Change.Branch, Key: eff.ID}
+			Ref: r.Change.Branch, Key: orDefault(eff.DispatchKey, eff.ID)}
 		kind := EvPlanDispatched
 		if eff.Kind == EffDispatchApply {
 			d.Workflow, d.PlanRunID, kind = WorkflowApply, eff.PlanRunID, EvApplyDispatched
@@ -127,6 +127,23 @@ func (e *Engine) perform(ctx, work context.Context, id string, eff Effect) (Even
 			return Event{}, err
 		}
 		ev, moved, err := e.atTurn(ctx, work, r, eff)
+		if err == nil && moved && eff.Kind == EffDispatchApply {
+			// An apply is given up for a moved change only if it never
+			// started: a dispatch whose answer was lost (a crash, a store
+			// error before the result was saved) has applied, or is applying.
+			var run Run
+			var started bool
+			err = e.try(ctx, work, eff.Kind, func(ctx context.Context) (err error) {
+				run, started, err = e.cfg.Runs.Started(ctx, d)
+				return err
+			})
+			if err == nil && started {
+				if run.Workflow == "" {
+					run.Workflow = d.Workflow
+				}
+				return Event{Kind: kind, Run: &run}, nil
+			}
+		}
 		if err != nil || moved {
 			return ev, err
 		}

@@ -122,7 +122,9 @@ type Repo interface {
 	CommitAuthor(ctx context.Context, project, sha string) (string, error)
 	// MergeChange squash-merges the PR and deletes the branch. If the base
 	// moved since c.BaseSHA so that the plan no longer holds (a commit
-	// touched the change's own folder or modules/), it returns ErrStale
+	// touched the change's own folder or modules/; other requests' files,
+	// each its own module block applied by its own request, do not count),
+	// it returns ErrStale
 	// (after updating the branch) instead of merging; a base that moved
 	// elsewhere is merged across. A merge the
 	// repository refuses (branch protection, a required review or check, a
@@ -198,6 +200,12 @@ type Runs interface {
 	Status(ctx context.Context, project string, run Run) (Run, error)
 	// PlanResult downloads and summarises a finished plan run's plan.
 	PlanResult(ctx context.Context, project string, run Run) (PlanSummary, error)
+	// Started returns the run an earlier Dispatch of d started (same
+	// request, workflow and Key), and whether there is one, without
+	// dispatching. The engine asks before it gives up an apply whose turn
+	// found the change moved: a dispatch whose answer was lost (a crash,
+	// a store error) already applied.
+	Started(ctx context.Context, d Dispatch) (Run, bool, error)
 	// Busy counts the runs that occupy environment's concurrency group
 	// now (queued, pending, waiting or in progress), whoever started them
 	// and whatever their workflow: TfPilot's own queue dispatches a run

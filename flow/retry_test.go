@@ -61,3 +61,31 @@ func TestEngineRetriedApplyAfterAnotherRequestMoved(t *testing.T) {
 			r.State, ports.Runs.Count(id, flow.WorkflowPlan), ports.Runs.Count(id, flow.WorkflowApply), approvalsGiven(r), r.Problem)
 	}
 }
+
+// TestEngineLostApplyDispatchIsNotAppliedTwice: the apply run started but
+// its answer was lost (here the fake fails after starting it, until the
+// retries run out; in the fault matrix, an S3 500 when the result was
+// saved), and another request's merge moved the base before the dispatch
+// was performed again. The apply already ran: TfPilot follows that run
+// rather than planning again and applying a second time.
+func TestEngineLostApplyDispatchIsNotAppliedTwice(t *testing.T) {
+	ports := flowtest.NewPorts()
+	h := newHarness(t, ports, "a")
+	id := h.toAwaiting("dev")
+	h.handle(id, flow.Event{Kind: flow.EvApprove, Actor: actor("U3")})
+	ports.Runs.Fail("Dispatch:apply:done", 3, flow.ErrTransient) // started, answer lost every time
+	h.handle(id, flow.Event{Kind: flow.EvApply, Actor: actor("U1")})
+	h.settle()
+	if r := h.get(id); r.State != flow.Applying || r.FailedEffect == nil || ports.Runs.Count(id, flow.WorkflowApply) != 1 {
+		t.Fatalf("state %s, failed %+v, %d apply runs: want applying with a failed dispatch_apply whose run started",
+			r.State, r.FailedEffect, ports.Runs.Count(id, flow.WorkflowApply))
+	}
+	ports.Repo.MoveBaseBy("envs/dev/tfpilot_0123456789ab.tf")
+	h.handle(id, flow.Event{Kind: flow.EvRetry, Actor: actor("U1")})
+	h.settle()
+	r := h.get(id)
+	if r.State != flow.Applied || ports.Runs.Count(id, flow.WorkflowApply) != 1 || ports.Runs.Count(id, flow.WorkflowPlan) != 1 {
+		t.Errorf("after retry: state %s, %d apply runs, %d plan runs, problem %q; want applied by the one apply run, no plan again",
+			r.State, ports.Runs.Count(id, flow.WorkflowApply), ports.Runs.Count(id, flow.WorkflowPlan), r.Problem)
+	}
+}

@@ -440,9 +440,11 @@ func (s *stepper) retry() error {
 	s.r.FailedEffect = nil
 	s.r.Problem = ""
 	if failed.Kind == EffDispatchApply {
-		// The person retrying asks for the apply now (Request.Applier).
+		// The person retrying asks for the apply now (Request.Applier),
+		// under the key of the dispatch that failed (Effect.DispatchKey).
 		applier := s.ev.Actor
 		s.r.Applier = &applier
+		failed.DispatchKey = orDefault(failed.DispatchKey, failed.ID)
 	}
 	s.commit(s.from, "retry "+failed.Kind.String(), "Trying again.", "")
 	failed.Attempts, failed.LastErr = 0, ""

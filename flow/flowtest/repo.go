@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"slices"
 	"sync"
 
 	"github.com/tfpilot/tfpilot/flow"
@@ -165,7 +166,7 @@ func (r *Repo) merge(c flow.Change) (flow.Change, error) {
 	if b.change.Merged {
 		return b.change, nil
 	}
-	if c.BaseSHA != r.baseSHA() {
+	if c.BaseSHA != r.baseSHA() && !r.onlyOtherRequests(c.BaseSHA, b.files) {
 		b.commit++
 		r.counts.Commits++
 		b.change.HeadSHA = headSHA(c.Branch, b.commit)
@@ -177,6 +178,25 @@ func (r *Repo) merge(c flow.Change) (flow.Change, error) {
 	r.moveBase(b.files...) // the squash commit lands on the base branch, as on GitHub
 	b.change.Merged = true
 	return b.change, nil
+}
+
+// onlyOtherRequests reports whether the base moved since from only by
+// other requests' files (not one of files): a merge goes across such
+// moves, as the GitHub adapter's does. The caller holds r.mu.
+func (r *Repo) onlyOtherRequests(from string, files []flow.FileChange) bool {
+	var a int
+	if _, err := fmt.Sscanf(from, "base-%d", &a); err != nil || a < 1 || a > r.base {
+		return false
+	}
+	for n := a + 1; n <= r.base; n++ {
+		for _, p := range r.moved[n] {
+			_, _, ok := registry.RequestFile(p)
+			if !ok || slices.ContainsFunc(files, func(f flow.FileChange) bool { return f.Path == p }) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // CloseChange implements flow.Repo.

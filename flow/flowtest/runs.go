@@ -146,6 +146,21 @@ func (r *Runs) Dispatch(ctx context.Context, d flow.Dispatch) (flow.Run, error) 
 	return run, nil
 }
 
+// Started implements flow.Runs: the run Dispatch started for d's request,
+// workflow and key. Fault "Started".
+func (r *Runs) Started(ctx context.Context, d flow.Dispatch) (flow.Run, bool, error) {
+	if err := r.hit(ctx, "Started"); err != nil {
+		return flow.Run{}, false, err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	id, ok := r.byKey[runKey{d.RequestID, d.Workflow, d.Key}]
+	if !ok {
+		return flow.Run{}, false, nil
+	}
+	return r.runs[id].run, true, nil
+}
+
 func (r *Runs) dispatchRun(d flow.Dispatch) flow.Run {
 	head := ""
 	var files []flow.FileChange

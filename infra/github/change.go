@@ -12,6 +12,7 @@ import (
 	gh "github.com/google/go-github/v62/github"
 
 	"github.com/tfpilot/tfpilot/flow"
+	"github.com/tfpilot/tfpilot/registry"
 )
 
 // OpenChange makes branch spec.Branch from the base branch with one commit
@@ -511,6 +512,9 @@ func (c *Client) movedUnder(ctx context.Context, r Repo, ch flow.Change, base st
 	}
 	for _, f := range moved.Files {
 		for _, name := range []string{f.GetFilename(), f.GetPreviousFilename()} {
+			if _, _, ok := registry.RequestFile(name); ok && !slices.ContainsFunc(own.Files, func(o *gh.CommitFile) bool { return o.GetFilename() == name }) {
+				continue // another request's file: its own module block, applied by its own request
+			}
 			if name != "" && (strings.HasPrefix(name, "modules/") || dirs[path.Dir(name)]) {
 				return true, nil
 			}

@@ -219,6 +219,14 @@ func TestMergeChange(t *testing.T) {
 			before: func(e *env, _ *flow.Change) {
 				e.f.CommitToBranch(fullRepo, "main", map[string]string{"modules/s3-bucket/extra.tf": "# moved\n"})
 			}},
+		{name: "base moved by another request's file in its environment: merged across", wantMerged: true,
+			before: func(e *env, _ *flow.Change) {
+				e.f.CommitToBranch(fullRepo, "main", map[string]string{"envs/dev/tfpilot_0123456789ab.tf": "# another request\n"})
+			}},
+		{name: "base moved by a hand-written file named like no request: update branch, stale", wantErr: flow.ErrStale, wantUpdate: 1,
+			before: func(e *env, _ *flow.Change) {
+				e.f.CommitToBranch(fullRepo, "main", map[string]string{"envs/dev/tfpilot_0123456789ab_override.tf": "# moved\n"})
+			}},
 		{name: "base moved elsewhere (another environment): merged across", wantMerged: true,
 			before: func(e *env, _ *flow.Change) {
 				e.f.CommitToBranch(fullRepo, "main", map[string]string{"envs/prod/tfpilot_other.tf": "# another request\n", "README.md": "moved\n"})

@@ -88,6 +88,25 @@ func (c *Client) Dispatch(ctx context.Context, d flow.Dispatch) (flow.Run, error
 	return c.remember(key, run), nil
 }
 
+// Started implements flow.Runs: the run an earlier Dispatch of d started,
+// from a fresh list of the workflow's runs on the branch (one call).
+func (c *Client) Started(ctx context.Context, d flow.Dispatch) (flow.Run, bool, error) {
+	r, err := c.repo(d.Project)
+	if err != nil {
+		return flow.Run{}, false, err
+	}
+	defer c.lockRepo(r)()
+	runs, err := c.workflowRuns(ctx, r, d)
+	if err != nil {
+		return flow.Run{}, false, err
+	}
+	wr := c.matchRun(runs, d, "")
+	if wr == nil {
+		return flow.Run{}, false, nil
+	}
+	return toRun(d.Workflow, wr), true, nil
+}
+
 func (c *Client) remember(key string, run flow.Run) flow.Run {
 	c.mu.Lock()
 	defer c.mu.Unlock()

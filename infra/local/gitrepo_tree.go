@@ -7,9 +7,11 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/tfpilot/tfpilot/flow"
+	"github.com/tfpilot/tfpilot/registry"
 )
 
 // changeState is a change's branch as found now, with its book record.
@@ -80,7 +82,9 @@ func (g *GitRepo) status(ctx context.Context, c flow.Change) (*changeState, erro
 
 // movedUnder reports whether a commit between the change's parent and the
 // base tip touched a folder the change writes to, or modules/ (which every
-// environment root plans from).
+// environment root plans from). Other requests' files do not count: each
+// is its own module block, applied by its own request, and merging this
+// change across them yields what is applied.
 func (g *GitRepo) movedUnder(ctx context.Context, st *changeState) (bool, error) {
 	mine, err := g.changedPaths(ctx, st.parent, st.head)
 	if err != nil {
@@ -95,6 +99,9 @@ func (g *GitRepo) movedUnder(ctx context.Context, st *changeState) (bool, error)
 		return false, err
 	}
 	for _, p := range theirs {
+		if _, _, ok := registry.RequestFile(p); ok && !slices.Contains(mine, p) {
+			continue
+		}
 		for _, d := range dirs {
 			if strings.HasPrefix(p, d) {
 				return true, nil

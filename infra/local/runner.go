@@ -210,6 +210,30 @@ func (r *Runner) Status(ctx context.Context, project string, run flow.Run) (flow
 	return r.finish(ctx, rec)
 }
 
+// Started implements flow.Runs: the run recorded for d's request,
+// workflow and key (a dispatch without a key has no run to name), as it
+// stands, without running it.
+func (r *Runner) Started(ctx context.Context, d flow.Dispatch) (flow.Run, bool, error) {
+	if err := ctx.Err(); err != nil {
+		return flow.Run{}, false, err
+	}
+	if d.Key == "" {
+		return flow.Run{}, false, nil
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	all, err := r.loadAll()
+	if err != nil {
+		return flow.Run{}, false, err
+	}
+	for _, rec := range all {
+		if rec.RequestID == d.RequestID && rec.Workflow == d.Workflow && rec.Key == d.Key {
+			return r.run(rec), true, nil
+		}
+	}
+	return flow.Run{}, false, nil
+}
+
 // Busy counts the runs of project's environment that this process has
 // started and not finished: claimed by a Dispatch or resumed by a Status
 // and not done yet, whether waiting for their turn or executing. A run
