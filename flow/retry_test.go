@@ -15,14 +15,7 @@ import (
 func TestEngineRetriedApplyDispatchChecksTheChange(t *testing.T) {
 	ports := flowtest.NewPorts()
 	h := newHarness(t, ports, "a")
-	id := h.toAwaiting("dev")
-	h.handle(id, flow.Event{Kind: flow.EvApprove, Actor: actor("U3")})
-	ports.Runs.Fail("Dispatch:apply", 3, flow.ErrTransient) // the whole budget
-	h.handle(id, flow.Event{Kind: flow.EvApply, Actor: actor("U1")})
-	h.settle()
-	if r := h.get(id); r.State != flow.Applying || r.FailedEffect == nil || r.FailedEffect.Kind != flow.EffDispatchApply {
-		t.Fatalf("state %s, failed %+v: want applying with a failed dispatch_apply", r.State, r.FailedEffect)
-	}
+	id := h.applyDispatchFailed("Dispatch:apply")
 	ports.Repo.Push(h.get(id).Change.Branch)
 	_, err := h.eng.Handle(context.Background(), id, flow.Event{Kind: flow.EvRetry, Key: "retry", Actor: actor("U1")})
 	if !errors.Is(err, flow.ErrBadEvent) {
@@ -44,14 +37,7 @@ func TestEngineRetriedApplyDispatchChecksTheChange(t *testing.T) {
 func TestEngineRetriedApplyAfterAnotherRequestMoved(t *testing.T) {
 	ports := flowtest.NewPorts()
 	h := newHarness(t, ports, "a")
-	id := h.toAwaiting("dev")
-	h.handle(id, flow.Event{Kind: flow.EvApprove, Actor: actor("U3")})
-	ports.Runs.Fail("Dispatch:apply", 3, flow.ErrTransient) // the whole budget
-	h.handle(id, flow.Event{Kind: flow.EvApply, Actor: actor("U1")})
-	h.settle()
-	if r := h.get(id); r.State != flow.Applying || r.FailedEffect == nil || r.FailedEffect.Kind != flow.EffDispatchApply {
-		t.Fatalf("state %s, failed %+v: want applying with a failed dispatch_apply", r.State, r.FailedEffect)
-	}
+	id := h.applyDispatchFailed("Dispatch:apply")
 	ports.Repo.MoveBaseBy("envs/dev/tfpilot_0123456789ab.tf")
 	h.handle(id, flow.Event{Kind: flow.EvRetry, Actor: actor("U2")})
 	h.settle()
@@ -71,14 +57,9 @@ func TestEngineRetriedApplyAfterAnotherRequestMoved(t *testing.T) {
 func TestEngineLostApplyDispatchIsNotAppliedTwice(t *testing.T) {
 	ports := flowtest.NewPorts()
 	h := newHarness(t, ports, "a")
-	id := h.toAwaiting("dev")
-	h.handle(id, flow.Event{Kind: flow.EvApprove, Actor: actor("U3")})
-	ports.Runs.Fail("Dispatch:apply:done", 3, flow.ErrTransient) // started, answer lost every time
-	h.handle(id, flow.Event{Kind: flow.EvApply, Actor: actor("U1")})
-	h.settle()
-	if r := h.get(id); r.State != flow.Applying || r.FailedEffect == nil || ports.Runs.Count(id, flow.WorkflowApply) != 1 {
-		t.Fatalf("state %s, failed %+v, %d apply runs: want applying with a failed dispatch_apply whose run started",
-			r.State, r.FailedEffect, ports.Runs.Count(id, flow.WorkflowApply))
+	id := h.applyDispatchFailed("Dispatch:apply:done") // started, answer lost every time
+	if n := ports.Runs.Count(id, flow.WorkflowApply); n != 1 {
+		t.Fatalf("%d apply runs: want the one the lost dispatch started", n)
 	}
 	ports.Repo.MoveBaseBy("envs/dev/tfpilot_0123456789ab.tf")
 	h.handle(id, flow.Event{Kind: flow.EvRetry, Actor: actor("U1")})
@@ -88,4 +69,21 @@ func TestEngineLostApplyDispatchIsNotAppliedTwice(t *testing.T) {
 		t.Errorf("after retry: state %s, %d apply runs, %d plan runs, problem %q; want applied by the one apply run, no plan again",
 			r.State, ports.Runs.Count(id, flow.WorkflowApply), ports.Runs.Count(id, flow.WorkflowPlan), r.Problem)
 	}
+}
+
+// applyDispatchFailed approves a new dev request and presses Apply while
+// fault op fails every dispatch attempt (the whole retry budget): the
+// request is left applying with a failed dispatch_apply, which Retry owes
+// again.
+func (h *harness) applyDispatchFailed(op string) string {
+	h.t.Helper()
+	id := h.toAwaiting("dev")
+	h.handle(id, flow.Event{Kind: flow.EvApprove, Actor: actor("U3")})
+	h.ports.Runs.Fail(op, 3, flow.ErrTransient)
+	h.handle(id, flow.Event{Kind: flow.EvApply, Actor: actor("U1")})
+	h.settle()
+	if r := h.get(id); r.State != flow.Applying || r.FailedEffect == nil || r.FailedEffect.Kind != flow.EffDispatchApply {
+		h.t.Fatalf("state %s, failed %+v: want applying with a failed dispatch_apply", r.State, r.FailedEffect)
+	}
+	return id
 }

@@ -6,7 +6,6 @@ import (
 	"sort"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -265,15 +264,7 @@ func injectFaults(w *world, tally *faultTally, size matrixSize, stop <-chan stru
 // called from inside a GitHub request the bot made, which then lands with
 // nobody to hear the answer.
 func (w *world) killAsync() {
-	w.mu.Lock()
-	p := w.proc
-	w.proc = nil
-	w.kills++
-	w.mu.Unlock()
-	if p == nil {
-		return
+	if w.killNow() {
+		go w.start()
 	}
-	_ = p.cmd.Process.Signal(syscall.SIGKILL)
-	<-p.done
-	go w.start()
 }

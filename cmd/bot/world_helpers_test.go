@@ -170,17 +170,25 @@ func (w *world) start() {
 
 // kill SIGKILLs the bot, waits for it to die and starts it again.
 func (w *world) kill() {
+	if w.killNow() {
+		w.start()
+	}
+}
+
+// killNow SIGKILLs the running bot and waits for it to die; false when no
+// bot was running.
+func (w *world) killNow() bool {
 	w.mu.Lock()
 	p := w.proc
 	w.proc = nil
 	w.kills++
 	w.mu.Unlock()
 	if p == nil {
-		return
+		return false
 	}
 	_ = p.cmd.Process.Signal(syscall.SIGKILL)
 	<-p.done
-	w.start()
+	return true
 }
 
 // killCount is how many times the bot was killed.
