@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/tfpilot/tfpilot/flow"
+	"github.com/tfpilot/tfpilot/internal/cputime"
 	"github.com/tfpilot/tfpilot/internal/slackfake"
 	"github.com/tfpilot/tfpilot/registry"
 	"go.uber.org/zap"
@@ -200,14 +201,14 @@ func BenchmarkAckUnderLoad(b *testing.B) {
 			b.Fatal(err)
 		}
 		runtime.GC()
-		cpu0, ok0 := processCPU()
+		cpu0, ok0 := cputime.Process()
 		pprof.Do(ctx, fakeLabels, func(ctx context.Context) { err = prepared.Send(ctx) })
 		if err != nil {
 			b.Fatal(err)
 		}
 		prepared = nil
 		// Everything is acked; most of it still waits for the engine.
-		cpu1, ok1 := processCPU()
+		cpu1, ok1 := cputime.Process()
 		cpu += cpu1 - cpu0
 		hasCPU = hasCPU && ok0 && ok1
 		runtime.GC()

@@ -16,6 +16,7 @@ import (
 	"github.com/tfpilot/tfpilot/flow"
 	"github.com/tfpilot/tfpilot/flow/flowtest"
 	"github.com/tfpilot/tfpilot/infra/local"
+	"github.com/tfpilot/tfpilot/internal/cputime"
 )
 
 // benchPerRequest is how many transitions BenchmarkEngineStep makes on each
@@ -87,7 +88,7 @@ func BenchmarkEngineStep(b *testing.B) {
 	b.ReportAllocs()
 	b.SetParallelism(parallelism)
 	b.ResetTimer()
-	cpu0, _ := processCPU()
+	cpu0, _ := cputime.Process()
 	start := time.Now()
 	b.RunParallel(func(pb *testing.PB) {
 		var id string
@@ -103,7 +104,7 @@ func BenchmarkEngineStep(b *testing.B) {
 		b.Fatal(err)
 	}
 	elapsed := time.Since(start)
-	cpu1, cpuOK := processCPU()
+	cpu1, cpuOK := cputime.Process()
 	b.StopTimer()
 	stop()
 	floorAfter, floorCPUAfter := measureFloor(b, floor, dir, b.N-b.N/2)
@@ -168,12 +169,12 @@ func measureFloor(b *testing.B, f local.Floor, dir string, n int) (elapsed, cpu 
 	if n == 0 {
 		return 0, 0
 	}
-	cpu0, _ := processCPU()
+	cpu0, _ := cputime.Process()
 	rate, err := f.Measure(context.Background(), dir, n)
 	if err != nil {
 		b.Fatal(err)
 	}
-	cpu1, _ := processCPU()
+	cpu1, _ := cputime.Process()
 	return time.Duration(float64(n) / rate * float64(time.Second)), cpu1 - cpu0
 }
 

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"testing/fstest"
 	"time"
+
+	"github.com/tfpilot/tfpilot/internal/cputime"
 )
 
 // generatedCatalog is n copies of the widget fixture under different names:
@@ -65,12 +67,12 @@ func benchmarkLoad(b *testing.B, cold bool) {
 // measure is the wall and process CPU time at the start of a benchmark loop.
 type measure struct {
 	start  time.Time
-	cpu    int64
+	cpu    time.Duration
 	hasCPU bool
 }
 
 func startMeasure() measure {
-	cpu, ok := processCPU()
+	cpu, ok := cputime.Process()
 	return measure{start: time.Now(), cpu: cpu, hasCPU: ok}
 }
 
@@ -81,7 +83,7 @@ func startMeasure() measure {
 func (m measure) report(b *testing.B, per time.Duration, unit string) {
 	n := float64(b.N)
 	b.ReportMetric(float64(time.Since(m.start))/float64(per)/n, unit)
-	if cpu, ok := processCPU(); ok && m.hasCPU {
+	if cpu, ok := cputime.Process(); ok && m.hasCPU {
 		b.ReportMetric(float64(cpu-m.cpu)/float64(per)/n, "cpu-"+unit)
 	}
 }

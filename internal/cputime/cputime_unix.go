@@ -1,16 +1,16 @@
 //go:build linux || darwin
 
-package flow_test
+package cputime
 
 import (
 	"syscall"
 	"time"
 )
 
-// processCPU is the CPU time the process has used so far (user and system,
+// Process is the CPU time the process has used so far (user and system,
 // all threads, the garbage collector's and the kernel's work for it
-// included), and true. On a shared machine it is steadier than wall time.
-func processCPU() (time.Duration, bool) {
+// included), and true.
+func Process() (time.Duration, bool) {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
 		return 0, false

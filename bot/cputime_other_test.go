@@ -1,8 +1,0 @@
-//go:build !(linux || darwin)
-
-package bot
-
-import "time"
-
-// processCPU reports that process CPU time is not measured here.
-func processCPU() (time.Duration, bool) { return 0, false }
