@@ -344,7 +344,7 @@ func (e *Engine) baseMoves(ctx, work context.Context, r *Request, kind EffectKin
 				}
 				return err
 			}); err != nil {
-				return fmt.Errorf("read %s at %s: %w", p, shortSHA(sha), err)
+				return fmt.Errorf("read %s at %s: %w", p, ShortSHA(sha), err)
 			}
 			if !found {
 				continue

@@ -250,13 +250,14 @@ func (s *stepper) foreignPlan() bool {
 	s.r.Plan = nil
 	who := orDefault(run.HeadAuthor, "an unknown author")
 	s.problem = fmt.Sprintf("The plan ran on commit %s by %s, not on TfPilot's commit %s: someone pushed to %s. "+
-		"Press Re-plan to plan TfPilot's change again.", shortSHA(run.HeadSHA), who, shortSHA(s.r.Change.HeadSHA), s.r.Change.Branch)
+		"Press Re-plan to plan TfPilot's change again.", ShortSHA(run.HeadSHA), who, ShortSHA(s.r.Change.HeadSHA), s.r.Change.Branch)
 	s.commit(Stale, "plan ran on commit "+run.HeadSHA+" by "+who+", not TfPilot's "+s.r.Change.HeadSHA, s.problem, "")
 	return true
 }
 
-// shortSHA is the 7-character abbreviation people know from git.
-func shortSHA(sha string) string {
+// ShortSHA is the 7-character abbreviation of a commit people know from
+// git; adapters name commits in their errors with it too.
+func ShortSHA(sha string) string {
 	if len(sha) > 7 {
 		return sha[:7]
 	}

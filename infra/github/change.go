@@ -466,13 +466,13 @@ func (c *Client) BaseMoves(ctx context.Context, project, from, to string) ([]str
 	}
 	var cmp gh.CommitsComparison
 	if _, resp, err := c.get(ctx, repoPath(r, "compare/%s...%s", from, to), &cmp, true); err != nil {
-		return nil, mapErr("compare "+r.BaseBranch+" at "+shortSHA(from)+" with "+shortSHA(to), permContentsRead, resp, err)
+		return nil, mapErr("compare "+r.BaseBranch+" at "+flow.ShortSHA(from)+" with "+flow.ShortSHA(to), permContentsRead, resp, err)
 	}
 	switch st := cmp.GetStatus(); {
 	case st != "ahead" && st != "identical":
-		return nil, fmt.Errorf("compare %s at %s with %s: the base branch did not move forward (%s): it was rewritten", r.BaseBranch, shortSHA(from), shortSHA(to), st)
+		return nil, fmt.Errorf("compare %s at %s with %s: the base branch did not move forward (%s): it was rewritten", r.BaseBranch, flow.ShortSHA(from), flow.ShortSHA(to), st)
 	case len(cmp.Files) >= maxCompareFiles:
-		return nil, fmt.Errorf("compare %s at %s with %s: %d files or more changed, more than GitHub lists", r.BaseBranch, shortSHA(from), shortSHA(to), maxCompareFiles)
+		return nil, fmt.Errorf("compare %s at %s with %s: %d files or more changed, more than GitHub lists", r.BaseBranch, flow.ShortSHA(from), flow.ShortSHA(to), maxCompareFiles)
 	}
 	var out []string
 	for _, f := range cmp.Files {
@@ -521,12 +521,4 @@ func (c *Client) movedUnder(ctx context.Context, r Repo, ch flow.Change, base st
 		}
 	}
 	return false, nil
-}
-
-// shortSHA is the 7-character abbreviation people know from git.
-func shortSHA(sha string) string {
-	if len(sha) > 7 {
-		return sha[:7]
-	}
-	return sha
 }

@@ -38,7 +38,7 @@ func (c *Client) FileAt(ctx context.Context, project, sha, path string) ([]byte,
 	if err != nil {
 		return nil, err
 	}
-	op := "read " + path + " at " + shortSHA(sha)
+	op := "read " + path + " at " + flow.ShortSHA(sha)
 	key := r.String() + "@" + sha + ":" + path
 	c.mu.Lock()
 	f, ok := c.files[key]
