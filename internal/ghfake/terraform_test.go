@@ -45,33 +45,17 @@ type tfStep struct {
 // last line of its plan.txt.
 func planChanges(t *testing.T, f *Fake, id int64) []string {
 	t.Helper()
-	f.mu.Lock()
-	art := f.runs[id].artifact
-	f.mu.Unlock()
-	zr, err := zip.NewReader(bytes.NewReader(art), int64(len(art)))
-	if err != nil {
-		t.Fatal(err)
-	}
 	var plan struct {
 		ResourceChanges []struct {
 			Address string
 			Change  struct{ Actions []string }
 		} `json:"resource_changes"`
 	}
-	var summary string // plan.txt's last line
-	for _, zf := range zr.File {
-		rc, _ := zf.Open()
-		b, _ := io.ReadAll(rc)
-		switch zf.Name {
-		case "plan.json":
-			if err := json.Unmarshal(b, &plan); err != nil {
-				t.Fatal(err)
-			}
-		case "plan.txt":
-			lines := strings.Split(strings.TrimSpace(string(b)), "\n")
-			summary = lines[len(lines)-1]
-		}
+	if err := json.Unmarshal(artifactFile(t, f, id, "plan.json"), &plan); err != nil {
+		t.Fatal(err)
 	}
+	lines := strings.Split(strings.TrimSpace(string(artifactFile(t, f, id, "plan.txt"))), "\n")
+	summary := lines[len(lines)-1]
 	var out []string
 	for _, c := range plan.ResourceChanges {
 		if a := strings.Join(c.Change.Actions, ","); a != "no-op" {
@@ -201,6 +185,25 @@ func TestFakeTerraformState(t *testing.T) {
 // plan run's plan.json.
 func planAfter(t *testing.T, f *Fake, id int64) map[string]string {
 	t.Helper()
+	var plan struct {
+		ResourceChanges []struct {
+			Address string
+			Change  struct{ After json.RawMessage }
+		} `json:"resource_changes"`
+	}
+	if err := json.Unmarshal(artifactFile(t, f, id, "plan.json"), &plan); err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	for _, c := range plan.ResourceChanges {
+		out[c.Address] = string(c.Change.After)
+	}
+	return out
+}
+
+// artifactFile returns file name of run id's plan artifact.
+func artifactFile(t *testing.T, f *Fake, id int64, name string) []byte {
+	t.Helper()
 	f.mu.Lock()
 	art := f.runs[id].artifact
 	f.mu.Unlock()
@@ -208,26 +211,22 @@ func planAfter(t *testing.T, f *Fake, id int64) map[string]string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := map[string]string{}
 	for _, zf := range zr.File {
-		if zf.Name != "plan.json" {
-			continue
-		}
-		rc, _ := zf.Open()
-		var plan struct {
-			ResourceChanges []struct {
-				Address string
-				Change  struct{ After json.RawMessage }
-			} `json:"resource_changes"`
-		}
-		if err := json.NewDecoder(rc).Decode(&plan); err != nil {
-			t.Fatal(err)
-		}
-		for _, c := range plan.ResourceChanges {
-			out[c.Address] = string(c.Change.After)
+		if zf.Name == name {
+			rc, err := zf.Open()
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rc.Close()
+			b, err := io.ReadAll(rc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return b
 		}
 	}
-	return out
+	t.Fatalf("run %d's artifact has no %s", id, name)
+	return nil
 }
 
 // TestFakePlanValues: a resource's planned values are those of the block
